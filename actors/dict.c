@@ -1,0 +1,698 @@
+/*  =========================================================================
+    dict - a shared dict: byte-string keys, datum values, per-key versions
+
+    A key's version is its object's version at the key's last change, so
+    versions only grow and compare-and-set needs no separate counter.
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+//  A key: a lookup key points into the request frame; a stored key owns its
+//  bytes, which follow the struct in the same allocation.
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} s_key_t;
+
+typedef struct {
+    zown_datum_t value;     //  Byte strings own a malloc'd copy
+    uint64_t version;       //  Object version at the last change
+} s_entry_t;
+
+//  --------------------------------------------------------------------------
+//  Keys and entries
+
+//  FNV-1a with a per-process random basis, so that hash chains are not the
+//  same from one run to the next. Set once, before any table exists, since
+//  owners on other threads share it.
+static uint64_t s_hash_basis;
+static pthread_once_t s_hash_once = PTHREAD_ONCE_INIT;
+
+static void
+s_hash_init (void)
+{
+    s_hash_basis = 14695981039346656037ull ^ ((uint64_t) getpid () << 32)
+                 ^ (uint64_t) zclock_usecs ();
+}
+
+static size_t
+s_key_hash (const void *item)
+{
+    const s_key_t *key = (const s_key_t *) item;
+    uint64_t hash = s_hash_basis;
+    for (size_t index = 0; index < key->len; index++) {
+        hash ^= key->ptr [index];
+        hash *= 1099511628211ull;
+    }
+    return (size_t) hash;
+}
+
+static int
+s_key_compare (const void *item1, const void *item2)
+{
+    const s_key_t *a = (const s_key_t *) item1;
+    const s_key_t *b = (const s_key_t *) item2;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->len ? memcmp (a->ptr, b->ptr, a->len) : 0;
+}
+
+static void *
+s_key_dup (const void *item)
+{
+    const s_key_t *key = (const s_key_t *) item;
+    s_key_t *copy = (s_key_t *) malloc (sizeof (s_key_t) + key->len);
+    if (copy) {
+        copy->ptr = (const uint8_t *) (copy + 1);
+        copy->len = key->len;
+        if (key->len)
+            memcpy (copy + 1, key->ptr, key->len);
+    }
+    return copy;
+}
+
+static void
+s_key_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+static s_key_t
+s_key_of (zown_datum_t datum)
+{
+    s_key_t key = {(const uint8_t *) datum.u.b.ptr, datum.u.b.len};
+    return key;
+}
+
+//  Copy a datum so that it owns its bytes; -1 if out of memory.
+static int
+s_datum_own (zown_datum_t *target, zown_datum_t source)
+{
+    *target = source;
+    if (source.tag == ZOWN_BYTES) {
+        void *bytes = malloc (source.u.b.len ? source.u.b.len : 1);
+        if (!bytes)
+            return -1;
+        if (source.u.b.len)
+            memcpy (bytes, source.u.b.ptr, source.u.b.len);
+        target->u.b.ptr = bytes;
+    }
+    return 0;
+}
+
+static void
+s_datum_release (zown_datum_t *datum)
+{
+    if (datum->tag == ZOWN_BYTES)
+        free ((void *) datum->u.b.ptr);
+    datum->tag = ZOWN_NIL;
+}
+
+static s_entry_t *
+s_entry_new (zown_datum_t value, uint64_t version)
+{
+    s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t));
+    if (entry && s_datum_own (&entry->value, value)) {
+        free (entry);
+        return NULL;
+    }
+    if (entry)
+        entry->version = version;
+    return entry;
+}
+
+static void
+s_entry_free (void **item)
+{
+    s_entry_t *entry = (s_entry_t *) *item;
+    if (entry) {
+        s_datum_release (&entry->value);
+        free (entry);
+        *item = NULL;
+    }
+}
+
+static zhashx_t *
+s_table_new (void)
+{
+    zhashx_t *table = zhashx_new ();
+    if (!table)
+        return NULL;
+    zhashx_set_key_hasher (table, s_key_hash);
+    zhashx_set_key_comparator (table, s_key_compare);
+    zhashx_set_key_duplicator (table, s_key_dup);
+    zhashx_set_key_destructor (table, s_key_free);
+    zhashx_set_destructor (table, s_entry_free);
+    return table;
+}
+
+static void *
+s_create (void)
+{
+    pthread_once (&s_hash_once, s_hash_init);
+    return s_table_new ();
+}
+
+static void
+s_destroy (void *impl)
+{
+    zhashx_t *table = (zhashx_t *) impl;
+    zhashx_destroy (&table);
+}
+
+//  Replace the value of key (insert it if absent) with a new value at
+//  `version`. Returns 0, or -1 if out of memory (nothing changed).
+static int
+s_put (zhashx_t *table, const s_key_t *key, zown_datum_t value, uint64_t version)
+{
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup (table, key);
+    if (entry) {
+        zown_datum_t owned;
+        if (s_datum_own (&owned, value))
+            return -1;
+        s_datum_release (&entry->value);
+        entry->value = owned;
+        entry->version = version;
+        return 0;
+    }
+    entry = s_entry_new (value, version);
+    if (!entry)
+        return -1;
+    if (zhashx_insert (table, key, entry)) {
+        s_entry_free ((void **) &entry);
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Undo records for batches: the whole entry of one key, or the whole table
+
+typedef struct {
+    s_key_t *key;           //  Owned copy
+    s_entry_t *entry;       //  Copy of the entry before the change; NULL if absent
+} s_saved_key_t;
+
+static void
+s_discard_key (void *saved)
+{
+    s_saved_key_t *record = (s_saved_key_t *) saved;
+    s_entry_free ((void **) &record->entry);
+    free (record->key);
+    free (record);
+}
+
+static void
+s_restore_key (zown_object_t *object, void *saved)
+{
+    s_saved_key_t *record = (s_saved_key_t *) saved;
+    zhashx_t *table = (zhashx_t *) object->impl;
+    if (record->entry) {
+        //  Hand the saved entry back to the table as it was.
+        s_entry_t *current = (s_entry_t *) zhashx_lookup (table, record->key);
+        if (current) {
+            s_datum_release (&current->value);
+            *current = *record->entry;
+            free (record->entry);
+        }
+        else
+            zhashx_insert (table, record->key, record->entry);
+        record->entry = NULL;
+    }
+    else
+        zhashx_delete (table, record->key);
+    s_discard_key (record);
+}
+
+//  Remember key's entry before a journaled change; 0, or -1 if no memory.
+static int
+s_save_key (zown_call_t *call, const s_key_t *key)
+{
+    if (!call->journal)
+        return 0;
+    s_saved_key_t *record = (s_saved_key_t *) calloc (1, sizeof (s_saved_key_t));
+    if (!record)
+        return -1;
+    record->key = (s_key_t *) s_key_dup (key);
+    s_entry_t *entry = (s_entry_t *) zhashx_lookup ((zhashx_t *) call->object->impl, key);
+    if (entry)
+        record->entry = s_entry_new (entry->value, entry->version);
+    if (!record->key || (entry && !record->entry)
+    ||  zown_call_save (call, s_restore_key, s_discard_key, record)) {
+        s_discard_key (record);
+        return -1;
+    }
+    return 0;
+}
+
+static void
+s_restore_table (zown_object_t *object, void *saved)
+{
+    zhashx_t *table = (zhashx_t *) object->impl;
+    zhashx_destroy (&table);
+    object->impl = saved;
+}
+
+static void
+s_discard_table (void *saved)
+{
+    zhashx_t *table = (zhashx_t *) saved;
+    zhashx_destroy (&table);
+}
+
+//  --------------------------------------------------------------------------
+//  Handlers
+
+static zhashx_t *
+s_table (zown_call_t *call)
+{
+    return call->object ? (zhashx_t *) call->object->impl : NULL;
+}
+
+static s_entry_t *
+s_find (zown_call_t *call, zown_datum_t key_datum)
+{
+    zhashx_t *table = s_table (call);
+    s_key_t key = s_key_of (key_datum);
+    return table ? (s_entry_t *) zhashx_lookup (table, &key) : NULL;
+}
+
+//  Set one key to value, journaled; returns a status.
+static int
+s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value,
+           uint64_t *version_p)
+{
+    s_key_t key = s_key_of (key_datum);
+    if (s_save_key (call, &key))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    uint64_t version = call->object->version + 1;
+    if (s_put (s_table (call), &key, value, version))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    zown_call_bump (call);
+    if (version_p)
+        *version_p = version;
+    return ZOWN_OK;
+}
+
+static int
+s_set (zown_call_t *call)
+{
+    uint64_t version;
+    int status = s_set_one (call, call->argv [0], call->argv [1], &version);
+    if (status == ZOWN_OK)
+        zown_call_reply_int (call, (int64_t) version);
+    return status;
+}
+
+static int
+s_get (zown_call_t *call)
+{
+    s_entry_t *entry = s_find (call, call->argv [0]);
+    if (!entry)
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such key");
+    zown_call_reply (call, entry->value);
+    zown_call_reply_int (call, (int64_t) entry->version);
+    return ZOWN_OK;
+}
+
+static int
+s_get_or (zown_call_t *call)
+{
+    s_entry_t *entry = s_find (call, call->argv [0]);
+    zown_call_reply (call, entry ? entry->value : call->argv [1]);
+    return ZOWN_OK;
+}
+
+static int
+s_del (zown_call_t *call)
+{
+    if (!s_find (call, call->argv [0]))
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such key");
+    s_key_t key = s_key_of (call->argv [0]);
+    if (s_save_key (call, &key))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    zhashx_delete (s_table (call), &key);
+    zown_call_bump (call);
+    return ZOWN_OK;
+}
+
+static int
+s_contains (zown_call_t *call)
+{
+    zown_call_reply_int (call, s_find (call, call->argv [0]) != NULL);
+    return ZOWN_OK;
+}
+
+static int
+s_len (zown_call_t *call)
+{
+    zhashx_t *table = s_table (call);
+    zown_call_reply_int (call, table ? (int64_t) zhashx_size (table) : 0);
+    return ZOWN_OK;
+}
+
+static void
+s_reply_key (zown_call_t *call, zhashx_t *table)
+{
+    const s_key_t *key = (const s_key_t *) zhashx_cursor (table);
+    zown_call_reply (call, zown_datum_bytes (key->ptr, key->len));
+}
+
+static int
+s_keys (zown_call_t *call)
+{
+    zhashx_t *table = s_table (call);
+    if (table)
+        for (void *entry = zhashx_first (table); entry; entry = zhashx_next (table))
+            s_reply_key (call, table);
+    return ZOWN_OK;
+}
+
+static int
+s_items (zown_call_t *call)
+{
+    zhashx_t *table = s_table (call);
+    if (table)
+        for (s_entry_t *entry = (s_entry_t *) zhashx_first (table); entry;
+             entry = (s_entry_t *) zhashx_next (table)) {
+            s_reply_key (call, table);
+            zown_call_reply (call, entry->value);
+        }
+    return ZOWN_OK;
+}
+
+static int
+s_clear (zown_call_t *call)
+{
+    zhashx_t *table = s_table (call);
+    size_t removed = table ? zhashx_size (table) : 0;
+    if (removed) {
+        if (call->journal) {
+            zhashx_t *empty = s_table_new ();
+            if (!empty || zown_call_save (call, s_restore_table, s_discard_table, table)) {
+                zhashx_destroy (&empty);
+                return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            }
+            call->object->impl = empty;
+        }
+        else
+            zhashx_purge (table);
+        zown_call_bump (call);
+    }
+    zown_call_reply_int (call, (int64_t) removed);
+    return ZOWN_OK;
+}
+
+static int
+s_set_if_absent (zown_call_t *call)
+{
+    s_entry_t *entry = s_find (call, call->argv [0]);
+    if (entry) {
+        zown_call_reply_int (call, 0);
+        zown_call_reply_int (call, (int64_t) entry->version);
+        return ZOWN_OK;
+    }
+    uint64_t version;
+    int status = s_set_one (call, call->argv [0], call->argv [1], &version);
+    if (status == ZOWN_OK) {
+        zown_call_reply_int (call, 1);
+        zown_call_reply_int (call, (int64_t) version);
+    }
+    return status;
+}
+
+static int
+s_update (zown_call_t *call)
+{
+    //  Journaled (ZOWN_CMD_MULTI): a failure half-way is rolled back.
+    for (size_t index = 0; index < call->argc; index += 2) {
+        int status = s_set_one (call, call->argv [index], call->argv [index + 1], NULL);
+        if (status != ZOWN_OK)
+            return status;
+    }
+    zown_call_reply_int (call, (int64_t) (call->argc / 2));
+    return ZOWN_OK;
+}
+
+static int
+s_add (zown_call_t *call)
+{
+    s_entry_t *entry = s_find (call, call->argv [0]);
+    zown_datum_t sum;
+    int status = zown_number_add (entry ? entry->value : zown_datum_int (0),
+                                  call->argv [1], &sum);
+    if (status == ZOWN_WRONG_TYPE)
+        return zown_call_fail (call, status, "stored value is not a number");
+    if (status == ZOWN_OVERFLOW)
+        return zown_call_fail (call, status, "int64 overflow");
+    status = s_set_one (call, call->argv [0], sum, NULL);
+    if (status == ZOWN_OK)
+        zown_call_reply (call, sum);
+    return status;
+}
+
+static int
+s_cas (zown_call_t *call)
+{
+    if (call->argv [1].u.i < 0)
+        return zown_call_fail (call, ZOWN_BAD_ARGS, "version must not be negative");
+    s_entry_t *entry = s_find (call, call->argv [0]);
+    uint64_t current = entry ? entry->version : 0;
+    if (current != (uint64_t) call->argv [1].u.i) {
+        zown_call_reply_int (call, (int64_t) current);
+        return ZOWN_CONFLICT;
+    }
+    uint64_t version;
+    int status = s_set_one (call, call->argv [0], call->argv [2], &version);
+    if (status == ZOWN_OK)
+        zown_call_reply_int (call, (int64_t) version);
+    return status;
+}
+
+#define KEY ZOWN_ARG_BYTES
+#define ANY ZOWN_ARG_ANY
+#define NUM ZOWN_ARG_NUMBER
+#define R ZOWN_CMD_READ
+#define W (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
+
+static const zown_command_t s_commands [] = {
+    {ZOWN_OP_DICT_SET, "DICT_SET", 2, 2, W, {KEY, ANY}, s_set},
+    {ZOWN_OP_DICT_GET, "DICT_GET", 1, 1, R, {KEY}, s_get},
+    {ZOWN_OP_DICT_GET_OR, "DICT_GET_OR", 2, 2, R, {KEY, ANY}, s_get_or},
+    {ZOWN_OP_DICT_DEL, "DICT_DEL", 1, 1, ZOWN_CMD_WRITE, {KEY}, s_del},
+    {ZOWN_OP_DICT_CONTAINS, "DICT_CONTAINS", 1, 1, R, {KEY}, s_contains},
+    {ZOWN_OP_DICT_LEN, "DICT_LEN", 0, 0, R, {0}, s_len},
+    {ZOWN_OP_DICT_KEYS, "DICT_KEYS", 0, 0, R, {0}, s_keys},
+    {ZOWN_OP_DICT_ITEMS, "DICT_ITEMS", 0, 0, R, {0}, s_items},
+    {ZOWN_OP_DICT_CLEAR, "DICT_CLEAR", 0, 0, ZOWN_CMD_WRITE, {0}, s_clear},
+    {ZOWN_OP_DICT_SET_IF_ABSENT, "DICT_SET_IF_ABSENT", 2, 2, W, {KEY, ANY}, s_set_if_absent},
+    {ZOWN_OP_DICT_UPDATE, "DICT_UPDATE", 2, ZOWN_ARGS_MAX - 1,
+        W | ZOWN_CMD_PAIRS | ZOWN_CMD_MULTI, {KEY, ANY}, s_update},
+    {ZOWN_OP_DICT_ADD, "DICT_ADD", 2, 2, W, {KEY, NUM}, s_add},
+    {ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, W, {KEY, ZOWN_ARG_INT, ANY}, s_cas},
+};
+
+const zown_type_def_t zown_dict_type = {
+    "dict", s_create, s_destroy, s_commands,
+    sizeof (s_commands) / sizeof (s_commands [0])
+};
+
+//  --------------------------------------------------------------------------
+//  Client handle (include/zown_dict.h)
+
+struct _zown_dict_t {
+    zown_handle_t handle;
+};
+
+zown_dict_t *
+zown_dict_new (zown_client_t *client, const char *name)
+{
+    return (zown_dict_t *) zown_handle_new (sizeof (zown_dict_t), client, name);
+}
+
+void
+zown_dict_destroy (zown_dict_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+//  Calls op with key first and `extra` further arguments.
+static int
+s_call_key (zown_dict_t *self, zown_op_t op, const char *key, size_t extra,
+            const zown_datum_t *more, size_t values, zown_reply_t **reply_p)
+{
+    zown_datum_t argv [3];
+    if (!self || zown_handle_key (key, &argv [0]))
+        return zown_fail (ZOWN_INVALID);
+    for (size_t index = 0; index < extra; index++)
+        argv [index + 1] = more [index];
+    return zown_handle_call (&self->handle, op, extra + 1, argv, values, reply_p);
+}
+
+static int
+s_version_out (zown_reply_t *reply, size_t index, uint64_t *version_p)
+{
+    int64_t version;
+    if (zown_handle_int (reply, index, &version))
+        return -1;
+    if (version_p)
+        *version_p = (uint64_t) version;
+    return 0;
+}
+
+int
+zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value,
+               uint64_t *version_p)
+{
+    zown_reply_t *reply;
+    if (s_call_key (self, ZOWN_OP_DICT_SET, key, 1, &value, 1, &reply))
+        return -1;
+    return s_version_out (reply, 0, version_p);
+}
+
+int
+zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p,
+               uint64_t *version_p)
+{
+    zown_reply_t *reply;
+    if (s_call_key (self, ZOWN_OP_DICT_GET, key, 0, NULL, 2, &reply))
+        return -1;
+    if (value_p)
+        *value_p = zown_reply_value (reply, 0, 0);
+    return s_version_out (reply, 1, version_p);
+}
+
+int
+zown_dict_get_or (zown_dict_t *self, const char *key, zown_datum_t fallback,
+                  zown_datum_t *value_p)
+{
+    zown_reply_t *reply;
+    if (s_call_key (self, ZOWN_OP_DICT_GET_OR, key, 1, &fallback, 1, &reply))
+        return -1;
+    if (value_p)
+        *value_p = zown_reply_value (reply, 0, 0);
+    return 0;
+}
+
+int
+zown_dict_delete (zown_dict_t *self, const char *key)
+{
+    return s_call_key (self, ZOWN_OP_DICT_DEL, key, 0, NULL, 0, NULL);
+}
+
+int
+zown_dict_contains (zown_dict_t *self, const char *key)
+{
+    zown_reply_t *reply;
+    int64_t present;
+    if (s_call_key (self, ZOWN_OP_DICT_CONTAINS, key, 0, NULL, 1, &reply)
+    ||  zown_handle_int (reply, 0, &present))
+        return -1;
+    return present != 0;
+}
+
+int
+zown_dict_len (zown_dict_t *self, size_t *len_p)
+{
+    zown_reply_t *reply;
+    int64_t len;
+    if (!self
+    ||  zown_handle_call (&self->handle, ZOWN_OP_DICT_LEN, 0, NULL, 1, &reply)
+    ||  zown_handle_int (reply, 0, &len))
+        return self ? -1 : zown_fail (ZOWN_INVALID);
+    if (len_p)
+        *len_p = (size_t) len;
+    return 0;
+}
+
+int
+zown_dict_keys (zown_dict_t *self, zown_reply_t **keys_p)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, ZOWN_OP_DICT_KEYS, 0, NULL, 0, keys_p);
+}
+
+int
+zown_dict_items (zown_dict_t *self, zown_reply_t **items_p)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, ZOWN_OP_DICT_ITEMS, 0, NULL, 0, items_p);
+}
+
+int
+zown_dict_clear (zown_dict_t *self, size_t *removed_p)
+{
+    zown_reply_t *reply;
+    int64_t removed;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (zown_handle_call (&self->handle, ZOWN_OP_DICT_CLEAR, 0, NULL, 1, &reply)
+    ||  zown_handle_int (reply, 0, &removed))
+        return -1;
+    if (removed_p)
+        *removed_p = (size_t) removed;
+    return 0;
+}
+
+int
+zown_dict_set_if_absent (zown_dict_t *self, const char *key, zown_datum_t value)
+{
+    zown_reply_t *reply;
+    int64_t inserted;
+    if (s_call_key (self, ZOWN_OP_DICT_SET_IF_ABSENT, key, 1, &value, 2, &reply)
+    ||  zown_handle_int (reply, 0, &inserted))
+        return -1;
+    return inserted != 0;
+}
+
+int
+zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys,
+                  const zown_datum_t *values)
+{
+    if (!self || n == 0 || n > ZOWN_ARGS_MAX / 2 || !keys || !values)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t *argv = (zown_datum_t *) malloc (2 * n * sizeof (zown_datum_t));
+    if (!argv)
+        return zown_fail (ZOWN_NO_MEMORY);
+    int rc = 0;
+    for (size_t index = 0; index < n && rc == 0; index++) {
+        rc = zown_handle_key (keys [index], &argv [2 * index]);
+        argv [2 * index + 1] = values [index];
+    }
+    if (rc == 0)
+        rc = zown_handle_call (&self->handle, ZOWN_OP_DICT_UPDATE, 2 * n, argv, 1, NULL);
+    free (argv);
+    return rc;
+}
+
+int
+zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta,
+               zown_datum_t *result_p)
+{
+    zown_reply_t *reply;
+    if (s_call_key (self, ZOWN_OP_DICT_ADD, key, 1, &delta, 1, &reply))
+        return -1;
+    if (result_p)
+        *result_p = zown_reply_value (reply, 0, 0);
+    return 0;
+}
+
+int
+zown_dict_cas (zown_dict_t *self, const char *key, uint64_t expected,
+               zown_datum_t value, uint64_t *version_p)
+{
+    if (expected > INT64_MAX)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t more [2] = {zown_datum_int ((int64_t) expected), value};
+    zown_reply_t *reply;
+    int rc = s_call_key (self, ZOWN_OP_DICT_CAS, key, 2, more, 1, &reply);
+    if (rc && zown_errno () != ZOWN_CONFLICT)
+        return -1;
+    //  On CONFLICT the reply carries the current version.
+    if (s_version_out (reply, 0, version_p))
+        return -1;
+    return rc ? zown_fail (ZOWN_CONFLICT) : 0;
+}

@@ -1,0 +1,263 @@
+/*  =========================================================================
+    value - a shared number (int64 or double), the counterpart of Python's
+    multiprocessing.Value without its lock
+
+    The number type is fixed by the write that creates the value; a later op
+    with the other type fails with WRONG_TYPE instead of converting.
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+static void *
+s_create (void)
+{
+    zown_datum_t *number = (zown_datum_t *) malloc (sizeof (zown_datum_t));
+    if (number)
+        *number = ZOWN_NIL_DATUM;
+    return number;
+}
+
+static void
+s_destroy (void *impl)
+{
+    free (impl);
+}
+
+static zown_datum_t *
+s_number (zown_call_t *call)
+{
+    return (zown_datum_t *) call->object->impl;
+}
+
+static void
+s_restore (zown_object_t *object, void *saved)
+{
+    *(zown_datum_t *) object->impl = *(zown_datum_t *) saved;
+    free (saved);
+}
+
+//  Replace the number, journaled; returns a status.
+static int
+s_store (zown_call_t *call, zown_datum_t number)
+{
+    zown_datum_t *current = s_number (call);
+    if (call->journal) {
+        zown_datum_t *saved = (zown_datum_t *) malloc (sizeof (zown_datum_t));
+        if (!saved || zown_call_save (call, s_restore, free, saved)) {
+            free (saved);
+            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        }
+        *saved = *current;
+    }
+    *current = number;
+    zown_call_bump (call);
+    return ZOWN_OK;
+}
+
+//  A value holds one number type; nil means just created.
+static bool
+s_same_type (zown_call_t *call, zown_datum_t number)
+{
+    zown_tag_t tag = s_number (call)->tag;
+    return tag == ZOWN_NIL || tag == number.tag;
+}
+
+static int
+s_wrong_type (zown_call_t *call)
+{
+    return zown_call_fail (call, ZOWN_WRONG_TYPE,
+                           "value holds the other number type");
+}
+
+static int
+s_get (zown_call_t *call)
+{
+    if (!call->object)
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such value");
+    zown_call_reply (call, *s_number (call));
+    return ZOWN_OK;
+}
+
+static int
+s_set (zown_call_t *call)
+{
+    if (!s_same_type (call, call->argv [0]))
+        return s_wrong_type (call);
+    return s_store (call, call->argv [0]);
+}
+
+static int
+s_add (zown_call_t *call)
+{
+    zown_datum_t *current = s_number (call);
+    if (!s_same_type (call, call->argv [0]))
+        return s_wrong_type (call);
+    zown_datum_t start = current->tag == ZOWN_NIL ? zown_datum_int (0) : *current;
+    zown_datum_t sum;
+    if (zown_number_add (start, call->argv [0], &sum) == ZOWN_OVERFLOW)
+        return zown_call_fail (call, ZOWN_OVERFLOW, "int64 overflow");
+    int status = s_store (call, sum);
+    if (status == ZOWN_OK)
+        zown_call_reply (call, sum);
+    return status;
+}
+
+static int
+s_cas (zown_call_t *call)
+{
+    if (!call->object)
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such value");
+    zown_datum_t expected = call->argv [0];
+    zown_datum_t desired = call->argv [1];
+    if (expected.tag != desired.tag || !s_same_type (call, expected))
+        return s_wrong_type (call);
+    if (!zown_datum_eq (*s_number (call), expected)) {
+        zown_call_reply (call, *s_number (call));
+        return ZOWN_CONFLICT;
+    }
+    int status = s_store (call, desired);
+    if (status == ZOWN_OK)
+        zown_call_reply (call, desired);
+    return status;
+}
+
+#define NUM ZOWN_ARG_NUMBER
+#define W (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
+
+static const zown_command_t s_commands [] = {
+    {ZOWN_OP_VALUE_GET, "VALUE_GET", 0, 0, ZOWN_CMD_READ, {0}, s_get},
+    {ZOWN_OP_VALUE_SET, "VALUE_SET", 1, 1, W, {NUM}, s_set},
+    {ZOWN_OP_VALUE_ADD, "VALUE_ADD", 1, 1, W, {NUM}, s_add},
+    {ZOWN_OP_VALUE_CAS, "VALUE_CAS", 2, 2, ZOWN_CMD_WRITE, {NUM, NUM}, s_cas},
+};
+
+const zown_type_def_t zown_value_type = {
+    "value", s_create, s_destroy, s_commands,
+    sizeof (s_commands) / sizeof (s_commands [0])
+};
+
+//  --------------------------------------------------------------------------
+//  Client handle (include/zown_value.h)
+
+struct _zown_value_t {
+    zown_handle_t handle;
+};
+
+zown_value_t *
+zown_value_new (zown_client_t *client, const char *name)
+{
+    return (zown_value_t *) zown_handle_new (sizeof (zown_value_t), client, name);
+}
+
+void
+zown_value_destroy (zown_value_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+//  Calls op and returns the number in the reply, which must have `tag`.
+//  On CONFLICT the number is still returned (the value that differed).
+static int
+s_call (zown_value_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
+        zown_tag_t tag, zown_datum_t *number_p)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    zown_reply_t *reply;
+    int rc = zown_handle_call (&self->handle, op, argc, argv,
+                               number_p ? 1 : 0, &reply);
+    if (rc && zown_errno () != ZOWN_CONFLICT)
+        return -1;
+    if (number_p) {
+        zown_datum_t number = zown_reply_value (reply, 0, 0);
+        if (number.tag != tag)
+            return zown_fail (number.tag == ZOWN_INT || number.tag == ZOWN_DOUBLE
+                              ? ZOWN_WRONG_TYPE : ZOWN_PROTOCOL);
+        *number_p = number;
+    }
+    return rc ? zown_fail (ZOWN_CONFLICT) : 0;
+}
+
+int
+zown_value_get (zown_value_t *self, int64_t *value_p)
+{
+    zown_datum_t number;
+    if (s_call (self, ZOWN_OP_VALUE_GET, 0, NULL, ZOWN_INT, &number))
+        return -1;
+    if (value_p)
+        *value_p = number.u.i;
+    return 0;
+}
+
+int
+zown_value_get_double (zown_value_t *self, double *value_p)
+{
+    zown_datum_t number;
+    if (s_call (self, ZOWN_OP_VALUE_GET, 0, NULL, ZOWN_DOUBLE, &number))
+        return -1;
+    if (value_p)
+        *value_p = number.u.d;
+    return 0;
+}
+
+int
+zown_value_set (zown_value_t *self, int64_t value)
+{
+    zown_datum_t argv [1] = {zown_datum_int (value)};
+    return s_call (self, ZOWN_OP_VALUE_SET, 1, argv, ZOWN_INT, NULL);
+}
+
+int
+zown_value_set_double (zown_value_t *self, double value)
+{
+    zown_datum_t argv [1] = {zown_datum_double (value)};
+    return s_call (self, ZOWN_OP_VALUE_SET, 1, argv, ZOWN_DOUBLE, NULL);
+}
+
+int
+zown_value_add (zown_value_t *self, int64_t delta, int64_t *now_p)
+{
+    zown_datum_t argv [1] = {zown_datum_int (delta)};
+    zown_datum_t number;
+    if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_INT, &number))
+        return -1;
+    if (now_p)
+        *now_p = number.u.i;
+    return 0;
+}
+
+int
+zown_value_add_double (zown_value_t *self, double delta, double *now_p)
+{
+    zown_datum_t argv [1] = {zown_datum_double (delta)};
+    zown_datum_t number;
+    if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_DOUBLE, &number))
+        return -1;
+    if (now_p)
+        *now_p = number.u.d;
+    return 0;
+}
+
+int
+zown_value_cas (zown_value_t *self, int64_t expected, int64_t desired,
+                int64_t *current_p)
+{
+    zown_datum_t argv [2] = {zown_datum_int (expected), zown_datum_int (desired)};
+    zown_datum_t number;
+    int rc = s_call (self, ZOWN_OP_VALUE_CAS, 2, argv, ZOWN_INT, &number);
+    if ((rc == 0 || zown_errno () == ZOWN_CONFLICT) && current_p)
+        *current_p = number.u.i;
+    return rc;
+}
+
+int
+zown_value_cas_double (zown_value_t *self, double expected, double desired,
+                       double *current_p)
+{
+    zown_datum_t argv [2] = {zown_datum_double (expected), zown_datum_double (desired)};
+    zown_datum_t number;
+    int rc = s_call (self, ZOWN_OP_VALUE_CAS, 2, argv, ZOWN_DOUBLE, &number);
+    if ((rc == 0 || zown_errno () == ZOWN_CONFLICT) && current_p)
+        *current_p = number.u.d;
+    return rc;
+}

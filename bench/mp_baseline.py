@@ -1,0 +1,339 @@
+#!/usr/bin/env python3
+"""Python multiprocessing baseline for zown's shared-state benchmark.
+
+Measures what the same workloads cost with the standard-library tools a
+Python programmer would reach for, so the docs can compare them with zown:
+
+  mgr_value_add   Manager().Value('q', 0) + Manager().Lock();
+                  op = `with lock: v.value += 1`   (checked: final == W*N)
+  mgr_dict_set    Manager().dict(); op = d[f"k{worker}_{i % 100}"] = i
+                  (checked: final dict contents)
+  mgr_dict_get    Manager().dict() pre-filled with 100 keys; op = d[key]
+                  (checked: every value read)
+  value_lock_add  multiprocessing.Value('q', 0, lock=True) in shared memory,
+                  no manager; op = `with v.get_lock(): v.value += 1`
+                  (checked: final == W*N)
+
+Each (workload, W) cell runs in its own forked "cell runner" process, which
+starts the manager (if any) and W worker processes with the 'fork' start
+method. Workers set up and warm their proxy connections, meet at a barrier,
+then wait for a start event. The parent records time.perf_counter() just
+before setting the event; each worker records perf_counter() after its last
+op (CLOCK_MONOTONIC, the same clock in every process). seconds is the time
+from the release to the last worker's last op. Each worker also times every
+op with perf_counter_ns(); p50/p99 are over all ops of all workers.
+
+peak_rss_kb is resource.getrusage(RUSAGE_CHILDREN).ru_maxrss read in the
+cell runner after it has joined its workers and shut down the manager: the
+largest peak RSS of any single process of that cell (the manager server or
+a worker), in KiB. server_peak_rss_kb is the manager server's own VmHWM from
+/proc (null for value_lock_add, which has no server).
+
+Output: one JSON object per line on stdout, one line for each run of each
+(workload, workers) cell. Exit status is 1 if any correctness check fails
+or a worker crashes.
+
+Usage:
+  python3 bench/mp_baseline.py                  # default: W=1,2,5,8, N=2000
+  python3 bench/mp_baseline.py --quick          # smoke test, tiny N
+  python3 bench/mp_baseline.py --workers 1,4 --ops 5000 --repeat 3 \\
+          --workloads mgr_value_add,value_lock_add --table
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import resource
+import sys
+import time
+import traceback
+from array import array
+
+CTX = multiprocessing.get_context("fork")
+WORKLOADS = ("mgr_value_add", "mgr_dict_set", "mgr_dict_get", "value_lock_add")
+NKEYS = 100
+TIMEOUT_S = 600.0
+
+
+# --------------------------------------------------------------------------
+# worker side
+
+
+def _worker(workload, wid, n, shared, ready, go, results):
+    try:
+        lat = array("q", bytes(8 * n))
+        clock = time.perf_counter_ns
+        bad = 0
+
+        # Warm up: open this process's connection(s) to the manager before
+        # the timed section. None of these change the state being measured.
+        if workload == "mgr_value_add":
+            v, lock = shared
+            with lock:
+                _ = v.value
+        elif workload in ("mgr_dict_set", "mgr_dict_get"):
+            d = shared
+            d.get("__warmup__")
+        elif workload == "value_lock_add":
+            v = shared
+            with v.get_lock():
+                _ = v.value
+
+        ready.wait(TIMEOUT_S)
+        if not go.wait(TIMEOUT_S):
+            raise RuntimeError("start event never set")
+
+        if workload == "mgr_value_add":
+            for i in range(n):
+                t = clock()
+                with lock:
+                    v.value += 1
+                lat[i] = clock() - t
+        elif workload == "mgr_dict_set":
+            for i in range(n):
+                t = clock()
+                d[f"k{wid}_{i % 100}"] = i
+                lat[i] = clock() - t
+        elif workload == "mgr_dict_get":
+            for i in range(n):
+                j = (wid * 37 + i) % NKEYS
+                t = clock()
+                x = d[f"k{j}"]
+                lat[i] = clock() - t
+                if x != j:
+                    bad += 1
+        elif workload == "value_lock_add":
+            for i in range(n):
+                t = clock()
+                with v.get_lock():
+                    v.value += 1
+                lat[i] = clock() - t
+        end = time.perf_counter()
+        results.put((wid, end, lat.tobytes(), bad, None))
+    except BaseException:  # report, never hang the parent
+        ready.abort()  # break the barrier so nobody waits for this worker
+        results.put((wid, None, b"", 0, traceback.format_exc()))
+        raise
+
+
+# --------------------------------------------------------------------------
+# cell runner (a forked child per cell, so RUSAGE_CHILDREN is per cell)
+
+
+def _vm_hwm_kb(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _pct(sorted_vals, p):
+    if not sorted_vals:
+        return None
+    k = min(len(sorted_vals) - 1, max(0, int(round(p / 100.0 * len(sorted_vals))) - 1))
+    return sorted_vals[k]
+
+
+def _run_cell(workload, w, n):
+    """Runs one cell; returns a result dict (raises on infrastructure errors)."""
+    mgr = None
+    server_hwm = None
+    errors = []
+    if workload == "value_lock_add":
+        shared = CTX.Value("q", 0, lock=True)
+    else:
+        mgr = CTX.Manager()  # already started (forks the server process)
+        if workload == "mgr_value_add":
+            shared = (mgr.Value("q", 0), mgr.Lock())
+        else:
+            shared = mgr.dict()
+            if workload == "mgr_dict_get":
+                shared.update({f"k{j}": j for j in range(NKEYS)})
+
+    ready = CTX.Barrier(w + 1)
+    go = CTX.Event()
+    results = CTX.Queue()
+    procs = [
+        CTX.Process(target=_worker, args=(workload, wid, n, shared, ready, go, results), daemon=True)
+        for wid in range(w)
+    ]
+    for p in procs:
+        p.start()
+    try:
+        ready.wait(TIMEOUT_S)  # every worker is connected and waiting on `go`
+    except Exception:  # threading.BrokenBarrierError: a worker failed early
+        errors.append("start barrier broken")
+    t0 = time.perf_counter()
+    go.set()
+
+    got = [results.get(timeout=TIMEOUT_S) for _ in range(w)]
+    for p in procs:
+        p.join(TIMEOUT_S)
+        if p.exitcode != 0:
+            errors.append(f"worker pid {p.pid} exit code {p.exitcode}")
+
+    ends, lats, bad = [], array("q"), 0
+    for wid, end, blob, b, err in got:
+        if err:
+            errors.append(f"worker {wid} raised:\n{err}")
+            continue
+        ends.append(end)
+        lats.frombytes(blob)
+        bad += b
+
+    # correctness
+    expect = w * n
+    if workload == "mgr_value_add":
+        final = shared[0].value
+        if final != expect:
+            errors.append(f"final value {final} != W*N = {expect}")
+    elif workload == "value_lock_add":
+        final = shared.value
+        if final != expect:
+            errors.append(f"final value {final} != W*N = {expect}")
+    elif workload == "mgr_dict_set":
+        got_d = shared.copy()
+        want = {}
+        for wid in range(w):
+            for i in range(n):
+                want[f"k{wid}_{i % 100}"] = i
+        if got_d != want:
+            errors.append(f"dict contents wrong: {len(got_d)} keys, expected {len(want)}")
+    elif workload == "mgr_dict_get":
+        if bad:
+            errors.append(f"{bad} reads returned the wrong value")
+
+    if mgr is not None:
+        pid = getattr(getattr(mgr, "_process", None), "pid", None)
+        if pid is not None:
+            server_hwm = _vm_hwm_kb(pid)
+        mgr.shutdown()
+
+    if errors:
+        return {"error": "; ".join(errors)}
+
+    seconds = max(ends) - t0
+    s = sorted(lats)
+    return {
+        "seconds": seconds,
+        "p50_ns": _pct(s, 50),
+        "p99_ns": _pct(s, 99),
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+        "server_peak_rss_kb": server_hwm,
+    }
+
+
+def _cell_runner(conn, workload, w, n):
+    try:
+        res = _run_cell(workload, w, n)
+    except BaseException:
+        res = {"error": traceback.format_exc()}
+    conn.send(res)
+    conn.close()
+
+
+def run_cell(workload, w, n):
+    rx, tx = CTX.Pipe(duplex=False)
+    p = CTX.Process(target=_cell_runner, args=(tx, workload, w, n))
+    p.start()
+    tx.close()
+    if not rx.poll(TIMEOUT_S * 2):
+        p.kill()
+        p.join()
+        return {"error": "cell runner timed out"}
+    try:
+        res = rx.recv()
+    except EOFError:
+        res = {"error": "cell runner died without a result"}
+    p.join()
+    if p.exitcode != 0 and "error" not in res:
+        res = {"error": f"cell runner exit code {p.exitcode}"}
+    return res
+
+
+# --------------------------------------------------------------------------
+
+
+def _int_list(s):
+    out = [int(x) for x in s.split(",") if x.strip()]
+    if not out or any(x < 1 for x in out):
+        raise argparse.ArgumentTypeError("need a comma-separated list of positive ints")
+    return out
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--workers", type=_int_list, default=[1, 2, 5, 8],
+                    help="comma-separated worker counts (default 1,2,5,8)")
+    ap.add_argument("--ops", type=int, default=2000, help="ops per worker (default 2000)")
+    ap.add_argument("--repeat", type=int, default=1, help="runs per cell (default 1)")
+    ap.add_argument("--quick", action="store_true", help="smoke test: 50 ops per worker")
+    ap.add_argument("--workloads", default=",".join(WORKLOADS),
+                    help="comma-separated subset of: " + ",".join(WORKLOADS))
+    ap.add_argument("--table", action="store_true",
+                    help="also print a human-readable table on stderr")
+    a = ap.parse_args(argv)
+
+    workloads = [x.strip() for x in a.workloads.split(",") if x.strip()]
+    unknown = [x for x in workloads if x not in WORKLOADS]
+    if unknown or not workloads:
+        ap.error(f"unknown workload(s) {unknown}; choose from {','.join(WORKLOADS)}")
+    n = 50 if a.quick else a.ops
+    if n < 1 or a.repeat < 1:
+        ap.error("--ops and --repeat must be >= 1")
+
+    failed = False
+    rows = []
+    for wl in workloads:
+        for w in a.workers:
+            for run in range(1, a.repeat + 1):
+                res = run_cell(wl, w, n)
+                if "error" in res:
+                    print(f"mp_baseline: FAILED {wl} workers={w} run={run}: {res['error']}",
+                          file=sys.stderr, flush=True)
+                    failed = True
+                    continue
+                total = w * n
+                line = {
+                    "impl": "python-mp",
+                    "workload": wl,
+                    "workers": w,
+                    "run": run,
+                    "ops": total,
+                    "ops_per_worker": n,
+                    "seconds": round(res["seconds"], 6),
+                    "ops_per_s": round(total / res["seconds"], 1),
+                    "p50_us": round(res["p50_ns"] / 1000.0, 2),
+                    "p99_us": round(res["p99_ns"] / 1000.0, 2),
+                    "peak_rss_kb": res["peak_rss_kb"],
+                    "peak_rss_source": "getrusage(RUSAGE_CHILDREN).ru_maxrss of per-cell runner "
+                                       "after join: max over manager server + workers",
+                    "server_peak_rss_kb": res["server_peak_rss_kb"],
+                    "verified": True,
+                    "python": platform.python_version(),
+                    "start_method": "fork",
+                }
+                print(json.dumps(line), flush=True)
+                rows.append(line)
+
+    if a.table and rows:
+        hdr = f"{'workload':<15}{'W':>3}{'run':>4}{'ops':>7}{'seconds':>10}{'ops/s':>11}" \
+              f"{'p50 us':>9}{'p99 us':>10}{'rss KiB':>9}"
+        print(hdr, file=sys.stderr)
+        for r in rows:
+            print(f"{r['workload']:<15}{r['workers']:>3}{r['run']:>4}{r['ops']:>7}"
+                  f"{r['seconds']:>10.3f}{r['ops_per_s']:>11.0f}{r['p50_us']:>9.1f}"
+                  f"{r['p99_us']:>10.1f}{r['peak_rss_kb']:>9}", file=sys.stderr)
+
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

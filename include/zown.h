@@ -1,0 +1,27 @@
+/*  =========================================================================
+    zown - shared state with a single owner actor, on ZeroMQ
+
+    The one header applications include.
+    =========================================================================
+*/
+#ifndef ZOWN_H_INCLUDED
+#define ZOWN_H_INCLUDED
+
+#define ZOWN_VERSION_MAJOR 0
+#define ZOWN_VERSION_MINOR 1
+#define ZOWN_VERSION_PATCH 0
+
+//  Version of the wire protocol this library speaks (docs/PROTOCOL.md).
+#define ZOWN_PROTOCOL_VERSION 1
+
+#include "zown_error.h"
+#include "zown_datum.h"
+#include "zown_ops.h"
+#include "zown_request.h"
+#include "zown_reply.h"
+#include "zown_client.h"
+#include "zown_owner.h"
+#include "zown_dict.h"
+#include "zown_value.h"
+
+#endif

@@ -1,0 +1,60 @@
+/*  =========================================================================
+    zown_error - the one error convention of zown
+
+    Every zown call that can fail returns -1 (or NULL) and leaves a status
+    code for the calling thread, read with zown_errno() and described with
+    zown_strerror(). The codes below 64 travel on the wire as the status of a
+    reply (docs/PROTOCOL.md); the codes from 64 up are produced by the client
+    library itself and never appear on the wire.
+    =========================================================================
+*/
+#ifndef ZOWN_ERROR_H_INCLUDED
+#define ZOWN_ERROR_H_INCLUDED
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    ZOWN_OK = 0,            //  Success
+    //  Wire statuses (an owner replies with these)
+    ZOWN_NOT_FOUND = 1,     //  No such object, or no such key
+    ZOWN_WRONG_TYPE = 2,    //  Object or stored value is of another type
+    ZOWN_BAD_REQUEST = 3,   //  Malformed message: signature, framing, truncation
+    ZOWN_BAD_VERSION = 4,   //  Protocol version not spoken by this owner
+    ZOWN_UNKNOWN_OP = 5,    //  Op code not in the command table
+    ZOWN_BAD_ARGS = 6,      //  Wrong argument count, argument type or name
+    ZOWN_TOO_LARGE = 7,     //  A value, name or message over the owner's limits
+    ZOWN_CONFLICT = 8,      //  Compare-and-swap saw another value or version
+    ZOWN_OVERFLOW = 9,      //  Integer arithmetic would overflow int64
+    ZOWN_ABORTED = 10,      //  Op of a batch that failed elsewhere; not applied
+    ZOWN_TIMEOUT = 11,      //  No reply (or no completion) within the deadline
+    ZOWN_NO_MEMORY = 12,    //  Out of memory; the op was not applied
+    //  Client-side statuses (never on the wire)
+    ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline
+    ZOWN_FORKED = 65,       //  Handle created in another process (see docs/FORK.md)
+    ZOWN_INVALID = 66,      //  Invalid argument to an API call
+    ZOWN_BUSY = 67,         //  Too many pipelined requests, or a call while some pending
+    ZOWN_ADDR_IN_USE = 68,  //  A live owner already serves that endpoint
+    ZOWN_SYSTEM = 69,       //  Operating-system or libzmq failure (errno kept)
+    ZOWN_PROTOCOL = 70      //  The owner sent a reply this client cannot decode
+} zown_status_t;
+
+//  Status code of the last failed zown call on this thread.
+int
+    zown_errno (void);
+
+//  Uppercase name of a status code, as in docs/PROTOCOL.md ("NOT_FOUND").
+//  Returns "UNKNOWN" for a code that is not defined. Never NULL.
+const char *
+    zown_status_name (int status);
+
+//  One-line description of a status code. Never NULL.
+const char *
+    zown_strerror (int status);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

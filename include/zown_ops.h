@@ -1,0 +1,48 @@
+/*  =========================================================================
+    zown_ops - wire op codes, for building requests by hand (zown_request)
+
+    The typed handles (zown_dict, zown_value) build these for you. The
+    arguments and replies of every op are listed in docs/PROTOCOL.md.
+    =========================================================================
+*/
+#ifndef ZOWN_OPS_H_INCLUDED
+#define ZOWN_OPS_H_INCLUDED
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    //  Owner administration; these take an empty object name
+    ZOWN_OP_PING = 0x01,
+    ZOWN_OP_STATS = 0x02,
+    ZOWN_OP_OBJECTS = 0x03,
+    //  Any object, by name
+    ZOWN_OP_TYPE = 0x08,
+    ZOWN_OP_DROP = 0x09,
+    //  dict
+    ZOWN_OP_DICT_SET = 0x10,
+    ZOWN_OP_DICT_GET = 0x11,
+    ZOWN_OP_DICT_GET_OR = 0x12,
+    ZOWN_OP_DICT_DEL = 0x13,
+    ZOWN_OP_DICT_CONTAINS = 0x14,
+    ZOWN_OP_DICT_LEN = 0x15,
+    ZOWN_OP_DICT_KEYS = 0x16,
+    ZOWN_OP_DICT_ITEMS = 0x17,
+    ZOWN_OP_DICT_CLEAR = 0x18,
+    ZOWN_OP_DICT_SET_IF_ABSENT = 0x19,
+    ZOWN_OP_DICT_UPDATE = 0x1A,
+    ZOWN_OP_DICT_ADD = 0x1B,
+    ZOWN_OP_DICT_CAS = 0x1C,
+    //  value
+    ZOWN_OP_VALUE_GET = 0x20,
+    ZOWN_OP_VALUE_SET = 0x21,
+    ZOWN_OP_VALUE_ADD = 0x22,
+    ZOWN_OP_VALUE_CAS = 0x23
+} zown_op_t;
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

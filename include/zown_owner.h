@@ -1,0 +1,68 @@
+/*  =========================================================================
+    zown_owner - the single owner of shared state
+
+    An owner is a CZMQ actor: one thread that holds every shared object and
+    applies requests one at a time, in arrival order, with no lock. It binds
+    a ROUTER socket to "inproc://zown-NAME" (threads of this process) and to
+    "ipc://RUNDIR/NAME.sock" (other processes), where RUNDIR is
+    $ZOWN_RUNDIR if set, else $XDG_RUNTIME_DIR/zown, else /tmp/zown-UID; it
+    is created with mode 0700 and the socket file gets mode 0600.
+    =========================================================================
+*/
+#ifndef ZOWN_OWNER_H_INCLUDED
+#define ZOWN_OWNER_H_INCLUDED
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zown_owner_t zown_owner_t;
+
+//  Longest owner name; names use [A-Za-z0-9._-] and do not start with '.'.
+#define ZOWN_NAME_MAX 64
+//  Default deadline of zown_owner_destroy, in milliseconds.
+#define ZOWN_OWNER_STOP_TIMEOUT 5000
+
+//  Start an owner named `name` and bind its two endpoints. Returns NULL
+//  with ZOWN_INVALID (bad name), ZOWN_ADDR_IN_USE (a live owner already
+//  answers on that ipc path; a stale socket file left by a dead owner is
+//  replaced instead), ZOWN_FORKED (CZMQ was started in a parent process)
+//  or ZOWN_SYSTEM.
+zown_owner_t *
+    zown_owner_new (const char *name);
+
+//  Stop the owner and free its state; accepts NULL, nulls the pointer.
+//  Requests in flight get no reply (their clients time out). Waits at most
+//  ZOWN_OWNER_STOP_TIMEOUT for the owner thread.
+void
+    zown_owner_destroy (zown_owner_t **self_p);
+
+//  Owner's name.
+const char *
+    zown_owner_name (zown_owner_t *self);
+
+//  The inproc endpoint (for threads of this process).
+const char *
+    zown_owner_inproc (zown_owner_t *self);
+
+//  The ipc endpoint (for other processes, forked workers included).
+const char *
+    zown_owner_ipc (zown_owner_t *self);
+
+//  Bind one more endpoint (ipc:// or inproc://; tcp:// comes with CURVE).
+//  Returns 0, or -1 with ZOWN_INVALID, ZOWN_ADDR_IN_USE or ZOWN_SYSTEM.
+int
+    zown_owner_bind (zown_owner_t *self, const char *endpoint);
+
+//  Default ipc endpoint of the owner `name`, as "ipc://..." in a fresh
+//  string the caller frees; NULL with ZOWN_INVALID or ZOWN_SYSTEM.
+char *
+    zown_owner_endpoint_for (const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,323 @@
+/*  =========================================================================
+    client - a DEALER to an owner: request ids, deadlines, pipelining
+
+    Ids grow by one per request. Replies come back in the order requests
+    were sent, so the ids still wanted are always the range [floor, next_id):
+    a reply below floor answers an abandoned request and is dropped.
+    =========================================================================
+*/
+#include "zown_internal.h"
+#include <time.h>
+
+struct _zown_client_t {
+    void *socket;               //  DEALER in this process's zown context
+    unsigned generation;        //  Fork generation it was created in
+    char *endpoint;             //  Where it is connected
+    int timeout;                //  Deadline per call, ms (-1: none)
+    int rcvtimeo;               //  ZMQ_RCVTIMEO currently set on the socket
+    size_t window;              //  Most pipelined requests pending
+    uint64_t next_id;           //  Id of the next request
+    uint64_t floor;             //  Lowest id still wanted
+    uint64_t dropped;           //  Late replies dropped
+    zmq_msg_t frame;            //  Last reply frame; reply values point in it
+    zown_reply_t reply;         //  Last reply, decoded
+    zown_request_t *request;    //  Reused by the typed handles
+};
+
+//  --------------------------------------------------------------------------
+//  Fork generations: a counter bumped in every child after fork(), cheaper
+//  to compare on each call than getpid(), which is a system call.
+
+static volatile unsigned s_generation;
+static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
+
+static void
+s_in_child (void)
+{
+    s_generation++;
+}
+
+static void
+s_atfork_init (void)
+{
+    pthread_atfork (NULL, NULL, s_in_child);
+}
+
+static bool
+s_forked (zown_client_t *self)
+{
+    return self->generation != s_generation;
+}
+
+//  --------------------------------------------------------------------------
+
+static int
+s_set_int (void *socket, int option, int value)
+{
+    return zmq_setsockopt (socket, option, &value, sizeof (value));
+}
+
+zown_client_t *
+zown_client_new (const char *target)
+{
+    if (!target || !*target)
+        return (zown_client_t *) zown_fail_null (ZOWN_INVALID);
+    pthread_once (&s_atfork_once, s_atfork_init);
+    char *endpoint = strstr (target, "://") ? strdup (target)
+                                            : zown_owner_endpoint_for (target);
+    if (!endpoint)
+        return NULL;
+    void *ctx = zown_ctx ();
+    zown_client_t *self = (zown_client_t *) calloc (1, sizeof (zown_client_t));
+    if (!self || !ctx) {
+        free (self);
+        free (endpoint);
+        return (zown_client_t *) zown_fail_null (ctx ? ZOWN_NO_MEMORY : ZOWN_SYSTEM);
+    }
+    self->endpoint = endpoint;
+    self->generation = s_generation;
+    self->timeout = ZOWN_CLIENT_TIMEOUT_DEFAULT;
+    self->rcvtimeo = -2;
+    self->window = ZOWN_CLIENT_WINDOW_DEFAULT;
+    self->next_id = 1;
+    self->floor = 1;
+    zmq_msg_init (&self->frame);
+    zown_reply_init (&self->reply);
+    self->request = zown_request_new ();
+    self->socket = zmq_socket (ctx, ZMQ_DEALER);
+    int status = ZOWN_SYSTEM;
+    if (self->socket && self->request
+    //  Never block on close; queue requests only on a live connection, so a
+    //  send to an absent owner fails (UNREACHABLE) instead of waiting for
+    //  one that may start later.
+    &&  s_set_int (self->socket, ZMQ_LINGER, 0) == 0
+    &&  s_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
+    &&  s_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
+    &&  s_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
+    &&  s_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
+        if (zmq_connect (self->socket, endpoint) == 0)
+            return self;
+        status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT
+               ? ZOWN_INVALID : ZOWN_SYSTEM;
+    }
+    zown_client_destroy (&self);
+    return (zown_client_t *) zown_fail_null (status);
+}
+
+void
+zown_client_destroy (zown_client_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    zown_client_t *self = *self_p;
+    //  In a forked child the socket and frame belong to the parent's
+    //  context: leave them alone, free only our own memory.
+    if (!s_forked (self)) {
+        zmq_msg_close (&self->frame);
+        if (self->socket)
+            zmq_close (self->socket);
+    }
+    zown_reply_fini (&self->reply);
+    zown_request_destroy (&self->request);
+    free (self->endpoint);
+    free (self);
+    *self_p = NULL;
+}
+
+const char *
+zown_client_endpoint (zown_client_t *self)
+{
+    return self->endpoint;
+}
+
+int
+zown_client_set_timeout (zown_client_t *self, int timeout_ms)
+{
+    if (timeout_ms == 0 || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (s_set_int (self->socket, ZMQ_SNDTIMEO, timeout_ms))
+        return zown_fail (ZOWN_SYSTEM);
+    self->timeout = timeout_ms;
+    return zown_ok ();
+}
+
+int
+zown_client_timeout (zown_client_t *self)
+{
+    return self->timeout;
+}
+
+int
+zown_client_set_window (zown_client_t *self, int window)
+{
+    if (window < 1 || window > ZOWN_CLIENT_WINDOW_MAX)
+        return zown_fail (ZOWN_INVALID);
+    self->window = (size_t) window;
+    return zown_ok ();
+}
+
+size_t
+zown_client_pending (zown_client_t *self)
+{
+    return (size_t) (self->next_id - self->floor);
+}
+
+void
+zown_client_abandon (zown_client_t *self)
+{
+    self->floor = self->next_id;
+}
+
+uint64_t
+zown_client_dropped (zown_client_t *self)
+{
+    return self->dropped;
+}
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static int
+s_send (zown_client_t *self, zown_request_t *request)
+{
+    if (!request || zown_request_ops (request) == 0)
+        return zown_fail (ZOWN_INVALID);
+    zown_request_seal (request, self->next_id);
+    const zown_buf_t *buf = zown_request_buffer (request);
+    while (zmq_send (self->socket, buf->data, buf->size, 0) == -1) {
+        if (errno == EINTR)
+            continue;
+        return zown_fail (errno == EAGAIN ? ZOWN_UNREACHABLE : ZOWN_SYSTEM);
+    }
+    self->next_id++;
+    return 0;
+}
+
+//  Waits for the reply to the oldest wanted request, until the deadline.
+static int
+s_recv (zown_client_t *self)
+{
+    int64_t deadline = self->timeout < 0 ? -1 : s_now_ms () + self->timeout;
+    while (true) {
+        int remaining = -1;
+        if (deadline >= 0) {
+            int64_t left = deadline - s_now_ms ();
+            //  0 would mean "do not wait" to libzmq; 1 ms keeps one last look.
+            remaining = left > 0 ? (int) left : 1;
+        }
+        if (remaining != self->rcvtimeo) {
+            s_set_int (self->socket, ZMQ_RCVTIMEO, remaining);
+            self->rcvtimeo = remaining;
+        }
+        if (zmq_msg_recv (&self->frame, self->socket, 0) == -1) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN && deadline >= 0 && s_now_ms () < deadline)
+                continue;
+            return zown_fail (errno == EAGAIN ? ZOWN_TIMEOUT : ZOWN_SYSTEM);
+        }
+        const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->frame);
+        size_t size = zmq_msg_size (&self->frame);
+        if (zmq_msg_more (&self->frame) || size < ZOWN_REPLY_HEADER) {
+            //  Not a reply frame of ours: drain and ignore it.
+            self->dropped++;
+            continue;
+        }
+        uint64_t id = 0;
+        for (int index = 0; index < 8; index++)
+            id = (id << 8) | data [ZOWN_ID_OFFSET + index];
+        if (id < self->floor || id >= self->next_id) {
+            self->dropped++;
+            continue;
+        }
+        self->floor = id + 1;
+        if (zown_reply_decode (&self->reply, data, size))
+            return zown_fail (ZOWN_PROTOCOL);
+        return 0;
+    }
+}
+
+int
+zown_client_call (zown_client_t *self, zown_request_t *request,
+                  zown_reply_t **reply_p)
+{
+    if (reply_p)
+        *reply_p = NULL;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (zown_client_pending (self))
+        return zown_fail (ZOWN_BUSY);
+    if (s_send (self, request))
+        return -1;
+    if (s_recv (self)) {
+        zown_client_abandon (self);
+        return -1;
+    }
+    if (reply_p)
+        *reply_p = &self->reply;
+    int status = zown_reply_status (&self->reply);
+    return status == ZOWN_OK ? zown_ok () : zown_fail (status);
+}
+
+int
+zown_client_send (zown_client_t *self, zown_request_t *request, uint64_t *id_p)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (zown_client_pending (self) >= self->window)
+        return zown_fail (ZOWN_BUSY);
+    uint64_t id = self->next_id;
+    if (s_send (self, request))
+        return -1;
+    if (id_p)
+        *id_p = id;
+    return zown_ok ();
+}
+
+int
+zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
+{
+    if (reply_p)
+        *reply_p = NULL;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (!zown_client_pending (self))
+        return zown_fail (ZOWN_INVALID);
+    if (s_recv (self))
+        return -1;
+    if (reply_p)
+        *reply_p = &self->reply;
+    return zown_ok ();
+}
+
+int
+zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name,
+                     size_t argc, const zown_datum_t *argv,
+                     zown_reply_t **reply_p)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    zown_request_reset (self->request);
+    if (zown_request_add (self->request, op, name, argc, argv))
+        return -1;
+    return zown_client_call (self, self->request, reply_p);
+}
+
+int
+zown_client_ping (zown_client_t *self)
+{
+    return zown_client_call_op (self, ZOWN_OP_PING, NULL, 0, NULL, NULL);
+}

@@ -1,0 +1,84 @@
+/*  =========================================================================
+    datum - helpers for zown_datum_t, and the number arithmetic that every
+    type's add op shares
+    =========================================================================
+*/
+#include "zown_internal.h"
+#include <inttypes.h>
+
+zown_datum_t
+zown_datum_str (const char *string)
+{
+    return zown_datum_bytes (string, string ? strlen (string) : 0);
+}
+
+bool
+zown_datum_eq (zown_datum_t a, zown_datum_t b)
+{
+    if (a.tag != b.tag)
+        return false;
+    switch (a.tag) {
+        case ZOWN_NIL:
+            return true;
+        case ZOWN_INT:
+            return a.u.i == b.u.i;
+        case ZOWN_DOUBLE:
+            return a.u.d == b.u.d;
+        case ZOWN_BYTES:
+            return a.u.b.len == b.u.b.len
+                && (a.u.b.len == 0 || memcmp (a.u.b.ptr, b.u.b.ptr, a.u.b.len) == 0);
+        default:
+            return false;
+    }
+}
+
+char *
+zown_datum_strdup (zown_datum_t datum)
+{
+    char number [64];
+    switch (datum.tag) {
+        case ZOWN_INT:
+            snprintf (number, sizeof (number), "%" PRId64, datum.u.i);
+            return strdup (number);
+        case ZOWN_DOUBLE:
+            snprintf (number, sizeof (number), "%.17g", datum.u.d);
+            return strdup (number);
+        case ZOWN_BYTES: {
+            char *copy = (char *) malloc (datum.u.b.len + 1);
+            if (copy) {
+                if (datum.u.b.len)
+                    memcpy (copy, datum.u.b.ptr, datum.u.b.len);
+                copy [datum.u.b.len] = 0;
+            }
+            return copy;
+        }
+        default:
+            return strdup ("nil");
+    }
+}
+
+bool
+zown_datum_streq (zown_datum_t datum, const char *string)
+{
+    return string && datum.tag == ZOWN_BYTES
+        && zown_datum_eq (datum, zown_datum_str (string));
+}
+
+int
+zown_number_add (zown_datum_t a, zown_datum_t b, zown_datum_t *sum)
+{
+    if ((a.tag != ZOWN_INT && a.tag != ZOWN_DOUBLE)
+    ||  (b.tag != ZOWN_INT && b.tag != ZOWN_DOUBLE))
+        return ZOWN_WRONG_TYPE;
+    if (a.tag == ZOWN_INT && b.tag == ZOWN_INT) {
+        int64_t result;
+        if (__builtin_add_overflow (a.u.i, b.u.i, &result))
+            return ZOWN_OVERFLOW;
+        *sum = zown_datum_int (result);
+        return ZOWN_OK;
+    }
+    double left = a.tag == ZOWN_INT ? (double) a.u.i : a.u.d;
+    double right = b.tag == ZOWN_INT ? (double) b.u.i : b.u.d;
+    *sum = zown_datum_double (left + right);
+    return ZOWN_OK;
+}

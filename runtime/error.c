@@ -1,0 +1,86 @@
+/*  =========================================================================
+    error - the calling thread's last status, and status names
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+static _Thread_local int s_status;
+
+int
+zown_fail (int status)
+{
+    s_status = status;
+    return -1;
+}
+
+void *
+zown_fail_null (int status)
+{
+    s_status = status;
+    return NULL;
+}
+
+int
+zown_ok (void)
+{
+    s_status = ZOWN_OK;
+    return 0;
+}
+
+int
+zown_errno (void)
+{
+    return s_status;
+}
+
+typedef struct {
+    int status;
+    const char *name;
+    const char *text;
+} s_status_info_t;
+
+static const s_status_info_t s_statuses [] = {
+    {ZOWN_OK, "OK", "success"},
+    {ZOWN_NOT_FOUND, "NOT_FOUND", "no such object or key"},
+    {ZOWN_WRONG_TYPE, "WRONG_TYPE", "object or stored value is of another type"},
+    {ZOWN_BAD_REQUEST, "BAD_REQUEST", "malformed request"},
+    {ZOWN_BAD_VERSION, "BAD_VERSION", "protocol version not supported by the owner"},
+    {ZOWN_UNKNOWN_OP, "UNKNOWN_OP", "unknown op code"},
+    {ZOWN_BAD_ARGS, "BAD_ARGS", "wrong argument count, argument type or name"},
+    {ZOWN_TOO_LARGE, "TOO_LARGE", "value or message over the owner's limits"},
+    {ZOWN_CONFLICT, "CONFLICT", "compare-and-swap found another value or version"},
+    {ZOWN_OVERFLOW, "OVERFLOW", "int64 overflow"},
+    {ZOWN_ABORTED, "ABORTED", "not applied: another op of the batch failed"},
+    {ZOWN_TIMEOUT, "TIMEOUT", "no reply within the deadline"},
+    {ZOWN_NO_MEMORY, "NO_MEMORY", "out of memory"},
+    {ZOWN_UNREACHABLE, "UNREACHABLE", "no owner accepted the request within the deadline"},
+    {ZOWN_FORKED, "FORKED", "handle belongs to another process (see docs/FORK.md)"},
+    {ZOWN_INVALID, "INVALID", "invalid argument"},
+    {ZOWN_BUSY, "BUSY", "too many pipelined requests pending"},
+    {ZOWN_ADDR_IN_USE, "ADDR_IN_USE", "a live owner already serves this endpoint"},
+    {ZOWN_SYSTEM, "SYSTEM", "operating-system or ZeroMQ failure"},
+    {ZOWN_PROTOCOL, "PROTOCOL", "undecodable reply from the owner"},
+};
+
+static const s_status_info_t *
+s_info (int status)
+{
+    for (size_t index = 0; index < sizeof (s_statuses) / sizeof (s_statuses [0]); index++)
+        if (s_statuses [index].status == status)
+            return &s_statuses [index];
+    return NULL;
+}
+
+const char *
+zown_status_name (int status)
+{
+    const s_status_info_t *info = s_info (status);
+    return info ? info->name : "UNKNOWN";
+}
+
+const char *
+zown_strerror (int status)
+{
+    const s_status_info_t *info = s_info (status);
+    return info ? info->text : "unknown status";
+}

@@ -1,0 +1,65 @@
+/*  =========================================================================
+    handle - what the typed handles (dict, value, ...) share: a client, an
+    object name, and one call with its reply checked
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+void *
+zown_handle_new (size_t size, zown_client_t *client, const char *name)
+{
+    if (!client || !name || !*name || strlen (name) > ZOWN_OBJECT_NAME_MAX)
+        return zown_fail_null (ZOWN_INVALID);
+    zown_handle_t *self = (zown_handle_t *) calloc (1, size);
+    if (!self)
+        return zown_fail_null (ZOWN_NO_MEMORY);
+    self->client = client;
+    strcpy (self->name, name);
+    zown_ok ();
+    return self;
+}
+
+void
+zown_handle_destroy (void **self_p)
+{
+    if (self_p && *self_p) {
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+int
+zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc,
+                  const zown_datum_t *argv, size_t values,
+                  zown_reply_t **reply_p)
+{
+    zown_reply_t *reply = NULL;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    int rc = zown_client_call_op (self->client, op, self->name, argc, argv, &reply);
+    if (reply_p)
+        *reply_p = reply;
+    if (rc == 0 && (zown_reply_results (reply) != 1 || zown_reply_count (reply, 0) < values))
+        return zown_fail (ZOWN_PROTOCOL);
+    return rc;
+}
+
+int
+zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p)
+{
+    zown_datum_t datum = zown_reply_value (reply, 0, index);
+    if (datum.tag != ZOWN_INT)
+        return zown_fail (ZOWN_PROTOCOL);
+    if (value_p)
+        *value_p = datum.u.i;
+    return 0;
+}
+
+int
+zown_handle_key (const char *key, zown_datum_t *datum)
+{
+    if (!key)
+        return zown_fail (ZOWN_INVALID);
+    *datum = zown_datum_str (key);
+    return 0;
+}

@@ -1,0 +1,115 @@
+/*  =========================================================================
+    keyspace - ops on the owner itself and on objects of any type:
+    PING, STATS, OBJECTS, TYPE, DROP
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+static int
+s_ping (zown_call_t *call)
+{
+    zown_call_reply_int (call, ZOWN_PROTOCOL_VERSION);
+    return ZOWN_OK;
+}
+
+static void
+s_reply_stat (zown_call_t *call, const char *name, uint64_t value)
+{
+    zown_call_reply (call, zown_datum_str (name));
+    zown_call_reply_int (call, (int64_t) value);
+}
+
+static int
+s_stats (zown_call_t *call)
+{
+    zown_stats_t *stats = zown_registry_stats (call->registry);
+    s_reply_stat (call, "objects", zown_registry_size (call->registry));
+    s_reply_stat (call, "requests", stats->requests);
+    s_reply_stat (call, "ops", stats->ops);
+    s_reply_stat (call, "errors", stats->errors);
+    s_reply_stat (call, "malformed", stats->malformed);
+    s_reply_stat (call, "batches_aborted", stats->batches_aborted);
+    s_reply_stat (call, "replies_dropped", stats->replies_dropped);
+    return ZOWN_OK;
+}
+
+static int
+s_objects (zown_call_t *call)
+{
+    for (zown_object_t *object = zown_registry_first (call->registry); object;
+         object = zown_registry_next (call->registry)) {
+        zown_call_reply (call, zown_datum_str (object->name));
+        zown_call_reply (call, zown_datum_str (object->type->name));
+    }
+    return ZOWN_OK;
+}
+
+static int
+s_type (zown_call_t *call)
+{
+    if (!call->object)
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such object");
+    zown_call_reply (call, zown_datum_str (call->object->type->name));
+    return ZOWN_OK;
+}
+
+//  A dropped object is kept until its batch commits, so a rollback can
+//  put it back whole.
+static void
+s_restore_dropped (zown_object_t *object, void *saved)
+{
+    zown_registry_attach ((zown_registry_t *) saved, object);
+}
+
+static void
+s_discard_dropped (void *saved)
+{
+    zown_object_t *object = (zown_object_t *) saved;
+    zown_object_destroy (&object);
+}
+
+static int
+s_drop (zown_call_t *call)
+{
+    zown_object_t *object = call->object;
+    if (!object)
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such object");
+    if (call->journal) {
+        //  restore gets the registry, discard the object itself
+        if (zown_call_save (call, s_restore_dropped, NULL, call->registry)
+        ||  zown_call_save (call, NULL, s_discard_dropped, object))
+            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        zown_registry_detach (call->registry, object);
+    }
+    else {
+        zown_registry_detach (call->registry, object);
+        zown_object_destroy (&object);
+    }
+    call->object = NULL;
+    return ZOWN_OK;
+}
+
+static const zown_command_t s_commands [] = {
+    {ZOWN_OP_PING, "PING", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, {0}, s_ping},
+    {ZOWN_OP_STATS, "STATS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, {0}, s_stats},
+    {ZOWN_OP_OBJECTS, "OBJECTS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, {0}, s_objects},
+    {ZOWN_OP_TYPE, "TYPE", 0, 0, ZOWN_CMD_READ, {0}, s_type},
+    {ZOWN_OP_DROP, "DROP", 0, 0, ZOWN_CMD_WRITE, {0}, s_drop},
+};
+
+static void *
+s_create (void)
+{
+    return NULL;
+}
+
+static void
+s_destroy (void *impl)
+{
+    (void) impl;
+}
+
+const zown_type_def_t zown_keyspace_type = {
+    "keyspace", s_create, s_destroy, s_commands,
+    sizeof (s_commands) / sizeof (s_commands [0])
+};

@@ -1,0 +1,92 @@
+/*  =========================================================================
+    process - per-process ZeroMQ context and the ipc run directory
+
+    zown sockets live in a context of zown's own, not CZMQ's global one:
+    after fork() a child finds the parent's context in its memory, unusable
+    (its I/O threads did not survive the fork). zown_ctx() notices the new
+    pid and makes a fresh context, abandoning the inherited one without
+    touching it (docs/FORK.md).
+    =========================================================================
+*/
+#include "zown_internal.h"
+#include <sys/stat.h>
+
+static pthread_mutex_t s_ctx_mutex = PTHREAD_MUTEX_INITIALIZER;
+static void *s_ctx;
+static pid_t s_ctx_pid;
+
+void *
+zown_ctx (void)
+{
+    pthread_mutex_lock (&s_ctx_mutex);
+    pid_t pid = getpid ();
+    if (!s_ctx || s_ctx_pid != pid) {
+        s_ctx = zmq_ctx_new ();
+        s_ctx_pid = pid;
+    }
+    void *ctx = s_ctx;
+    pthread_mutex_unlock (&s_ctx_mutex);
+    return ctx ? ctx : zown_fail_null (ZOWN_SYSTEM);
+}
+
+bool
+zown_name_valid (const char *name)
+{
+    if (!name || !*name || *name == '.' || strlen (name) > ZOWN_NAME_MAX)
+        return false;
+    for (const char *at = name; *at; at++)
+        if (!(isalnum ((unsigned char) *at) || *at == '.' || *at == '_' || *at == '-'))
+            return false;
+    return true;
+}
+
+//  mkdir -m 0700, accepting an existing directory only if it is ours, is a
+//  real directory (not a symlink) and nobody else can enter it.
+static int
+s_private_dir (const char *path)
+{
+    if (mkdir (path, 0700) && errno != EEXIST)
+        return -1;
+    struct stat info;
+    if (lstat (path, &info) || !S_ISDIR (info.st_mode)
+    ||  info.st_uid != geteuid () || (info.st_mode & 077)) {
+        errno = EACCES;
+        return -1;
+    }
+    return 0;
+}
+
+char *
+zown_rundir (void)
+{
+    const char *explicit_dir = getenv ("ZOWN_RUNDIR");
+    const char *xdg = getenv ("XDG_RUNTIME_DIR");
+    char *path;
+    if (explicit_dir && *explicit_dir)
+        path = strdup (explicit_dir);
+    else
+    if (xdg && *xdg)
+        path = zsys_sprintf ("%s/zown", xdg);
+    else
+        path = zsys_sprintf ("/tmp/zown-%u", (unsigned) geteuid ());
+    if (!path)
+        return (char *) zown_fail_null (ZOWN_NO_MEMORY);
+    if (s_private_dir (path)) {
+        free (path);
+        return (char *) zown_fail_null (ZOWN_SYSTEM);
+    }
+    return path;
+}
+
+char *
+zown_owner_endpoint_for (const char *name)
+{
+    if (!zown_name_valid (name))
+        return (char *) zown_fail_null (ZOWN_INVALID);
+    char *dir = zown_rundir ();
+    if (!dir)
+        return NULL;
+    char *endpoint = zsys_sprintf ("ipc://%s/%s.sock", dir, name);
+    free (dir);
+    return endpoint ? endpoint : (char *) zown_fail_null (ZOWN_NO_MEMORY);
+}

@@ -1,0 +1,137 @@
+/*  =========================================================================
+    registry - the owner's objects and its one command table
+
+    Each shared type (a file in actors/) describes itself with a zown_type_def_t:
+    its name, how to free an instance, and its commands. The registry checks
+    every op against its command entry (arity, argument types, object type)
+    once, before any handler runs, so a handler never re-validates input.
+    =========================================================================
+*/
+#ifndef ZOWN_REGISTRY_H_INCLUDED
+#define ZOWN_REGISTRY_H_INCLUDED
+
+typedef struct _zown_registry_t zown_registry_t;
+typedef struct _zown_call_t zown_call_t;
+typedef struct _zown_type_def_t zown_type_def_t;
+
+//  One named object held by the owner.
+typedef struct {
+    char *name;                         //  Object name (also the registry key)
+    const zown_type_def_t *type;        //  Its type
+    uint64_t version;                   //  Successful writes so far
+    void *impl;                         //  Type-specific state
+} zown_object_t;
+
+//  Command flags
+#define ZOWN_CMD_READ 0x01      //  Never changes state
+#define ZOWN_CMD_WRITE 0x02     //  May change state
+#define ZOWN_CMD_CREATE 0x04    //  Creates the object when it does not exist
+#define ZOWN_CMD_OWNER 0x08     //  Owner op: the object name must be empty
+#define ZOWN_CMD_PAIRS 0x10     //  Arguments come in pairs
+#define ZOWN_CMD_MULTI 0x20     //  Changes several parts; always journaled for undo
+
+//  Argument type masks, one bit per tag
+#define ZOWN_ARG_NIL (1u << ZOWN_NIL)
+#define ZOWN_ARG_INT (1u << ZOWN_INT)
+#define ZOWN_ARG_DOUBLE (1u << ZOWN_DOUBLE)
+#define ZOWN_ARG_BYTES (1u << ZOWN_BYTES)
+#define ZOWN_ARG_NUMBER (ZOWN_ARG_INT | ZOWN_ARG_DOUBLE)
+#define ZOWN_ARG_ANY (ZOWN_ARG_NIL | ZOWN_ARG_NUMBER | ZOWN_ARG_BYTES)
+#define ZOWN_ARG_POSITIONS 4    //  Masks given; later arguments use the last
+
+//  A handler returns a status; it must not change state when it fails.
+typedef int (zown_handler_fn) (zown_call_t *call);
+
+typedef struct {
+    uint8_t code;                       //  Wire op code (include/zown_ops.h)
+    const char *name;                   //  Uppercase name, as in PROTOCOL.md
+    uint16_t min_args;                  //  Fewest arguments
+    uint16_t max_args;                  //  Most arguments
+    uint8_t flags;                      //  ZOWN_CMD_*
+    uint8_t arg_types [ZOWN_ARG_POSITIONS];  //  Allowed tags per position
+    zown_handler_fn *handler;           //  Applies the op
+} zown_command_t;
+
+struct _zown_type_def_t {
+    const char *name;                   //  Type name, as TYPE reports it
+    void *(*create) (void);             //  New empty instance, NULL if no memory
+    void (*destroy) (void *impl);       //  Free an instance
+    const zown_command_t *commands;     //  Its commands
+    size_t command_count;
+};
+
+//  Restores saved state into an object (and frees `saved`), when a batch
+//  rolls back; `discard` frees `saved` when the batch commits.
+typedef void (zown_restore_fn) (zown_object_t *object, void *saved);
+typedef void (zown_discard_fn) (void *saved);
+
+//  Owner counters, reported by STATS.
+typedef struct {
+    uint64_t requests;          //  Request frames received
+    uint64_t ops;               //  Ops applied successfully
+    uint64_t errors;            //  Results with an error status
+    uint64_t malformed;         //  Frames rejected before any op ran
+    uint64_t batches_aborted;   //  Batches rolled back
+    uint64_t replies_dropped;   //  Replies the ROUTER could not deliver
+} zown_stats_t;
+
+//  What a handler sees.
+struct _zown_call_t {
+    zown_registry_t *registry;          //  The owner's objects
+    zown_object_t *object;              //  Target, NULL if absent (no CREATE)
+    const char *name;                   //  Target name
+    const zown_datum_t *argv;           //  Arguments, types already checked
+    size_t argc;
+    zown_buf_t *out;                    //  Reply buffer: append values only
+    uint32_t values;                    //  Values appended so far
+    bool journal;                       //  Save undo records before changes
+    const char *message;                //  Error message for a failed op
+};
+
+//  Reply helpers for handlers.
+void zown_call_reply (zown_call_t *call, zown_datum_t datum);
+void zown_call_reply_int (zown_call_t *call, int64_t value);
+//  Fail with a status and a short static message; returns status.
+int zown_call_fail (zown_call_t *call, int status, const char *message);
+//  Count one change of the target object; returns its new version. Every
+//  handler that changes its object calls this once per change.
+uint64_t zown_call_bump (zown_call_t *call);
+//  Before changing an object in a journaled call: remember how to undo it.
+//  Returns 0, or -1 if out of memory (then the handler fails with
+//  ZOWN_NO_MEMORY before changing anything). Not journaled: no-op.
+int zown_call_save (zown_call_t *call, zown_restore_fn *restore,
+                    zown_discard_fn *discard, void *saved);
+
+//  Registry
+zown_registry_t *zown_registry_new (void);
+void zown_registry_destroy (zown_registry_t **self_p);
+zown_stats_t *zown_registry_stats (zown_registry_t *self);
+zown_object_t *zown_registry_lookup (zown_registry_t *self, const char *name);
+size_t zown_registry_size (zown_registry_t *self);
+//  First and next object, for listing; NULL at the end.
+zown_object_t *zown_registry_first (zown_registry_t *self);
+zown_object_t *zown_registry_next (zown_registry_t *self);
+//  Remove an object from the registry without freeing it (DROP), or put
+//  one back (rollback).
+void zown_registry_detach (zown_registry_t *self, zown_object_t *object);
+int zown_registry_attach (zown_registry_t *self, zown_object_t *object);
+void zown_object_destroy (zown_object_t **object_p);
+
+//  Apply one request frame and write the whole reply frame into `out`.
+//  Never fails: every problem becomes an error reply.
+void zown_registry_execute (zown_registry_t *self, const void *request,
+                            size_t size, zown_buf_t *out);
+
+//  Largest byte string a request may carry.
+void zown_registry_set_max_value (zown_registry_t *self, size_t max_value);
+
+//  Types known to the owner (registry.c lists them).
+extern const zown_type_def_t zown_keyspace_type;
+extern const zown_type_def_t zown_dict_type;
+extern const zown_type_def_t zown_value_type;
+
+//  Numeric helper shared by the types: a + b as the types' add op defines
+//  it (int + int stays int, anything with a double is a double).
+int zown_number_add (zown_datum_t a, zown_datum_t b, zown_datum_t *sum);
+
+#endif

@@ -1,0 +1,86 @@
+/*  =========================================================================
+    zown_internal - the one header zown's own .c files include
+    =========================================================================
+*/
+#ifndef ZOWN_INTERNAL_H_INCLUDED
+#define ZOWN_INTERNAL_H_INCLUDED
+
+#define _GNU_SOURCE
+#include <czmq.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+
+#include "zown.h"
+#include "codec.h"
+#include "registry.h"
+
+//  Set the calling thread's status (zown_errno) and return -1.
+int zown_fail (int status);
+//  Same, returning NULL, for constructors.
+void *zown_fail_null (int status);
+//  Reset the calling thread's status to ZOWN_OK and return 0.
+int zown_ok (void);
+
+//  The ZeroMQ context of this process for zown sockets, made anew in a
+//  forked child so a child never uses its parent's context (docs/FORK.md).
+//  NULL with ZOWN_SYSTEM.
+void *zown_ctx (void);
+
+//  Reply internals, filled by the client.
+struct _zown_reply_t {
+    uint64_t id;                        //  Request id answered
+    uint8_t status;                     //  Overall status
+    zown_result_view_t *results;        //  One per op
+    size_t result_count;
+    size_t results_capacity;
+    zown_datum_t *values;               //  Every value of every result
+    size_t values_capacity;
+};
+
+void zown_reply_init (zown_reply_t *self);
+void zown_reply_fini (zown_reply_t *self);
+//  Decode a reply frame into self (reusing its arrays); -1 if malformed.
+int zown_reply_decode (zown_reply_t *self, const void *data, size_t size);
+
+//  Request internals, read by the client.
+const zown_buf_t *zown_request_buffer (zown_request_t *self);
+//  Write the request id and op count into the buffer before sending.
+void zown_request_seal (zown_request_t *self, uint64_t id);
+
+//  Validated owner names and their run-directory paths (runtime/rundir.c)
+bool zown_name_valid (const char *name);
+//  Directory for ipc sockets, created 0700 if missing; caller frees.
+char *zown_rundir (void);
+
+//  Calls one op with the client's own request object. A failed op still
+//  sets *reply_p when the owner answered (CONFLICT carries values).
+int zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name,
+                         size_t argc, const zown_datum_t *argv,
+                         zown_reply_t **reply_p);
+
+//  What every typed handle is: a client and an object name, no data.
+typedef struct {
+    zown_client_t *client;                  //  Borrowed
+    char name [ZOWN_OBJECT_NAME_MAX + 1];   //  Object name
+} zown_handle_t;
+
+//  Allocate a handle of `size` bytes starting with a zown_handle_t.
+void *zown_handle_new (size_t size, zown_client_t *client, const char *name);
+void zown_handle_destroy (void **self_p);
+//  Call one op on the handle's object; expects at least `values` values in
+//  a successful result (ZOWN_PROTOCOL otherwise).
+int zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc,
+                      const zown_datum_t *argv, size_t values,
+                      zown_reply_t **reply_p);
+//  Value `index` of the first result as an int64 / any number; -1 with
+//  ZOWN_PROTOCOL or ZOWN_WRONG_TYPE if it is not one.
+int zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p);
+//  A C string key as a datum; -1 with ZOWN_INVALID for NULL.
+int zown_handle_key (const char *key, zown_datum_t *datum);
+
+#endif
