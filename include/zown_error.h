@@ -24,11 +24,11 @@ typedef enum {
     ZOWN_BAD_VERSION = 4,   //  Protocol version not spoken by this owner
     ZOWN_UNKNOWN_OP = 5,    //  Op code not in the command table
     ZOWN_BAD_ARGS = 6,      //  Wrong argument count, argument type or name
-    ZOWN_TOO_LARGE = 7,     //  A value, name or message over the owner's limits
+    ZOWN_TOO_LARGE = 7,     //  A byte string over the owner's value size limit
     ZOWN_CONFLICT = 8,      //  Compare-and-swap saw another value or version
     ZOWN_OVERFLOW = 9,      //  Integer arithmetic would overflow int64
     ZOWN_ABORTED = 10,      //  Op of a batch that failed elsewhere; not applied
-    ZOWN_TIMEOUT = 11,      //  No reply (or no completion) within the deadline
+    ZOWN_TIMEOUT = 11,      //  No reply (client) or no completion (parked ops) in time
     ZOWN_NO_MEMORY = 12,    //  Out of memory; the op was not applied
     //  Client-side statuses (never on the wire)
     ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline

@@ -309,8 +309,7 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "truncated header");
     //  The id is read before the version is judged, so that even a request
     //  of another version gets an answer its client can match.
-    if (size >= ZOWN_ID_OFFSET + 8)
-        self->id = s_load_be ((const uint8_t *) data + ZOWN_ID_OFFSET, 8);
+    self->id = zown_peek_id (data, size);
     if (version != ZOWN_PROTOCOL_VERSION)
         return s_decode_failed (self, ZOWN_BAD_VERSION, "unsupported protocol version");
 
@@ -365,6 +364,15 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
     if (reader.pos != reader.end)
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "trailing bytes");
     return ZOWN_OK;
+}
+
+uint64_t
+zown_peek_id (const void *data, size_t size)
+{
+    const uint8_t *bytes = (const uint8_t *) data;
+    if (size < ZOWN_ID_OFFSET + 8 || bytes [0] != ZOWN_SIG0 || bytes [1] != ZOWN_SIG1)
+        return 0;
+    return s_load_be (bytes + ZOWN_ID_OFFSET, 8);
 }
 
 void

@@ -86,6 +86,9 @@ void zown_decoded_free (zown_decoded_t *self);
 int zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
                          size_t max_value);
 
+//  Request id of a frame whose header is readable, else 0.
+uint64_t zown_peek_id (const void *data, size_t size);
+
 //  Start a request with a zero id and op count (patched when sent).
 void zown_encode_request_header (zown_buf_t *buf);
 //  Append one op header; arguments follow with zown_buf_put_datum.

@@ -1,9 +1,15 @@
 /*  =========================================================================
     owner - the actor that owns every shared object
 
-    One thread: a ROUTER socket for clients and the actor pipe for commands
-    ($TERM, BIND). The hot path is receive, execute (runtime/registry.c),
-    reply; it reuses its message frames and reply buffer, and logs nothing.
+    One thread: a ROUTER socket for clients and a PAIR pipe for commands
+    from the facade (BIND, TERM). The hot path is receive, execute
+    (runtime/registry.c), reply; it reuses its message frames and reply
+    buffer, and logs nothing.
+
+    The thread is a plain pthread with its pipe in zown's own context, not a
+    zactor: a zactor starts CZMQ's global zsys state, whose atexit handler
+    then runs in every forked child that calls exit() and works on sockets
+    that belong to the parent (docs/FORK.md).
 
     ipc endpoints: a second bind on a live owner's path would silently take
     it over (libzmq replaces the socket file), so before binding the owner
@@ -18,6 +24,9 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <fcntl.h>
+#include <time.h>
+#include <inttypes.h>
+#include <stdatomic.h>
 
 //  Replies the ROUTER may queue per client. Clients keep at most
 //  ZOWN_CLIENT_WINDOW_MAX requests in flight, far below this, so the
@@ -25,23 +34,12 @@
 #define ZOWN_OWNER_HWM 100000
 //  Requests handled per poll, so the pipe ($TERM) is still checked often.
 #define ZOWN_OWNER_BURST 256
-
-struct _zown_owner_t {
-    zactor_t *actor;            //  The owner thread
-    char *name;                 //  Owner name
-    char *inproc;               //  inproc endpoint
-    char *ipc;                  //  Default ipc endpoint
-};
-
-//  What the actor is started with, and how its start went.
-typedef struct {
-    const char *inproc;         //  Endpoints to bind
-    const char *ipc;
-    int status;                 //  Set by the actor before it signals
-} s_start_t;
+//  Frames over this size never reach the owner: libzmq drops the
+//  connection that sent one (docs/PROTOCOL.md, limits).
+#define ZOWN_OWNER_MAX_FRAME (256 * 1024 * 1024)
 
 typedef struct {
-    zsock_t *pipe;              //  Actor pipe
+    void *pipe;                 //  Owner thread's end of the command pipe
     void *router;               //  Clients' socket (zown context)
     zown_registry_t *registry;  //  Objects and dispatch
     zown_buf_t out;             //  Reply buffer, reused
@@ -49,8 +47,19 @@ typedef struct {
     zmq_msg_t envelope;
     zmq_msg_t body;
     zlistx_t *ipc_paths;        //  Socket files to remove at exit
-    bool terminated;            //  $TERM received
+    zlistx_t *inprocs;          //  inproc endpoints to unbind at exit
+    bool terminated;            //  TERM received
 } s_self_t;
+
+struct _zown_owner_t {
+    pthread_t thread;           //  The owner thread
+    bool running;               //  Thread started and not yet joined
+    void *pipe;                 //  Facade's end of the command pipe
+    s_self_t *state;            //  Owner state; the thread uses it while running
+    char *name;                 //  Owner name
+    char *inproc;               //  inproc endpoint
+    char *ipc;                  //  Default ipc endpoint
+};
 
 //  --------------------------------------------------------------------------
 //  ipc binding
@@ -137,13 +146,36 @@ s_bind (s_self_t *self, const char *endpoint)
     if (strncmp (endpoint, "inproc://", 9) != 0)
         //  tcp waits for CURVE authentication (issue: beyond one machine).
         return ZOWN_INVALID;
-    if (zmq_bind (self->router, endpoint) == 0)
-        return ZOWN_OK;
-    return errno == EADDRINUSE ? ZOWN_ADDR_IN_USE : ZOWN_SYSTEM;
+    if (zmq_bind (self->router, endpoint))
+        return errno == EADDRINUSE ? ZOWN_ADDR_IN_USE : ZOWN_SYSTEM;
+    return zlistx_add_end (self->inprocs, (void *) endpoint) ? ZOWN_OK : ZOWN_NO_MEMORY;
 }
 
 //  --------------------------------------------------------------------------
 //  Actor state
+
+//  Close the ROUTER and remove the socket files it was bound to, so that a
+//  new owner can take the names as soon as this one is gone.
+static void
+s_release_endpoints (s_self_t *self)
+{
+    if (self->router) {
+        //  Closing frees an inproc name only later, on libzmq's reaper
+        //  thread; unbinding frees it now, so the name can be reused at once.
+        for (const char *endpoint = (const char *) zlistx_first (self->inprocs); endpoint;
+             endpoint = (const char *) zlistx_next (self->inprocs))
+            zmq_unbind (self->router, endpoint);
+        zlistx_purge (self->inprocs);
+        zmq_close (self->router);
+        self->router = NULL;
+    }
+    if (self->ipc_paths) {
+        for (const char *path = (const char *) zlistx_first (self->ipc_paths); path;
+             path = (const char *) zlistx_next (self->ipc_paths))
+            s_with_ipc_lock (self, path, s_unlink_locked);
+        zlistx_purge (self->ipc_paths);
+    }
+}
 
 static void
 s_self_destroy (s_self_t **self_p)
@@ -151,14 +183,11 @@ s_self_destroy (s_self_t **self_p)
     s_self_t *self = *self_p;
     if (!self)
         return;
-    if (self->router)
-        zmq_close (self->router);
-    if (self->ipc_paths) {
-        for (const char *path = (const char *) zlistx_first (self->ipc_paths); path;
-             path = (const char *) zlistx_next (self->ipc_paths))
-            s_with_ipc_lock (self, path, s_unlink_locked);
-        zlistx_destroy (&self->ipc_paths);
-    }
+    s_release_endpoints (self);
+    zlistx_destroy (&self->ipc_paths);
+    zlistx_destroy (&self->inprocs);
+    if (self->pipe)
+        zmq_close (self->pipe);
     zmq_msg_close (&self->identity);
     zmq_msg_close (&self->envelope);
     zmq_msg_close (&self->body);
@@ -174,41 +203,57 @@ s_set_int (void *socket, int option, int value)
     return zmq_setsockopt (socket, option, &value, sizeof (value));
 }
 
+static zlistx_t *
+s_string_list (void)
+{
+    zlistx_t *list = zlistx_new ();
+    if (list) {
+        zlistx_set_duplicator (list, (zlistx_duplicator_fn *) strdup);
+        zlistx_set_destructor (list, (zlistx_destructor_fn *) zstr_free);
+    }
+    return list;
+}
+
+//  Creates the owner's sockets and binds its endpoints, in the caller's
+//  thread; the owner thread takes them over once started (pthread_create
+//  is the memory barrier ZeroMQ asks for when a socket changes threads).
 static s_self_t *
-s_self_new (zsock_t *pipe, s_start_t *start)
+s_self_new (void *ctx, const char *pipe_endpoint, const char *inproc,
+            const char *ipc, int *status_p)
 {
     s_self_t *self = (s_self_t *) calloc (1, sizeof (s_self_t));
     if (!self) {
-        start->status = ZOWN_NO_MEMORY;
+        *status_p = ZOWN_NO_MEMORY;
         return NULL;
     }
-    self->pipe = pipe;
     zmq_msg_init (&self->identity);
     zmq_msg_init (&self->envelope);
     zmq_msg_init (&self->body);
     zown_buf_init (&self->out);
     self->registry = zown_registry_new ();
-    self->ipc_paths = zlistx_new ();
-    void *ctx = zown_ctx ();
-    if (self->ipc_paths) {
-        zlistx_set_duplicator (self->ipc_paths, (zlistx_duplicator_fn *) strdup);
-        zlistx_set_destructor (self->ipc_paths, (zlistx_destructor_fn *) zstr_free);
-    }
-    start->status = ZOWN_SYSTEM;
-    if (self->registry && self->ipc_paths && ctx
+    self->ipc_paths = s_string_list ();
+    self->inprocs = s_string_list ();
+    int status = ZOWN_SYSTEM;
+    if (self->registry && self->ipc_paths && self->inprocs
+    &&  (self->pipe = zmq_socket (ctx, ZMQ_PAIR))
+    &&  s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+    &&  zmq_connect (self->pipe, pipe_endpoint) == 0
     &&  (self->router = zmq_socket (ctx, ZMQ_ROUTER))
     &&  s_set_int (self->router, ZMQ_LINGER, 0) == 0
     //  A full pipe to a client becomes an error we count, never a silent
     //  drop (../shared/LESSONS.md 13).
     &&  s_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
     &&  s_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
-    &&  s_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0) {
-        start->status = s_bind (self, start->inproc);
-        if (start->status == ZOWN_OK)
-            start->status = s_bind (self, start->ipc);
+    &&  s_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
+    &&  zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &(int64_t) {ZOWN_OWNER_MAX_FRAME},
+                        sizeof (int64_t)) == 0) {
+        status = s_bind (self, inproc);
+        if (status == ZOWN_OK)
+            status = s_bind (self, ipc);
     }
-    if (start->status != ZOWN_OK)
+    if (status != ZOWN_OK)
         s_self_destroy (&self);
+    *status_p = status;
     return self;
 }
 
@@ -257,11 +302,17 @@ s_handle_request (s_self_t *self)
             return 0;
     }
     if (zmq_msg_more (&self->body)) {
-        //  Extra frames: swallow them and answer BAD_REQUEST.
-        while (zmq_msg_more (&self->body)
-           &&  zmq_msg_recv (&self->body, self->router, ZMQ_DONTWAIT) != -1)
-            ;
-        zown_registry_execute (self->registry, "", 0, &self->out);
+        //  Extra frames: answer BAD_REQUEST with the first frame's id, then
+        //  swallow the rest.
+        zown_registry_reject (self->registry, zmq_msg_data (&self->body),
+                              zmq_msg_size (&self->body),
+                              "a request is one frame", &self->out);
+        zmq_msg_t extra;
+        zmq_msg_init (&extra);
+        bool more = true;
+        while (more && zmq_msg_recv (&extra, self->router, ZMQ_DONTWAIT) != -1)
+            more = zmq_msg_more (&extra);
+        zmq_msg_close (&extra);
     }
     else
         zown_registry_execute (self->registry, zmq_msg_data (&self->body),
@@ -278,39 +329,31 @@ s_handle_request (s_self_t *self)
 }
 
 //  --------------------------------------------------------------------------
-//  Pipe commands
+//  Pipe commands: one frame, a command letter then its argument: "T"
+//  (terminate) or "B" + endpoint (bind; answered with a 4-byte status).
 
 static void
 s_handle_pipe (s_self_t *self)
 {
-    zmsg_t *request = zmsg_recv (self->pipe);
-    if (!request) {
+    char command [512];
+    int size = zmq_recv (self->pipe, command, sizeof (command) - 1, 0);
+    if (size < 1 || command [0] == 'T') {
         self->terminated = true;
         return;
     }
-    char *command = zmsg_popstr (request);
-    if (!command || streq (command, "$TERM"))
-        self->terminated = true;
-    else
-    if (streq (command, "BIND")) {
-        char *endpoint = zmsg_popstr (request);
-        zsock_send (self->pipe, "i", s_bind (self, endpoint));
-        zstr_free (&endpoint);
+    if (command [0] == 'B') {
+        command [size < (int) sizeof (command) ? size : (int) sizeof (command) - 1] = 0;
+        int status = size >= (int) sizeof (command) - 1 ? ZOWN_INVALID : s_bind (self, command + 1);
+        zmq_send (self->pipe, &status, sizeof (status), 0);
     }
-    zstr_free (&command);
-    zmsg_destroy (&request);
 }
 
-static void
-s_owner_actor (zsock_t *pipe, void *args)
+static void *
+s_owner_thread (void *args)
 {
-    s_start_t *start = (s_start_t *) args;
-    s_self_t *self = s_self_new (pipe, start);
-    zsock_signal (pipe, 0);
-    if (!self)
-        return;
+    s_self_t *self = (s_self_t *) args;
     zmq_pollitem_t items [] = {
-        {zsock_resolve (pipe), 0, ZMQ_POLLIN, 0},
+        {self->pipe, 0, ZMQ_POLLIN, 0},
         {self->router, 0, ZMQ_POLLIN, 0},
     };
     while (!self->terminated) {
@@ -326,57 +369,55 @@ s_owner_actor (zsock_t *pipe, void *args)
                 if (s_handle_request (self))
                     break;
     }
-    s_self_destroy (&self);
+    s_release_endpoints (self);
+    return NULL;
 }
 
 //  --------------------------------------------------------------------------
 //  Facade
-
-//  zown starts CZMQ (zactor) in this process only; a child forked after
-//  that must not start an owner with the parent's CZMQ state.
-static pid_t s_czmq_pid;
-static pthread_mutex_t s_czmq_mutex = PTHREAD_MUTEX_INITIALIZER;
-
-static int
-s_czmq_check (void)
-{
-    pthread_mutex_lock (&s_czmq_mutex);
-    int status = ZOWN_OK;
-    if (!s_czmq_pid) {
-        //  A library has no business taking over SIGINT and SIGTERM.
-        zsys_handler_set (NULL);
-        s_czmq_pid = getpid ();
-    }
-    else
-    if (s_czmq_pid != getpid ())
-        status = ZOWN_FORKED;
-    pthread_mutex_unlock (&s_czmq_mutex);
-    return status;
-}
 
 zown_owner_t *
 zown_owner_new (const char *name)
 {
     if (!zown_name_valid (name))
         return (zown_owner_t *) zown_fail_null (ZOWN_INVALID);
-    int status = s_czmq_check ();
-    if (status != ZOWN_OK)
-        return (zown_owner_t *) zown_fail_null (status);
+    void *ctx = zown_ctx ();
+    if (!ctx)
+        return NULL;
     zown_owner_t *self = (zown_owner_t *) calloc (1, sizeof (zown_owner_t));
     if (!self)
         return (zown_owner_t *) zown_fail_null (ZOWN_NO_MEMORY);
     self->name = strdup (name);
     self->inproc = zsys_sprintf ("inproc://zown-%s", name);
     self->ipc = zown_owner_endpoint_for (name);
-    if (!self->name || !self->inproc || !self->ipc) {
-        status = self->name && self->inproc ? zown_errno () : ZOWN_NO_MEMORY;
-        zown_owner_destroy (&self);
-        return (zown_owner_t *) zown_fail_null (status);
+    //  Pipe names are never reused: a closed socket frees its inproc name
+    //  only later.
+    static atomic_uint_fast64_t pipes;
+    char *pipe_endpoint = zsys_sprintf ("inproc://zown-pipe-%" PRIuFAST64,
+                                        atomic_fetch_add (&pipes, 1));
+    int status = ZOWN_NO_MEMORY;
+    if (self->name && self->inproc && pipe_endpoint && !self->ipc)
+        status = zown_errno ();
+    if (self->name && self->inproc && self->ipc && pipe_endpoint) {
+        status = ZOWN_SYSTEM;
+        //  Timeouts on the facade's end: a command never waits forever
+        //  on an owner thread that died.
+        if ((self->pipe = zmq_socket (ctx, ZMQ_PAIR))
+        &&  s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+        &&  s_set_int (self->pipe, ZMQ_SNDTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
+        &&  s_set_int (self->pipe, ZMQ_RCVTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
+        &&  zmq_bind (self->pipe, pipe_endpoint) == 0)
+            self->state = s_self_new (ctx, pipe_endpoint, self->inproc, self->ipc, &status);
+        if (self->state) {
+            status = ZOWN_SYSTEM;
+            if (pthread_create (&self->thread, NULL, s_owner_thread, self->state) == 0) {
+                self->running = true;
+                status = ZOWN_OK;
+            }
+        }
     }
-    s_start_t start = {self->inproc, self->ipc, ZOWN_SYSTEM};
-    self->actor = zactor_new (s_owner_actor, &start);
-    if (!self->actor || start.status != ZOWN_OK) {
-        status = self->actor ? start.status : ZOWN_SYSTEM;
+    free (pipe_endpoint);
+    if (status != ZOWN_OK) {
         zown_owner_destroy (&self);
         return (zown_owner_t *) zown_fail_null (status);
     }
@@ -390,16 +431,30 @@ zown_owner_destroy (zown_owner_t **self_p)
     if (!self_p || !*self_p)
         return;
     zown_owner_t *self = *self_p;
-    if (self->actor) {
+    bool stopped = !self->running;
+    if (self->running) {
         //  Bound the wait for the thread: a stop never hangs the caller. A
-        //  thread that does not answer is left behind, and named.
-        zsock_set_rcvtimeo (zactor_sock (self->actor), ZOWN_OWNER_STOP_TIMEOUT);
-        int64_t started = zclock_mono ();
-        zactor_destroy (&self->actor);
-        if (zclock_mono () - started >= ZOWN_OWNER_STOP_TIMEOUT)
-            zsys_error ("zown: owner '%s' did not stop within %d ms",
-                        self->name, ZOWN_OWNER_STOP_TIMEOUT);
+        //  thread that does not stop in time is left behind, and named.
+        zmq_send (self->pipe, "T", 1, ZMQ_DONTWAIT);
+        struct timespec deadline;
+        clock_gettime (CLOCK_REALTIME, &deadline);
+        deadline.tv_sec += ZOWN_OWNER_STOP_TIMEOUT / 1000;
+        deadline.tv_nsec += (long) (ZOWN_OWNER_STOP_TIMEOUT % 1000) * 1000000;
+        if (deadline.tv_nsec >= 1000000000) {
+            deadline.tv_sec++;
+            deadline.tv_nsec -= 1000000000;
+        }
+        stopped = pthread_timedjoin_np (self->thread, NULL, &deadline) == 0;
+        if (!stopped) {
+            fprintf (stderr, "zown: owner '%s' did not stop within %d ms; left running\n",
+                     self->name, ZOWN_OWNER_STOP_TIMEOUT);
+            pthread_detach (self->thread);
+        }
     }
+    if (stopped)
+        s_self_destroy (&self->state);
+    if (self->pipe)
+        zmq_close (self->pipe);
     free (self->name);
     free (self->inproc);
     free (self->ipc);
@@ -428,12 +483,13 @@ zown_owner_ipc (zown_owner_t *self)
 int
 zown_owner_bind (zown_owner_t *self, const char *endpoint)
 {
-    if (!self || !endpoint)
+    if (!self || !endpoint || strlen (endpoint) > 500)
         return zown_fail (ZOWN_INVALID);
-    if (zstr_sendx (self->actor, "BIND", endpoint, NULL))
-        return zown_fail (ZOWN_SYSTEM);
+    char command [512];
+    int size = snprintf (command, sizeof (command), "B%s", endpoint);
     int status = ZOWN_SYSTEM;
-    if (zsock_recv (self->actor, "i", &status))
+    if (zmq_send (self->pipe, command, (size_t) size, 0) != size
+    ||  zmq_recv (self->pipe, &status, sizeof (status), 0) != sizeof (status))
         return zown_fail (ZOWN_SYSTEM);
     return status == ZOWN_OK ? zown_ok () : zown_fail (status);
 }

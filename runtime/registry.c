@@ -370,6 +370,16 @@ s_apply_all (zown_registry_t *self, zown_call_t *call, size_t *failed_p)
 }
 
 void
+zown_registry_reject (zown_registry_t *self, const void *frame, size_t size,
+                      const char *message, zown_buf_t *out)
+{
+    self->stats.requests++;
+    self->stats.malformed++;
+    self->stats.errors++;
+    s_reply_failure (out, zown_peek_id (frame, size), 1, 0, ZOWN_BAD_REQUEST, message);
+}
+
+void
 zown_registry_execute (zown_registry_t *self, const void *request,
                        size_t size, zown_buf_t *out)
 {

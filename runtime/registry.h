@@ -69,7 +69,7 @@ typedef void (zown_discard_fn) (void *saved);
 typedef struct {
     uint64_t requests;          //  Request frames received
     uint64_t ops;               //  Ops applied successfully
-    uint64_t errors;            //  Results with an error status
+    uint64_t errors;            //  Requests answered with an error status
     uint64_t malformed;         //  Frames rejected before any op ran
     uint64_t batches_aborted;   //  Batches rolled back
     uint64_t replies_dropped;   //  Replies the ROUTER could not deliver
@@ -121,6 +121,11 @@ void zown_object_destroy (zown_object_t **object_p);
 //  Never fails: every problem becomes an error reply.
 void zown_registry_execute (zown_registry_t *self, const void *request,
                             size_t size, zown_buf_t *out);
+
+//  Answer a frame that cannot be a request (status BAD_REQUEST and a
+//  message) without reading it further; counted as malformed.
+void zown_registry_reject (zown_registry_t *self, const void *frame,
+                           size_t size, const char *message, zown_buf_t *out);
 
 //  Largest byte string a request may carry.
 void zown_registry_set_max_value (zown_registry_t *self, size_t max_value);

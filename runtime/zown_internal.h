@@ -52,7 +52,7 @@ const zown_buf_t *zown_request_buffer (zown_request_t *self);
 //  Write the request id and op count into the buffer before sending.
 void zown_request_seal (zown_request_t *self, uint64_t id);
 
-//  Validated owner names and their run-directory paths (runtime/rundir.c)
+//  Validated owner names and their run-directory paths (runtime/process.c)
 bool zown_name_valid (const char *name);
 //  Directory for ipc sockets, created 0700 if missing; caller frees.
 char *zown_rundir (void);

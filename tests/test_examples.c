@@ -1,0 +1,72 @@
+/*  =========================================================================
+    test_examples - the examples a new user copies from run and print the
+    right answers (the built binaries, as a user runs them)
+    =========================================================================
+*/
+#include "testutil.h"
+
+//  Runs an example from ZOWN_EXAMPLES_DIR; returns its output (caller
+//  frees) and sets *status_p to its exit status.
+static char *
+s_run (const char *command_line, int *status_p)
+{
+    const char *dir = getenv ("ZOWN_EXAMPLES_DIR");
+    if (!dir)
+        fail_msg ("ZOWN_EXAMPLES_DIR is not set (run through ctest)");
+    testutil_private_rundir ();
+    char command [512];
+    snprintf (command, sizeof (command), "%s/%s", dir, command_line);
+    FILE *pipe = popen (command, "r");
+    assert_non_null (pipe);
+    size_t size = 0, capacity = 4096;
+    char *output = (char *) malloc (capacity);
+    size_t got;
+    while ((got = fread (output + size, 1, capacity - size - 1, pipe)) > 0) {
+        size += got;
+        if (capacity - size < 1024)
+            output = (char *) realloc (output, capacity *= 2);
+    }
+    output [size] = 0;
+    int status = pclose (pipe);
+    *status_p = WIFEXITED (status) ? WEXITSTATUS (status) : 128;
+    return output;
+}
+
+static void
+test_counter (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("counter 5 1000", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "5 processes x 1000 (ipc):    counter = 5000 (expected 5000)"));
+    assert_non_null (strstr (output, "5 threads x 1000 (inproc):   counter = 5000 (expected 5000)"));
+    free (output);
+    output = s_run ("counter 0", &status);
+    assert_int_equal (status, 2);
+    free (output);
+}
+
+static void
+test_shared_dict (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("shared_dict", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "results (6 entries from 3 workers):"));
+    assert_non_null (strstr (output, "  task_0.result: 0\n  task_0.status: 'done'\n"
+                                     "  task_1.result: 1\n  task_1.status: 'done'\n"
+                                     "  task_2.result: 4\n  task_2.status: 'done'\n"));
+    free (output);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_counter),
+        cmocka_unit_test (test_shared_dict),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}

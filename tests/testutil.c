@@ -1,0 +1,133 @@
+/*  =========================================================================
+    testutil - helpers shared by the cmocka tests
+    =========================================================================
+*/
+#include "testutil.h"
+#include <ftw.h>
+
+static char s_rundir [256];
+
+static int
+s_remove (const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void) info;
+    (void) flag;
+    (void) ftw;
+    return remove (path);
+}
+
+static void
+s_cleanup (void)
+{
+    //  Only the process that made the directory removes it, not children.
+    static pid_t maker;
+    if (maker == 0)
+        maker = getpid ();
+    if (s_rundir [0] && getpid () == maker)
+        nftw (s_rundir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void
+testutil_private_rundir (void)
+{
+    if (s_rundir [0])
+        return;
+    snprintf (s_rundir, sizeof (s_rundir), "/tmp/zown-test-XXXXXX");
+    assert_non_null (mkdtemp (s_rundir));
+    setenv ("ZOWN_RUNDIR", s_rundir, 1);
+    s_cleanup ();       //  Records this process as the maker.
+    atexit (s_cleanup);
+}
+
+const char *
+testutil_name (const char *prefix)
+{
+    static char name [64];
+    static int counter;
+    snprintf (name, sizeof (name), "%s-%d", prefix, ++counter);
+    return name;
+}
+
+zown_owner_t *
+testutil_owner (void)
+{
+    testutil_private_rundir ();
+    zown_owner_t *owner = zown_owner_new (testutil_name ("owner"));
+    if (!owner)
+        fail_msg ("owner: %s", zown_strerror (zown_errno ()));
+    return owner;
+}
+
+zown_client_t *
+testutil_client (const char *endpoint)
+{
+    zown_client_t *client = zown_client_new (endpoint);
+    if (!client)
+        fail_msg ("client: %s", zown_strerror (zown_errno ()));
+    assert_int_equal (zown_client_set_timeout (client, 10000), 0);
+    return client;
+}
+
+pid_t
+testutil_fork (int (*fn) (void *arg), void *arg)
+{
+    fflush (stdout);
+    fflush (stderr);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0)
+        _exit (fn (arg));
+    return pid;
+}
+
+int
+testutil_wait (pid_t pid)
+{
+    int status;
+    while (waitpid (pid, &status, 0) == -1)
+        ;
+    if (WIFEXITED (status))
+        return WEXITSTATUS (status);
+    return 128 + WTERMSIG (status);
+}
+
+uint8_t *
+testutil_raw_call (const char *endpoint, const void *frame, size_t size,
+                   size_t *size_p)
+{
+    void *ctx = zmq_ctx_new ();
+    void *dealer = zmq_socket (ctx, ZMQ_DEALER);
+    int linger = 0, timeout = 5000;
+    zmq_setsockopt (dealer, ZMQ_LINGER, &linger, sizeof (linger));
+    zmq_setsockopt (dealer, ZMQ_RCVTIMEO, &timeout, sizeof (timeout));
+    uint8_t *reply = NULL;
+    if (zmq_connect (dealer, endpoint) == 0
+    &&  zmq_send (dealer, frame, size, 0) == (int) size) {
+        zmq_msg_t msg;
+        zmq_msg_init (&msg);
+        if (zmq_msg_recv (&msg, dealer, 0) >= 0) {
+            *size_p = zmq_msg_size (&msg);
+            reply = (uint8_t *) malloc (*size_p ? *size_p : 1);
+            memcpy (reply, zmq_msg_data (&msg), *size_p);
+        }
+        zmq_msg_close (&msg);
+    }
+    zmq_close (dealer);
+    zmq_ctx_term (ctx);
+    return reply;
+}
+
+int64_t
+testutil_stat (zown_client_t *client, const char *name)
+{
+    zown_request_t *request = zown_request_new ();
+    zown_reply_t *reply;
+    assert_int_equal (zown_request_add (request, ZOWN_OP_STATS, NULL, 0, NULL), 0);
+    assert_int_equal (zown_client_call (client, request, &reply), 0);
+    int64_t value = -1;
+    for (size_t index = 0; index + 1 < zown_reply_count (reply, 0); index += 2)
+        if (zown_datum_streq (zown_reply_value (reply, 0, index), name))
+            value = zown_reply_value (reply, 0, index + 1).u.i;
+    zown_request_destroy (&request);
+    return value;
+}

@@ -1,0 +1,52 @@
+/*  =========================================================================
+    testutil - what the cmocka tests share: a private run directory per test
+    program, unique owner names, raw frames, and forked children whose fate
+    is awaited (never slept on)
+    =========================================================================
+*/
+#ifndef ZOWN_TESTUTIL_H_INCLUDED
+#define ZOWN_TESTUTIL_H_INCLUDED
+
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <zmq.h>
+#include "zown.h"
+
+//  Point ZOWN_RUNDIR at a fresh private temp dir; removed at exit.
+void testutil_private_rundir (void);
+
+//  A fresh owner name, unique in this test program ("prefix-N").
+const char *testutil_name (const char *prefix);
+
+//  Start an owner with a fresh name; fails the test if it cannot.
+zown_owner_t *testutil_owner (void);
+
+//  A client connected to endpoint, with a 10 s timeout; fails the test
+//  if it cannot be made.
+zown_client_t *testutil_client (const char *endpoint);
+
+//  Fork a child running fn(arg) and exiting with its return value.
+pid_t testutil_fork (int (*fn) (void *arg), void *arg);
+
+//  Wait for pid; returns its exit status, or 128 + signal.
+int testutil_wait (pid_t pid);
+
+//  Send one raw frame on a fresh DEALER to endpoint, return the reply
+//  frame in a malloc'd buffer (*size_p set), or NULL if none came in 5 s.
+uint8_t *testutil_raw_call (const char *endpoint, const void *frame, size_t size,
+                            size_t *size_p);
+
+//  Value of one counter in the owner's STATS reply.
+int64_t testutil_stat (zown_client_t *client, const char *name);
+
+#endif
