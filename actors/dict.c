@@ -298,7 +298,7 @@ s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value,
 static int
 s_set (zown_call_t *call)
 {
-    uint64_t version;
+    uint64_t version = 0;
     int status = s_set_one (call, call->argv [0], call->argv [1], &version);
     if (status == ZOWN_OK)
         zown_call_reply_int (call, (int64_t) version);
@@ -413,7 +413,7 @@ s_set_if_absent (zown_call_t *call)
         zown_call_reply_int (call, (int64_t) entry->version);
         return ZOWN_OK;
     }
-    uint64_t version;
+    uint64_t version = 0;
     int status = s_set_one (call, call->argv [0], call->argv [1], &version);
     if (status == ZOWN_OK) {
         zown_call_reply_int (call, 1);
@@ -463,7 +463,7 @@ s_cas (zown_call_t *call)
         zown_call_reply_int (call, (int64_t) current);
         return ZOWN_CONFLICT;
     }
-    uint64_t version;
+    uint64_t version = 0;
     int status = s_set_one (call, call->argv [0], call->argv [2], &version);
     if (status == ZOWN_OK)
         zown_call_reply_int (call, (int64_t) version);

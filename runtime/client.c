@@ -14,7 +14,6 @@ struct _zown_client_t {
     unsigned generation;        //  Fork generation it was created in
     char *endpoint;             //  Where it is connected
     int timeout;                //  Deadline per call, ms (-1: none)
-    int rcvtimeo;               //  ZMQ_RCVTIMEO currently set on the socket
     size_t window;              //  Most pipelined requests pending
     uint64_t next_id;           //  Id of the next request
     uint64_t floor;             //  Lowest id still wanted
@@ -77,7 +76,6 @@ zown_client_new (const char *target)
     self->endpoint = endpoint;
     self->generation = s_generation;
     self->timeout = ZOWN_CLIENT_TIMEOUT_DEFAULT;
-    self->rcvtimeo = -2;
     self->window = ZOWN_CLIENT_WINDOW_DEFAULT;
     self->next_id = 1;
     self->floor = 1;
@@ -200,29 +198,39 @@ s_send (zown_client_t *self, zown_request_t *request)
     return 0;
 }
 
+//  Receives one frame: first without waiting (pipelined replies are often
+//  there already, and then the clock is never read), then until deadline.
+static int
+s_recv_frame (zown_client_t *self, int64_t *deadline_p)
+{
+    while (zmq_msg_recv (&self->frame, self->socket, ZMQ_DONTWAIT) == -1) {
+        if (errno != EAGAIN && errno != EINTR)
+            return zown_fail (ZOWN_SYSTEM);
+        int remaining = -1;
+        if (self->timeout >= 0) {
+            int64_t now = s_now_ms ();
+            if (*deadline_p < 0)
+                *deadline_p = now + self->timeout;
+            else
+            if (now >= *deadline_p)
+                return zown_fail (ZOWN_TIMEOUT);
+            remaining = (int) (*deadline_p - now);
+        }
+        zmq_pollitem_t item = {self->socket, 0, ZMQ_POLLIN, 0};
+        if (zmq_poll (&item, 1, remaining) == -1 && errno != EINTR)
+            return zown_fail (ZOWN_SYSTEM);
+    }
+    return 0;
+}
+
 //  Waits for the reply to the oldest wanted request, until the deadline.
 static int
 s_recv (zown_client_t *self)
 {
-    int64_t deadline = self->timeout < 0 ? -1 : s_now_ms () + self->timeout;
+    int64_t deadline = -1;      //  Set at the first wait
     while (true) {
-        int remaining = -1;
-        if (deadline >= 0) {
-            int64_t left = deadline - s_now_ms ();
-            //  0 would mean "do not wait" to libzmq; 1 ms keeps one last look.
-            remaining = left > 0 ? (int) left : 1;
-        }
-        if (remaining != self->rcvtimeo) {
-            s_set_int (self->socket, ZMQ_RCVTIMEO, remaining);
-            self->rcvtimeo = remaining;
-        }
-        if (zmq_msg_recv (&self->frame, self->socket, 0) == -1) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN && deadline >= 0 && s_now_ms () < deadline)
-                continue;
-            return zown_fail (errno == EAGAIN ? ZOWN_TIMEOUT : ZOWN_SYSTEM);
-        }
+        if (s_recv_frame (self, &deadline))
+            return -1;
         const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->frame);
         size_t size = zmq_msg_size (&self->frame);
         if (zmq_msg_more (&self->frame) || size < ZOWN_REPLY_HEADER) {
@@ -230,9 +238,7 @@ s_recv (zown_client_t *self)
             self->dropped++;
             continue;
         }
-        uint64_t id = 0;
-        for (int index = 0; index < 8; index++)
-            id = (id << 8) | data [ZOWN_ID_OFFSET + index];
+        uint64_t id = zown_peek_id (data, size);
         if (id < self->floor || id >= self->next_id) {
             self->dropped++;
             continue;

@@ -24,9 +24,10 @@ zown_buf_free (zown_buf_t *self)
     memset (self, 0, sizeof (*self));
 }
 
-//  Room for `more` bytes; doubles the capacity so appends are amortised O(1).
-static uint8_t *
-s_buf_reserve (zown_buf_t *self, size_t more)
+//  Grows the buffer for `more` bytes, doubling the capacity so appends
+//  are amortised O(1), and reserves them.
+uint8_t *
+zown_buf_grow (zown_buf_t *self, size_t more)
 {
     if (self->failed)
         return NULL;
@@ -52,60 +53,10 @@ s_buf_reserve (zown_buf_t *self, size_t more)
     return at;
 }
 
-static void
-s_store_be (uint8_t *at, uint64_t value, int octets)
-{
-    for (int index = octets - 1; index >= 0; index--) {
-        at [index] = (uint8_t) value;
-        value >>= 8;
-    }
-}
-
-static uint64_t
-s_load_be (const uint8_t *at, int octets)
-{
-    uint64_t value = 0;
-    for (int index = 0; index < octets; index++)
-        value = (value << 8) | at [index];
-    return value;
-}
-
-void
-zown_buf_put_u8 (zown_buf_t *self, uint8_t value)
-{
-    uint8_t *at = s_buf_reserve (self, 1);
-    if (at)
-        *at = value;
-}
-
-void
-zown_buf_put_u16 (zown_buf_t *self, uint16_t value)
-{
-    uint8_t *at = s_buf_reserve (self, 2);
-    if (at)
-        s_store_be (at, value, 2);
-}
-
-void
-zown_buf_put_u32 (zown_buf_t *self, uint32_t value)
-{
-    uint8_t *at = s_buf_reserve (self, 4);
-    if (at)
-        s_store_be (at, value, 4);
-}
-
-void
-zown_buf_put_u64 (zown_buf_t *self, uint64_t value)
-{
-    uint8_t *at = s_buf_reserve (self, 8);
-    if (at)
-        s_store_be (at, value, 8);
-}
-
 void
 zown_buf_put_mem (zown_buf_t *self, const void *data, size_t size)
 {
-    uint8_t *at = s_buf_reserve (self, size);
+    uint8_t *at = zown_buf_reserve (self, size);
     if (at && size)
         memcpy (at, data, size);
 }
@@ -141,78 +92,25 @@ void
 zown_buf_patch_u16 (zown_buf_t *self, size_t offset, uint16_t value)
 {
     if (!self->failed && offset + 2 <= self->size)
-        s_store_be (self->data + offset, value, 2);
+        zown_store_be (self->data + offset, value, 2);
 }
 
 void
 zown_buf_patch_u32 (zown_buf_t *self, size_t offset, uint32_t value)
 {
     if (!self->failed && offset + 4 <= self->size)
-        s_store_be (self->data + offset, value, 4);
+        zown_store_be (self->data + offset, value, 4);
 }
 
 void
 zown_buf_patch_u64 (zown_buf_t *self, size_t offset, uint64_t value)
 {
     if (!self->failed && offset + 8 <= self->size)
-        s_store_be (self->data + offset, value, 8);
+        zown_store_be (self->data + offset, value, 8);
 }
 
 //  --------------------------------------------------------------------------
 //  Reader
-
-void
-zown_reader_init (zown_reader_t *self, const void *data, size_t size)
-{
-    self->pos = (const uint8_t *) data;
-    self->end = self->pos + size;
-}
-
-static int
-s_read_be (zown_reader_t *self, int octets, uint64_t *value)
-{
-    if (self->end - self->pos < octets)
-        return -1;
-    *value = s_load_be (self->pos, octets);
-    self->pos += octets;
-    return 0;
-}
-
-int
-zown_reader_u8 (zown_reader_t *self, uint8_t *value)
-{
-    uint64_t wide;
-    if (s_read_be (self, 1, &wide))
-        return -1;
-    *value = (uint8_t) wide;
-    return 0;
-}
-
-int
-zown_reader_u16 (zown_reader_t *self, uint16_t *value)
-{
-    uint64_t wide;
-    if (s_read_be (self, 2, &wide))
-        return -1;
-    *value = (uint16_t) wide;
-    return 0;
-}
-
-int
-zown_reader_u32 (zown_reader_t *self, uint32_t *value)
-{
-    uint64_t wide;
-    if (s_read_be (self, 4, &wide))
-        return -1;
-    *value = (uint32_t) wide;
-    return 0;
-}
-
-int
-zown_reader_u64 (zown_reader_t *self, uint64_t *value)
-{
-    return s_read_be (self, 8, value);
-}
 
 int
 zown_reader_datum (zown_reader_t *self, zown_datum_t *datum)
@@ -372,7 +270,7 @@ zown_peek_id (const void *data, size_t size)
     const uint8_t *bytes = (const uint8_t *) data;
     if (size < ZOWN_ID_OFFSET + 8 || bytes [0] != ZOWN_SIG0 || bytes [1] != ZOWN_SIG1)
         return 0;
-    return s_load_be (bytes + ZOWN_ID_OFFSET, 8);
+    return zown_load_be (bytes + ZOWN_ID_OFFSET, 8);
 }
 
 void

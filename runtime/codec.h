@@ -31,10 +31,8 @@ typedef struct {
 
 void zown_buf_init (zown_buf_t *self);
 void zown_buf_free (zown_buf_t *self);
-void zown_buf_put_u8 (zown_buf_t *self, uint8_t value);
-void zown_buf_put_u16 (zown_buf_t *self, uint16_t value);
-void zown_buf_put_u32 (zown_buf_t *self, uint32_t value);
-void zown_buf_put_u64 (zown_buf_t *self, uint64_t value);
+//  Slow path of zown_buf_reserve: grow the allocation.
+uint8_t *zown_buf_grow (zown_buf_t *self, size_t more);
 void zown_buf_put_mem (zown_buf_t *self, const void *data, size_t size);
 void zown_buf_put_datum (zown_buf_t *self, zown_datum_t datum);
 void zown_buf_patch_u16 (zown_buf_t *self, size_t offset, uint16_t value);
@@ -50,13 +48,106 @@ typedef struct {
     const uint8_t *end;         //  One past the last byte
 } zown_reader_t;
 
-void zown_reader_init (zown_reader_t *self, const void *data, size_t size);
-int zown_reader_u8 (zown_reader_t *self, uint8_t *value);
-int zown_reader_u16 (zown_reader_t *self, uint16_t *value);
-int zown_reader_u32 (zown_reader_t *self, uint32_t *value);
-int zown_reader_u64 (zown_reader_t *self, uint64_t *value);
 //  Reads one tagged value; -1 if truncated or the tag is unknown.
 int zown_reader_datum (zown_reader_t *self, zown_datum_t *datum);
+
+//  The primitives every message is made of, inline: they are the owner's
+//  and the client's hot path.
+
+static inline void
+zown_store_be (uint8_t *at, uint64_t value, int octets)
+{
+    for (int index = octets - 1; index >= 0; index--) {
+        at [index] = (uint8_t) value;
+        value >>= 8;
+    }
+}
+
+static inline uint64_t
+zown_load_be (const uint8_t *at, int octets)
+{
+    uint64_t value = 0;
+    for (int index = 0; index < octets; index++)
+        value = (value << 8) | at [index];
+    return value;
+}
+
+//  Room for `more` bytes at the end; NULL once an allocation has failed.
+static inline uint8_t *
+zown_buf_reserve (zown_buf_t *self, size_t more)
+{
+    if (self->capacity - self->size >= more && !self->failed) {
+        uint8_t *at = self->data + self->size;
+        self->size += more;
+        return at;
+    }
+    return zown_buf_grow (self, more);
+}
+
+static inline void
+zown_buf_put_be (zown_buf_t *self, uint64_t value, int octets)
+{
+    uint8_t *at = zown_buf_reserve (self, (size_t) octets);
+    if (at)
+        zown_store_be (at, value, octets);
+}
+
+static inline void zown_buf_put_u8 (zown_buf_t *self, uint8_t value) { zown_buf_put_be (self, value, 1); }
+static inline void zown_buf_put_u16 (zown_buf_t *self, uint16_t value) { zown_buf_put_be (self, value, 2); }
+static inline void zown_buf_put_u32 (zown_buf_t *self, uint32_t value) { zown_buf_put_be (self, value, 4); }
+static inline void zown_buf_put_u64 (zown_buf_t *self, uint64_t value) { zown_buf_put_be (self, value, 8); }
+
+static inline void
+zown_reader_init (zown_reader_t *self, const void *data, size_t size)
+{
+    self->pos = (const uint8_t *) data;
+    self->end = self->pos + size;
+}
+
+static inline int
+zown_reader_be (zown_reader_t *self, int octets, uint64_t *value)
+{
+    if (self->end - self->pos < octets)
+        return -1;
+    *value = zown_load_be (self->pos, octets);
+    self->pos += octets;
+    return 0;
+}
+
+static inline int
+zown_reader_u8 (zown_reader_t *self, uint8_t *value)
+{
+    if (self->pos == self->end)
+        return -1;
+    *value = *self->pos++;
+    return 0;
+}
+
+static inline int
+zown_reader_u16 (zown_reader_t *self, uint16_t *value)
+{
+    uint64_t wide;
+    if (zown_reader_be (self, 2, &wide))
+        return -1;
+    *value = (uint16_t) wide;
+    return 0;
+}
+
+static inline int
+zown_reader_u32 (zown_reader_t *self, uint32_t *value)
+{
+    uint64_t wide;
+    if (zown_reader_be (self, 4, &wide))
+        return -1;
+    *value = (uint32_t) wide;
+    return 0;
+}
+
+static inline int
+zown_reader_u64 (zown_reader_t *self, uint64_t *value)
+{
+    return zown_reader_be (self, 8, value);
+}
 
 //  One op of a decoded request.
 typedef struct {

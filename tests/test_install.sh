@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs zown into a temporary prefix, then builds and runs a consumer
+# with find_package(zown) and with pkg-config, as another project would.
+# Usage: test_install.sh SOURCE_DIR BUILD_DIR
+set -euo pipefail
+source_dir=$1
+build_dir=$2
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export ZOWN_RUNDIR=$work/run
+mkdir -m 700 "$ZOWN_RUNDIR"
+
+cmake --install "$build_dir" --prefix "$work/prefix" >/dev/null
+cmake -S "$source_dir/tests/consumer" -B "$work/cmake" -DCMAKE_PREFIX_PATH="$work/prefix" >/dev/null
+cmake --build "$work/cmake" >/dev/null
+LD_LIBRARY_PATH=$work/prefix/lib:$work/prefix/lib64:${LD_LIBRARY_PATH:-} "$work/cmake/consumer_cmake"
+
+pc_dir=$(dirname "$(find "$work/prefix" -name zown.pc | head -1)")
+export PKG_CONFIG_PATH=$pc_dir
+cc -std=c11 "$source_dir/tests/consumer/consumer.c" -o "$work/consumer_pc" \
+    $(pkg-config --cflags --libs zown)
+LD_LIBRARY_PATH=$work/prefix/lib:$work/prefix/lib64:${LD_LIBRARY_PATH:-} "$work/consumer_pc"
+echo "install: find_package and pkg-config consumers both ran"
