@@ -15,8 +15,8 @@ typedef struct {
 } s_key_t;
 
 typedef struct {
-    zown_datum_t value;     //  Byte strings own a malloc'd copy
-    uint64_t version;       //  Object version at the last change
+    zown_datum_t value;  //  Byte strings own a malloc'd copy
+    uint64_t version;    //  Object version at the last change
 } s_entry_t;
 
 //  --------------------------------------------------------------------------
@@ -31,8 +31,8 @@ static pthread_once_t s_hash_once = PTHREAD_ONCE_INIT;
 static void
 s_hash_init (void)
 {
-    s_hash_basis = 14695981039346656037ull ^ ((uint64_t) getpid () << 32)
-                 ^ (uint64_t) zclock_usecs ();
+    s_hash_basis =
+        14695981039346656037ull ^ ((uint64_t) getpid () << 32) ^ (uint64_t) zclock_usecs ();
 }
 
 static size_t
@@ -81,7 +81,7 @@ s_key_free (void **item)
 static s_key_t
 s_key_of (zown_datum_t datum)
 {
-    s_key_t key = {(const uint8_t *) datum.u.b.ptr, datum.u.b.len};
+    s_key_t key = { (const uint8_t *) datum.u.b.ptr, datum.u.b.len };
     return key;
 }
 
@@ -190,8 +190,8 @@ s_put (zhashx_t *table, const s_key_t *key, zown_datum_t value, uint64_t version
 //  Undo records for batches: the whole entry of one key, or the whole table
 
 typedef struct {
-    s_key_t *key;           //  Owned copy
-    s_entry_t *entry;       //  Copy of the entry before the change; NULL if absent
+    s_key_t *key;      //  Owned copy
+    s_entry_t *entry;  //  Copy of the entry before the change; NULL if absent
 } s_saved_key_t;
 
 static void
@@ -215,12 +215,10 @@ s_restore_key (zown_object_t *object, void *saved)
             s_datum_release (&current->value);
             *current = *record->entry;
             free (record->entry);
-        }
-        else
+        } else
             zhashx_insert (table, record->key, record->entry);
         record->entry = NULL;
-    }
-    else
+    } else
         zhashx_delete (table, record->key);
     s_discard_key (record);
 }
@@ -239,7 +237,7 @@ s_save_key (zown_call_t *call, const s_key_t *key)
     if (entry)
         record->entry = s_entry_new (entry->value, entry->version);
     if (!record->key || (entry && !record->entry)
-    ||  zown_call_save (call, s_restore_key, s_discard_key, record)) {
+        || zown_call_save (call, s_restore_key, s_discard_key, record)) {
         s_discard_key (record);
         return -1;
     }
@@ -280,8 +278,7 @@ s_find (zown_call_t *call, zown_datum_t key_datum)
 
 //  Set one key to value, journaled; returns a status.
 static int
-s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value,
-           uint64_t *version_p)
+s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64_t *version_p)
 {
     s_key_t key = s_key_of (key_datum);
     if (s_save_key (call, &key))
@@ -395,8 +392,7 @@ s_clear (zown_call_t *call)
                 return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
             }
             call->object->impl = empty;
-        }
-        else
+        } else
             zhashx_purge (table);
         zown_call_bump (call);
     }
@@ -440,8 +436,7 @@ s_add (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     zown_datum_t sum;
-    int status = zown_number_add (entry ? entry->value : zown_datum_int (0),
-                                  call->argv [1], &sum);
+    int status = zown_number_add (entry ? entry->value : zown_datum_int (0), call->argv [1], &sum);
     if (status == ZOWN_WRONG_TYPE)
         return zown_call_fail (call, status, "stored value is not a number");
     if (status == ZOWN_OVERFLOW)
@@ -473,30 +468,33 @@ s_cas (zown_call_t *call)
 #define KEY ZOWN_ARG_BYTES
 #define ANY ZOWN_ARG_ANY
 #define NUM ZOWN_ARG_NUMBER
-#define R ZOWN_CMD_READ
-#define W (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
+#define R   ZOWN_CMD_READ
+#define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
 
 static const zown_command_t s_commands [] = {
-    {ZOWN_OP_DICT_SET, "DICT_SET", 2, 2, W, {KEY, ANY}, s_set},
-    {ZOWN_OP_DICT_GET, "DICT_GET", 1, 1, R, {KEY}, s_get},
-    {ZOWN_OP_DICT_GET_OR, "DICT_GET_OR", 2, 2, R, {KEY, ANY}, s_get_or},
-    {ZOWN_OP_DICT_DEL, "DICT_DEL", 1, 1, ZOWN_CMD_WRITE, {KEY}, s_del},
-    {ZOWN_OP_DICT_CONTAINS, "DICT_CONTAINS", 1, 1, R, {KEY}, s_contains},
-    {ZOWN_OP_DICT_LEN, "DICT_LEN", 0, 0, R, {0}, s_len},
-    {ZOWN_OP_DICT_KEYS, "DICT_KEYS", 0, 0, R, {0}, s_keys},
-    {ZOWN_OP_DICT_ITEMS, "DICT_ITEMS", 0, 0, R, {0}, s_items},
-    {ZOWN_OP_DICT_CLEAR, "DICT_CLEAR", 0, 0, ZOWN_CMD_WRITE, {0}, s_clear},
-    {ZOWN_OP_DICT_SET_IF_ABSENT, "DICT_SET_IF_ABSENT", 2, 2, W, {KEY, ANY}, s_set_if_absent},
-    {ZOWN_OP_DICT_UPDATE, "DICT_UPDATE", 2, ZOWN_ARGS_MAX - 1,
-        W | ZOWN_CMD_PAIRS | ZOWN_CMD_MULTI, {KEY, ANY}, s_update},
-    {ZOWN_OP_DICT_ADD, "DICT_ADD", 2, 2, W, {KEY, NUM}, s_add},
-    {ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, W, {KEY, ZOWN_ARG_INT, ANY}, s_cas},
+    { ZOWN_OP_DICT_SET, "DICT_SET", 2, 2, W, { KEY, ANY }, s_set },
+    { ZOWN_OP_DICT_GET, "DICT_GET", 1, 1, R, { KEY }, s_get },
+    { ZOWN_OP_DICT_GET_OR, "DICT_GET_OR", 2, 2, R, { KEY, ANY }, s_get_or },
+    { ZOWN_OP_DICT_DEL, "DICT_DEL", 1, 1, ZOWN_CMD_WRITE, { KEY }, s_del },
+    { ZOWN_OP_DICT_CONTAINS, "DICT_CONTAINS", 1, 1, R, { KEY }, s_contains },
+    { ZOWN_OP_DICT_LEN, "DICT_LEN", 0, 0, R, { 0 }, s_len },
+    { ZOWN_OP_DICT_KEYS, "DICT_KEYS", 0, 0, R, { 0 }, s_keys },
+    { ZOWN_OP_DICT_ITEMS, "DICT_ITEMS", 0, 0, R, { 0 }, s_items },
+    { ZOWN_OP_DICT_CLEAR, "DICT_CLEAR", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_clear },
+    { ZOWN_OP_DICT_SET_IF_ABSENT, "DICT_SET_IF_ABSENT", 2, 2, W, { KEY, ANY }, s_set_if_absent },
+    { ZOWN_OP_DICT_UPDATE,
+      "DICT_UPDATE",
+      2,
+      ZOWN_ARGS_MAX - 1,
+      W | ZOWN_CMD_PAIRS | ZOWN_CMD_MULTI,
+      { KEY, ANY },
+      s_update },
+    { ZOWN_OP_DICT_ADD, "DICT_ADD", 2, 2, W, { KEY, NUM }, s_add },
+    { ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, W, { KEY, ZOWN_ARG_INT, ANY }, s_cas },
 };
 
-const zown_type_def_t zown_dict_type = {
-    "dict", s_create, s_destroy, s_commands,
-    sizeof (s_commands) / sizeof (s_commands [0])
-};
+const zown_type_def_t zown_dict_type = { "dict", s_create, s_destroy, s_commands,
+                                         sizeof (s_commands) / sizeof (s_commands [0]) };
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_dict.h)
@@ -542,8 +540,7 @@ s_version_out (zown_reply_t *reply, size_t index, uint64_t *version_p)
 }
 
 int
-zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value,
-               uint64_t *version_p)
+zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value, uint64_t *version_p)
 {
     zown_reply_t *reply;
     if (s_call_key (self, ZOWN_OP_DICT_SET, key, 1, &value, 1, &reply))
@@ -552,8 +549,7 @@ zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value,
 }
 
 int
-zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p,
-               uint64_t *version_p)
+zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p, uint64_t *version_p)
 {
     zown_reply_t *reply;
     if (s_call_key (self, ZOWN_OP_DICT_GET, key, 0, NULL, 2, &reply))
@@ -564,8 +560,7 @@ zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p,
 }
 
 int
-zown_dict_get_or (zown_dict_t *self, const char *key, zown_datum_t fallback,
-                  zown_datum_t *value_p)
+zown_dict_get_or (zown_dict_t *self, const char *key, zown_datum_t fallback, zown_datum_t *value_p)
 {
     zown_reply_t *reply;
     if (s_call_key (self, ZOWN_OP_DICT_GET_OR, key, 1, &fallback, 1, &reply))
@@ -587,7 +582,7 @@ zown_dict_contains (zown_dict_t *self, const char *key)
     zown_reply_t *reply;
     int64_t present;
     if (s_call_key (self, ZOWN_OP_DICT_CONTAINS, key, 0, NULL, 1, &reply)
-    ||  zown_handle_int (reply, 0, &present))
+        || zown_handle_int (reply, 0, &present))
         return -1;
     return present != 0;
 }
@@ -597,9 +592,8 @@ zown_dict_len (zown_dict_t *self, size_t *len_p)
 {
     zown_reply_t *reply;
     int64_t len;
-    if (!self
-    ||  zown_handle_call (&self->handle, ZOWN_OP_DICT_LEN, 0, NULL, 1, &reply)
-    ||  zown_handle_int (reply, 0, &len))
+    if (!self || zown_handle_call (&self->handle, ZOWN_OP_DICT_LEN, 0, NULL, 1, &reply)
+        || zown_handle_int (reply, 0, &len))
         return self ? -1 : zown_fail (ZOWN_INVALID);
     if (len_p)
         *len_p = (size_t) len;
@@ -630,7 +624,7 @@ zown_dict_clear (zown_dict_t *self, size_t *removed_p)
     if (!self)
         return zown_fail (ZOWN_INVALID);
     if (zown_handle_call (&self->handle, ZOWN_OP_DICT_CLEAR, 0, NULL, 1, &reply)
-    ||  zown_handle_int (reply, 0, &removed))
+        || zown_handle_int (reply, 0, &removed))
         return -1;
     if (removed_p)
         *removed_p = (size_t) removed;
@@ -643,14 +637,13 @@ zown_dict_set_if_absent (zown_dict_t *self, const char *key, zown_datum_t value)
     zown_reply_t *reply;
     int64_t inserted;
     if (s_call_key (self, ZOWN_OP_DICT_SET_IF_ABSENT, key, 1, &value, 2, &reply)
-    ||  zown_handle_int (reply, 0, &inserted))
+        || zown_handle_int (reply, 0, &inserted))
         return -1;
     return inserted != 0;
 }
 
 int
-zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys,
-                  const zown_datum_t *values)
+zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys, const zown_datum_t *values)
 {
     if (!self || n == 0 || n > ZOWN_ARGS_MAX / 2 || !keys || !values)
         return zown_fail (ZOWN_INVALID);
@@ -669,8 +662,7 @@ zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys,
 }
 
 int
-zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta,
-               zown_datum_t *result_p)
+zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta, zown_datum_t *result_p)
 {
     zown_reply_t *reply;
     if (s_call_key (self, ZOWN_OP_DICT_ADD, key, 1, &delta, 1, &reply))
@@ -681,12 +673,12 @@ zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta,
 }
 
 int
-zown_dict_cas (zown_dict_t *self, const char *key, uint64_t expected,
-               zown_datum_t value, uint64_t *version_p)
+zown_dict_cas (zown_dict_t *self, const char *key, uint64_t expected, zown_datum_t value,
+               uint64_t *version_p)
 {
     if (expected > INT64_MAX)
         return zown_fail (ZOWN_INVALID);
-    zown_datum_t more [2] = {zown_datum_int ((int64_t) expected), value};
+    zown_datum_t more [2] = { zown_datum_int ((int64_t) expected), value };
     zown_reply_t *reply;
     int rc = s_call_key (self, ZOWN_OP_DICT_CAS, key, 2, more, 1, &reply);
     if (rc && zown_errno () != ZOWN_CONFLICT)

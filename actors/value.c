@@ -65,8 +65,7 @@ s_same_type (zown_call_t *call, zown_datum_t number)
 static int
 s_wrong_type (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_WRONG_TYPE,
-                           "value holds the other number type");
+    return zown_call_fail (call, ZOWN_WRONG_TYPE, "value holds the other number type");
 }
 
 static int
@@ -122,19 +121,17 @@ s_cas (zown_call_t *call)
 }
 
 #define NUM ZOWN_ARG_NUMBER
-#define W (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
+#define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
 
 static const zown_command_t s_commands [] = {
-    {ZOWN_OP_VALUE_GET, "VALUE_GET", 0, 0, ZOWN_CMD_READ, {0}, s_get},
-    {ZOWN_OP_VALUE_SET, "VALUE_SET", 1, 1, W, {NUM}, s_set},
-    {ZOWN_OP_VALUE_ADD, "VALUE_ADD", 1, 1, W, {NUM}, s_add},
-    {ZOWN_OP_VALUE_CAS, "VALUE_CAS", 2, 2, ZOWN_CMD_WRITE, {NUM, NUM}, s_cas},
+    { ZOWN_OP_VALUE_GET, "VALUE_GET", 0, 0, ZOWN_CMD_READ, { 0 }, s_get },
+    { ZOWN_OP_VALUE_SET, "VALUE_SET", 1, 1, W, { NUM }, s_set },
+    { ZOWN_OP_VALUE_ADD, "VALUE_ADD", 1, 1, W, { NUM }, s_add },
+    { ZOWN_OP_VALUE_CAS, "VALUE_CAS", 2, 2, ZOWN_CMD_WRITE, { NUM, NUM }, s_cas },
 };
 
-const zown_type_def_t zown_value_type = {
-    "value", s_create, s_destroy, s_commands,
-    sizeof (s_commands) / sizeof (s_commands [0])
-};
+const zown_type_def_t zown_value_type = { "value", s_create, s_destroy, s_commands,
+                                          sizeof (s_commands) / sizeof (s_commands [0]) };
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_value.h)
@@ -158,21 +155,20 @@ zown_value_destroy (zown_value_t **self_p)
 //  Calls op and returns the number in the reply, which must have `tag`.
 //  On CONFLICT the number is still returned (the value that differed).
 static int
-s_call (zown_value_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
-        zown_tag_t tag, zown_datum_t *number_p)
+s_call (zown_value_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv, zown_tag_t tag,
+        zown_datum_t *number_p)
 {
     if (!self)
         return zown_fail (ZOWN_INVALID);
     zown_reply_t *reply;
-    int rc = zown_handle_call (&self->handle, op, argc, argv,
-                               number_p ? 1 : 0, &reply);
+    int rc = zown_handle_call (&self->handle, op, argc, argv, number_p ? 1 : 0, &reply);
     if (rc && zown_errno () != ZOWN_CONFLICT)
         return -1;
     if (number_p) {
         zown_datum_t number = zown_reply_value (reply, 0, 0);
         if (number.tag != tag)
-            return zown_fail (number.tag == ZOWN_INT || number.tag == ZOWN_DOUBLE
-                              ? ZOWN_WRONG_TYPE : ZOWN_PROTOCOL);
+            return zown_fail (number.tag == ZOWN_INT || number.tag == ZOWN_DOUBLE ? ZOWN_WRONG_TYPE
+                                                                                  : ZOWN_PROTOCOL);
         *number_p = number;
     }
     return rc ? zown_fail (ZOWN_CONFLICT) : 0;
@@ -181,7 +177,7 @@ s_call (zown_value_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
 int
 zown_value_get (zown_value_t *self, int64_t *value_p)
 {
-    zown_datum_t number;
+    zown_datum_t number = ZOWN_NIL_DATUM;
     if (s_call (self, ZOWN_OP_VALUE_GET, 0, NULL, ZOWN_INT, &number))
         return -1;
     if (value_p)
@@ -192,7 +188,7 @@ zown_value_get (zown_value_t *self, int64_t *value_p)
 int
 zown_value_get_double (zown_value_t *self, double *value_p)
 {
-    zown_datum_t number;
+    zown_datum_t number = ZOWN_NIL_DATUM;
     if (s_call (self, ZOWN_OP_VALUE_GET, 0, NULL, ZOWN_DOUBLE, &number))
         return -1;
     if (value_p)
@@ -203,22 +199,22 @@ zown_value_get_double (zown_value_t *self, double *value_p)
 int
 zown_value_set (zown_value_t *self, int64_t value)
 {
-    zown_datum_t argv [1] = {zown_datum_int (value)};
+    zown_datum_t argv [1] = { zown_datum_int (value) };
     return s_call (self, ZOWN_OP_VALUE_SET, 1, argv, ZOWN_INT, NULL);
 }
 
 int
 zown_value_set_double (zown_value_t *self, double value)
 {
-    zown_datum_t argv [1] = {zown_datum_double (value)};
+    zown_datum_t argv [1] = { zown_datum_double (value) };
     return s_call (self, ZOWN_OP_VALUE_SET, 1, argv, ZOWN_DOUBLE, NULL);
 }
 
 int
 zown_value_add (zown_value_t *self, int64_t delta, int64_t *now_p)
 {
-    zown_datum_t argv [1] = {zown_datum_int (delta)};
-    zown_datum_t number;
+    zown_datum_t argv [1] = { zown_datum_int (delta) };
+    zown_datum_t number = ZOWN_NIL_DATUM;
     if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_INT, &number))
         return -1;
     if (now_p)
@@ -229,8 +225,8 @@ zown_value_add (zown_value_t *self, int64_t delta, int64_t *now_p)
 int
 zown_value_add_double (zown_value_t *self, double delta, double *now_p)
 {
-    zown_datum_t argv [1] = {zown_datum_double (delta)};
-    zown_datum_t number;
+    zown_datum_t argv [1] = { zown_datum_double (delta) };
+    zown_datum_t number = ZOWN_NIL_DATUM;
     if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_DOUBLE, &number))
         return -1;
     if (now_p)
@@ -239,11 +235,10 @@ zown_value_add_double (zown_value_t *self, double delta, double *now_p)
 }
 
 int
-zown_value_cas (zown_value_t *self, int64_t expected, int64_t desired,
-                int64_t *current_p)
+zown_value_cas (zown_value_t *self, int64_t expected, int64_t desired, int64_t *current_p)
 {
-    zown_datum_t argv [2] = {zown_datum_int (expected), zown_datum_int (desired)};
-    zown_datum_t number;
+    zown_datum_t argv [2] = { zown_datum_int (expected), zown_datum_int (desired) };
+    zown_datum_t number = ZOWN_NIL_DATUM;
     int rc = s_call (self, ZOWN_OP_VALUE_CAS, 2, argv, ZOWN_INT, &number);
     if ((rc == 0 || zown_errno () == ZOWN_CONFLICT) && current_p)
         *current_p = number.u.i;
@@ -251,11 +246,10 @@ zown_value_cas (zown_value_t *self, int64_t expected, int64_t desired,
 }
 
 int
-zown_value_cas_double (zown_value_t *self, double expected, double desired,
-                       double *current_p)
+zown_value_cas_double (zown_value_t *self, double expected, double desired, double *current_p)
 {
-    zown_datum_t argv [2] = {zown_datum_double (expected), zown_datum_double (desired)};
-    zown_datum_t number;
+    zown_datum_t argv [2] = { zown_datum_double (expected), zown_datum_double (desired) };
+    zown_datum_t number = ZOWN_NIL_DATUM;
     int rc = s_call (self, ZOWN_OP_VALUE_CAS, 2, argv, ZOWN_DOUBLE, &number);
     if ((rc == 0 || zown_errno () == ZOWN_CONFLICT) && current_p)
         *current_p = number.u.d;

@@ -36,32 +36,36 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW 100              //  Pipelined requests in flight per worker
-#define NKEYS 100               //  Keys per dict worker (as mp_baseline.py)
-#define MAX_WORKERS 64
-#define IO_TIMEOUT_MS 5000      //  Raw sockets: a lost echo fails, never hangs
-#define RAW_HWM 100000          //  As ZOWN_OWNER_HWM in runtime/owner.c
-#define CLIENT_HWM 20000        //  As 2 * ZOWN_CLIENT_WINDOW_MAX (client.c)
-#define RAW_BURST 256           //  As ZOWN_OWNER_BURST in runtime/owner.c
+#define WINDOW        100  //  Pipelined requests in flight per worker
+#define NKEYS         100  //  Keys per dict worker (as mp_baseline.py)
+#define MAX_WORKERS   64
+#define IO_TIMEOUT_MS 5000    //  Raw sockets: a lost echo fails, never hangs
+#define RAW_HWM       100000  //  As ZOWN_OWNER_HWM in runtime/owner.c
+#define CLIENT_HWM    20000   //  As 2 * ZOWN_CLIENT_WINDOW_MAX (client.c)
+#define RAW_BURST     256     //  As ZOWN_OWNER_BURST in runtime/owner.c
 //  Size of a zown VALUE_ADD request on object "counter": header 14 (sig 2,
 //  version, kind, id 8, op count 2) + op 1 + name length 1 + name 7 +
 //  argc 2 + int datum 9 (tag + 8) = 34 bytes.
-#define RAW_PAYLOAD 34
-#define DEFAULT_OPS 4000        //  Round trips per worker
-#define DEFAULT_PIPE_FACTOR 10  //  Pipelined ops per worker = factor x ops
-#define DEFAULT_SOAK 10000000L
+#define RAW_PAYLOAD         34
+#define DEFAULT_OPS         4000  //  Round trips per worker
+#define DEFAULT_PIPE_FACTOR 10    //  Pipelined ops per worker = factor x ops
+#define DEFAULT_SOAK        10000000L
 
 typedef enum {
-    WL_VALUE_ADD, WL_DICT_SET, WL_DICT_GET, WL_PIPE_ADD, WL_ECHO_RT, WL_ECHO_PIPE,
+    WL_VALUE_ADD,
+    WL_DICT_SET,
+    WL_DICT_GET,
+    WL_PIPE_ADD,
+    WL_ECHO_RT,
+    WL_ECHO_PIPE,
     WL_COUNT
 } workload_t;
 
-static const char *s_wl_name [WL_COUNT] = {
-    "value_add", "dict_set", "dict_get", "pipe_add", "echo_rt", "echo_pipe"
-};
+static const char *s_wl_name [WL_COUNT] = { "value_add", "dict_set", "dict_get",
+                                            "pipe_add",  "echo_rt",  "echo_pipe" };
 
 typedef enum { TR_IPC, TR_INPROC, TR_COUNT } transport_t;
-static const char *s_tr_name [TR_COUNT] = {"ipc", "inproc"};
+static const char *s_tr_name [TR_COUNT] = { "ipc", "inproc" };
 
 static bool
 s_is_raw (workload_t wl)
@@ -89,7 +93,7 @@ s_now_ns (void)
 static void
 s_sleep_ms (int ms)
 {
-    struct timespec pause = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    struct timespec pause = { ms / 1000, (long) (ms % 1000) * 1000000L };
     nanosleep (&pause, NULL);
 }
 
@@ -192,8 +196,7 @@ s_median (double *values, int count)
     if (count <= 0)
         return 0;
     qsort (values, (size_t) count, sizeof (double), s_cmp_double);
-    return count % 2 ? values [count / 2]
-                     : (values [count / 2 - 1] + values [count / 2]) / 2;
+    return count % 2 ? values [count / 2] : (values [count / 2 - 1] + values [count / 2]) / 2;
 }
 
 //  --------------------------------------------------------------------------
@@ -201,26 +204,26 @@ s_median (double *values, int count)
 
 typedef struct {
     //  Options
-    long ops;                   //  Round trips per worker
-    long pipe_ops;              //  Pipelined ops per worker
+    long ops;       //  Round trips per worker
+    long pipe_ops;  //  Pipelined ops per worker
     int workers [MAX_WORKERS];
     int worker_counts;
     bool transports [TR_COUNT];
     int repeat;
     bool json;
     bool quick;
-    long soak;                  //  0: no soak
+    long soak;  //  0: no soak
     bool workers_given;
-    bool only [WL_COUNT];       //  --workloads: run only these
+    bool only [WL_COUNT];  //  --workloads: run only these
     //  Environment
     char rundir [64];
     zown_owner_t *owner;
-    zown_client_t *control;     //  Parent's own client (inproc), never in a child
+    zown_client_t *control;  //  Parent's own client (inproc), never in a child
     //  Raw libzmq echo server
     void *raw_ctx;
     void *raw_router;
-    void *raw_ctl;              //  Main thread's end of the control pair
-    void *raw_ctl_peer;         //  Echo thread's end
+    void *raw_ctl;       //  Main thread's end of the control pair
+    void *raw_ctl_peer;  //  Echo thread's end
     pthread_t raw_thread;
     bool raw_running;
     char raw_inproc [64];
@@ -267,8 +270,8 @@ s_echo_thread (void *args)
     zmq_msg_init (&identity);
     zmq_msg_init (&payload);
     zmq_pollitem_t items [] = {
-        {s_bench.raw_ctl_peer, 0, ZMQ_POLLIN, 0},
-        {router, 0, ZMQ_POLLIN, 0},
+        { s_bench.raw_ctl_peer, 0, ZMQ_POLLIN, 0 },
+        { router, 0, ZMQ_POLLIN, 0 },
     };
     while (true) {
         if (zmq_poll (items, 2, -1) == -1) {
@@ -283,11 +286,10 @@ s_echo_thread (void *args)
         for (int count = 0; count < RAW_BURST; count++) {
             if (zmq_msg_recv (&identity, router, ZMQ_DONTWAIT) == -1)
                 break;
-            if (!zmq_msg_more (&identity)
-            ||  zmq_msg_recv (&payload, router, ZMQ_DONTWAIT) == -1)
+            if (!zmq_msg_more (&identity) || zmq_msg_recv (&payload, router, ZMQ_DONTWAIT) == -1)
                 continue;
             if (zmq_msg_send (&identity, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
-            ||  zmq_msg_send (&payload, router, ZMQ_DONTWAIT) == -1)
+                || zmq_msg_send (&payload, router, ZMQ_DONTWAIT) == -1)
                 s_bench.raw_dropped++;
         }
     }
@@ -302,28 +304,22 @@ s_raw_start (void)
     s_bench.raw_ctx = zmq_ctx_new ();
     if (!s_bench.raw_ctx)
         s_die ("zmq_ctx_new: %s", zmq_strerror (errno));
-    snprintf (s_bench.raw_inproc, sizeof (s_bench.raw_inproc),
-              "inproc://raw-bench-%d", (int) getpid ());
-    snprintf (s_bench.raw_ipc, sizeof (s_bench.raw_ipc),
-              "ipc://%s/raw.sock", s_bench.rundir);
+    snprintf (s_bench.raw_inproc, sizeof (s_bench.raw_inproc), "inproc://raw-bench-%d",
+              (int) getpid ());
+    snprintf (s_bench.raw_ipc, sizeof (s_bench.raw_ipc), "ipc://%s/raw.sock", s_bench.rundir);
     void *router = zmq_socket (s_bench.raw_ctx, ZMQ_ROUTER);
     s_bench.raw_router = router;
     //  The same options as the owner's ROUTER (runtime/owner.c).
-    if (!router
-    ||  s_set_int (router, ZMQ_LINGER, 0)
-    ||  s_set_int (router, ZMQ_ROUTER_MANDATORY, 1)
-    ||  s_set_int (router, ZMQ_SNDHWM, RAW_HWM)
-    ||  s_set_int (router, ZMQ_RCVHWM, RAW_HWM)
-    ||  zmq_bind (router, s_bench.raw_inproc)
-    ||  zmq_bind (router, s_bench.raw_ipc))
+    if (!router || s_set_int (router, ZMQ_LINGER, 0) || s_set_int (router, ZMQ_ROUTER_MANDATORY, 1)
+        || s_set_int (router, ZMQ_SNDHWM, RAW_HWM) || s_set_int (router, ZMQ_RCVHWM, RAW_HWM)
+        || zmq_bind (router, s_bench.raw_inproc) || zmq_bind (router, s_bench.raw_ipc))
         s_die ("raw ROUTER: %s", zmq_strerror (errno));
     s_bench.raw_ctl = zmq_socket (s_bench.raw_ctx, ZMQ_PAIR);
     s_bench.raw_ctl_peer = zmq_socket (s_bench.raw_ctx, ZMQ_PAIR);
-    if (!s_bench.raw_ctl || !s_bench.raw_ctl_peer
-    ||  s_set_int (s_bench.raw_ctl, ZMQ_LINGER, 0)
-    ||  s_set_int (s_bench.raw_ctl_peer, ZMQ_LINGER, 0)
-    ||  zmq_bind (s_bench.raw_ctl, "inproc://raw-bench-ctl")
-    ||  zmq_connect (s_bench.raw_ctl_peer, "inproc://raw-bench-ctl"))
+    if (!s_bench.raw_ctl || !s_bench.raw_ctl_peer || s_set_int (s_bench.raw_ctl, ZMQ_LINGER, 0)
+        || s_set_int (s_bench.raw_ctl_peer, ZMQ_LINGER, 0)
+        || zmq_bind (s_bench.raw_ctl, "inproc://raw-bench-ctl")
+        || zmq_connect (s_bench.raw_ctl_peer, "inproc://raw-bench-ctl"))
         s_die ("raw control pair: %s", zmq_strerror (errno));
     if (pthread_create (&s_bench.raw_thread, NULL, s_echo_thread, NULL))
         s_die ("pthread_create");
@@ -354,28 +350,28 @@ s_raw_stop (void)
 //  Workers
 
 typedef struct {
-    pthread_barrier_t ready;    //  Every worker set up (and main)
+    pthread_barrier_t ready;  //  Every worker set up (and main)
     pthread_mutex_t mutex;
     pthread_cond_t cond;
-    bool go;                    //  Set by main after it took t0
+    bool go;  //  Set by main after it took t0
 } thread_gate_t;
 
 typedef struct {
     workload_t workload;
     const char *endpoint;
-    const char *object;         //  Value name for value_add / pipe_add
+    const char *object;  //  Value name for value_add / pipe_add
     int wid;
     long ops;
-    void *raw_ctx;              //  Thread mode: the echo server's context
+    void *raw_ctx;  //  Thread mode: the echo server's context
     //  Start gate
     bool process;
-    int ready_fd;               //  Process: write one byte when set up
-    int gate_fd;                //  Process: read returns at EOF = start
-    thread_gate_t *gate;        //  Thread mode
+    int ready_fd;         //  Process: write one byte when set up
+    int gate_fd;          //  Process: read returns at EOF = start
+    thread_gate_t *gate;  //  Thread mode
     //  Results
-    uint32_t *lat;              //  Round trips: one latency (ns) per op
-    int64_t end_ns;             //  When the last op completed
-    long done;                  //  Ops completed
+    uint32_t *lat;   //  Round trips: one latency (ns) per op
+    int64_t end_ns;  //  When the last op completed
+    long done;       //  Ops completed
     int failed;
     char error [200];
 } job_t;
@@ -392,7 +388,7 @@ static void
 s_job_fail (job_t *job, const char *format, ...)
 {
     if (job->failed++)
-        return;                 //  Keep the first error
+        return;  //  Keep the first error
     va_list args;
     va_start (args, format);
     vsnprintf (job->error, sizeof (job->error), format, args);
@@ -408,8 +404,7 @@ s_gate_pass (job_t *job)
         char dummy;
         while (read (job->gate_fd, &dummy, 1) < 0 && errno == EINTR)
             ;
-    }
-    else {
+    } else {
         pthread_barrier_wait (&job->gate->ready);
         pthread_mutex_lock (&job->gate->mutex);
         while (!job->gate->go)
@@ -436,15 +431,14 @@ s_zown_worker (job_t *job)
         for (int index = 0; index < NKEYS; index++)
             snprintf (keys [index], sizeof (keys [index]), "k%d", index);
     if (!client || !value || !dict || !request
-    ||  zown_request_add (request, ZOWN_OP_VALUE_ADD, job->object, 1, &one))
+        || zown_request_add (request, ZOWN_OP_VALUE_ADD, job->object, 1, &one))
         s_job_fail (job, "worker %d: setup: %s", job->wid, zown_strerror (zown_errno ()));
     else
-    //  One round trip before the gate, so connection setup is not timed.
-    if (zown_client_ping (client))
-        s_job_fail (job, "worker %d: ping: %s", job->wid, zown_strerror (zown_errno ()));
-    else
-    if (s_is_pipe (job->workload) && zown_client_set_window (client, WINDOW))
-        s_job_fail (job, "worker %d: set_window: %s", job->wid, zown_strerror (zown_errno ()));
+        //  One round trip before the gate, so connection setup is not timed.
+        if (zown_client_ping (client))
+            s_job_fail (job, "worker %d: ping: %s", job->wid, zown_strerror (zown_errno ()));
+        else if (s_is_pipe (job->workload) && zown_client_set_window (client, WINDOW))
+            s_job_fail (job, "worker %d: set_window: %s", job->wid, zown_strerror (zown_errno ()));
 
     s_gate_pass (job);
     if (job->failed)
@@ -461,51 +455,45 @@ s_zown_worker (job_t *job)
                     break;
                 }
                 sent++;
-            }
-            else {
+            } else {
                 zown_reply_t *reply;
                 if (zown_client_recv (client, &reply)) {
-                    s_job_fail (job, "worker %d: recv %ld (sent %ld): %s", job->wid,
-                                received, sent, zown_strerror (zown_errno ()));
+                    s_job_fail (job, "worker %d: recv %ld (sent %ld): %s", job->wid, received, sent,
+                                zown_strerror (zown_errno ()));
                     break;
                 }
                 received++;
-                if (zown_reply_status (reply) != ZOWN_OK
-                ||  zown_reply_results (reply) != 1
-                ||  zown_reply_value (reply, 0, 0).tag != ZOWN_INT) {
-                    s_job_fail (job, "worker %d: reply %ld: status %s", job->wid,
-                                received, zown_status_name (zown_reply_status (reply)));
+                if (zown_reply_status (reply) != ZOWN_OK || zown_reply_results (reply) != 1
+                    || zown_reply_value (reply, 0, 0).tag != ZOWN_INT) {
+                    s_job_fail (job, "worker %d: reply %ld: status %s", job->wid, received,
+                                zown_status_name (zown_reply_status (reply)));
                     break;
                 }
             }
         }
         job->done = received;
-    }
-    else {
+    } else {
         long index;
         for (index = 0; index < ops; index++) {
             int64_t started = s_now_ns ();
             int rc;
             if (job->workload == WL_VALUE_ADD)
                 rc = zown_value_add (value, 1, NULL);
-            else
-            if (job->workload == WL_DICT_SET)
-                rc = zown_dict_set (dict, keys [index % NKEYS],
-                                    zown_datum_int (index), NULL);
+            else if (job->workload == WL_DICT_SET)
+                rc = zown_dict_set (dict, keys [index % NKEYS], zown_datum_int (index), NULL);
             else {
                 int key = (int) ((job->wid * 37 + index) % NKEYS);
                 zown_datum_t got;
                 rc = zown_dict_get (dict, keys [key], &got, NULL);
                 if (rc == 0 && (got.tag != ZOWN_INT || got.u.i != key)) {
-                    s_job_fail (job, "worker %d: get k%d returned a wrong value",
-                                job->wid, key);
+                    s_job_fail (job, "worker %d: get k%d returned a wrong value", job->wid, key);
                     break;
                 }
             }
             int64_t elapsed = s_now_ns () - started;
             if (rc) {
-                s_job_fail (job, "worker %d: %s op %ld: %s", job->wid,
-                            s_wl_name [job->workload], index, zown_strerror (zown_errno ()));
+                s_job_fail (job, "worker %d: %s op %ld: %s", job->wid, s_wl_name [job->workload],
+                            index, zown_strerror (zown_errno ()));
                 break;
             }
             job->lat [index] = elapsed > UINT32_MAX ? UINT32_MAX : (uint32_t) elapsed;
@@ -528,18 +516,13 @@ s_raw_worker (job_t *job)
     uint8_t payload [RAW_PAYLOAD], echo [RAW_PAYLOAD + 16];
     memset (payload, 'z', sizeof (payload));
     //  The same options as a zown client (runtime/client.c).
-    if (!dealer
-    ||  s_set_int (dealer, ZMQ_LINGER, 0)
-    ||  s_set_int (dealer, ZMQ_IMMEDIATE, 1)
-    ||  s_set_int (dealer, ZMQ_SNDHWM, CLIENT_HWM)
-    ||  s_set_int (dealer, ZMQ_RCVHWM, CLIENT_HWM)
-    ||  s_set_int (dealer, ZMQ_SNDTIMEO, IO_TIMEOUT_MS)
-    ||  s_set_int (dealer, ZMQ_RCVTIMEO, IO_TIMEOUT_MS)
-    ||  zmq_connect (dealer, job->endpoint))
+    if (!dealer || s_set_int (dealer, ZMQ_LINGER, 0) || s_set_int (dealer, ZMQ_IMMEDIATE, 1)
+        || s_set_int (dealer, ZMQ_SNDHWM, CLIENT_HWM) || s_set_int (dealer, ZMQ_RCVHWM, CLIENT_HWM)
+        || s_set_int (dealer, ZMQ_SNDTIMEO, IO_TIMEOUT_MS)
+        || s_set_int (dealer, ZMQ_RCVTIMEO, IO_TIMEOUT_MS) || zmq_connect (dealer, job->endpoint))
         s_job_fail (job, "worker %d: raw setup: %s", job->wid, zmq_strerror (errno));
-    else
-    if (zmq_send (dealer, payload, RAW_PAYLOAD, 0) != RAW_PAYLOAD
-    ||  zmq_recv (dealer, echo, sizeof (echo), 0) != RAW_PAYLOAD)
+    else if (zmq_send (dealer, payload, RAW_PAYLOAD, 0) != RAW_PAYLOAD
+             || zmq_recv (dealer, echo, sizeof (echo), 0) != RAW_PAYLOAD)
         s_job_fail (job, "worker %d: raw warm-up: %s", job->wid, zmq_strerror (errno));
 
     s_gate_pass (job);
@@ -558,23 +541,20 @@ s_raw_worker (job_t *job)
                     break;
                 }
                 sent++;
-            }
-            else {
+            } else {
                 int size = zmq_recv (dealer, echo, sizeof (echo), 0);
                 long seq;
                 memcpy (&seq, echo, sizeof (seq));
                 if (size != RAW_PAYLOAD || seq != received) {
-                    s_job_fail (job, "worker %d: raw recv %ld (sent %ld): %s", job->wid,
-                                received, sent, size < 0 ? zmq_strerror (errno)
-                                                         : "wrong echo");
+                    s_job_fail (job, "worker %d: raw recv %ld (sent %ld): %s", job->wid, received,
+                                sent, size < 0 ? zmq_strerror (errno) : "wrong echo");
                     break;
                 }
                 received++;
             }
         }
         job->done = received;
-    }
-    else {
+    } else {
         long index;
         for (index = 0; index < ops; index++) {
             int64_t started = s_now_ns ();
@@ -661,16 +641,15 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
                     job->lat = (uint32_t *) calloc ((size_t) job->ops, sizeof (uint32_t));
                     if (!job->lat)
                         s_job_fail (job, "worker %d: no memory", job->wid);
-                    else    //  Fault the pages in before the clock starts
+                    else  //  Fault the pages in before the clock starts
                         memset (job->lat, 0xff, (size_t) job->ops * sizeof (uint32_t));
                 }
                 s_run_job (job);
-                child_result_t out = {job->failed, job->done, job->end_ns, {0}};
+                child_result_t out = { job->failed, job->done, job->end_ns, { 0 } };
                 memcpy (out.error, job->error, sizeof (out.error));
                 int rc = s_write_all (result [1], &out, sizeof (out));
                 if (rc == 0 && job->lat && job->done)
-                    rc = s_write_all (result [1], job->lat,
-                                      (size_t) job->done * sizeof (uint32_t));
+                    rc = s_write_all (result [1], job->lat, (size_t) job->done * sizeof (uint32_t));
                 _exit (rc || job->failed ? 1 : 0);
             }
             close (result [1]);
@@ -686,7 +665,7 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
         }
         close (ready [0]);
         started = s_now_ns ();
-        close (gate [1]);       //  Every child's read returns: go
+        close (gate [1]);  //  Every child's read returns: go
         if (monitor && setup_ok)
             monitor (total);
         for (int index = 0; index < count; index++) {
@@ -695,15 +674,13 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
             if (s_read_all (results [index], &in, sizeof (in))) {
                 s_job_fail (job, "worker %d died without a result", index);
                 job->end_ns = s_now_ns ();
-            }
-            else {
+            } else {
                 job->failed = in.failed;
                 job->done = in.done;
                 job->end_ns = in.end_ns;
                 memcpy (job->error, in.error, sizeof (job->error));
                 if (job->lat && in.done
-                &&  s_read_all (results [index], job->lat,
-                                (size_t) in.done * sizeof (uint32_t)))
+                    && s_read_all (results [index], job->lat, (size_t) in.done * sizeof (uint32_t)))
                     s_job_fail (job, "worker %d: short latency record", index);
             }
             close (results [index]);
@@ -715,8 +692,7 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
             if (!WIFEXITED (status) || (WEXITSTATUS (status) && !jobs [index].failed))
                 s_job_fail (&jobs [index], "worker %d exited with status 0x%x", index, status);
         }
-    }
-    else {
+    } else {
         thread_gate_t gate;
         pthread_barrier_init (&gate.ready, NULL, (unsigned) count + 1);
         pthread_mutex_init (&gate.mutex, NULL);
@@ -790,8 +766,7 @@ s_dict_check_set (int workers, long ops)
             //  Last index i < ops with i % NKEYS == key
             long expect = key + ((ops - 1 - key) / NKEYS) * NKEYS;
             zown_datum_t got;
-            if (zown_dict_get (dict, name, &got, NULL)
-            ||  got.tag != ZOWN_INT || got.u.i != expect)
+            if (zown_dict_get (dict, name, &got, NULL) || got.tag != ZOWN_INT || got.u.i != expect)
                 s_die ("dict_set: key %s does not hold %ld", name, expect);
         }
     zown_dict_destroy (&dict);
@@ -815,8 +790,8 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     if (s_is_raw (wl))
         endpoint = tr == TR_IPC ? s_bench.raw_ipc : s_bench.raw_inproc;
     else
-        endpoint = tr == TR_IPC ? zown_owner_ipc (s_bench.owner)
-                                : zown_owner_inproc (s_bench.owner);
+        endpoint =
+            tr == TR_IPC ? zown_owner_ipc (s_bench.owner) : zown_owner_inproc (s_bench.owner);
     const char *object = wl == WL_PIPE_ADD ? "pcounter" : "counter";
     if (wl == WL_VALUE_ADD || wl == WL_PIPE_ADD)
         s_value_reset (object);
@@ -843,8 +818,8 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     long total = workers * ops;
     for (int index = 0; index < workers; index++)
         if (jobs [index].done != ops)
-            s_die ("%s: worker %d did %ld of %ld ops", s_wl_name [wl], index,
-                   jobs [index].done, ops);
+            s_die ("%s: worker %d did %ld of %ld ops", s_wl_name [wl], index, jobs [index].done,
+                   ops);
 
     //  Correctness: every add counted exactly once, every set kept.
     if (wl == WL_VALUE_ADD || wl == WL_PIPE_ADD) {
@@ -858,7 +833,7 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     if (s_bench.raw_dropped)
         s_die ("raw ROUTER refused %llu echoes", (unsigned long long) s_bench.raw_dropped);
 
-    cell_t cell = {0};
+    cell_t cell = { 0 };
     cell.total = total;
     cell.seconds = (double) elapsed / 1e9;
     cell.ops_per_s = (double) total / cell.seconds;
@@ -882,18 +857,16 @@ s_print_cell (workload_t wl, transport_t tr, int workers, int run, long ops, cel
         printf ("{\"kind\":\"cell\",\"impl\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\","
                 "\"transport\":\"%s\",\"workers\":%d,\"run\":%d,\"ops\":%ld,"
                 "\"ops_per_worker\":%ld,\"seconds\":%.6f,\"ops_per_s\":%.1f,",
-                impl, s_wl_name [wl], s_is_pipe (wl) ? "pipelined" : "round-trip",
-                s_tr_name [tr], workers, run, cell->total, ops, cell->seconds,
-                cell->ops_per_s);
+                impl, s_wl_name [wl], s_is_pipe (wl) ? "pipelined" : "round-trip", s_tr_name [tr],
+                workers, run, cell->total, ops, cell->seconds, cell->ops_per_s);
         if (s_is_pipe (wl))
             printf ("\"window\":%d,\"p50_us\":null,\"p99_us\":null,", WINDOW);
         else
             printf ("\"p50_us\":%.2f,\"p99_us\":%.2f,", cell->p50_us, cell->p99_us);
         printf ("\"verified\":true}\n");
-    }
-    else {
-        printf ("%-8s %-10s %-7s %3d %4d %9ld %9.3f %11.0f", impl, s_wl_name [wl],
-                s_tr_name [tr], workers, run, cell->total, cell->seconds, cell->ops_per_s);
+    } else {
+        printf ("%-8s %-10s %-7s %3d %4d %9ld %9.3f %11.0f", impl, s_wl_name [wl], s_tr_name [tr],
+                workers, run, cell->total, cell->seconds, cell->ops_per_s);
         if (s_is_pipe (wl))
             printf ("  %9s %9s\n", "-", "-");
         else
@@ -910,9 +883,9 @@ typedef struct {
 } ratio_def_t;
 
 static const ratio_def_t s_ratios [] = {
-    {"rt_vs_raw", "zown value_add / raw echo_rt", WL_VALUE_ADD, WL_ECHO_RT, 0.8},
-    {"pipe_vs_raw", "zown pipe_add / raw echo_pipe", WL_PIPE_ADD, WL_ECHO_PIPE, 0.7},
-    {"pipe_vs_rt", "zown pipe_add / zown value_add", WL_PIPE_ADD, WL_VALUE_ADD, 20},
+    { "rt_vs_raw", "zown value_add / raw echo_rt", WL_VALUE_ADD, WL_ECHO_RT, 0.8 },
+    { "pipe_vs_raw", "zown pipe_add / raw echo_pipe", WL_PIPE_ADD, WL_ECHO_PIPE, 0.7 },
+    { "pipe_vs_rt", "zown pipe_add / zown value_add", WL_PIPE_ADD, WL_VALUE_ADD, 20 },
 };
 
 static double
@@ -930,8 +903,8 @@ s_print_ratios (void)
 {
     if (!s_bench.json)
         printf ("\nRatios of median ops/s over %d run(s) (target in brackets)\n"
-                "%-9s %3s %14s %14s %14s\n", s_bench.repeat, "transport", "W",
-                "rt/raw [0.8]", "pipe/raw [0.7]", "pipe/rt [20]");
+                "%-9s %3s %14s %14s %14s\n",
+                s_bench.repeat, "transport", "W", "rt/raw [0.8]", "pipe/raw [0.7]", "pipe/rt [20]");
     int missed = 0;
     for (int tr = 0; tr < TR_COUNT; tr++) {
         if (!s_bench.transports [tr])
@@ -941,6 +914,12 @@ s_print_ratios (void)
                 printf ("%-9s %3d", s_tr_name [tr], s_bench.workers [wi]);
             for (size_t index = 0; index < sizeof (s_ratios) / sizeof (s_ratios [0]); index++) {
                 const ratio_def_t *def = &s_ratios [index];
+                //  A pair left out by --workloads has no ratio, not a miss.
+                if (!s_bench.only [def->num] || !s_bench.only [def->den]) {
+                    if (!s_bench.json)
+                        printf (" %13s ", "-");
+                    continue;
+                }
                 double den = s_median_of (tr, wi, def->den);
                 double ratio = den > 0 ? s_median_of (tr, wi, def->num) / den : 0;
                 bool met = ratio >= def->target;
@@ -970,7 +949,7 @@ s_owner_stats (int64_t *requests, int64_t *dropped)
     zown_request_t *request = zown_request_new ();
     zown_reply_t *reply = NULL;
     if (!request || zown_request_add (request, ZOWN_OP_STATS, NULL, 0, NULL)
-    ||  zown_client_call (s_bench.control, request, &reply))
+        || zown_client_call (s_bench.control, request, &reply))
         s_die ("control: STATS: %s", zown_strerror (zown_errno ()));
     size_t count = zown_reply_count (reply, 0);
     for (size_t index = 0; index + 1 < count; index += 2) {
@@ -996,7 +975,7 @@ static long s_soak_rss_start;
 static void
 s_soak_monitor (long total)
 {
-    long marks [2] = {total / 10, total / 2};
+    long marks [2] = { total / 10, total / 2 };
     int next = 0;
     int64_t last = -1, last_change = s_now_ns ();
     while (next < 2) {
@@ -1004,10 +983,8 @@ s_soak_monitor (long total)
         if (now != last) {
             last = now;
             last_change = s_now_ns ();
-        }
-        else
-        if (s_now_ns () - last_change > 10 * 1000000000LL)
-            return;             //  Stalled: the workers report why
+        } else if (s_now_ns () - last_change > 10 * 1000000000LL)
+            return;  //  Stalled: the workers report why
         while (next < 2 && now >= marks [next])
             s_soak_rss [next++] = s_proc_status_kb ("VmRSS");
         s_sleep_ms (5);
@@ -1046,15 +1023,15 @@ s_soak (void)
                 "\"window\":%d,\"seconds\":%.3f,\"ops_per_s\":%.1f,\"rss_kb_start\":%ld,"
                 "\"rss_kb_10pct\":%ld,\"rss_kb_50pct\":%ld,\"rss_kb_100pct\":%ld,"
                 "\"vm_hwm_kb\":%ld,\"replies_dropped\":%lld,\"verified\":true}\n",
-                total, workers, WINDOW, seconds, total / seconds, s_soak_rss_start,
-                s_soak_rss [0], s_soak_rss [1], s_soak_rss [2], hwm, (long long) dropped);
+                total, workers, WINDOW, seconds, total / seconds, s_soak_rss_start, s_soak_rss [0],
+                s_soak_rss [1], s_soak_rss [2], hwm, (long long) dropped);
     else
         printf ("soak: %ld pipelined adds, %d worker processes over ipc, window %d: "
                 "%.1f s, %.0f adds/s, counter verified\n"
                 "owner process VmRSS (kB): start %ld, 10%% %ld, 50%% %ld, 100%% %ld; "
                 "VmHWM %ld; replies dropped %lld\n",
-                total, workers, WINDOW, seconds, total / seconds, s_soak_rss_start,
-                s_soak_rss [0], s_soak_rss [1], s_soak_rss [2], hwm, (long long) dropped);
+                total, workers, WINDOW, seconds, total / seconds, s_soak_rss_start, s_soak_rss [0],
+                s_soak_rss [1], s_soak_rss [2], hwm, (long long) dropped);
     return 0;
 }
 
@@ -1090,19 +1067,19 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-        "usage: zown_bench [options]\n"
-        "  --ops N           round trips per worker (default %d)\n"
-        "  --pipe-ops N      pipelined ops per worker (default %d x --ops)\n"
-        "  --workers LIST    worker counts, e.g. 1,2,5,8 (default)\n"
-        "  --transport T     ipc (forked processes), inproc (threads) or both (default)\n"
-        "  --repeat R        runs of every cell (default 1)\n"
-        "  --json            JSON lines on stdout, one per cell and run\n"
-        "  --quick           smoke test: tiny sizes\n"
-        "  --workloads LIST  only these of value_add,dict_set,dict_get,pipe_add,\n"
-        "                    echo_rt,echo_pipe (ratios need their pairs)\n"
-        "  --soak [N]        only the soak: N pipelined adds (default %ld), owner RSS\n"
-        "                    at 10%%, 50%%, 100%% (workers: first of --workers, else 2)\n",
-        DEFAULT_OPS, DEFAULT_PIPE_FACTOR, DEFAULT_SOAK);
+             "usage: zown_bench [options]\n"
+             "  --ops N           round trips per worker (default %d)\n"
+             "  --pipe-ops N      pipelined ops per worker (default %d x --ops)\n"
+             "  --workers LIST    worker counts, e.g. 1,2,5,8 (default)\n"
+             "  --transport T     ipc (forked processes), inproc (threads) or both (default)\n"
+             "  --repeat R        runs of every cell (default 1)\n"
+             "  --json            JSON lines on stdout, one per cell and run\n"
+             "  --quick           smoke test: tiny sizes\n"
+             "  --workloads LIST  only these of value_add,dict_set,dict_get,pipe_add,\n"
+             "                    echo_rt,echo_pipe (ratios need their pairs)\n"
+             "  --soak [N]        only the soak: N pipelined adds (default %ld), owner RSS\n"
+             "                    at 10%%, 50%%, 100%% (workers: first of --workers, else 2)\n",
+             DEFAULT_OPS, DEFAULT_PIPE_FACTOR, DEFAULT_SOAK);
 }
 
 static long
@@ -1124,7 +1101,7 @@ s_parse (int argc, char *argv [])
     s_bench.ops = 0;
     s_bench.pipe_ops = 0;
     s_bench.repeat = 1;
-    int defaults [] = {1, 2, 5, 8};
+    int defaults [] = { 1, 2, 5, 8 };
     s_bench.worker_counts = 4;
     memcpy (s_bench.workers, defaults, sizeof (defaults));
     s_bench.transports [TR_IPC] = s_bench.transports [TR_INPROC] = true;
@@ -1133,27 +1110,20 @@ s_parse (int argc, char *argv [])
         const char *next = index + 1 < argc ? argv [index + 1] : NULL;
         if (!strcmp (arg, "--ops"))
             s_bench.ops = s_parse_long (next, arg), index++;
-        else
-        if (!strcmp (arg, "--pipe-ops"))
+        else if (!strcmp (arg, "--pipe-ops"))
             s_bench.pipe_ops = s_parse_long (next, arg), index++;
-        else
-        if (!strcmp (arg, "--repeat"))
+        else if (!strcmp (arg, "--repeat"))
             s_bench.repeat = (int) s_parse_long (next, arg), index++;
-        else
-        if (!strcmp (arg, "--json"))
+        else if (!strcmp (arg, "--json"))
             s_bench.json = true;
-        else
-        if (!strcmp (arg, "--quick"))
+        else if (!strcmp (arg, "--quick"))
             s_bench.quick = true;
-        else
-        if (!strcmp (arg, "--soak")) {
+        else if (!strcmp (arg, "--soak")) {
             if (next && *next != '-')
                 s_bench.soak = s_parse_long (next, arg), index++;
             else
                 s_bench.soak = DEFAULT_SOAK;
-        }
-        else
-        if (!strcmp (arg, "--transport")) {
+        } else if (!strcmp (arg, "--transport")) {
             index++;
             bool ipc = next && (!strcmp (next, "ipc") || !strcmp (next, "both"));
             bool inproc = next && (!strcmp (next, "inproc") || !strcmp (next, "both"));
@@ -1163,9 +1133,7 @@ s_parse (int argc, char *argv [])
             }
             s_bench.transports [TR_IPC] = ipc;
             s_bench.transports [TR_INPROC] = inproc;
-        }
-        else
-        if (!strcmp (arg, "--workers")) {
+        } else if (!strcmp (arg, "--workers")) {
             index++;
             s_bench.worker_counts = 0;
             s_bench.workers_given = true;
@@ -1185,9 +1153,7 @@ s_parse (int argc, char *argv [])
                 fprintf (stderr, "zown_bench: --workers needs a list like 1,2,5,8\n");
                 exit (2);
             }
-        }
-        else
-        if (!strcmp (arg, "--workloads")) {
+        } else if (!strcmp (arg, "--workloads")) {
             index++;
             char *copy = strdup (next ? next : "");
             char *save = NULL;
@@ -1204,13 +1170,10 @@ s_parse (int argc, char *argv [])
                 s_bench.only [wl] = true;
             }
             free (copy);
-        }
-        else
-        if (!strcmp (arg, "--help") || !strcmp (arg, "-h")) {
+        } else if (!strcmp (arg, "--help") || !strcmp (arg, "-h")) {
             s_usage (stdout);
             exit (0);
-        }
-        else {
+        } else {
             s_usage (stderr);
             exit (2);
         }
@@ -1254,8 +1217,8 @@ main (int argc, char *argv [])
     }
 
     s_raw_start ();
-    s_bench.results = (double *) calloc ((size_t) s_bench.repeat * TR_COUNT
-                                         * MAX_WORKERS * WL_COUNT, sizeof (double));
+    s_bench.results = (double *) calloc (
+        (size_t) s_bench.repeat * TR_COUNT * MAX_WORKERS * WL_COUNT, sizeof (double));
     if (!s_bench.results)
         s_die ("no memory");
 
@@ -1272,13 +1235,12 @@ main (int argc, char *argv [])
     if (!s_bench.json)
         printf ("zown_bench: round trips %ld/worker, pipelined %ld/worker (window %d), "
                 "%d run(s)\n%-8s %-10s %-7s %3s %4s %9s %9s %11s  %9s %9s\n",
-                s_bench.ops, s_bench.pipe_ops, WINDOW, s_bench.repeat, "impl", "workload",
-                "trans", "W", "run", "ops", "seconds", "ops/s", "p50 us", "p99 us");
+                s_bench.ops, s_bench.pipe_ops, WINDOW, s_bench.repeat, "impl", "workload", "trans",
+                "W", "run", "ops", "seconds", "ops/s", "p50 us", "p99 us");
     //  Order within a (transport, W): raw and zown side by side, so that
     //  drift of a noisy machine hits both alike.
-    static const workload_t order [] = {
-        WL_ECHO_RT, WL_VALUE_ADD, WL_DICT_SET, WL_DICT_GET, WL_ECHO_PIPE, WL_PIPE_ADD
-    };
+    static const workload_t order [] = { WL_ECHO_RT,  WL_VALUE_ADD, WL_DICT_SET,
+                                         WL_DICT_GET, WL_ECHO_PIPE, WL_PIPE_ADD };
     s_bench.rss_before_inproc_kb = -1;
     for (int run = 0; run < s_bench.repeat; run++)
         for (int tr = 0; tr < TR_COUNT; tr++) {
@@ -1294,8 +1256,7 @@ main (int argc, char *argv [])
                     long ops = s_is_pipe (wl) ? s_bench.pipe_ops : s_bench.ops;
                     cell_t cell = s_run_cell (wl, (transport_t) tr, s_bench.workers [wi], ops);
                     *s_result (run, tr, wi, wl) = cell.ops_per_s;
-                    s_print_cell (wl, (transport_t) tr, s_bench.workers [wi], run + 1,
-                                  ops, &cell);
+                    s_print_cell (wl, (transport_t) tr, s_bench.workers [wi], run + 1, ops, &cell);
                 }
         }
     s_print_ratios ();
@@ -1310,14 +1271,12 @@ main (int argc, char *argv [])
                 "\"source\":\"getrusage(RUSAGE_SELF).ru_maxrss of the process hosting the "
                 "owner (and the raw echo thread; inproc worker threads too after "
                 "peak_rss_kb_before_inproc)\"}\n",
-                peak, s_bench.rss_before_inproc_kb, rss, (long long) requests,
-                (long long) dropped);
+                peak, s_bench.rss_before_inproc_kb, rss, (long long) requests, (long long) dropped);
     else
         printf ("\nowner process: peak RSS %ld kB (%ld kB before the inproc cells, "
                 "whose worker threads live in it), VmRSS now %ld kB; owner served %lld "
                 "requests, dropped %lld replies\n",
-                peak, s_bench.rss_before_inproc_kb, rss, (long long) requests,
-                (long long) dropped);
+                peak, s_bench.rss_before_inproc_kb, rss, (long long) requests, (long long) dropped);
     if (dropped != 0)
         s_die ("owner dropped %lld replies", (long long) dropped);
     s_cleanup ();

@@ -19,9 +19,9 @@
 #include <unistd.h>
 
 typedef struct {
-    const char *endpoint;   //  Owner endpoint to connect to
-    int increments;         //  Adds to make
-    int failures;           //  Adds that failed
+    const char *endpoint;  //  Owner endpoint to connect to
+    int increments;        //  Adds to make
+    int failures;          //  Adds that failed
 } worker_t;
 
 static double
@@ -57,8 +57,8 @@ report (zown_client_t *client, const char *how, int expected, double started)
     int64_t total = -1;
     if (zown_value_get (counter, &total))
         fprintf (stderr, "counter: get failed: %s\n", zown_strerror (zown_errno ()));
-    printf ("%-28s counter = %lld (expected %d) in %.3f s\n", how,
-            (long long) total, expected, now_seconds () - started);
+    printf ("%-28s counter = %lld (expected %d) in %.3f s\n", how, (long long) total, expected,
+            now_seconds () - started);
     zown_value_set (counter, 0);
     zown_value_destroy (&counter);
     return total == expected ? 0 : 1;
@@ -81,19 +81,32 @@ main (int argc, char *argv [])
     zown_client_t *client = zown_client_new (zown_owner_inproc (owner));
     int failed = 0;
 
-    //  Forked processes over ipc
-    double started = now_seconds ();
+    //  Forked processes over ipc. Every worker is forked first and waits at
+    //  a start gate (a pipe), so that they start together and no fork happens
+    //  while this process is busy serving them (docs/FORK.md).
+    int gate [2];
+    if (pipe (gate)) {
+        perror ("counter: pipe");
+        return 1;
+    }
     fflush (stdout);
     for (int index = 0; index < workers; index++) {
         pid_t pid = fork ();
         if (pid == 0) {
-            worker_t self = {zown_owner_ipc (owner), increments, 0};
+            char go;
+            close (gate [1]);
+            if (read (gate [0], &go, 1) != 0)  //  0: the parent closed the gate
+                _exit (1);
+            worker_t self = { zown_owner_ipc (owner), increments, 0 };
             worker (&self);
             _exit (self.failures ? 1 : 0);
         }
         if (pid < 0)
             failed = 1;
     }
+    double started = now_seconds ();
+    close (gate [1]);
+    close (gate [0]);
     for (int index = 0; index < workers; index++) {
         int status;
         if (wait (&status) < 0 || !WIFEXITED (status) || WEXITSTATUS (status))
@@ -108,7 +121,7 @@ main (int argc, char *argv [])
     pthread_t threads [workers];
     worker_t states [workers];
     for (int index = 0; index < workers; index++) {
-        states [index] = (worker_t) {zown_owner_inproc (owner), increments, 0};
+        states [index] = (worker_t){ zown_owner_inproc (owner), increments, 0 };
         pthread_create (&threads [index], NULL, worker, &states [index]);
     }
     for (int index = 0; index < workers; index++) {

@@ -28,8 +28,8 @@ record_task (const char *endpoint, int task)
     char status_key [32], result_key [32];
     snprintf (status_key, sizeof (status_key), "task_%d.status", task);
     snprintf (result_key, sizeof (result_key), "task_%d.result", task);
-    zown_datum_t status_args [] = {ZOWN_STR (status_key), ZOWN_STR ("done")};
-    zown_datum_t result_args [] = {ZOWN_STR (result_key), zown_datum_int ((int64_t) task * task)};
+    zown_datum_t status_args [] = { ZOWN_STR (status_key), ZOWN_STR ("done") };
+    zown_datum_t result_args [] = { ZOWN_STR (result_key), zown_datum_int ((int64_t) task * task) };
     zown_request_add (batch, ZOWN_OP_DICT_SET, "results", 2, status_args);
     zown_request_add (batch, ZOWN_OP_DICT_SET, "results", 2, result_args);
     int rc = zown_client_call (client, batch, NULL);
@@ -59,14 +59,28 @@ main (int argc, char *argv [])
         fprintf (stderr, "shared_dict: cannot start owner: %s\n", zown_strerror (zown_errno ()));
         return 1;
     }
+    //  Fork every worker first; they wait at a start gate (a pipe) until all
+    //  exist, so no fork happens while this process serves them (docs/FORK.md).
+    int gate [2];
+    if (pipe (gate)) {
+        perror ("shared_dict: pipe");
+        return 1;
+    }
     int failed = 0;
     fflush (stdout);
     for (int task = 0; task < workers; task++) {
         pid_t pid = fork ();
-        if (pid == 0)
+        if (pid == 0) {
+            char go;
+            close (gate [1]);
+            if (read (gate [0], &go, 1) != 0)  //  0: the parent closed the gate
+                _exit (1);
             _exit (record_task (zown_owner_ipc (owner), task));
+        }
         failed |= pid < 0;
     }
+    close (gate [1]);
+    close (gate [0]);
     for (int task = 0; task < workers; task++) {
         int status;
         if (wait (&status) < 0 || !WIFEXITED (status) || WEXITSTATUS (status))
@@ -89,8 +103,7 @@ main (int argc, char *argv [])
         char *text = zown_datum_strdup (value);
         size_t size = strlen (key) + strlen (text) + 8;
         lines [index] = (char *) malloc (size);
-        snprintf (lines [index], size, value.tag == ZOWN_BYTES ? "%s: '%s'" : "%s: %s",
-                  key, text);
+        snprintf (lines [index], size, value.tag == ZOWN_BYTES ? "%s: '%s'" : "%s: %s", key, text);
         free (key);
         free (text);
     }

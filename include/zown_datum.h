@@ -19,20 +19,20 @@ extern "C" {
 #endif
 
 typedef enum {
-    ZOWN_NIL = 0,       //  No value
-    ZOWN_INT = 1,       //  int64_t
-    ZOWN_DOUBLE = 2,    //  IEEE-754 binary64
-    ZOWN_BYTES = 3      //  Byte string (not necessarily NUL-terminated)
+    ZOWN_NIL = 0,     //  No value
+    ZOWN_INT = 1,     //  int64_t
+    ZOWN_DOUBLE = 2,  //  IEEE-754 binary64
+    ZOWN_BYTES = 3    //  Byte string (not necessarily NUL-terminated)
 } zown_tag_t;
 
 typedef struct {
-    zown_tag_t tag;             //  Which member of the union is set
+    zown_tag_t tag;  //  Which member of the union is set
     union {
-        int64_t i;              //  ZOWN_INT
-        double d;               //  ZOWN_DOUBLE
+        int64_t i;  //  ZOWN_INT
+        double d;   //  ZOWN_DOUBLE
         struct {
-            const void *ptr;    //  ZOWN_BYTES: first byte (borrowed)
-            size_t len;         //  ZOWN_BYTES: length in bytes
+            const void *ptr;  //  ZOWN_BYTES: first byte (borrowed)
+            size_t len;       //  ZOWN_BYTES: length in bytes
         } b;
     } u;
 } zown_datum_t;
@@ -41,47 +41,43 @@ typedef struct {
 static inline zown_datum_t
 zown_datum_int (int64_t i)
 {
-    zown_datum_t datum = {.tag = ZOWN_INT, .u.i = i};
+    zown_datum_t datum = { .tag = ZOWN_INT, .u.i = i };
     return datum;
 }
 
 static inline zown_datum_t
 zown_datum_double (double d)
 {
-    zown_datum_t datum = {.tag = ZOWN_DOUBLE, .u.d = d};
+    zown_datum_t datum = { .tag = ZOWN_DOUBLE, .u.d = d };
     return datum;
 }
 
 static inline zown_datum_t
 zown_datum_bytes (const void *ptr, size_t len)
 {
-    zown_datum_t datum = {.tag = ZOWN_BYTES, .u.b = {ptr, len}};
+    zown_datum_t datum = { .tag = ZOWN_BYTES, .u.b = { ptr, len } };
     return datum;
 }
 
 //  A NUL-terminated C string as a byte string (the NUL is not sent).
-zown_datum_t
-    zown_datum_str (const char *string);
+zown_datum_t zown_datum_str (const char *string);
 
-#define ZOWN_NIL_DATUM ((zown_datum_t){.tag = ZOWN_NIL})
-#define ZOWN_INT_DATUM(i) zown_datum_int (i)
+#define ZOWN_NIL_DATUM       ((zown_datum_t){ .tag = ZOWN_NIL })
+#define ZOWN_INT_DATUM(i)    zown_datum_int (i)
 #define ZOWN_DOUBLE_DATUM(d) zown_datum_double (d)
-#define ZOWN_STR(s) zown_datum_str (s)
+#define ZOWN_STR(s)          zown_datum_str (s)
 
 //  True if both data have the same tag and equal contents (doubles compare
 //  with ==, so NaN never equals anything).
-bool
-    zown_datum_eq (zown_datum_t a, zown_datum_t b);
+bool zown_datum_eq (zown_datum_t a, zown_datum_t b);
 
 //  A byte string datum copied into a fresh NUL-terminated string, or an
 //  integer or double rendered as text, or "nil". The caller frees it.
 //  Returns NULL when out of memory.
-char *
-    zown_datum_strdup (zown_datum_t datum);
+char *zown_datum_strdup (zown_datum_t datum);
 
 //  True if a ZOWN_BYTES datum equals the C string.
-bool
-    zown_datum_streq (zown_datum_t datum, const char *string);
+bool zown_datum_streq (zown_datum_t datum, const char *string);
 
 #ifdef __cplusplus
 }

@@ -30,36 +30,29 @@ typedef struct _zown_owner_t zown_owner_t;
 //  answers on that ipc path; a stale socket file left by a dead owner is
 //  replaced instead), ZOWN_FORKED (CZMQ was started in a parent process)
 //  or ZOWN_SYSTEM.
-zown_owner_t *
-    zown_owner_new (const char *name);
+zown_owner_t *zown_owner_new (const char *name);
 
 //  Stop the owner and free its state; accepts NULL, nulls the pointer.
 //  Requests in flight get no reply (their clients time out). Waits at most
 //  ZOWN_OWNER_STOP_TIMEOUT for the owner thread.
-void
-    zown_owner_destroy (zown_owner_t **self_p);
+void zown_owner_destroy (zown_owner_t **self_p);
 
 //  Owner's name.
-const char *
-    zown_owner_name (zown_owner_t *self);
+const char *zown_owner_name (zown_owner_t *self);
 
 //  The inproc endpoint (for threads of this process).
-const char *
-    zown_owner_inproc (zown_owner_t *self);
+const char *zown_owner_inproc (zown_owner_t *self);
 
 //  The ipc endpoint (for other processes, forked workers included).
-const char *
-    zown_owner_ipc (zown_owner_t *self);
+const char *zown_owner_ipc (zown_owner_t *self);
 
 //  Bind one more endpoint (ipc:// or inproc://; tcp:// comes with CURVE).
 //  Returns 0, or -1 with ZOWN_INVALID, ZOWN_ADDR_IN_USE or ZOWN_SYSTEM.
-int
-    zown_owner_bind (zown_owner_t *self, const char *endpoint);
+int zown_owner_bind (zown_owner_t *self, const char *endpoint);
 
 //  Default ipc endpoint of the owner `name`, as "ipc://..." in a fresh
 //  string the caller frees; NULL with ZOWN_INVALID or ZOWN_SYSTEM.
-char *
-    zown_owner_endpoint_for (const char *name);
+char *zown_owner_endpoint_for (const char *name);
 
 #ifdef __cplusplus
 }

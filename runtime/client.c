@@ -10,42 +10,24 @@
 #include <time.h>
 
 struct _zown_client_t {
-    void *socket;               //  DEALER in this process's zown context
-    unsigned generation;        //  Fork generation it was created in
-    char *endpoint;             //  Where it is connected
-    int timeout;                //  Deadline per call, ms (-1: none)
-    size_t window;              //  Most pipelined requests pending
-    uint64_t next_id;           //  Id of the next request
-    uint64_t floor;             //  Lowest id still wanted
-    uint64_t dropped;           //  Late replies dropped
-    zmq_msg_t frame;            //  Last reply frame; reply values point in it
-    zown_reply_t reply;         //  Last reply, decoded
-    zown_request_t *request;    //  Reused by the typed handles
+    void *socket;             //  DEALER in this process's zown context
+    unsigned generation;      //  Fork generation it was created in
+    char *endpoint;           //  Where it is connected
+    int timeout;              //  Deadline per call, ms (-1: none)
+    int rcvtimeo;             //  ZMQ_RCVTIMEO now set on the socket
+    size_t window;            //  Most pipelined requests pending
+    uint64_t next_id;         //  Id of the next request
+    uint64_t floor;           //  Lowest id still wanted
+    uint64_t dropped;         //  Late replies dropped
+    zmq_msg_t frame;          //  Last reply frame; reply values point in it
+    zown_reply_t reply;       //  Last reply, decoded
+    zown_request_t *request;  //  Reused by the typed handles
 };
-
-//  --------------------------------------------------------------------------
-//  Fork generations: a counter bumped in every child after fork(), cheaper
-//  to compare on each call than getpid(), which is a system call.
-
-static volatile unsigned s_generation;
-static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
-
-static void
-s_in_child (void)
-{
-    s_generation++;
-}
-
-static void
-s_atfork_init (void)
-{
-    pthread_atfork (NULL, NULL, s_in_child);
-}
 
 static bool
 s_forked (zown_client_t *self)
 {
-    return self->generation != s_generation;
+    return self->generation != zown_fork_generation ();
 }
 
 //  --------------------------------------------------------------------------
@@ -61,9 +43,7 @@ zown_client_new (const char *target)
 {
     if (!target || !*target)
         return (zown_client_t *) zown_fail_null (ZOWN_INVALID);
-    pthread_once (&s_atfork_once, s_atfork_init);
-    char *endpoint = strstr (target, "://") ? strdup (target)
-                                            : zown_owner_endpoint_for (target);
+    char *endpoint = strstr (target, "://") ? strdup (target) : zown_owner_endpoint_for (target);
     if (!endpoint)
         return NULL;
     void *ctx = zown_ctx ();
@@ -74,8 +54,9 @@ zown_client_new (const char *target)
         return (zown_client_t *) zown_fail_null (ctx ? ZOWN_NO_MEMORY : ZOWN_SYSTEM);
     }
     self->endpoint = endpoint;
-    self->generation = s_generation;
+    self->generation = zown_fork_generation ();
     self->timeout = ZOWN_CLIENT_TIMEOUT_DEFAULT;
+    self->rcvtimeo = -1;
     self->window = ZOWN_CLIENT_WINDOW_DEFAULT;
     self->next_id = 1;
     self->floor = 1;
@@ -84,19 +65,20 @@ zown_client_new (const char *target)
     self->request = zown_request_new ();
     self->socket = zmq_socket (ctx, ZMQ_DEALER);
     int status = ZOWN_SYSTEM;
-    if (self->socket && self->request
-    //  Never block on close; queue requests only on a live connection, so a
-    //  send to an absent owner fails (UNREACHABLE) instead of waiting for
-    //  one that may start later.
-    &&  s_set_int (self->socket, ZMQ_LINGER, 0) == 0
-    &&  s_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
-    &&  s_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-    &&  s_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-    &&  s_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
+    if (self->socket
+        && self->request
+        //  Never block on close; queue requests only on a live connection, so a
+        //  send to an absent owner fails (UNREACHABLE) instead of waiting for
+        //  one that may start later.
+        && s_set_int (self->socket, ZMQ_LINGER, 0) == 0
+        && s_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
+        && s_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
+        && s_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
+        && s_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
         if (zmq_connect (self->socket, endpoint) == 0)
             return self;
-        status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT
-               ? ZOWN_INVALID : ZOWN_SYSTEM;
+        status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT ? ZOWN_INVALID
+                                                                                : ZOWN_SYSTEM;
     }
     zown_client_destroy (&self);
     return (zown_client_t *) zown_fail_null (status);
@@ -199,11 +181,13 @@ s_send (zown_client_t *self, zown_request_t *request)
 }
 
 //  Receives one frame: first without waiting (pipelined replies are often
-//  there already, and then the clock is never read), then until deadline.
+//  there already, and then the clock is never read), then blocking until
+//  the deadline. RCVTIMEO is set only when it changes.
 static int
 s_recv_frame (zown_client_t *self, int64_t *deadline_p)
 {
-    while (zmq_msg_recv (&self->frame, self->socket, ZMQ_DONTWAIT) == -1) {
+    int flags = ZMQ_DONTWAIT;
+    while (zmq_msg_recv (&self->frame, self->socket, flags) == -1) {
         if (errno != EAGAIN && errno != EINTR)
             return zown_fail (ZOWN_SYSTEM);
         int remaining = -1;
@@ -211,14 +195,16 @@ s_recv_frame (zown_client_t *self, int64_t *deadline_p)
             int64_t now = s_now_ms ();
             if (*deadline_p < 0)
                 *deadline_p = now + self->timeout;
-            else
-            if (now >= *deadline_p)
+            else if (now >= *deadline_p)
                 return zown_fail (ZOWN_TIMEOUT);
             remaining = (int) (*deadline_p - now);
         }
-        zmq_pollitem_t item = {self->socket, 0, ZMQ_POLLIN, 0};
-        if (zmq_poll (&item, 1, remaining) == -1 && errno != EINTR)
-            return zown_fail (ZOWN_SYSTEM);
+        if (remaining != self->rcvtimeo) {
+            if (s_set_int (self->socket, ZMQ_RCVTIMEO, remaining))
+                return zown_fail (ZOWN_SYSTEM);
+            self->rcvtimeo = remaining;
+        }
+        flags = 0;
     }
     return 0;
 }
@@ -227,7 +213,7 @@ s_recv_frame (zown_client_t *self, int64_t *deadline_p)
 static int
 s_recv (zown_client_t *self)
 {
-    int64_t deadline = -1;      //  Set at the first wait
+    int64_t deadline = -1;  //  Set at the first wait
     while (true) {
         if (s_recv_frame (self, &deadline))
             return -1;
@@ -251,8 +237,7 @@ s_recv (zown_client_t *self)
 }
 
 int
-zown_client_call (zown_client_t *self, zown_request_t *request,
-                  zown_reply_t **reply_p)
+zown_client_call (zown_client_t *self, zown_request_t *request, zown_reply_t **reply_p)
 {
     if (reply_p)
         *reply_p = NULL;
@@ -310,9 +295,8 @@ zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
 }
 
 int
-zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name,
-                     size_t argc, const zown_datum_t *argv,
-                     zown_reply_t **reply_p)
+zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
+                     const zown_datum_t *argv, zown_reply_t **reply_p)
 {
     if (!self)
         return zown_fail (ZOWN_INVALID);

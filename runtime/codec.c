@@ -138,8 +138,7 @@ zown_reader_datum (zown_reader_t *self, zown_datum_t *datum)
             return 0;
         }
         case ZOWN_BYTES:
-            if (zown_reader_u32 (self, &len)
-            ||  (size_t) (self->end - self->pos) < len)
+            if (zown_reader_u32 (self, &len) || (size_t) (self->end - self->pos) < len)
                 return -1;
             *datum = zown_datum_bytes (self->pos, len);
             self->pos += len;
@@ -190,8 +189,7 @@ s_decode_failed (zown_decoded_t *self, int status, const char *error)
 }
 
 int
-zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
-                     size_t max_value)
+zown_decode_request (zown_decoded_t *self, const void *data, size_t size, size_t max_value)
 {
     zown_reader_t reader;
     zown_reader_init (&reader, data, size);
@@ -200,8 +198,8 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
     self->error = NULL;
 
     uint8_t sig0, sig1, version, kind;
-    if (zown_reader_u8 (&reader, &sig0) || zown_reader_u8 (&reader, &sig1)
-    ||  sig0 != ZOWN_SIG0 || sig1 != ZOWN_SIG1)
+    if (zown_reader_u8 (&reader, &sig0) || zown_reader_u8 (&reader, &sig1) || sig0 != ZOWN_SIG0
+        || sig1 != ZOWN_SIG1)
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "bad signature");
     if (zown_reader_u8 (&reader, &version))
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "truncated header");
@@ -214,14 +212,13 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
     uint64_t id;
     uint16_t op_count;
     if (zown_reader_u8 (&reader, &kind) || zown_reader_u64 (&reader, &id)
-    ||  zown_reader_u16 (&reader, &op_count))
+        || zown_reader_u16 (&reader, &op_count))
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "truncated header");
     if (kind != ZOWN_KIND_REQUEST)
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "not a request");
     if (op_count == 0 || op_count > ZOWN_BATCH_MAX)
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "op count out of range");
-    if (zown_grow ((void **) &self->ops, &self->ops_capacity, op_count,
-                sizeof (zown_op_view_t)))
+    if (zown_grow ((void **) &self->ops, &self->ops_capacity, op_count, sizeof (zown_op_view_t)))
         return s_decode_failed (self, ZOWN_NO_MEMORY, "out of memory");
 
     size_t arg_total = 0;
@@ -229,9 +226,8 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
         zown_op_view_t *op = &self->ops [index];
         uint8_t name_len;
         uint16_t argc;
-        if (zown_reader_u8 (&reader, &op->code)
-        ||  zown_reader_u8 (&reader, &name_len)
-        ||  reader.end - reader.pos < name_len)
+        if (zown_reader_u8 (&reader, &op->code) || zown_reader_u8 (&reader, &name_len)
+            || reader.end - reader.pos < name_len)
             return s_decode_failed (self, ZOWN_BAD_REQUEST, "truncated op");
         memcpy (op->name, reader.pos, name_len);
         op->name [name_len] = 0;
@@ -244,8 +240,8 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
         //  growing the array, so a lying count cannot force a big allocation.
         if ((size_t) (reader.end - reader.pos) < argc)
             return s_decode_failed (self, ZOWN_BAD_REQUEST, "truncated arguments");
-        if (zown_grow ((void **) &self->args, &self->args_capacity,
-                    arg_total + argc, sizeof (zown_datum_t)))
+        if (zown_grow ((void **) &self->args, &self->args_capacity, arg_total + argc,
+                       sizeof (zown_datum_t)))
             return s_decode_failed (self, ZOWN_NO_MEMORY, "out of memory");
         op->argc = argc;
         op->argv_offset = arg_total;
@@ -285,8 +281,7 @@ zown_encode_request_header (zown_buf_t *buf)
 }
 
 void
-zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name,
-                size_t name_len, uint16_t argc)
+zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name, size_t name_len, uint16_t argc)
 {
     zown_buf_put_u8 (buf, code);
     zown_buf_put_u8 (buf, (uint8_t) name_len);
@@ -328,8 +323,7 @@ zown_encode_result_begin (zown_buf_t *buf)
 }
 
 void
-zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status,
-                        uint32_t values)
+zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status, uint32_t values)
 {
     if (!buf->failed && offset + 5 <= buf->size) {
         buf->data [offset] = status;

@@ -9,24 +9,24 @@
 #ifndef ZOWN_CODEC_H_INCLUDED
 #define ZOWN_CODEC_H_INCLUDED
 
-#define ZOWN_SIG0 0x5A          //  'Z'
-#define ZOWN_SIG1 0x4F          //  'O'
-#define ZOWN_KIND_REQUEST 1
-#define ZOWN_KIND_REPLY 2
-#define ZOWN_ID_OFFSET 4        //  Request id: u64 after signature, version, kind
-#define ZOWN_REQUEST_HEADER 14  //  Signature, version, kind, id, u16 op count
-#define ZOWN_REPLY_HEADER 15    //  Signature, version, kind, id, status, u16 count
+#define ZOWN_SIG0            0x5A  //  'Z'
+#define ZOWN_SIG1            0x4F  //  'O'
+#define ZOWN_KIND_REQUEST    1
+#define ZOWN_KIND_REPLY      2
+#define ZOWN_ID_OFFSET       4   //  Request id: u64 after signature, version, kind
+#define ZOWN_REQUEST_HEADER  14  //  Signature, version, kind, id, u16 op count
+#define ZOWN_REPLY_HEADER    15  //  Signature, version, kind, id, status, u16 count
 #define ZOWN_OBJECT_NAME_MAX 255
-#define ZOWN_BATCH_MAX 1024     //  Most ops in one request
-#define ZOWN_ARGS_MAX 65535     //  Most arguments of one op
+#define ZOWN_BATCH_MAX       1024   //  Most ops in one request
+#define ZOWN_ARGS_MAX        65535  //  Most arguments of one op
 
 //  Growable output buffer. A failed allocation sets `failed` and later
 //  writes do nothing, so a caller checks once at the end.
 typedef struct {
-    uint8_t *data;              //  Bytes written
-    size_t size;                //  Bytes used
-    size_t capacity;            //  Bytes allocated
-    bool failed;                //  An allocation failed
+    uint8_t *data;    //  Bytes written
+    size_t size;      //  Bytes used
+    size_t capacity;  //  Bytes allocated
+    bool failed;      //  An allocation failed
 } zown_buf_t;
 
 void zown_buf_init (zown_buf_t *self);
@@ -44,8 +44,8 @@ int zown_grow (void **array, size_t *capacity, size_t needed, size_t item_size);
 
 //  Bounds-checked reader over one frame.
 typedef struct {
-    const uint8_t *pos;         //  Next byte to read
-    const uint8_t *end;         //  One past the last byte
+    const uint8_t *pos;  //  Next byte to read
+    const uint8_t *end;  //  One past the last byte
 } zown_reader_t;
 
 //  Reads one tagged value; -1 if truncated or the tag is unknown.
@@ -92,10 +92,26 @@ zown_buf_put_be (zown_buf_t *self, uint64_t value, int octets)
         zown_store_be (at, value, octets);
 }
 
-static inline void zown_buf_put_u8 (zown_buf_t *self, uint8_t value) { zown_buf_put_be (self, value, 1); }
-static inline void zown_buf_put_u16 (zown_buf_t *self, uint16_t value) { zown_buf_put_be (self, value, 2); }
-static inline void zown_buf_put_u32 (zown_buf_t *self, uint32_t value) { zown_buf_put_be (self, value, 4); }
-static inline void zown_buf_put_u64 (zown_buf_t *self, uint64_t value) { zown_buf_put_be (self, value, 8); }
+static inline void
+zown_buf_put_u8 (zown_buf_t *self, uint8_t value)
+{
+    zown_buf_put_be (self, value, 1);
+}
+static inline void
+zown_buf_put_u16 (zown_buf_t *self, uint16_t value)
+{
+    zown_buf_put_be (self, value, 2);
+}
+static inline void
+zown_buf_put_u32 (zown_buf_t *self, uint32_t value)
+{
+    zown_buf_put_be (self, value, 4);
+}
+static inline void
+zown_buf_put_u64 (zown_buf_t *self, uint64_t value)
+{
+    zown_buf_put_be (self, value, 8);
+}
 
 static inline void
 zown_reader_init (zown_reader_t *self, const void *data, size_t size)
@@ -151,21 +167,21 @@ zown_reader_u64 (zown_reader_t *self, uint64_t *value)
 
 //  One op of a decoded request.
 typedef struct {
-    uint8_t code;                           //  Op code
-    char name [ZOWN_OBJECT_NAME_MAX + 1];   //  Object name, NUL-terminated
-    size_t argc;                            //  Number of arguments
-    size_t argv_offset;                     //  First argument in the args array
+    uint8_t code;                          //  Op code
+    char name [ZOWN_OBJECT_NAME_MAX + 1];  //  Object name, NUL-terminated
+    size_t argc;                           //  Number of arguments
+    size_t argv_offset;                    //  First argument in the args array
 } zown_op_view_t;
 
 //  A decoded request; arrays are reused from one request to the next.
 typedef struct {
-    uint64_t id;                //  Request id (0 if the frame was too short)
-    size_t op_count;            //  Ops decoded
-    zown_op_view_t *ops;        //  op_count ops
+    uint64_t id;          //  Request id (0 if the frame was too short)
+    size_t op_count;      //  Ops decoded
+    zown_op_view_t *ops;  //  op_count ops
     size_t ops_capacity;
-    zown_datum_t *args;         //  Arguments of every op, in order
+    zown_datum_t *args;  //  Arguments of every op, in order
     size_t args_capacity;
-    const char *error;          //  Why decoding failed, for the error reply
+    const char *error;  //  Why decoding failed, for the error reply
 } zown_decoded_t;
 
 void zown_decoded_init (zown_decoded_t *self);
@@ -174,8 +190,7 @@ void zown_decoded_free (zown_decoded_t *self);
 //  Decode one request frame. Returns ZOWN_OK, ZOWN_BAD_REQUEST,
 //  ZOWN_BAD_VERSION, ZOWN_TOO_LARGE (a byte string over max_value) or
 //  ZOWN_NO_MEMORY; on failure self->id holds the id when it could be read.
-int zown_decode_request (zown_decoded_t *self, const void *data, size_t size,
-                         size_t max_value);
+int zown_decode_request (zown_decoded_t *self, const void *data, size_t size, size_t max_value);
 
 //  Request id of a frame whose header is readable, else 0.
 uint64_t zown_peek_id (const void *data, size_t size);
@@ -183,22 +198,21 @@ uint64_t zown_peek_id (const void *data, size_t size);
 //  Start a request with a zero id and op count (patched when sent).
 void zown_encode_request_header (zown_buf_t *buf);
 //  Append one op header; arguments follow with zown_buf_put_datum.
-void zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name,
-                     size_t name_len, uint16_t argc);
+void zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name, size_t name_len,
+                     uint16_t argc);
 
 //  Start a reply; status and count are patched by zown_encode_reply_end.
 void zown_encode_reply_header (zown_buf_t *buf, uint64_t id);
 void zown_encode_reply_end (zown_buf_t *buf, uint8_t status, uint16_t results);
 //  Start one result; returns its offset for zown_encode_result_end.
 size_t zown_encode_result_begin (zown_buf_t *buf);
-void zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status,
-                             uint32_t values);
+void zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status, uint32_t values);
 
 //  One result of a decoded reply.
 typedef struct {
-    uint8_t status;             //  Status of this op
-    size_t first;               //  Index of its first value in values
-    size_t count;               //  Number of values
+    uint8_t status;  //  Status of this op
+    size_t first;    //  Index of its first value in values
+    size_t count;    //  Number of values
 } zown_result_view_t;
 
 #endif

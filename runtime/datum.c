@@ -60,15 +60,13 @@ zown_datum_strdup (zown_datum_t datum)
 bool
 zown_datum_streq (zown_datum_t datum, const char *string)
 {
-    return string && datum.tag == ZOWN_BYTES
-        && zown_datum_eq (datum, zown_datum_str (string));
+    return string && datum.tag == ZOWN_BYTES && zown_datum_eq (datum, zown_datum_str (string));
 }
 
 int
 zown_number_add (zown_datum_t a, zown_datum_t b, zown_datum_t *sum)
 {
-    if ((a.tag != ZOWN_INT && a.tag != ZOWN_DOUBLE)
-    ||  (b.tag != ZOWN_INT && b.tag != ZOWN_DOUBLE))
+    if ((a.tag != ZOWN_INT && a.tag != ZOWN_DOUBLE) || (b.tag != ZOWN_INT && b.tag != ZOWN_DOUBLE))
         return ZOWN_WRONG_TYPE;
     if (a.tag == ZOWN_INT && b.tag == ZOWN_INT) {
         int64_t result;

@@ -29,9 +29,8 @@ zown_handle_destroy (void **self_p)
 }
 
 int
-zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc,
-                  const zown_datum_t *argv, size_t values,
-                  zown_reply_t **reply_p)
+zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
+                  size_t values, zown_reply_t **reply_p)
 {
     zown_reply_t *reply = NULL;
     if (!self)

@@ -77,11 +77,10 @@ s_drop (zown_call_t *call)
     if (call->journal) {
         //  restore gets the registry, discard the object itself
         if (zown_call_save (call, s_restore_dropped, NULL, call->registry)
-        ||  zown_call_save (call, NULL, s_discard_dropped, object))
+            || zown_call_save (call, NULL, s_discard_dropped, object))
             return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
         zown_registry_detach (call->registry, object);
-    }
-    else {
+    } else {
         zown_registry_detach (call->registry, object);
         zown_object_destroy (&object);
     }
@@ -90,11 +89,11 @@ s_drop (zown_call_t *call)
 }
 
 static const zown_command_t s_commands [] = {
-    {ZOWN_OP_PING, "PING", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, {0}, s_ping},
-    {ZOWN_OP_STATS, "STATS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, {0}, s_stats},
-    {ZOWN_OP_OBJECTS, "OBJECTS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, {0}, s_objects},
-    {ZOWN_OP_TYPE, "TYPE", 0, 0, ZOWN_CMD_READ, {0}, s_type},
-    {ZOWN_OP_DROP, "DROP", 0, 0, ZOWN_CMD_WRITE, {0}, s_drop},
+    { ZOWN_OP_PING, "PING", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_ping },
+    { ZOWN_OP_STATS, "STATS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_stats },
+    { ZOWN_OP_OBJECTS, "OBJECTS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_objects },
+    { ZOWN_OP_TYPE, "TYPE", 0, 0, ZOWN_CMD_READ, { 0 }, s_type },
+    { ZOWN_OP_DROP, "DROP", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_drop },
 };
 
 static void *
@@ -109,7 +108,5 @@ s_destroy (void *impl)
     (void) impl;
 }
 
-const zown_type_def_t zown_keyspace_type = {
-    "keyspace", s_create, s_destroy, s_commands,
-    sizeof (s_commands) / sizeof (s_commands [0])
-};
+const zown_type_def_t zown_keyspace_type = { "keyspace", s_create, s_destroy, s_commands,
+                                             sizeof (s_commands) / sizeof (s_commands [0]) };

@@ -46,19 +46,19 @@ typedef struct {
     zmq_msg_t identity;         //  Frames of the request being handled
     zmq_msg_t envelope;
     zmq_msg_t body;
-    zlistx_t *ipc_paths;        //  Socket files to remove at exit
-    zlistx_t *inprocs;          //  inproc endpoints to unbind at exit
-    bool terminated;            //  TERM received
+    zlistx_t *ipc_paths;  //  Socket files to remove at exit
+    zlistx_t *inprocs;    //  inproc endpoints to unbind at exit
+    bool terminated;      //  TERM received
 } s_self_t;
 
 struct _zown_owner_t {
-    pthread_t thread;           //  The owner thread
-    bool running;               //  Thread started and not yet joined
-    void *pipe;                 //  Facade's end of the command pipe
-    s_self_t *state;            //  Owner state; the thread uses it while running
-    char *name;                 //  Owner name
-    char *inproc;               //  inproc endpoint
-    char *ipc;                  //  Default ipc endpoint
+    pthread_t thread;  //  The owner thread
+    bool running;      //  Thread started and not yet joined
+    void *pipe;        //  Facade's end of the command pipe
+    s_self_t *state;   //  Owner state; the thread uses it while running
+    char *name;        //  Owner name
+    char *inproc;      //  inproc endpoint
+    char *ipc;         //  Default ipc endpoint
 };
 
 //  --------------------------------------------------------------------------
@@ -68,7 +68,7 @@ struct _zown_owner_t {
 static int
 s_probe_ipc (const char *path)
 {
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
     if (strlen (path) >= sizeof (address.sun_path))
         return ZOWN_INVALID;
     strcpy (address.sun_path, path);
@@ -87,8 +87,7 @@ s_probe_ipc (const char *path)
 
 //  Runs fn(path) while holding the lock file beside path.
 static int
-s_with_ipc_lock (s_self_t *self, const char *path,
-                 int (*fn) (s_self_t *self, const char *path))
+s_with_ipc_lock (s_self_t *self, const char *path, int (*fn) (s_self_t *self, const char *path))
 {
     char *lock_path = zsys_sprintf ("%s.lock", path);
     if (!lock_path)
@@ -218,8 +217,8 @@ s_string_list (void)
 //  thread; the owner thread takes them over once started (pthread_create
 //  is the memory barrier ZeroMQ asks for when a socket changes threads).
 static s_self_t *
-s_self_new (void *ctx, const char *pipe_endpoint, const char *inproc,
-            const char *ipc, int *status_p)
+s_self_new (void *ctx, const char *pipe_endpoint, const char *inproc, const char *ipc,
+            int *status_p)
 {
     s_self_t *self = (s_self_t *) calloc (1, sizeof (s_self_t));
     if (!self) {
@@ -233,20 +232,19 @@ s_self_new (void *ctx, const char *pipe_endpoint, const char *inproc,
     self->registry = zown_registry_new ();
     self->ipc_paths = s_string_list ();
     self->inprocs = s_string_list ();
+    int64_t max_frame = ZOWN_OWNER_MAX_FRAME;
     int status = ZOWN_SYSTEM;
     if (self->registry && self->ipc_paths && self->inprocs
-    &&  (self->pipe = zmq_socket (ctx, ZMQ_PAIR))
-    &&  s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
-    &&  zmq_connect (self->pipe, pipe_endpoint) == 0
-    &&  (self->router = zmq_socket (ctx, ZMQ_ROUTER))
-    &&  s_set_int (self->router, ZMQ_LINGER, 0) == 0
-    //  A full pipe to a client becomes an error we count, never a silent
-    //  drop (../shared/LESSONS.md 13).
-    &&  s_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
-    &&  s_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
-    &&  s_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
-    &&  zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &(int64_t) {ZOWN_OWNER_MAX_FRAME},
-                        sizeof (int64_t)) == 0) {
+        && (self->pipe = zmq_socket (ctx, ZMQ_PAIR)) && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+        && zmq_connect (self->pipe, pipe_endpoint) == 0
+        && (self->router = zmq_socket (ctx, ZMQ_ROUTER))
+        && s_set_int (self->router, ZMQ_LINGER, 0) == 0
+        //  A full pipe to a client becomes an error we count, never a silent
+        //  drop (../shared/LESSONS.md 13).
+        && s_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
+        && s_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
+        && s_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
+        && zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &max_frame, sizeof (max_frame)) == 0) {
         status = s_bind (self, inproc);
         if (status == ZOWN_OK)
             status = s_bind (self, ipc);
@@ -275,7 +273,7 @@ s_send_reply (s_self_t *self, bool has_envelope)
         return;
     }
     if (has_envelope
-    &&  zmq_msg_send (&self->envelope, self->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
+        && zmq_msg_send (&self->envelope, self->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
         s_reply_dropped (self);
         return;
     }
@@ -290,7 +288,7 @@ s_handle_request (s_self_t *self)
     if (zmq_msg_recv (&self->identity, self->router, ZMQ_DONTWAIT) == -1)
         return -1;
     if (!zmq_msg_more (&self->identity))
-        return 0;       //  An identity with no body: nothing to answer.
+        return 0;  //  An identity with no body: nothing to answer.
     if (zmq_msg_recv (&self->body, self->router, ZMQ_DONTWAIT) == -1)
         return 0;
     //  A REQ client sends an empty delimiter before the body; echo it.
@@ -305,16 +303,14 @@ s_handle_request (s_self_t *self)
         //  Extra frames: answer BAD_REQUEST with the first frame's id, then
         //  swallow the rest.
         zown_registry_reject (self->registry, zmq_msg_data (&self->body),
-                              zmq_msg_size (&self->body),
-                              "a request is one frame", &self->out);
+                              zmq_msg_size (&self->body), "a request is one frame", &self->out);
         zmq_msg_t extra;
         zmq_msg_init (&extra);
         bool more = true;
         while (more && zmq_msg_recv (&extra, self->router, ZMQ_DONTWAIT) != -1)
             more = zmq_msg_more (&extra);
         zmq_msg_close (&extra);
-    }
-    else
+    } else
         zown_registry_execute (self->registry, zmq_msg_data (&self->body),
                                zmq_msg_size (&self->body), &self->out);
     if (!self->out.failed)
@@ -352,9 +348,13 @@ static void *
 s_owner_thread (void *args)
 {
     s_self_t *self = (s_self_t *) args;
+    //  Ready: zown_owner_new returns only once this thread runs, so the
+    //  owner serves at once, and a fork() right after zown_owner_new never
+    //  copies a thread that is still starting.
+    zmq_send (self->pipe, "R", 1, 0);
     zmq_pollitem_t items [] = {
-        {self->pipe, 0, ZMQ_POLLIN, 0},
-        {self->router, 0, ZMQ_POLLIN, 0},
+        { self->pipe, 0, ZMQ_POLLIN, 0 },
+        { self->router, 0, ZMQ_POLLIN, 0 },
     };
     while (!self->terminated) {
         if (zmq_poll (items, 2, -1) == -1) {
@@ -393,8 +393,8 @@ zown_owner_new (const char *name)
     //  Pipe names are never reused: a closed socket frees its inproc name
     //  only later.
     static atomic_uint_fast64_t pipes;
-    char *pipe_endpoint = zsys_sprintf ("inproc://zown-pipe-%" PRIuFAST64,
-                                        atomic_fetch_add (&pipes, 1));
+    char *pipe_endpoint =
+        zsys_sprintf ("inproc://zown-pipe-%" PRIuFAST64, atomic_fetch_add (&pipes, 1));
     int status = ZOWN_NO_MEMORY;
     if (self->name && self->inproc && pipe_endpoint && !self->ipc)
         status = zown_errno ();
@@ -402,17 +402,18 @@ zown_owner_new (const char *name)
         status = ZOWN_SYSTEM;
         //  Timeouts on the facade's end: a command never waits forever
         //  on an owner thread that died.
-        if ((self->pipe = zmq_socket (ctx, ZMQ_PAIR))
-        &&  s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
-        &&  s_set_int (self->pipe, ZMQ_SNDTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
-        &&  s_set_int (self->pipe, ZMQ_RCVTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
-        &&  zmq_bind (self->pipe, pipe_endpoint) == 0)
+        if ((self->pipe = zmq_socket (ctx, ZMQ_PAIR)) && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+            && s_set_int (self->pipe, ZMQ_SNDTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
+            && s_set_int (self->pipe, ZMQ_RCVTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
+            && zmq_bind (self->pipe, pipe_endpoint) == 0)
             self->state = s_self_new (ctx, pipe_endpoint, self->inproc, self->ipc, &status);
         if (self->state) {
             status = ZOWN_SYSTEM;
+            char ready;
             if (pthread_create (&self->thread, NULL, s_owner_thread, self->state) == 0) {
                 self->running = true;
-                status = ZOWN_OK;
+                if (zmq_recv (self->pipe, &ready, 1, 0) == 1 && ready == 'R')
+                    status = ZOWN_OK;
             }
         }
     }
@@ -489,7 +490,7 @@ zown_owner_bind (zown_owner_t *self, const char *endpoint)
     int size = snprintf (command, sizeof (command), "B%s", endpoint);
     int status = ZOWN_SYSTEM;
     if (zmq_send (self->pipe, command, (size_t) size, 0) != size
-    ||  zmq_recv (self->pipe, &status, sizeof (status), 0) != sizeof (status))
+        || zmq_recv (self->pipe, &status, sizeof (status), 0) != sizeof (status))
         return zown_fail (ZOWN_SYSTEM);
     return status == ZOWN_OK ? zown_ok () : zown_fail (status);
 }

@@ -14,10 +14,49 @@
 static pthread_mutex_t s_ctx_mutex = PTHREAD_MUTEX_INITIALIZER;
 static void *s_ctx;
 static pid_t s_ctx_pid;
+//  Bumped in every child after fork(): comparing it is cheaper than
+//  calling getpid(), a system call, on every client call.
+static volatile unsigned s_generation;
+static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
+
+//  The context mutex is held across fork(), so that a child never inherits
+//  it locked by a thread that does not exist in the child.
+static void
+s_before_fork (void)
+{
+    pthread_mutex_lock (&s_ctx_mutex);
+}
+
+static void
+s_after_fork_parent (void)
+{
+    pthread_mutex_unlock (&s_ctx_mutex);
+}
+
+static void
+s_after_fork_child (void)
+{
+    s_generation++;
+    pthread_mutex_unlock (&s_ctx_mutex);
+}
+
+static void
+s_atfork_init (void)
+{
+    pthread_atfork (s_before_fork, s_after_fork_parent, s_after_fork_child);
+}
+
+unsigned
+zown_fork_generation (void)
+{
+    pthread_once (&s_atfork_once, s_atfork_init);
+    return s_generation;
+}
 
 void *
 zown_ctx (void)
 {
+    pthread_once (&s_atfork_once, s_atfork_init);
     pthread_mutex_lock (&s_ctx_mutex);
     pid_t pid = getpid ();
     if (!s_ctx || s_ctx_pid != pid) {
@@ -48,8 +87,8 @@ s_private_dir (const char *path)
     if (mkdir (path, 0700) && errno != EEXIST)
         return -1;
     struct stat info;
-    if (lstat (path, &info) || !S_ISDIR (info.st_mode)
-    ||  info.st_uid != geteuid () || (info.st_mode & 077)) {
+    if (lstat (path, &info) || !S_ISDIR (info.st_mode) || info.st_uid != geteuid ()
+        || (info.st_mode & 077)) {
         errno = EACCES;
         return -1;
     }
@@ -64,8 +103,7 @@ zown_rundir (void)
     char *path;
     if (explicit_dir && *explicit_dir)
         path = strdup (explicit_dir);
-    else
-    if (xdg && *xdg)
+    else if (xdg && *xdg)
         path = zsys_sprintf ("%s/zown", xdg);
     else
         path = zsys_sprintf ("/tmp/zown-%u", (unsigned) geteuid ());

@@ -18,24 +18,24 @@ static const zown_type_def_t *s_types [] = {
 
 //  One undo record of a batch in progress.
 typedef struct {
-    zown_object_t *object;              //  Object changed
-    uint64_t version;                   //  Its version before the change
-    zown_restore_fn *restore;           //  Puts `saved` back (NULL: version only)
-    zown_discard_fn *discard;           //  Frees `saved` at commit
-    void *saved;                        //  Type-specific saved state
+    zown_object_t *object;     //  Object changed
+    uint64_t version;          //  Its version before the change
+    zown_restore_fn *restore;  //  Puts `saved` back (NULL: version only)
+    zown_discard_fn *discard;  //  Frees `saved` at commit
+    void *saved;               //  Type-specific saved state
 } s_undo_t;
 
 struct _zown_registry_t {
-    zhashx_t *objects;                  //  name -> zown_object_t
-    const zown_command_t *commands [256];   //  Op code -> command
-    const zown_type_def_t *command_types [256]; //  Op code -> its type
-    zown_decoded_t decoded;             //  Reused decoding arrays
-    s_undo_t *undo;                     //  Undo journal of the current batch
+    zhashx_t *objects;                           //  name -> zown_object_t
+    const zown_command_t *commands [256];        //  Op code -> command
+    const zown_type_def_t *command_types [256];  //  Op code -> its type
+    zown_decoded_t decoded;                      //  Reused decoding arrays
+    s_undo_t *undo;                              //  Undo journal of the current batch
     size_t undo_count;
     size_t undo_capacity;
-    bool journaling;                    //  Journal the op being applied
-    size_t max_value;                   //  Largest byte string accepted
-    zown_stats_t stats;                 //  Counters for STATS
+    bool journaling;     //  Journal the op being applied
+    size_t max_value;    //  Largest byte string accepted
+    zown_stats_t stats;  //  Counters for STATS
 };
 
 //  --------------------------------------------------------------------------
@@ -194,8 +194,7 @@ zown_call_bump (zown_call_t *call)
 }
 
 int
-zown_call_save (zown_call_t *call, zown_restore_fn *restore,
-                zown_discard_fn *discard, void *saved)
+zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard, void *saved)
 {
     if (!call->journal)
         return 0;
@@ -249,10 +248,17 @@ s_rollback (zown_registry_t *self)
 //  --------------------------------------------------------------------------
 //  Applying a request
 
+//  An op's arguments; NULL when it has none (the array may not exist yet).
+static const zown_datum_t *
+s_argv (zown_registry_t *self, const zown_op_view_t *op)
+{
+    return op->argc ? self->decoded.args + op->argv_offset : NULL;
+}
+
 //  Checks an op against its command entry: arity, argument types, name.
 static int
-s_check (zown_registry_t *self, const zown_op_view_t *op,
-         const zown_datum_t *argv, const char **message)
+s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *argv,
+         const char **message)
 {
     const zown_command_t *command = self->commands [op->code];
     if (!command) {
@@ -260,7 +266,7 @@ s_check (zown_registry_t *self, const zown_op_view_t *op,
         return ZOWN_UNKNOWN_OP;
     }
     if (op->argc < command->min_args || op->argc > command->max_args
-    ||  ((command->flags & ZOWN_CMD_PAIRS) && op->argc % 2)) {
+        || ((command->flags & ZOWN_CMD_PAIRS) && op->argc % 2)) {
         *message = "wrong number of arguments";
         return ZOWN_BAD_ARGS;
     }
@@ -295,7 +301,7 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
     }
     call->object = object;
     call->name = op->name;
-    call->argv = self->decoded.args + op->argv_offset;
+    call->argv = s_argv (self, op);
     call->argc = op->argc;
     call->journal = self->journaling || (command->flags & ZOWN_CMD_MULTI);
 
@@ -324,8 +330,8 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
 //  Reply to a request that changed nothing: op `failed` has `status` (and
 //  a message, if any); every other op of a batch is ABORTED.
 static void
-s_reply_failure (zown_buf_t *out, uint64_t id, size_t op_count, size_t failed,
-                 int status, const char *message)
+s_reply_failure (zown_buf_t *out, uint64_t id, size_t op_count, size_t failed, int status,
+                 const char *message)
 {
     out->size = 0;
     out->failed = false;
@@ -335,8 +341,7 @@ s_reply_failure (zown_buf_t *out, uint64_t id, size_t op_count, size_t failed,
         bool is_failed = index == failed;
         if (is_failed && message)
             zown_buf_put_datum (out, zown_datum_str (message));
-        zown_encode_result_end (out, result,
-                                (uint8_t) (is_failed ? status : ZOWN_ABORTED),
+        zown_encode_result_end (out, result, (uint8_t) (is_failed ? status : ZOWN_ABORTED),
                                 is_failed && message ? 1 : 0);
     }
     zown_encode_reply_end (out, (uint8_t) status, (uint16_t) op_count);
@@ -370,8 +375,8 @@ s_apply_all (zown_registry_t *self, zown_call_t *call, size_t *failed_p)
 }
 
 void
-zown_registry_reject (zown_registry_t *self, const void *frame, size_t size,
-                      const char *message, zown_buf_t *out)
+zown_registry_reject (zown_registry_t *self, const void *frame, size_t size, const char *message,
+                      zown_buf_t *out)
 {
     self->stats.requests++;
     self->stats.malformed++;
@@ -380,8 +385,7 @@ zown_registry_reject (zown_registry_t *self, const void *frame, size_t size,
 }
 
 void
-zown_registry_execute (zown_registry_t *self, const void *request,
-                       size_t size, zown_buf_t *out)
+zown_registry_execute (zown_registry_t *self, const void *request, size_t size, zown_buf_t *out)
 {
     zown_decoded_t *decoded = &self->decoded;
     self->stats.requests++;
@@ -397,7 +401,7 @@ zown_registry_execute (zown_registry_t *self, const void *request,
     for (size_t index = 0; index < decoded->op_count; index++) {
         const char *message = NULL;
         const zown_op_view_t *op = &decoded->ops [index];
-        status = s_check (self, op, decoded->args + op->argv_offset, &message);
+        status = s_check (self, op, s_argv (self, op), &message);
         if (status != ZOWN_OK) {
             self->stats.errors++;
             self->stats.batches_aborted += decoded->op_count > 1;
@@ -409,7 +413,7 @@ zown_registry_execute (zown_registry_t *self, const void *request,
     out->failed = false;
     zown_encode_reply_header (out, decoded->id);
     self->journaling = decoded->op_count > 1;
-    zown_call_t call = {.registry = self, .out = out};
+    zown_call_t call = { .registry = self, .out = out };
     size_t failed = 0;
     status = s_apply_all (self, &call, &failed);
     if (status == ZOWN_OK) {
@@ -425,7 +429,6 @@ zown_registry_execute (zown_registry_t *self, const void *request,
         //  A lone op may fail with values (CONFLICT reports the current one).
         zown_encode_result_end (out, ZOWN_REPLY_HEADER, (uint8_t) status, call.values);
         zown_encode_reply_end (out, (uint8_t) status, 1);
-    }
-    else
+    } else
         s_reply_failure (out, decoded->id, decoded->op_count, failed, status, call.message);
 }

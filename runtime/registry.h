@@ -16,47 +16,47 @@ typedef struct _zown_type_def_t zown_type_def_t;
 
 //  One named object held by the owner.
 typedef struct {
-    char *name;                         //  Object name (also the registry key)
-    const zown_type_def_t *type;        //  Its type
-    uint64_t version;                   //  Successful writes so far
-    void *impl;                         //  Type-specific state
+    char *name;                   //  Object name (also the registry key)
+    const zown_type_def_t *type;  //  Its type
+    uint64_t version;             //  Successful writes so far
+    void *impl;                   //  Type-specific state
 } zown_object_t;
 
 //  Command flags
-#define ZOWN_CMD_READ 0x01      //  Never changes state
-#define ZOWN_CMD_WRITE 0x02     //  May change state
-#define ZOWN_CMD_CREATE 0x04    //  Creates the object when it does not exist
-#define ZOWN_CMD_OWNER 0x08     //  Owner op: the object name must be empty
-#define ZOWN_CMD_PAIRS 0x10     //  Arguments come in pairs
-#define ZOWN_CMD_MULTI 0x20     //  Changes several parts; always journaled for undo
+#define ZOWN_CMD_READ   0x01  //  Never changes state
+#define ZOWN_CMD_WRITE  0x02  //  May change state
+#define ZOWN_CMD_CREATE 0x04  //  Creates the object when it does not exist
+#define ZOWN_CMD_OWNER  0x08  //  Owner op: the object name must be empty
+#define ZOWN_CMD_PAIRS  0x10  //  Arguments come in pairs
+#define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always journaled for undo
 
 //  Argument type masks, one bit per tag
-#define ZOWN_ARG_NIL (1u << ZOWN_NIL)
-#define ZOWN_ARG_INT (1u << ZOWN_INT)
-#define ZOWN_ARG_DOUBLE (1u << ZOWN_DOUBLE)
-#define ZOWN_ARG_BYTES (1u << ZOWN_BYTES)
-#define ZOWN_ARG_NUMBER (ZOWN_ARG_INT | ZOWN_ARG_DOUBLE)
-#define ZOWN_ARG_ANY (ZOWN_ARG_NIL | ZOWN_ARG_NUMBER | ZOWN_ARG_BYTES)
-#define ZOWN_ARG_POSITIONS 4    //  Masks given; later arguments use the last
+#define ZOWN_ARG_NIL       (1u << ZOWN_NIL)
+#define ZOWN_ARG_INT       (1u << ZOWN_INT)
+#define ZOWN_ARG_DOUBLE    (1u << ZOWN_DOUBLE)
+#define ZOWN_ARG_BYTES     (1u << ZOWN_BYTES)
+#define ZOWN_ARG_NUMBER    (ZOWN_ARG_INT | ZOWN_ARG_DOUBLE)
+#define ZOWN_ARG_ANY       (ZOWN_ARG_NIL | ZOWN_ARG_NUMBER | ZOWN_ARG_BYTES)
+#define ZOWN_ARG_POSITIONS 4  //  Masks given; later arguments use the last
 
 //  A handler returns a status; it must not change state when it fails.
 typedef int (zown_handler_fn) (zown_call_t *call);
 
 typedef struct {
-    uint8_t code;                       //  Wire op code (include/zown_ops.h)
-    const char *name;                   //  Uppercase name, as in PROTOCOL.md
-    uint16_t min_args;                  //  Fewest arguments
-    uint16_t max_args;                  //  Most arguments
-    uint8_t flags;                      //  ZOWN_CMD_*
+    uint8_t code;                            //  Wire op code (include/zown_ops.h)
+    const char *name;                        //  Uppercase name, as in PROTOCOL.md
+    uint16_t min_args;                       //  Fewest arguments
+    uint16_t max_args;                       //  Most arguments
+    uint8_t flags;                           //  ZOWN_CMD_*
     uint8_t arg_types [ZOWN_ARG_POSITIONS];  //  Allowed tags per position
-    zown_handler_fn *handler;           //  Applies the op
+    zown_handler_fn *handler;                //  Applies the op
 } zown_command_t;
 
 struct _zown_type_def_t {
-    const char *name;                   //  Type name, as TYPE reports it
-    void *(*create) (void);             //  New empty instance, NULL if no memory
-    void (*destroy) (void *impl);       //  Free an instance
-    const zown_command_t *commands;     //  Its commands
+    const char *name;                //  Type name, as TYPE reports it
+    void *(*create) (void);          //  New empty instance, NULL if no memory
+    void (*destroy) (void *impl);    //  Free an instance
+    const zown_command_t *commands;  //  Its commands
     size_t command_count;
 };
 
@@ -67,25 +67,25 @@ typedef void (zown_discard_fn) (void *saved);
 
 //  Owner counters, reported by STATS.
 typedef struct {
-    uint64_t requests;          //  Request frames received
-    uint64_t ops;               //  Ops applied successfully
-    uint64_t errors;            //  Requests answered with an error status
-    uint64_t malformed;         //  Frames rejected before any op ran
-    uint64_t batches_aborted;   //  Batches rolled back
-    uint64_t replies_dropped;   //  Replies the ROUTER could not deliver
+    uint64_t requests;         //  Request frames received
+    uint64_t ops;              //  Ops applied successfully
+    uint64_t errors;           //  Requests answered with an error status
+    uint64_t malformed;        //  Frames rejected before any op ran
+    uint64_t batches_aborted;  //  Batches rolled back
+    uint64_t replies_dropped;  //  Replies the ROUTER could not deliver
 } zown_stats_t;
 
 //  What a handler sees.
 struct _zown_call_t {
-    zown_registry_t *registry;          //  The owner's objects
-    zown_object_t *object;              //  Target, NULL if absent (no CREATE)
-    const char *name;                   //  Target name
-    const zown_datum_t *argv;           //  Arguments, types already checked
+    zown_registry_t *registry;  //  The owner's objects
+    zown_object_t *object;      //  Target, NULL if absent (no CREATE)
+    const char *name;           //  Target name
+    const zown_datum_t *argv;   //  Arguments, types already checked
     size_t argc;
-    zown_buf_t *out;                    //  Reply buffer: append values only
-    uint32_t values;                    //  Values appended so far
-    bool journal;                       //  Save undo records before changes
-    const char *message;                //  Error message for a failed op
+    zown_buf_t *out;      //  Reply buffer: append values only
+    uint32_t values;      //  Values appended so far
+    bool journal;         //  Save undo records before changes
+    const char *message;  //  Error message for a failed op
 };
 
 //  Reply helpers for handlers.
@@ -99,8 +99,8 @@ uint64_t zown_call_bump (zown_call_t *call);
 //  Before changing an object in a journaled call: remember how to undo it.
 //  Returns 0, or -1 if out of memory (then the handler fails with
 //  ZOWN_NO_MEMORY before changing anything). Not journaled: no-op.
-int zown_call_save (zown_call_t *call, zown_restore_fn *restore,
-                    zown_discard_fn *discard, void *saved);
+int zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard,
+                    void *saved);
 
 //  Registry
 zown_registry_t *zown_registry_new (void);
@@ -119,13 +119,13 @@ void zown_object_destroy (zown_object_t **object_p);
 
 //  Apply one request frame and write the whole reply frame into `out`.
 //  Never fails: every problem becomes an error reply.
-void zown_registry_execute (zown_registry_t *self, const void *request,
-                            size_t size, zown_buf_t *out);
+void zown_registry_execute (zown_registry_t *self, const void *request, size_t size,
+                            zown_buf_t *out);
 
 //  Answer a frame that cannot be a request (status BAD_REQUEST and a
 //  message) without reading it further; counted as malformed.
-void zown_registry_reject (zown_registry_t *self, const void *frame,
-                           size_t size, const char *message, zown_buf_t *out);
+void zown_registry_reject (zown_registry_t *self, const void *frame, size_t size,
+                           const char *message, zown_buf_t *out);
 
 //  Largest byte string a request may carry.
 void zown_registry_set_max_value (zown_registry_t *self, size_t max_value);

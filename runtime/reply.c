@@ -27,11 +27,10 @@ zown_reply_decode (zown_reply_t *self, const void *data, size_t size)
     uint16_t results;
     self->result_count = 0;
     if (zown_reader_u8 (&reader, &sig0) || zown_reader_u8 (&reader, &sig1)
-    ||  zown_reader_u8 (&reader, &version) || zown_reader_u8 (&reader, &kind)
-    ||  zown_reader_u64 (&reader, &self->id) || zown_reader_u8 (&reader, &self->status)
-    ||  zown_reader_u16 (&reader, &results)
-    ||  sig0 != ZOWN_SIG0 || sig1 != ZOWN_SIG1
-    ||  version != ZOWN_PROTOCOL_VERSION || kind != ZOWN_KIND_REPLY)
+        || zown_reader_u8 (&reader, &version) || zown_reader_u8 (&reader, &kind)
+        || zown_reader_u64 (&reader, &self->id) || zown_reader_u8 (&reader, &self->status)
+        || zown_reader_u16 (&reader, &results) || sig0 != ZOWN_SIG0 || sig1 != ZOWN_SIG1
+        || version != ZOWN_PROTOCOL_VERSION || kind != ZOWN_KIND_REPLY)
         return -1;
     if (zown_grow ((void **) &self->results, &self->results_capacity, results,
                    sizeof (zown_result_view_t)))
@@ -41,9 +40,9 @@ zown_reply_decode (zown_reply_t *self, const void *data, size_t size)
         zown_result_view_t *result = &self->results [index];
         uint32_t count;
         if (zown_reader_u8 (&reader, &result->status) || zown_reader_u32 (&reader, &count)
-        ||  (size_t) (reader.end - reader.pos) < count
-        ||  zown_grow ((void **) &self->values, &self->values_capacity,
-                       value_total + count, sizeof (zown_datum_t)))
+            || (size_t) (reader.end - reader.pos) < count
+            || zown_grow ((void **) &self->values, &self->values_capacity, value_total + count,
+                          sizeof (zown_datum_t)))
             return -1;
         result->first = value_total;
         result->count = count;
@@ -100,7 +99,7 @@ zown_datum_t
 zown_reply_message (const zown_reply_t *self, size_t op)
 {
     if (op < self->result_count && self->results [op].status != ZOWN_OK
-    &&  self->results [op].count > 0) {
+        && self->results [op].count > 0) {
         zown_datum_t first = zown_reply_value (self, op, 0);
         if (first.tag == ZOWN_BYTES)
             return first;

@@ -5,8 +5,8 @@
 #include "zown_internal.h"
 
 struct _zown_request_t {
-    zown_buf_t buf;             //  Encoded frame; header patched by seal
-    size_t ops;                 //  Ops added
+    zown_buf_t buf;  //  Encoded frame; header patched by seal
+    size_t ops;      //  Ops added
 };
 
 zown_request_t *
@@ -43,16 +43,16 @@ zown_request_reset (zown_request_t *self)
 }
 
 int
-zown_request_add (zown_request_t *self, zown_op_t op, const char *name,
-                  size_t argc, const zown_datum_t *argv)
+zown_request_add (zown_request_t *self, zown_op_t op, const char *name, size_t argc,
+                  const zown_datum_t *argv)
 {
     size_t name_len = name ? strlen (name) : 0;
-    if (!self || name_len > ZOWN_OBJECT_NAME_MAX || argc > ZOWN_ARGS_MAX
-    ||  (argc && !argv) || self->ops >= ZOWN_BATCH_MAX)
+    if (!self || name_len > ZOWN_OBJECT_NAME_MAX || argc > ZOWN_ARGS_MAX || (argc && !argv)
+        || self->ops >= ZOWN_BATCH_MAX)
         return zown_fail (ZOWN_INVALID);
     for (size_t index = 0; index < argc; index++)
         if ((unsigned) argv [index].tag > ZOWN_BYTES
-        ||  (argv [index].tag == ZOWN_BYTES && argv [index].u.b.len > UINT32_MAX))
+            || (argv [index].tag == ZOWN_BYTES && argv [index].u.b.len > UINT32_MAX))
             return zown_fail (ZOWN_INVALID);
     size_t mark = self->buf.size;
     zown_encode_op (&self->buf, (uint8_t) op, name, name_len, (uint16_t) argc);

@@ -26,6 +26,10 @@ void *zown_fail_null (int status);
 //  Reset the calling thread's status to ZOWN_OK and return 0.
 int zown_ok (void);
 
+//  How many fork()s separate this process from the first one that used zown
+//  (0 there); a handle made in another generation is not ours to use.
+unsigned zown_fork_generation (void);
+
 //  The ZeroMQ context of this process for zown sockets, made anew in a
 //  forked child so a child never uses its parent's context (docs/FORK.md).
 //  NULL with ZOWN_SYSTEM.
@@ -33,12 +37,12 @@ void *zown_ctx (void);
 
 //  Reply internals, filled by the client.
 struct _zown_reply_t {
-    uint64_t id;                        //  Request id answered
-    uint8_t status;                     //  Overall status
-    zown_result_view_t *results;        //  One per op
+    uint64_t id;                  //  Request id answered
+    uint8_t status;               //  Overall status
+    zown_result_view_t *results;  //  One per op
     size_t result_count;
     size_t results_capacity;
-    zown_datum_t *values;               //  Every value of every result
+    zown_datum_t *values;  //  Every value of every result
     size_t values_capacity;
 };
 
@@ -59,14 +63,13 @@ char *zown_rundir (void);
 
 //  Calls one op with the client's own request object. A failed op still
 //  sets *reply_p when the owner answered (CONFLICT carries values).
-int zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name,
-                         size_t argc, const zown_datum_t *argv,
-                         zown_reply_t **reply_p);
+int zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
+                         const zown_datum_t *argv, zown_reply_t **reply_p);
 
 //  What every typed handle is: a client and an object name, no data.
 typedef struct {
-    zown_client_t *client;                  //  Borrowed
-    char name [ZOWN_OBJECT_NAME_MAX + 1];   //  Object name
+    zown_client_t *client;                 //  Borrowed
+    char name [ZOWN_OBJECT_NAME_MAX + 1];  //  Object name
 } zown_handle_t;
 
 //  Allocate a handle of `size` bytes starting with a zown_handle_t.
@@ -74,9 +77,8 @@ void *zown_handle_new (size_t size, zown_client_t *client, const char *name);
 void zown_handle_destroy (void **self_p);
 //  Call one op on the handle's object; expects at least `values` values in
 //  a successful result (ZOWN_PROTOCOL otherwise).
-int zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc,
-                      const zown_datum_t *argv, size_t values,
-                      zown_reply_t **reply_p);
+int zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
+                      size_t values, zown_reply_t **reply_p);
 //  Value `index` of the first result as an int64 / any number; -1 with
 //  ZOWN_PROTOCOL or ZOWN_WRONG_TYPE if it is not one.
 int zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p);

@@ -113,7 +113,7 @@ test_pipelining (void **state)
 
 typedef struct {
     char endpoint [256];
-    int release [2];            //  Test -> fake: "answer the held request now"
+    int release [2];  //  Test -> fake: "answer the held request now"
     void *ctx;
     void *router;
 } fake_t;
@@ -127,8 +127,8 @@ s_fake_recv (fake_t *self, zmq_msg_t *identity)
     assert_true (zmq_msg_recv (&body, self->router, 0) >= 0);
     zown_decoded_t decoded;
     zown_decoded_init (&decoded);
-    assert_int_equal (zown_decode_request (&decoded, zmq_msg_data (&body),
-                                           zmq_msg_size (&body), 1024), ZOWN_OK);
+    assert_int_equal (
+        zown_decode_request (&decoded, zmq_msg_data (&body), zmq_msg_size (&body), 1024), ZOWN_OK);
     uint64_t id = decoded.id;
     zown_decoded_free (&decoded);
     zmq_msg_close (&body);
@@ -146,7 +146,7 @@ s_fake_reply (fake_t *self, zmq_msg_t *identity, uint64_t id, bool garbled)
     zown_encode_result_end (&out, result, ZOWN_OK, 1);
     zown_encode_reply_end (&out, ZOWN_OK, 1);
     if (garbled)
-        out.size -= 3;      //  A value cut short
+        out.size -= 3;  //  A value cut short
     zmq_msg_send (identity, self->router, ZMQ_SNDMORE);
     zmq_send (self->router, out.data, out.size, 0);
     zown_buf_free (&out);
@@ -223,10 +223,8 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_new_rejects_bad_targets),
-        cmocka_unit_test (test_settings),
-        cmocka_unit_test (test_no_owner_is_unreachable),
-        cmocka_unit_test (test_pipelining),
+        cmocka_unit_test (test_new_rejects_bad_targets), cmocka_unit_test (test_settings),
+        cmocka_unit_test (test_no_owner_is_unreachable), cmocka_unit_test (test_pipelining),
         cmocka_unit_test (test_late_and_broken_replies),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

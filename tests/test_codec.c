@@ -30,10 +30,10 @@ test_values_round_trip (void **state)
 {
     (void) state;
     s_round_trip (ZOWN_NIL_DATUM);
-    int64_t ints [] = {0, 1, -1, INT64_MAX, INT64_MIN, 0x0102030405060708LL};
+    int64_t ints [] = { 0, 1, -1, INT64_MAX, INT64_MIN, 0x0102030405060708LL };
     for (size_t index = 0; index < sizeof (ints) / sizeof (ints [0]); index++)
         s_round_trip (zown_datum_int (ints [index]));
-    double doubles [] = {0.0, -0.0, 1.5, -1e300, INFINITY, -INFINITY, 5e-324};
+    double doubles [] = { 0.0, -0.0, 1.5, -1e300, INFINITY, -INFINITY, 5e-324 };
     for (size_t index = 0; index < sizeof (doubles) / sizeof (doubles [0]); index++)
         s_round_trip (zown_datum_double (doubles [index]));
     zown_datum_t nan = s_round_trip (zown_datum_double (NAN));
@@ -53,10 +53,9 @@ test_wire_layout (void **state)
     assert_int_equal (zown_request_add (request, ZOWN_OP_VALUE_ADD, "counter", 1, &one), 0);
     zown_request_seal (request, 1);
     const zown_buf_t *buf = zown_request_buffer (request);
-    const uint8_t expected [] = {
-        0x5A, 0x4F, 0x01, 0x01, 0, 0, 0, 0, 0, 0, 0, 1, 0x00, 0x01,
-        0x22, 0x07, 'c', 'o', 'u', 'n', 't', 'e', 'r', 0x00, 0x01,
-        0x01, 0, 0, 0, 0, 0, 0, 0, 1};
+    const uint8_t expected [] = { 0x5A, 0x4F, 0x01, 0x01, 0,   0,   0,   0,   0,   0,   0,   1,
+                                  0x00, 0x01, 0x22, 0x07, 'c', 'o', 'u', 'n', 't', 'e', 'r', 0x00,
+                                  0x01, 0x01, 0,    0,    0,   0,   0,   0,   0,   1 };
     assert_int_equal (buf->size, sizeof (expected));
     assert_memory_equal (buf->data, expected, sizeof (expected));
     zown_request_destroy (&request);
@@ -67,7 +66,7 @@ test_request_round_trip (void **state)
 {
     (void) state;
     zown_request_t *request = zown_request_new ();
-    zown_datum_t args [] = {ZOWN_STR ("key"), zown_datum_double (2.5), ZOWN_NIL_DATUM};
+    zown_datum_t args [] = { ZOWN_STR ("key"), zown_datum_double (2.5), ZOWN_NIL_DATUM };
     assert_int_equal (zown_request_add (request, ZOWN_OP_DICT_SET, "d", 2, args), 0);
     assert_int_equal (zown_request_add (request, ZOWN_OP_PING, NULL, 0, NULL), 0);
     assert_int_equal (zown_request_add (request, ZOWN_OP_DICT_UPDATE, "d", 3, args), 0);
@@ -100,7 +99,7 @@ test_request_round_trip (void **state)
     assert_int_equal (decoded.id, 7);
     zown_decoded_free (&decoded);
     zown_request_destroy (&request);
-    zown_request_destroy (&request);   //  Destroy twice is harmless.
+    zown_request_destroy (&request);  //  Destroy twice is harmless.
 }
 
 static void
@@ -113,7 +112,7 @@ test_request_add_rejects_bad_input (void **state)
     long_name [sizeof (long_name) - 1] = 0;
     assert_int_equal (zown_request_add (request, ZOWN_OP_VALUE_GET, long_name, 0, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_INVALID);
-    zown_datum_t bad = {.tag = (zown_tag_t) 9};
+    zown_datum_t bad = { .tag = (zown_tag_t) 9 };
     assert_int_equal (zown_request_add (request, ZOWN_OP_VALUE_SET, "v", 1, &bad), -1);
     assert_int_equal (zown_errno (), ZOWN_INVALID);
     assert_int_equal (zown_request_add (request, ZOWN_OP_VALUE_SET, "v", 1, NULL), -1);
@@ -180,7 +179,7 @@ test_malformed_headers (void **state)
     assert_int_equal (s_decode (buf.data, buf.size, 1024, NULL), ZOWN_BAD_REQUEST);
     buf.data [0] = ZOWN_SIG0;
 
-    buf.data [2] = 2;   //  Version: answered, with the id echoed.
+    buf.data [2] = 2;  //  Version: answered, with the id echoed.
     assert_int_equal (s_decode (buf.data, buf.size, 1024, &id), ZOWN_BAD_VERSION);
     assert_int_equal (id, 42);
     buf.data [2] = ZOWN_PROTOCOL_VERSION;
@@ -194,11 +193,11 @@ test_malformed_headers (void **state)
     assert_int_equal (s_decode (buf.data, buf.size, 1024, NULL), ZOWN_BAD_REQUEST);
     zown_buf_patch_u16 (&buf, ZOWN_ID_OFFSET + 8, ZOWN_BATCH_MAX + 1);
     assert_int_equal (s_decode (buf.data, buf.size, 1024, NULL), ZOWN_BAD_REQUEST);
-    zown_buf_patch_u16 (&buf, ZOWN_ID_OFFSET + 8, 2);   //  Claims an op it lacks.
+    zown_buf_patch_u16 (&buf, ZOWN_ID_OFFSET + 8, 2);  //  Claims an op it lacks.
     assert_int_equal (s_decode (buf.data, buf.size, 1024, NULL), ZOWN_BAD_REQUEST);
     zown_buf_patch_u16 (&buf, ZOWN_ID_OFFSET + 8, 1);
 
-    zown_buf_put_u8 (&buf, 0);   //  Trailing byte.
+    zown_buf_put_u8 (&buf, 0);  //  Trailing byte.
     assert_int_equal (s_decode (buf.data, buf.size, 1024, NULL), ZOWN_BAD_REQUEST);
     buf.size--;
     assert_int_equal (s_decode (buf.data, buf.size, 1024, NULL), ZOWN_OK);
@@ -260,8 +259,8 @@ test_garbage_never_crashes (void **state)
             frame [3] = ZOWN_KIND_REQUEST;
         }
         int status = s_decode (frame, size, 64, NULL);
-        assert_true (status == ZOWN_OK || status == ZOWN_BAD_REQUEST
-                  || status == ZOWN_BAD_VERSION || status == ZOWN_TOO_LARGE);
+        assert_true (status == ZOWN_OK || status == ZOWN_BAD_REQUEST || status == ZOWN_BAD_VERSION
+                     || status == ZOWN_TOO_LARGE);
         //  A reply decoder must survive the same bytes.
         zown_reply_t reply;
         zown_reply_init (&reply);

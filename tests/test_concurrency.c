@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 
 #define WORKERS 8
-#define ADDS 10000
+#define ADDS    10000
 
 typedef struct {
     const char *endpoint;
@@ -53,10 +53,12 @@ test_processes_over_ipc (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    adder_t adder = {zown_owner_ipc (owner), ADDS, 0};
+    adder_t adder = { zown_owner_ipc (owner), ADDS, 0 };
     pid_t children [WORKERS];
+    testutil_gate_arm ();
     for (int index = 0; index < WORKERS; index++)
         children [index] = testutil_fork (s_adder_process, &adder);
+    testutil_gate_release ();
     for (int index = 0; index < WORKERS; index++)
         assert_int_equal (testutil_wait (children [index]), 0);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
@@ -73,7 +75,7 @@ test_threads_over_inproc (void **state)
     pthread_t threads [WORKERS];
     adder_t adders [WORKERS];
     for (int index = 0; index < WORKERS; index++) {
-        adders [index] = (adder_t) {zown_owner_inproc (owner), ADDS, 0};
+        adders [index] = (adder_t){ zown_owner_inproc (owner), ADDS, 0 };
         pthread_create (&threads [index], NULL, s_adder, &adders [index]);
     }
     for (int index = 0; index < WORKERS; index++) {
@@ -91,7 +93,7 @@ test_threads_over_inproc (void **state)
 
 typedef struct {
     const char *endpoint;
-    atomic_bool *done;          //  Set once every writer has finished
+    atomic_bool *done;  //  Set once every writer has finished
     int64_t reads;
     int violations;
 } reader_t;
@@ -112,9 +114,7 @@ s_monotonic_reader (void *args)
             self->violations += now < last;
             last = now;
             self->reads++;
-        }
-        else
-        if (zown_errno () != ZOWN_NOT_FOUND)
+        } else if (zown_errno () != ZOWN_NOT_FOUND)
             self->violations++;
     }
     zown_value_destroy (&counter);
@@ -128,13 +128,15 @@ test_reader_never_sees_a_decrease (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
-    reader_t reader = {zown_owner_inproc (owner), &done, 0, 0};
-    pthread_t reader_thread;
-    pthread_create (&reader_thread, NULL, s_monotonic_reader, &reader);
-    adder_t adder = {zown_owner_ipc (owner), ADDS / 2, 0};
+    reader_t reader = { zown_owner_inproc (owner), &done, 0, 0 };
+    adder_t adder = { zown_owner_ipc (owner), ADDS / 2, 0 };
     pid_t children [4];
+    testutil_gate_arm ();
     for (int index = 0; index < 4; index++)
         children [index] = testutil_fork (s_adder_process, &adder);
+    pthread_t reader_thread;
+    pthread_create (&reader_thread, NULL, s_monotonic_reader, &reader);
+    testutil_gate_release ();
     for (int index = 0; index < 4; index++)
         assert_int_equal (testutil_wait (children [index]), 0);
     atomic_store (&done, true);
@@ -154,8 +156,8 @@ s_transfer_writer (void *args)
     const char *endpoint = (const char *) args;
     zown_client_t *client = zown_client_new (endpoint);
     zown_request_t *batch = zown_request_new ();
-    zown_datum_t debit [] = {ZOWN_STR ("a"), zown_datum_int (-1)};
-    zown_datum_t credit [] = {ZOWN_STR ("b"), zown_datum_int (1)};
+    zown_datum_t debit [] = { ZOWN_STR ("a"), zown_datum_int (-1) };
+    zown_datum_t credit [] = { ZOWN_STR ("b"), zown_datum_int (1) };
     zown_request_add (batch, ZOWN_OP_DICT_ADD, "accounts", 2, debit);
     zown_request_add (batch, ZOWN_OP_DICT_ADD, "accounts", 2, credit);
     int failures = 0;
@@ -173,7 +175,7 @@ s_batch_reader (void *args)
     zown_client_t *client = zown_client_new (self->endpoint);
     zown_request_t *batch = zown_request_new ();
     zown_datum_t a = ZOWN_STR ("a"), b = ZOWN_STR ("b"), zero = zown_datum_int (0);
-    zown_datum_t get_a [] = {a, zero}, get_b [] = {b, zero};
+    zown_datum_t get_a [] = { a, zero }, get_b [] = { b, zero };
     zown_request_add (batch, ZOWN_OP_DICT_GET_OR, "accounts", 2, get_a);
     zown_request_add (batch, ZOWN_OP_DICT_GET_OR, "accounts", 2, get_b);
     bool final = false;
@@ -199,12 +201,14 @@ test_batches_are_never_seen_half_applied (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
-    reader_t reader = {zown_owner_inproc (owner), &done, 0, 0};
-    pthread_t reader_thread;
-    pthread_create (&reader_thread, NULL, s_batch_reader, &reader);
+    reader_t reader = { zown_owner_inproc (owner), &done, 0, 0 };
     pid_t children [4];
+    testutil_gate_arm ();
     for (int index = 0; index < 4; index++)
         children [index] = testutil_fork (s_transfer_writer, (void *) zown_owner_ipc (owner));
+    pthread_t reader_thread;
+    pthread_create (&reader_thread, NULL, s_batch_reader, &reader);
+    testutil_gate_release ();
     for (int index = 0; index < 4; index++)
         assert_int_equal (testutil_wait (children [index]), 0);
     atomic_store (&done, true);
@@ -269,7 +273,7 @@ test_pipelined_clients_lose_no_reply (void **state)
     pthread_t threads [WORKERS];
     pipeliner_t pipeliners [WORKERS];
     for (int index = 0; index < WORKERS; index++) {
-        pipeliners [index] = (pipeliner_t) {zown_owner_inproc (owner), 20000, 0, 0};
+        pipeliners [index] = (pipeliner_t){ zown_owner_inproc (owner), 20000, 0, 0 };
         pthread_create (&threads [index], NULL, s_pipeliner, &pipeliners [index]);
     }
     for (int index = 0; index < WORKERS; index++) {

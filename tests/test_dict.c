@@ -119,8 +119,8 @@ static void
 test_keys_items_clear (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    const char *keys [] = {"x", "y", "z"};
-    zown_datum_t values [] = {zown_datum_int (1), zown_datum_int (2), zown_datum_int (3)};
+    const char *keys [] = { "x", "y", "z" };
+    zown_datum_t values [] = { zown_datum_int (1), zown_datum_int (2), zown_datum_int (3) };
     assert_int_equal (zown_dict_update (self->dict, 3, keys, values), 0);
     zown_reply_t *reply;
     assert_int_equal (zown_dict_keys (self->dict, &reply), 0);
@@ -152,7 +152,7 @@ test_keys_items_clear (void **state)
     //  update refuses nonsense
     assert_int_equal (zown_dict_update (self->dict, 0, keys, values), -1);
     assert_int_equal (zown_errno (), ZOWN_INVALID);
-    const char *with_null [] = {"a", NULL};
+    const char *with_null [] = { "a", NULL };
     assert_int_equal (zown_dict_update (self->dict, 2, with_null, values), -1);
     assert_int_equal (zown_errno (), ZOWN_INVALID);
 }
@@ -223,12 +223,12 @@ test_atomic_batch_moves_money (void **state)
 {
     //  A read-modify-write of two keys as one batch: both or neither.
     fixture_t *self = (fixture_t *) *state;
-    const char *keys [] = {"alice", "bob"};
-    zown_datum_t values [] = {zown_datum_int (100), zown_datum_int (0)};
+    const char *keys [] = { "alice", "bob" };
+    zown_datum_t values [] = { zown_datum_int (100), zown_datum_int (0) };
     assert_int_equal (zown_dict_update (self->dict, 2, keys, values), 0);
     zown_request_t *batch = zown_request_new ();
-    zown_datum_t debit [] = {ZOWN_STR ("alice"), zown_datum_int (-30)};
-    zown_datum_t credit [] = {ZOWN_STR ("bob"), zown_datum_int (30)};
+    zown_datum_t debit [] = { ZOWN_STR ("alice"), zown_datum_int (-30) };
+    zown_datum_t credit [] = { ZOWN_STR ("bob"), zown_datum_int (30) };
     assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_ADD, "d", 2, debit), 0);
     assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_ADD, "d", 2, credit), 0);
     zown_reply_t *reply;
@@ -236,7 +236,7 @@ test_atomic_batch_moves_money (void **state)
     assert_int_equal (zown_reply_value (reply, 0, 0).u.i, 70);
     assert_int_equal (zown_reply_value (reply, 1, 0).u.i, 30);
     //  The same transfer with a failing third op changes nothing.
-    zown_datum_t bad [] = {ZOWN_STR ("alice"), zown_datum_int (INT64_MAX)};
+    zown_datum_t bad [] = { ZOWN_STR ("alice"), zown_datum_int (INT64_MAX) };
     assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_SET, "d", 2, bad), 0);
     assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_ADD, "d", 2, bad), 0);
     assert_int_equal (zown_client_call (self->client, batch, &reply), -1);

@@ -39,8 +39,10 @@ test_counter (void **state)
     int status;
     char *output = s_run ("counter 5 1000", &status);
     assert_int_equal (status, 0);
-    assert_non_null (strstr (output, "5 processes x 1000 (ipc):    counter = 5000 (expected 5000)"));
-    assert_non_null (strstr (output, "5 threads x 1000 (inproc):   counter = 5000 (expected 5000)"));
+    assert_non_null (
+        strstr (output, "5 processes x 1000 (ipc):    counter = 5000 (expected 5000)"));
+    assert_non_null (
+        strstr (output, "5 threads x 1000 (inproc):   counter = 5000 (expected 5000)"));
     free (output);
     output = s_run ("counter 0", &status);
     assert_int_equal (status, 2);
@@ -55,9 +57,10 @@ test_shared_dict (void **state)
     char *output = s_run ("shared_dict", &status);
     assert_int_equal (status, 0);
     assert_non_null (strstr (output, "results (6 entries from 3 workers):"));
-    assert_non_null (strstr (output, "  task_0.result: 0\n  task_0.status: 'done'\n"
-                                     "  task_1.result: 1\n  task_1.status: 'done'\n"
-                                     "  task_2.result: 4\n  task_2.status: 'done'\n"));
+    assert_non_null (strstr (output,
+                             "  task_0.result: 0\n  task_0.status: 'done'\n"
+                             "  task_1.result: 1\n  task_1.status: 'done'\n"
+                             "  task_2.result: 4\n  task_2.status: 'done'\n"));
     free (output);
 }
 

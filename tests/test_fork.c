@@ -21,7 +21,7 @@ s_child_uses_clients (void *arg)
     if (zown_client_ping (s_parent_client) != -1 || zown_errno () != ZOWN_FORKED)
         return 11;
     zown_value_destroy (&inherited);
-    zown_client_destroy (&s_parent_client);     //  Frees memory only.
+    zown_client_destroy (&s_parent_client);  //  Frees memory only.
 
     zown_client_t *own = zown_client_new (zown_owner_ipc (s_owner));
     zown_value_t *counter = zown_value_new (own, "n");
@@ -43,8 +43,10 @@ test_child_makes_its_own_client (void **state)
     s_parent_client = testutil_client (zown_owner_inproc (s_owner));
     assert_int_equal (zown_client_ping (s_parent_client), 0);
     pid_t children [4];
+    testutil_gate_arm ();
     for (int index = 0; index < 4; index++)
         children [index] = testutil_fork (s_child_uses_clients, NULL);
+    testutil_gate_release ();
     for (int index = 0; index < 4; index++)
         assert_int_equal (testutil_wait (children [index]), 0);
     //  The parent's client, context and owner are untouched by the children.

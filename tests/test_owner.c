@@ -75,8 +75,11 @@ test_invalid_names (void **state)
 {
     (void) state;
     testutil_private_rundir ();
-    const char *bad [] = {"", ".hidden", "a/b", "sp ace", "x\n",
-        "0123456789012345678901234567890123456789012345678901234567890123456789"};
+    const char *bad [] = {
+        "",    ".hidden",
+        "a/b", "sp ace",
+        "x\n", "0123456789012345678901234567890123456789012345678901234567890123456789"
+    };
     assert_null (zown_owner_new (NULL));
     assert_int_equal (zown_errno (), ZOWN_INVALID);
     for (size_t index = 0; index < sizeof (bad) / sizeof (bad [0]); index++) {
@@ -112,7 +115,7 @@ test_stale_socket_is_replaced (void **state)
     char *endpoint = zown_owner_endpoint_for (name);
     //  What a killed owner leaves behind: a socket file nobody listens on.
     int fd = socket (AF_UNIX, SOCK_STREAM, 0);
-    struct sockaddr_un address = {.sun_family = AF_UNIX};
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
     strcpy (address.sun_path, s_path (endpoint));
     assert_int_equal (bind (fd, (struct sockaddr *) &address, sizeof (address)), 0);
     close (fd);
@@ -161,7 +164,7 @@ test_destroy_with_requests_in_flight (void **state)
     assert_int_equal (zown_request_add (request, ZOWN_OP_VALUE_ADD, "n", 1, &one), 0);
     for (int count = 0; count < 1000; count++)
         assert_int_equal (zown_client_send (client, request, NULL), 0);
-    zown_owner_destroy (&owner);    //  Returns; the ctest timeout guards a hang.
+    zown_owner_destroy (&owner);  //  Returns; the ctest timeout guards a hang.
     //  Whatever was not answered times out, in bounded time.
     assert_int_equal (zown_client_set_timeout (client, 200), 0);
     zown_reply_t *reply;
@@ -188,7 +191,7 @@ test_req_socket_client (void **state)
     int timeout = 5000;
     zmq_setsockopt (req, ZMQ_RCVTIMEO, &timeout, sizeof (timeout));
     assert_int_equal (zmq_connect (req, zown_owner_ipc (owner)), 0);
-    const uint8_t ping [] = {0x5A, 0x4F, 1, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0x01, 0, 0, 0};
+    const uint8_t ping [] = { 0x5A, 0x4F, 1, 1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0x01, 0, 0, 0 };
     assert_int_equal (zmq_send (req, ping, sizeof (ping), 0), sizeof (ping));
     uint8_t reply [64];
     int size = zmq_recv (req, reply, sizeof (reply), 0);
@@ -228,7 +231,7 @@ test_wire_garbage_is_answered (void **state)
     assert_int_equal (zown_reply_status (&reply), ZOWN_BAD_REQUEST);
     free (answer);
     //  Another protocol version: answered with the id
-    const uint8_t future [] = {0x5A, 0x4F, 7, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0x01, 0, 0, 0};
+    const uint8_t future [] = { 0x5A, 0x4F, 7, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0, 1, 0x01, 0, 0, 0 };
     answer = testutil_raw_call (endpoint, future, sizeof (future), &size);
     assert_non_null (answer);
     assert_int_equal (zown_reply_decode (&reply, answer, size), 0);
@@ -243,7 +246,7 @@ test_wire_garbage_is_answered (void **state)
     zmq_setsockopt (dealer, ZMQ_RCVTIMEO, &timeout, sizeof (timeout));
     assert_int_equal (zmq_connect (dealer, endpoint), 0);
     //  (a valid PING, then a frame too many: answered with the PING's id)
-    const uint8_t ping [] = {0x5A, 0x4F, 1, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0x01, 0, 0, 0};
+    const uint8_t ping [] = { 0x5A, 0x4F, 1, 1, 0, 0, 0, 0, 0, 0, 0, 4, 0, 1, 0x01, 0, 0, 0 };
     zmq_send (dealer, ping, sizeof (ping), ZMQ_SNDMORE);
     zmq_send (dealer, "b", 1, ZMQ_SNDMORE);
     zmq_send (dealer, "c", 1, 0);

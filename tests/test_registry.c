@@ -109,14 +109,17 @@ test_command_table_checks (void **state)
     //  Arity
     assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "d", 1, ZOWN_STR ("k")), ZOWN_BAD_ARGS);
     assert_int_equal (s_one (self, ZOWN_OP_VALUE_GET, "v", 1, zown_datum_int (1)), ZOWN_BAD_ARGS);
-    assert_int_equal (s_one (self, ZOWN_OP_DICT_UPDATE, "d", 3,
-                             ZOWN_STR ("a"), zown_datum_int (1), ZOWN_STR ("b")), ZOWN_BAD_ARGS);
-    //  Argument types
-    assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "d", 2, zown_datum_int (1), zown_datum_int (1)),
+    assert_int_equal (s_one (self, ZOWN_OP_DICT_UPDATE, "d", 3, ZOWN_STR ("a"), zown_datum_int (1),
+                             ZOWN_STR ("b")),
                       ZOWN_BAD_ARGS);
+    //  Argument types
+    assert_int_equal (
+        s_one (self, ZOWN_OP_DICT_SET, "d", 2, zown_datum_int (1), zown_datum_int (1)),
+        ZOWN_BAD_ARGS);
     assert_int_equal (s_one (self, ZOWN_OP_VALUE_ADD, "v", 1, ZOWN_STR ("1")), ZOWN_BAD_ARGS);
     assert_int_equal (s_one (self, ZOWN_OP_DICT_UPDATE, "d", 4, ZOWN_STR ("a"), zown_datum_int (1),
-                             zown_datum_int (2), zown_datum_int (1)), ZOWN_BAD_ARGS);
+                             zown_datum_int (2), zown_datum_int (1)),
+                      ZOWN_BAD_ARGS);
     //  Names: object ops need one, owner ops take none
     assert_int_equal (s_one (self, ZOWN_OP_VALUE_GET, "", 0), ZOWN_BAD_ARGS);
     assert_int_equal (s_one (self, ZOWN_OP_PING, "x", 0), ZOWN_BAD_ARGS);
@@ -143,7 +146,8 @@ test_wrong_type_and_not_found (void **state)
     assert_int_equal (s_one (self, ZOWN_OP_VALUE_GET, "n", 0), ZOWN_NOT_FOUND);
     //  A failed creating op leaves no empty object behind.
     assert_int_equal (s_one (self, ZOWN_OP_DICT_CAS, "d", 3, ZOWN_STR ("k"), zown_datum_int (5),
-                             zown_datum_int (1)), ZOWN_CONFLICT);
+                             zown_datum_int (1)),
+                      ZOWN_CONFLICT);
     assert_int_equal (s_one (self, ZOWN_OP_OBJECTS, NULL, 0), ZOWN_OK);
     assert_int_equal (zown_reply_count (&self->reply, 0), 0);
 }
@@ -155,7 +159,8 @@ test_owner_ops (void **state)
     assert_int_equal (s_one (self, ZOWN_OP_PING, NULL, 0), ZOWN_OK);
     assert_int_equal (zown_reply_value (&self->reply, 0, 0).u.i, ZOWN_PROTOCOL_VERSION);
     assert_int_equal (s_one (self, ZOWN_OP_VALUE_SET, "a", 1, zown_datum_int (1)), ZOWN_OK);
-    assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "b", 2, ZOWN_STR ("k"), ZOWN_NIL_DATUM), ZOWN_OK);
+    assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "b", 2, ZOWN_STR ("k"), ZOWN_NIL_DATUM),
+                      ZOWN_OK);
     assert_int_equal (s_one (self, ZOWN_OP_OBJECTS, NULL, 0), ZOWN_OK);
     assert_int_equal (zown_reply_count (&self->reply, 0), 4);
     assert_int_equal (s_one (self, ZOWN_OP_STATS, NULL, 0), ZOWN_OK);
@@ -213,7 +218,7 @@ test_batch_invalid_op_applies_nothing (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
     s_add (self, ZOWN_OP_VALUE_SET, "v", 1, zown_datum_int (1));
-    s_add (self, ZOWN_OP_DICT_SET, "d", 1, ZOWN_STR ("a"));      //  Bad arity
+    s_add (self, ZOWN_OP_DICT_SET, "d", 1, ZOWN_STR ("a"));  //  Bad arity
     assert_int_equal (s_execute (self), ZOWN_BAD_ARGS);
     assert_int_equal (zown_reply_result_status (&self->reply, 0), ZOWN_ABORTED);
     assert_int_equal (zown_reply_result_status (&self->reply, 1), ZOWN_BAD_ARGS);
@@ -225,10 +230,10 @@ static void
 test_batch_rolls_back (void **state)
 {
     fixture_t *self = (fixture_t *) *state;
-    assert_int_equal (s_one (self, ZOWN_OP_DICT_UPDATE, "d", 6,
-                             ZOWN_STR ("a"), zown_datum_int (1),
-                             ZOWN_STR ("b"), ZOWN_STR ("two"),
-                             ZOWN_STR ("c"), zown_datum_double (3.0)), ZOWN_OK);
+    assert_int_equal (s_one (self, ZOWN_OP_DICT_UPDATE, "d", 6, ZOWN_STR ("a"), zown_datum_int (1),
+                             ZOWN_STR ("b"), ZOWN_STR ("two"), ZOWN_STR ("c"),
+                             zown_datum_double (3.0)),
+                      ZOWN_OK);
     assert_int_equal (s_one (self, ZOWN_OP_VALUE_SET, "v", 1, zown_datum_int (10)), ZOWN_OK);
     assert_int_equal (s_one (self, ZOWN_OP_DICT_GET, "d", 1, ZOWN_STR ("a")), ZOWN_OK);
     int64_t version_a = zown_reply_value (&self->reply, 0, 1).u.i;
@@ -243,12 +248,12 @@ test_batch_rolls_back (void **state)
     s_add (self, ZOWN_OP_DICT_ADD, "d", 2, ZOWN_STR ("c"), zown_datum_int (1));
     s_add (self, ZOWN_OP_VALUE_ADD, "v", 1, zown_datum_int (5));
     s_add (self, ZOWN_OP_VALUE_SET, "created", 1, zown_datum_int (1));
-    s_add (self, ZOWN_OP_DICT_UPDATE, "d", 4, ZOWN_STR ("x"), zown_datum_int (1),
-           ZOWN_STR ("a"), zown_datum_int (2));
+    s_add (self, ZOWN_OP_DICT_UPDATE, "d", 4, ZOWN_STR ("x"), zown_datum_int (1), ZOWN_STR ("a"),
+           zown_datum_int (2));
     s_add (self, ZOWN_OP_DICT_CLEAR, "d", 0);
     s_add (self, ZOWN_OP_DICT_SET, "d", 2, ZOWN_STR ("after_clear"), zown_datum_int (1));
     s_add (self, ZOWN_OP_DROP, "v", 0);
-    s_add (self, ZOWN_OP_VALUE_SET, "v", 1, zown_datum_double (1.0));   //  Recreated, other type
+    s_add (self, ZOWN_OP_VALUE_SET, "v", 1, zown_datum_double (1.0));  //  Recreated, other type
     s_add (self, ZOWN_OP_DICT_ADD, "d", 2, ZOWN_STR ("after_clear"), zown_datum_int (INT64_MAX));
     assert_int_equal (s_execute (self), ZOWN_OVERFLOW);
     size_t results = zown_reply_results (&self->reply);

@@ -35,7 +35,7 @@ testutil_private_rundir (void)
     snprintf (s_rundir, sizeof (s_rundir), "/tmp/zown-test-XXXXXX");
     assert_non_null (mkdtemp (s_rundir));
     setenv ("ZOWN_RUNDIR", s_rundir, 1);
-    s_cleanup ();       //  Records this process as the maker.
+    s_cleanup ();  //  Records this process as the maker.
     atexit (s_cleanup);
 }
 
@@ -68,6 +68,23 @@ testutil_client (const char *endpoint)
     return client;
 }
 
+static int s_gate [2] = { -1, -1 };
+
+void
+testutil_gate_arm (void)
+{
+    assert_int_equal (pipe (s_gate), 0);
+}
+
+void
+testutil_gate_release (void)
+{
+    //  End of file on the pipe releases every waiting child at once.
+    close (s_gate [1]);
+    close (s_gate [0]);
+    s_gate [0] = s_gate [1] = -1;
+}
+
 pid_t
 testutil_fork (int (*fn) (void *arg), void *arg)
 {
@@ -75,8 +92,16 @@ testutil_fork (int (*fn) (void *arg), void *arg)
     fflush (stderr);
     pid_t pid = fork ();
     assert_true (pid >= 0);
-    if (pid == 0)
+    if (pid == 0) {
+        if (s_gate [0] != -1) {
+            char byte;
+            close (s_gate [1]);
+            while (read (s_gate [0], &byte, 1) == -1)
+                ;
+            close (s_gate [0]);
+        }
         _exit (fn (arg));
+    }
     return pid;
 }
 
@@ -92,8 +117,7 @@ testutil_wait (pid_t pid)
 }
 
 uint8_t *
-testutil_raw_call (const char *endpoint, const void *frame, size_t size,
-                   size_t *size_p)
+testutil_raw_call (const char *endpoint, const void *frame, size_t size, size_t *size_p)
 {
     void *ctx = zmq_ctx_new ();
     void *dealer = zmq_socket (ctx, ZMQ_DEALER);
@@ -101,8 +125,7 @@ testutil_raw_call (const char *endpoint, const void *frame, size_t size,
     zmq_setsockopt (dealer, ZMQ_LINGER, &linger, sizeof (linger));
     zmq_setsockopt (dealer, ZMQ_RCVTIMEO, &timeout, sizeof (timeout));
     uint8_t *reply = NULL;
-    if (zmq_connect (dealer, endpoint) == 0
-    &&  zmq_send (dealer, frame, size, 0) == (int) size) {
+    if (zmq_connect (dealer, endpoint) == 0 && zmq_send (dealer, frame, size, 0) == (int) size) {
         zmq_msg_t msg;
         zmq_msg_init (&msg);
         if (zmq_msg_recv (&msg, dealer, 0) >= 0) {

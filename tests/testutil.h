@@ -35,16 +35,24 @@ zown_owner_t *testutil_owner (void);
 //  if it cannot be made.
 zown_client_t *testutil_client (const char *endpoint);
 
-//  Fork a child running fn(arg) and exiting with its return value.
+//  Fork a child running fn(arg) and exiting with its return value. While
+//  the start gate is armed, the child waits for testutil_gate_release ()
+//  before it runs fn.
 pid_t testutil_fork (int (*fn) (void *arg), void *arg);
+
+//  Start gate: fork every worker first, then release them together, so no
+//  fork happens while other threads are busy (a child of a busy process can
+//  inherit a lock held mid-operation, e.g. AddressSanitizer's allocator
+//  lock, and hang on it; docs/FORK.md).
+void testutil_gate_arm (void);
+void testutil_gate_release (void);
 
 //  Wait for pid; returns its exit status, or 128 + signal.
 int testutil_wait (pid_t pid);
 
 //  Send one raw frame on a fresh DEALER to endpoint, return the reply
 //  frame in a malloc'd buffer (*size_p set), or NULL if none came in 5 s.
-uint8_t *testutil_raw_call (const char *endpoint, const void *frame, size_t size,
-                            size_t *size_p);
+uint8_t *testutil_raw_call (const char *endpoint, const void *frame, size_t size, size_t *size_p);
 
 //  Value of one counter in the owner's STATS reply.
 int64_t testutil_stat (zown_client_t *client, const char *name);
