@@ -116,11 +116,12 @@ s_bind_ipc_locked (s_self_t *self, const char *path)
     free (endpoint);
     if (rc)
         return errno == EADDRINUSE ? ZOWN_ADDR_IN_USE : ZOWN_SYSTEM;
+    //  Recorded first, so that the file is removed at exit whatever follows.
+    if (!zlistx_add_end (self->ipc_paths, (void *) path))
+        return ZOWN_NO_MEMORY;
     //  The run directory is already 0700; this keeps the file private even
     //  when an explicit endpoint points elsewhere.
-    if (chmod (path, 0600) || !zlistx_add_end (self->ipc_paths, (void *) path))
-        return ZOWN_SYSTEM;
-    return ZOWN_OK;
+    return chmod (path, 0600) == 0 ? ZOWN_OK : ZOWN_SYSTEM;
 }
 
 static int

@@ -122,6 +122,26 @@ s_monotonic_reader (void *args)
     return NULL;
 }
 
+//  Forks 4 writers behind the start gate, runs the reader in a thread of
+//  this process while they write, and stops it once they have all exited.
+static void
+s_race (int (*writer) (void *), void *writer_arg, void *(*reader_fn) (void *), reader_t *reader)
+{
+    pid_t children [4];
+    testutil_gate_arm ();
+    for (int index = 0; index < 4; index++)
+        children [index] = testutil_fork (writer, writer_arg);
+    pthread_t reader_thread;
+    pthread_create (&reader_thread, NULL, reader_fn, reader);
+    testutil_gate_release ();
+    for (int index = 0; index < 4; index++)
+        assert_int_equal (testutil_wait (children [index]), 0);
+    atomic_store (reader->done, true);
+    pthread_join (reader_thread, NULL);
+    assert_int_equal (reader->violations, 0);
+    assert_true (reader->reads > 0);
+}
+
 static void
 test_reader_never_sees_a_decrease (void **state)
 {
@@ -130,19 +150,7 @@ test_reader_never_sees_a_decrease (void **state)
     atomic_bool done = false;
     reader_t reader = { zown_owner_inproc (owner), &done, 0, 0 };
     adder_t adder = { zown_owner_ipc (owner), ADDS / 2, 0 };
-    pid_t children [4];
-    testutil_gate_arm ();
-    for (int index = 0; index < 4; index++)
-        children [index] = testutil_fork (s_adder_process, &adder);
-    pthread_t reader_thread;
-    pthread_create (&reader_thread, NULL, s_monotonic_reader, &reader);
-    testutil_gate_release ();
-    for (int index = 0; index < 4; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
-    atomic_store (&done, true);
-    pthread_join (reader_thread, NULL);
-    assert_int_equal (reader.violations, 0);
-    assert_true (reader.reads > 0);
+    s_race (s_adder_process, &adder, s_monotonic_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     assert_int_equal (s_counter (client), 4 * (ADDS / 2));
     zown_client_destroy (&client);
@@ -202,18 +210,7 @@ test_batches_are_never_seen_half_applied (void **state)
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
     reader_t reader = { zown_owner_inproc (owner), &done, 0, 0 };
-    pid_t children [4];
-    testutil_gate_arm ();
-    for (int index = 0; index < 4; index++)
-        children [index] = testutil_fork (s_transfer_writer, (void *) zown_owner_ipc (owner));
-    pthread_t reader_thread;
-    pthread_create (&reader_thread, NULL, s_batch_reader, &reader);
-    testutil_gate_release ();
-    for (int index = 0; index < 4; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
-    atomic_store (&done, true);
-    pthread_join (reader_thread, NULL);
-    assert_int_equal (reader.violations, 0);
+    s_race (s_transfer_writer, (void *) zown_owner_ipc (owner), s_batch_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *accounts = zown_dict_new (client, "accounts");
     zown_datum_t value;

@@ -38,16 +38,24 @@ teardown (void **state)
     return 0;
 }
 
+//  Append one op whose arguments follow as zown_datum_t varargs.
+static void
+s_vadd (fixture_t *self, zown_op_t op, const char *name, size_t argc, va_list args)
+{
+    zown_datum_t argv [8];
+    assert_true (argc <= 8);
+    for (size_t index = 0; index < argc; index++)
+        argv [index] = va_arg (args, zown_datum_t);
+    assert_int_equal (zown_request_add (self->request, op, name, argc, argv), 0);
+}
+
 static void
 s_add (fixture_t *self, zown_op_t op, const char *name, size_t argc, ...)
 {
-    zown_datum_t argv [8];
     va_list args;
     va_start (args, argc);
-    for (size_t index = 0; index < argc; index++)
-        argv [index] = va_arg (args, zown_datum_t);
+    s_vadd (self, op, name, argc, args);
     va_end (args);
-    assert_int_equal (zown_request_add (self->request, op, name, argc, argv), 0);
 }
 
 //  Executes the request built so far on a raw frame; returns overall status.
@@ -75,13 +83,10 @@ s_execute (fixture_t *self)
 static int
 s_one (fixture_t *self, zown_op_t op, const char *name, size_t argc, ...)
 {
-    zown_datum_t argv [8];
     va_list args;
     va_start (args, argc);
-    for (size_t index = 0; index < argc; index++)
-        argv [index] = va_arg (args, zown_datum_t);
+    s_vadd (self, op, name, argc, args);
     va_end (args);
-    assert_int_equal (zown_request_add (self->request, op, name, argc, argv), 0);
     return s_execute (self);
 }
 
