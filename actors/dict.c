@@ -85,35 +85,11 @@ s_key_of (zown_datum_t datum)
     return key;
 }
 
-//  Copy a datum so that it owns its bytes; -1 if out of memory.
-static int
-s_datum_own (zown_datum_t *target, zown_datum_t source)
-{
-    *target = source;
-    if (source.tag == ZOWN_BYTES) {
-        void *bytes = malloc (source.u.b.len ? source.u.b.len : 1);
-        if (!bytes)
-            return -1;
-        if (source.u.b.len)
-            memcpy (bytes, source.u.b.ptr, source.u.b.len);
-        target->u.b.ptr = bytes;
-    }
-    return 0;
-}
-
-static void
-s_datum_release (zown_datum_t *datum)
-{
-    if (datum->tag == ZOWN_BYTES)
-        free ((void *) datum->u.b.ptr);
-    datum->tag = ZOWN_NIL;
-}
-
 static s_entry_t *
 s_entry_new (zown_datum_t value, uint64_t version)
 {
     s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t));
-    if (entry && s_datum_own (&entry->value, value)) {
+    if (entry && zown_datum_own (&entry->value, value)) {
         free (entry);
         return NULL;
     }
@@ -127,7 +103,7 @@ s_entry_free (void **item)
 {
     s_entry_t *entry = (s_entry_t *) *item;
     if (entry) {
-        s_datum_release (&entry->value);
+        zown_datum_release (&entry->value);
         free (entry);
         *item = NULL;
     }
@@ -169,9 +145,9 @@ s_put (zhashx_t *table, const s_key_t *key, zown_datum_t value, uint64_t version
     s_entry_t *entry = (s_entry_t *) zhashx_lookup (table, key);
     if (entry) {
         zown_datum_t owned;
-        if (s_datum_own (&owned, value))
+        if (zown_datum_own (&owned, value))
             return -1;
-        s_datum_release (&entry->value);
+        zown_datum_release (&entry->value);
         entry->value = owned;
         entry->version = version;
         return 0;
@@ -212,7 +188,7 @@ s_restore_key (zown_object_t *object, void *saved)
         //  Hand the saved entry back to the table as it was.
         s_entry_t *current = (s_entry_t *) zhashx_lookup (table, record->key);
         if (current) {
-            s_datum_release (&current->value);
+            zown_datum_release (&current->value);
             *current = *record->entry;
             free (record->entry);
         } else

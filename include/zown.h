@@ -23,5 +23,7 @@
 #include "zown_owner.h"
 #include "zown_dict.h"
 #include "zown_value.h"
+#include "zown_list.h"
+#include "zown_array.h"
 
 #endif

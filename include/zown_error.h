@@ -18,18 +18,19 @@ extern "C" {
 typedef enum {
     ZOWN_OK = 0,  //  Success
     //  Wire statuses (an owner replies with these)
-    ZOWN_NOT_FOUND = 1,    //  No such object, or no such key
-    ZOWN_WRONG_TYPE = 2,   //  Object or stored value is of another type
-    ZOWN_BAD_REQUEST = 3,  //  Malformed message: signature, framing, truncation
-    ZOWN_BAD_VERSION = 4,  //  Protocol version not spoken by this owner
-    ZOWN_UNKNOWN_OP = 5,   //  Op code not in the command table
-    ZOWN_BAD_ARGS = 6,     //  Wrong argument count, argument type or name
-    ZOWN_TOO_LARGE = 7,    //  A byte string over the owner's value size limit
-    ZOWN_CONFLICT = 8,     //  Compare-and-swap saw another value or version
-    ZOWN_OVERFLOW = 9,     //  Integer arithmetic would overflow int64
-    ZOWN_ABORTED = 10,     //  Op of a batch that failed elsewhere; not applied
-    ZOWN_TIMEOUT = 11,     //  No reply (client) or no completion (parked ops) in time
-    ZOWN_NO_MEMORY = 12,   //  Out of memory; the op was not applied
+    ZOWN_NOT_FOUND = 1,      //  No such object, or no such key
+    ZOWN_WRONG_TYPE = 2,     //  Object or stored value is of another type
+    ZOWN_BAD_REQUEST = 3,    //  Malformed message: signature, framing, truncation
+    ZOWN_BAD_VERSION = 4,    //  Protocol version not spoken by this owner
+    ZOWN_UNKNOWN_OP = 5,     //  Op code not in the command table
+    ZOWN_BAD_ARGS = 6,       //  Wrong argument count, argument type or name
+    ZOWN_TOO_LARGE = 7,      //  A byte string over the owner's value size limit
+    ZOWN_CONFLICT = 8,       //  Compare-and-swap saw another value or version
+    ZOWN_OVERFLOW = 9,       //  Integer arithmetic would overflow int64
+    ZOWN_ABORTED = 10,       //  Op of a batch that failed elsewhere; not applied
+    ZOWN_TIMEOUT = 11,       //  No reply (client) or no completion (parked ops) in time
+    ZOWN_NO_MEMORY = 12,     //  Out of memory; the op was not applied
+    ZOWN_OUT_OF_RANGE = 13,  //  Index or range outside a list or array
     //  Client-side statuses (never on the wire)
     ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline
     ZOWN_FORKED = 65,       //  Handle created in another process (see docs/FORK.md)

@@ -170,6 +170,8 @@ zown_grow (void **array, size_t *capacity, size_t needed, size_t item_size)
 {
     if (needed <= *capacity)
         return 0;
+    if (needed > SIZE_MAX / 2 / item_size)
+        return -1;
     size_t grown = *capacity ? *capacity : 16;
     while (grown < needed)
         grown *= 2;

@@ -64,6 +64,29 @@ zown_datum_streq (zown_datum_t datum, const char *string)
 }
 
 int
+zown_datum_own (zown_datum_t *target, zown_datum_t source)
+{
+    *target = source;
+    if (source.tag == ZOWN_BYTES) {
+        void *bytes = malloc (source.u.b.len ? source.u.b.len : 1);
+        if (!bytes)
+            return -1;
+        if (source.u.b.len)
+            memcpy (bytes, source.u.b.ptr, source.u.b.len);
+        target->u.b.ptr = bytes;
+    }
+    return 0;
+}
+
+void
+zown_datum_release (zown_datum_t *datum)
+{
+    if (datum->tag == ZOWN_BYTES)
+        free ((void *) datum->u.b.ptr);
+    datum->tag = ZOWN_NIL;
+}
+
+int
 zown_number_add (zown_datum_t a, zown_datum_t b, zown_datum_t *sum)
 {
     if ((a.tag != ZOWN_INT && a.tag != ZOWN_DOUBLE) || (b.tag != ZOWN_INT && b.tag != ZOWN_DOUBLE))

@@ -9,9 +9,7 @@
 
 //  Every type the owner serves. Adding a type adds one line here.
 static const zown_type_def_t *s_types [] = {
-    &zown_keyspace_type,
-    &zown_dict_type,
-    &zown_value_type,
+    &zown_keyspace_type, &zown_dict_type, &zown_value_type, &zown_list_type, &zown_array_type,
 };
 
 #define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)
@@ -365,8 +363,15 @@ s_apply_all (zown_registry_t *self, zown_call_t *call, size_t *failed_p)
         zown_encode_result_end (out, result, ZOWN_OK, call->values);
     }
     if (out->failed) {
-        //  The reply could not be built: roll back, so that the error the
-        //  client sees matches the state.
+        //  The reply could not be built. A journaled request rolls back, so
+        //  that the error the client sees matches the state; a lone op that
+        //  was not journaled and changed something cannot be undone, so it
+        //  gets no reply at all (its client times out: outcome unknown)
+        //  rather than an error that would claim nothing happened.
+        const zown_command_t *command = self->commands [decoded->ops [0].code];
+        if (!call->journal && (command->flags & ZOWN_CMD_WRITE))
+            return ZOWN_OK;
+        out->failed = false;
         *failed_p = decoded->op_count - 1;
         call->message = "out of memory building the reply";
         return ZOWN_NO_MEMORY;

@@ -37,7 +37,7 @@ typedef struct {
 #define ZOWN_ARG_BYTES     (1u << ZOWN_BYTES)
 #define ZOWN_ARG_NUMBER    (ZOWN_ARG_INT | ZOWN_ARG_DOUBLE)
 #define ZOWN_ARG_ANY       (ZOWN_ARG_NIL | ZOWN_ARG_NUMBER | ZOWN_ARG_BYTES)
-#define ZOWN_ARG_POSITIONS 4  //  Masks given; later arguments use the last
+#define ZOWN_ARG_POSITIONS 4  //  Masks per command; arguments past the 4th use the 4th
 
 //  A handler returns a status; it must not change state when it fails.
 typedef int (zown_handler_fn) (zown_call_t *call);
@@ -134,6 +134,8 @@ void zown_registry_set_max_value (zown_registry_t *self, size_t max_value);
 extern const zown_type_def_t zown_keyspace_type;
 extern const zown_type_def_t zown_dict_type;
 extern const zown_type_def_t zown_value_type;
+extern const zown_type_def_t zown_list_type;
+extern const zown_type_def_t zown_array_type;
 
 //  Numeric helper shared by the types: a + b as the types' add op defines
 //  it (int + int stays int, anything with a double is a double).

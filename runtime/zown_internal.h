@@ -26,6 +26,11 @@ void *zown_fail_null (int status);
 //  Reset the calling thread's status to ZOWN_OK and return 0.
 int zown_ok (void);
 
+//  A datum that owns its bytes (a malloc'd copy), as the types store them:
+//  copy in (-1 if out of memory, target then unset) and release.
+int zown_datum_own (zown_datum_t *target, zown_datum_t source);
+void zown_datum_release (zown_datum_t *datum);
+
 //  How many fork()s separate this process from the first one that used zown
 //  (0 there); a handle made in another generation is not ours to use.
 unsigned zown_fork_generation (void);

@@ -1,0 +1,421 @@
+/*  =========================================================================
+    array - a shared fixed-length array of int64 or of double, the
+    counterpart of Python's multiprocessing.Array without its lock
+
+    ARRAY_CREATE fixes the length and the element type (that of its initial
+    value); every other op on an array that was never created fails with
+    NOT_FOUND, and a number of the other type fails with WRONG_TYPE.
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+//  Largest length: 16 Mi elements, 128 MiB of storage, a 144 MiB snapshot.
+#define ZOWN_ARRAY_MAX (16u * 1024 * 1024)
+
+typedef union {
+    int64_t i;
+    double d;
+} s_slot_t;
+
+typedef struct {
+    zown_tag_t tag;   //  ZOWN_INT or ZOWN_DOUBLE; ZOWN_NIL until created
+    size_t length;    //  Number of elements
+    s_slot_t *slots;  //  The elements
+} s_array_t;
+
+static void *
+s_create (void)
+{
+    return calloc (1, sizeof (s_array_t));
+}
+
+static void
+s_destroy (void *impl)
+{
+    s_array_t *array = (s_array_t *) impl;
+    if (array) {
+        free (array->slots);
+        free (array);
+    }
+}
+
+static s_array_t *
+s_array (zown_call_t *call)
+{
+    return (s_array_t *) call->object->impl;
+}
+
+static zown_datum_t
+s_datum (const s_array_t *array, size_t index)
+{
+    return array->tag == ZOWN_INT ? zown_datum_int (array->slots [index].i)
+                                  : zown_datum_double (array->slots [index].d);
+}
+
+static s_slot_t
+s_slot (zown_datum_t number)
+{
+    s_slot_t slot;
+    if (number.tag == ZOWN_INT)
+        slot.i = number.u.i;
+    else
+        slot.d = number.u.d;
+    return slot;
+}
+
+//  --------------------------------------------------------------------------
+//  Undo records for batches: a run of elements as they were
+
+typedef struct {
+    size_t start;       //  First element saved
+    size_t count;       //  Elements saved
+    s_slot_t slots [];  //  Their values before the change
+} s_saved_t;
+
+static void
+s_restore (zown_object_t *object, void *saved)
+{
+    s_saved_t *record = (s_saved_t *) saved;
+    s_array_t *array = (s_array_t *) object->impl;
+    memcpy (array->slots + record->start, record->slots, record->count * sizeof (s_slot_t));
+    free (record);
+}
+
+//  Remember elements [start, start + count) before a journaled change.
+static int
+s_save (zown_call_t *call, size_t start, size_t count)
+{
+    if (!call->journal)
+        return 0;
+    s_saved_t *record = (s_saved_t *) malloc (sizeof (s_saved_t) + count * sizeof (s_slot_t));
+    if (!record)
+        return -1;
+    record->start = start;
+    record->count = count;
+    memcpy (record->slots, s_array (call)->slots + start, count * sizeof (s_slot_t));
+    if (zown_call_save (call, s_restore, free, record)) {
+        free (record);
+        return -1;
+    }
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Handlers
+
+//  Common checks: the array exists, and an index is inside it.
+static int
+s_need_array (zown_call_t *call)
+{
+    if (!call->object || s_array (call)->tag == ZOWN_NIL)
+        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such array");
+    return ZOWN_OK;
+}
+
+static int
+s_need_index (zown_call_t *call, int64_t index, size_t *index_p)
+{
+    int status = s_need_array (call);
+    if (status != ZOWN_OK)
+        return status;
+    if (index < 0 || (uint64_t) index >= s_array (call)->length)
+        return zown_call_fail (call, ZOWN_OUT_OF_RANGE, "index out of range");
+    *index_p = (size_t) index;
+    return ZOWN_OK;
+}
+
+static int
+s_need_range (zown_call_t *call, int64_t start, int64_t count)
+{
+    int status = s_need_array (call);
+    if (status != ZOWN_OK)
+        return status;
+    uint64_t length = s_array (call)->length;
+    if (start < 0 || count < 0 || (uint64_t) start > length
+        || (uint64_t) count > length - (uint64_t) start)
+        return zown_call_fail (call, ZOWN_OUT_OF_RANGE, "range out of the array");
+    return ZOWN_OK;
+}
+
+static int
+s_wrong_type (zown_call_t *call)
+{
+    return zown_call_fail (call, ZOWN_WRONG_TYPE, "array holds the other number type");
+}
+
+static int
+s_create_op (zown_call_t *call)
+{
+    s_array_t *array = s_array (call);
+    int64_t length = call->argv [0].u.i;
+    zown_datum_t initial = call->argv [1];
+    if (array->tag != ZOWN_NIL) {
+        //  Creating an existing array is harmless when it has this shape.
+        if (array->tag != initial.tag || (uint64_t) length != array->length)
+            return zown_call_fail (call, ZOWN_WRONG_TYPE,
+                                   "array exists with another length or type");
+        zown_call_reply_int (call, 0);
+        return ZOWN_OK;
+    }
+    if (length < 0)
+        return zown_call_fail (call, ZOWN_BAD_ARGS, "length must not be negative");
+    if (length > ZOWN_ARRAY_MAX)
+        return zown_call_fail (call, ZOWN_TOO_LARGE, "array longer than 16 Mi elements");
+    s_slot_t *slots = (s_slot_t *) malloc ((length ? (size_t) length : 1) * sizeof (s_slot_t));
+    if (!slots)
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    s_slot_t fill = s_slot (initial);
+    for (int64_t index = 0; index < length; index++)
+        slots [index] = fill;
+    //  A fresh object: a rollback removes it whole, so nothing to journal.
+    array->slots = slots;
+    array->length = (size_t) length;
+    array->tag = initial.tag;
+    zown_call_bump (call);
+    zown_call_reply_int (call, 1);
+    return ZOWN_OK;
+}
+
+static int
+s_get (zown_call_t *call)
+{
+    size_t index = 0;
+    int status = s_need_index (call, call->argv [0].u.i, &index);
+    if (status == ZOWN_OK)
+        zown_call_reply (call, s_datum (s_array (call), index));
+    return status;
+}
+
+static int
+s_set (zown_call_t *call)
+{
+    size_t index = 0;
+    int status = s_need_index (call, call->argv [0].u.i, &index);
+    if (status != ZOWN_OK)
+        return status;
+    if (call->argv [1].tag != s_array (call)->tag)
+        return s_wrong_type (call);
+    if (s_save (call, index, 1))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    s_array (call)->slots [index] = s_slot (call->argv [1]);
+    zown_call_bump (call);
+    return ZOWN_OK;
+}
+
+static int
+s_add (zown_call_t *call)
+{
+    size_t index = 0;
+    int status = s_need_index (call, call->argv [0].u.i, &index);
+    if (status != ZOWN_OK)
+        return status;
+    s_array_t *array = s_array (call);
+    if (call->argv [1].tag != array->tag)
+        return s_wrong_type (call);
+    zown_datum_t sum;
+    if (zown_number_add (s_datum (array, index), call->argv [1], &sum) == ZOWN_OVERFLOW)
+        return zown_call_fail (call, ZOWN_OVERFLOW, "int64 overflow");
+    if (s_save (call, index, 1))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    array->slots [index] = s_slot (sum);
+    zown_call_bump (call);
+    zown_call_reply (call, sum);
+    return ZOWN_OK;
+}
+
+static int
+s_read (zown_call_t *call)
+{
+    int64_t start = call->argv [0].u.i, count = call->argv [1].u.i;
+    int status = s_need_range (call, start, count);
+    if (status == ZOWN_OK)
+        for (int64_t index = start; index < start + count; index++)
+            zown_call_reply (call, s_datum (s_array (call), (size_t) index));
+    return status;
+}
+
+static int
+s_write (zown_call_t *call)
+{
+    int64_t start = call->argv [0].u.i;
+    int64_t count = (int64_t) call->argc - 1;
+    int status = s_need_range (call, start, count);
+    if (status != ZOWN_OK)
+        return status;
+    s_array_t *array = s_array (call);
+    for (int64_t index = 0; index < count; index++)
+        if (call->argv [index + 1].tag != array->tag)
+            return s_wrong_type (call);
+    if (s_save (call, (size_t) start, (size_t) count))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    for (int64_t index = 0; index < count; index++)
+        array->slots [start + index] = s_slot (call->argv [index + 1]);
+    zown_call_bump (call);
+    zown_call_reply_int (call, count);
+    return ZOWN_OK;
+}
+
+static int
+s_snapshot (zown_call_t *call)
+{
+    int status = s_need_array (call);
+    if (status == ZOWN_OK)
+        for (size_t index = 0; index < s_array (call)->length; index++)
+            zown_call_reply (call, s_datum (s_array (call), index));
+    return status;
+}
+
+static int
+s_len (zown_call_t *call)
+{
+    int status = s_need_array (call);
+    if (status == ZOWN_OK)
+        zown_call_reply_int (call, (int64_t) s_array (call)->length);
+    return status;
+}
+
+#define INT ZOWN_ARG_INT
+#define NUM ZOWN_ARG_NUMBER
+#define R   ZOWN_CMD_READ
+#define W   ZOWN_CMD_WRITE
+
+static const zown_command_t s_commands [] = {
+    { ZOWN_OP_ARRAY_CREATE, "ARRAY_CREATE", 2, 2, W | ZOWN_CMD_CREATE, { INT, NUM }, s_create_op },
+    { ZOWN_OP_ARRAY_GET, "ARRAY_GET", 1, 1, R, { INT }, s_get },
+    { ZOWN_OP_ARRAY_SET, "ARRAY_SET", 2, 2, W, { INT, NUM }, s_set },
+    { ZOWN_OP_ARRAY_ADD, "ARRAY_ADD", 2, 2, W, { INT, NUM }, s_add },
+    { ZOWN_OP_ARRAY_READ, "ARRAY_READ", 2, 2, R, { INT, INT }, s_read },
+    { ZOWN_OP_ARRAY_WRITE, "ARRAY_WRITE", 2, ZOWN_ARGS_MAX, W, { INT, NUM, NUM, NUM }, s_write },
+    { ZOWN_OP_ARRAY_SNAPSHOT, "ARRAY_SNAPSHOT", 0, 0, R, { 0 }, s_snapshot },
+    { ZOWN_OP_ARRAY_LEN, "ARRAY_LEN", 0, 0, R, { 0 }, s_len },
+};
+
+const zown_type_def_t zown_array_type = { "array", s_create, s_destroy, s_commands,
+                                          sizeof (s_commands) / sizeof (s_commands [0]) };
+
+//  --------------------------------------------------------------------------
+//  Client handle (include/zown_array.h)
+
+struct _zown_array_t {
+    zown_handle_t handle;
+};
+
+zown_array_t *
+zown_array_new (zown_client_t *client, const char *name)
+{
+    return (zown_array_t *) zown_handle_new (sizeof (zown_array_t), client, name);
+}
+
+void
+zown_array_destroy (zown_array_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+//  Indices travel as int64: refuse those that do not fit before sending.
+static int
+s_call (zown_array_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv, size_t values,
+        zown_reply_t **reply_p)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, op, argc, argv, values, reply_p);
+}
+
+static int
+s_index (size_t index, zown_datum_t *datum)
+{
+    if (index > INT64_MAX)
+        return zown_fail (ZOWN_INVALID);
+    *datum = zown_datum_int ((int64_t) index);
+    return 0;
+}
+
+int
+zown_array_create (zown_array_t *self, size_t length, zown_datum_t initial)
+{
+    zown_datum_t argv [2] = { ZOWN_NIL_DATUM, initial };
+    zown_reply_t *reply;
+    int64_t created;
+    if (s_index (length, &argv [0]) || s_call (self, ZOWN_OP_ARRAY_CREATE, 2, argv, 1, &reply)
+        || zown_handle_int (reply, 0, &created))
+        return -1;
+    return created != 0;
+}
+
+int
+zown_array_get (zown_array_t *self, size_t index, zown_datum_t *value_p)
+{
+    zown_datum_t argv [1];
+    zown_reply_t *reply;
+    if (s_index (index, &argv [0]) || s_call (self, ZOWN_OP_ARRAY_GET, 1, argv, 1, &reply))
+        return -1;
+    if (value_p)
+        *value_p = zown_reply_value (reply, 0, 0);
+    return 0;
+}
+
+int
+zown_array_set (zown_array_t *self, size_t index, zown_datum_t value)
+{
+    zown_datum_t argv [2] = { ZOWN_NIL_DATUM, value };
+    if (s_index (index, &argv [0]))
+        return -1;
+    return s_call (self, ZOWN_OP_ARRAY_SET, 2, argv, 0, NULL);
+}
+
+int
+zown_array_add (zown_array_t *self, size_t index, zown_datum_t delta, zown_datum_t *now_p)
+{
+    zown_datum_t argv [2] = { ZOWN_NIL_DATUM, delta };
+    zown_reply_t *reply;
+    if (s_index (index, &argv [0]) || s_call (self, ZOWN_OP_ARRAY_ADD, 2, argv, 1, &reply))
+        return -1;
+    if (now_p)
+        *now_p = zown_reply_value (reply, 0, 0);
+    return 0;
+}
+
+int
+zown_array_read (zown_array_t *self, size_t start, size_t count, zown_reply_t **values_p)
+{
+    zown_datum_t argv [2];
+    if (s_index (start, &argv [0]) || s_index (count, &argv [1]))
+        return -1;
+    return s_call (self, ZOWN_OP_ARRAY_READ, 2, argv, count, values_p);
+}
+
+int
+zown_array_write (zown_array_t *self, size_t start, size_t n, const zown_datum_t *values)
+{
+    if (!self || n == 0 || n >= ZOWN_ARGS_MAX || !values)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t *argv = (zown_datum_t *) malloc ((n + 1) * sizeof (zown_datum_t));
+    if (!argv)
+        return zown_fail (ZOWN_NO_MEMORY);
+    int rc = s_index (start, &argv [0]);
+    if (rc == 0) {
+        memcpy (argv + 1, values, n * sizeof (zown_datum_t));
+        rc = s_call (self, ZOWN_OP_ARRAY_WRITE, n + 1, argv, 1, NULL);
+    }
+    free (argv);
+    return rc;
+}
+
+int
+zown_array_snapshot (zown_array_t *self, zown_reply_t **values_p)
+{
+    return s_call (self, ZOWN_OP_ARRAY_SNAPSHOT, 0, NULL, 0, values_p);
+}
+
+int
+zown_array_len (zown_array_t *self, size_t *len_p)
+{
+    zown_reply_t *reply;
+    int64_t len;
+    if (s_call (self, ZOWN_OP_ARRAY_LEN, 0, NULL, 1, &reply) || zown_handle_int (reply, 0, &len))
+        return -1;
+    if (len_p)
+        *len_p = (size_t) len;
+    return 0;
+}
