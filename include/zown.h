@@ -25,5 +25,6 @@
 #include "zown_value.h"
 #include "zown_list.h"
 #include "zown_array.h"
+#include "zown_event.h"
 
 #endif

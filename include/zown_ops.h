@@ -59,7 +59,12 @@ typedef enum {
     ZOWN_OP_ARRAY_READ = 0x44,
     ZOWN_OP_ARRAY_WRITE = 0x45,
     ZOWN_OP_ARRAY_SNAPSHOT = 0x46,
-    ZOWN_OP_ARRAY_LEN = 0x47
+    ZOWN_OP_ARRAY_LEN = 0x47,
+    //  event
+    ZOWN_OP_EVENT_SET = 0x50,
+    ZOWN_OP_EVENT_CLEAR = 0x51,
+    ZOWN_OP_EVENT_IS_SET = 0x52,
+    ZOWN_OP_EVENT_WAIT = 0x53
 } zown_op_t;
 
 #ifdef __cplusplus

@@ -184,17 +184,17 @@ s_send (zown_client_t *self, zown_request_t *request)
 //  there already, and then the clock is never read), then blocking until
 //  the deadline. RCVTIMEO is set only when it changes.
 static int
-s_recv_frame (zown_client_t *self, int64_t *deadline_p)
+s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
 {
     int flags = ZMQ_DONTWAIT;
     while (zmq_msg_recv (&self->frame, self->socket, flags) == -1) {
         if (errno != EAGAIN && errno != EINTR)
             return zown_fail (ZOWN_SYSTEM);
         int remaining = -1;
-        if (self->timeout >= 0) {
+        if (timeout >= 0) {
             int64_t now = s_now_ms ();
             if (*deadline_p < 0)
-                *deadline_p = now + self->timeout;
+                *deadline_p = now + timeout;
             else if (now >= *deadline_p)
                 return zown_fail (ZOWN_TIMEOUT);
             remaining = (int) (*deadline_p - now);
@@ -211,11 +211,11 @@ s_recv_frame (zown_client_t *self, int64_t *deadline_p)
 
 //  Waits for the reply to the oldest wanted request, until the deadline.
 static int
-s_recv (zown_client_t *self)
+s_recv (zown_client_t *self, int timeout)
 {
     int64_t deadline = -1;  //  Set at the first wait
     while (true) {
-        if (s_recv_frame (self, &deadline))
+        if (s_recv_frame (self, timeout, &deadline))
             return -1;
         const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->frame);
         size_t size = zmq_msg_size (&self->frame);
@@ -236,8 +236,9 @@ s_recv (zown_client_t *self)
     }
 }
 
-int
-zown_client_call (zown_client_t *self, zown_request_t *request, zown_reply_t **reply_p)
+//  A synchronous call with its own deadline (ms, -1 for none).
+static int
+s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t **reply_p)
 {
     if (reply_p)
         *reply_p = NULL;
@@ -249,7 +250,7 @@ zown_client_call (zown_client_t *self, zown_request_t *request, zown_reply_t **r
         return zown_fail (ZOWN_BUSY);
     if (s_send (self, request))
         return -1;
-    if (s_recv (self)) {
+    if (s_recv (self, timeout)) {
         zown_client_abandon (self);
         return -1;
     }
@@ -257,6 +258,12 @@ zown_client_call (zown_client_t *self, zown_request_t *request, zown_reply_t **r
         *reply_p = &self->reply;
     int status = zown_reply_status (&self->reply);
     return status == ZOWN_OK ? zown_ok () : zown_fail (status);
+}
+
+int
+zown_client_call (zown_client_t *self, zown_request_t *request, zown_reply_t **reply_p)
+{
+    return s_call (self, request, self ? self->timeout : 0, reply_p);
 }
 
 int
@@ -287,7 +294,7 @@ zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
         return zown_fail (ZOWN_FORKED);
     if (!zown_client_pending (self))
         return zown_fail (ZOWN_INVALID);
-    if (s_recv (self))
+    if (s_recv (self, self->timeout))
         return -1;
     if (reply_p)
         *reply_p = &self->reply;
@@ -298,12 +305,26 @@ int
 zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
                      const zown_datum_t *argv, zown_reply_t **reply_p)
 {
+    return zown_client_call_op_wait (self, op, name, argc, argv, 0, reply_p);
+}
+
+int
+zown_client_call_op_wait (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
+                          const zown_datum_t *argv, int64_t wait_ms, zown_reply_t **reply_p)
+{
     if (!self)
         return zown_fail (ZOWN_INVALID);
     zown_request_reset (self->request);
     if (zown_request_add (self->request, op, name, argc, argv))
         return -1;
-    return zown_client_call (self, self->request, reply_p);
+    //  The owner may hold the request for wait_ms: the reply's deadline
+    //  starts after that.
+    int timeout = self->timeout;
+    if (wait_ms < 0)
+        timeout = ZOWN_FOREVER;
+    else if (timeout >= 0)
+        timeout = wait_ms > INT32_MAX - timeout ? INT32_MAX : timeout + (int) wait_ms;
+    return s_call (self, self->request, timeout, reply_p);
 }
 
 int

@@ -32,10 +32,17 @@ int
 zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
                   size_t values, zown_reply_t **reply_p)
 {
+    return zown_handle_call_wait (self, op, argc, argv, values, 0, reply_p);
+}
+
+int
+zown_handle_call_wait (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
+                       size_t values, int64_t wait_ms, zown_reply_t **reply_p)
+{
     zown_reply_t *reply = NULL;
     if (!self)
         return zown_fail (ZOWN_INVALID);
-    int rc = zown_client_call_op (self->client, op, self->name, argc, argv, &reply);
+    int rc = zown_client_call_op_wait (self->client, op, self->name, argc, argv, wait_ms, &reply);
     if (reply_p)
         *reply_p = reply;
     if (rc == 0 && (zown_reply_results (reply) != 1 || zown_reply_count (reply, 0) < values))

@@ -30,6 +30,7 @@ s_stats (zown_call_t *call)
     s_reply_stat (call, "malformed", stats->malformed);
     s_reply_stat (call, "batches_aborted", stats->batches_aborted);
     s_reply_stat (call, "replies_dropped", stats->replies_dropped);
+    s_reply_stat (call, "parked", stats->parked);
     return ZOWN_OK;
 }
 

@@ -282,6 +282,18 @@ s_send_reply (s_self_t *self, bool has_envelope)
         s_reply_dropped (self);
 }
 
+//  Sends the reply to a parked request (registry callback).
+static void
+s_send_later (const zown_peer_t *peer, const void *data, size_t size, void *arg)
+{
+    s_self_t *self = (s_self_t *) arg;
+    if (zmq_send (self->router, peer->identity, peer->identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+            == -1
+        || (peer->envelope && zmq_send (self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+        || zmq_send (self->router, data, size, ZMQ_DONTWAIT) == -1)
+        s_reply_dropped (self);
+}
+
 //  Receives and answers one request; -1 when none is waiting.
 static int
 s_handle_request (s_self_t *self)
@@ -311,9 +323,13 @@ s_handle_request (s_self_t *self)
         while (more && zmq_msg_recv (&extra, self->router, ZMQ_DONTWAIT) != -1)
             more = zmq_msg_more (&extra);
         zmq_msg_close (&extra);
-    } else
-        zown_registry_execute (self->registry, zmq_msg_data (&self->body),
-                               zmq_msg_size (&self->body), &self->out);
+    } else {
+        zown_peer_t peer = { zmq_msg_data (&self->identity), zmq_msg_size (&self->identity),
+                             has_envelope };
+        if (!zown_registry_execute_from (self->registry, &peer, zmq_msg_data (&self->body),
+                                         zmq_msg_size (&self->body), &self->out))
+            return 0;  //  Parked: its reply goes out when it completes.
+    }
     if (!self->out.failed)
         s_send_reply (self, has_envelope);
     else {
@@ -352,13 +368,15 @@ s_owner_thread (void *args)
     //  Ready: zown_owner_new returns only once this thread runs, so the
     //  owner serves at once, and a fork() right after zown_owner_new never
     //  copies a thread that is still starting.
+    zown_registry_set_sender (self->registry, s_send_later, self);
     zmq_send (self->pipe, "R", 1, 0);
     zmq_pollitem_t items [] = {
         { self->pipe, 0, ZMQ_POLLIN, 0 },
         { self->router, 0, ZMQ_POLLIN, 0 },
     };
     while (!self->terminated) {
-        if (zmq_poll (items, 2, -1) == -1) {
+        //  Wake at the nearest deadline of a parked request.
+        if (zmq_poll (items, 2, zown_registry_next_timeout (self->registry)) == -1) {
             if (errno == EINTR)
                 continue;
             break;
@@ -369,6 +387,7 @@ s_owner_thread (void *args)
             for (int count = 0; count < ZOWN_OWNER_BURST; count++)
                 if (s_handle_request (self))
                     break;
+        zown_registry_expire (self->registry);
     }
     s_release_endpoints (self);
     return NULL;

@@ -2,14 +2,17 @@
     registry - the owner's objects, its command table, and how one request
     is applied: decode, check every op against the table, apply them in
     order (journaling undo records when the request is a batch), and either
-    commit or roll everything back.
+    commit or roll everything back. Blocking ops park their request here
+    and are retried when their object changes, or expire at a deadline.
     =========================================================================
 */
 #include "zown_internal.h"
+#include <time.h>
 
 //  Every type the owner serves. Adding a type adds one line here.
 static const zown_type_def_t *s_types [] = {
-    &zown_keyspace_type, &zown_dict_type, &zown_value_type, &zown_list_type, &zown_array_type,
+    &zown_keyspace_type, &zown_dict_type,  &zown_value_type,
+    &zown_list_type,     &zown_array_type, &zown_event_type,
 };
 
 #define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)
@@ -23,6 +26,19 @@ typedef struct {
     void *saved;               //  Type-specific saved state
 } s_undo_t;
 
+//  A parked request: everything needed to run it again or answer it.
+typedef struct {
+    zown_object_t *object;  //  Whose change may let it complete
+    void *in_object;        //  Its handle in object->waiters
+    void *in_deadlines;     //  Its handle in deadlines; NULL: no deadline
+    int64_t deadline;       //  Monotonic ms; -1 for none
+    uint8_t *frame;         //  The request, as received
+    size_t frame_size;
+    uint8_t identity [256];  //  Where the reply goes
+    size_t identity_size;
+    bool envelope;
+} s_parked_t;
+
 struct _zown_registry_t {
     zhashx_t *objects;                           //  name -> zown_object_t
     const zown_command_t *commands [256];        //  Op code -> command
@@ -34,7 +50,21 @@ struct _zown_registry_t {
     bool journaling;     //  Journal the op being applied
     size_t max_value;    //  Largest byte string accepted
     zown_stats_t stats;  //  Counters for STATS
+    const void *frame;   //  Request being executed, for parking
+    size_t frame_size;
+    zlistx_t *deadlines;  //  Parked requests with a deadline, soonest first
+    zlistx_t *to_wake;    //  Objects whose waiters to retry after commit
+    zown_buf_t wake_out;  //  Replies to parked requests
+    zown_send_fn *send;   //  Sends them
+    void *send_arg;
+    bool waking;            //  Retrying parked requests now
+    s_parked_t **snapshot;  //  Waiters of the object being woken
+    size_t snapshot_capacity;
+    bool closing;  //  Destroying: parked requests get no reply
 };
+
+static void s_parked_answer (zown_registry_t *self, s_parked_t *parked, int status,
+                             const char *message);
 
 //  --------------------------------------------------------------------------
 //  Objects
@@ -44,6 +74,18 @@ zown_object_destroy (zown_object_t **object_p)
 {
     if (object_p && *object_p) {
         zown_object_t *object = *object_p;
+        if (object->waiters) {
+            //  Whoever waits on a dropped object is told so at once.
+            s_parked_t *parked;
+            while ((parked = (s_parked_t *) zlistx_first (object->waiters)))
+                s_parked_answer (object->registry, parked, ZOWN_NOT_FOUND, "object dropped");
+            zlistx_destroy (&object->waiters);
+        }
+        if (object->wake_pending) {
+            void *handle = zlistx_find (object->registry->to_wake, object);
+            if (handle)
+                zlistx_delete (object->registry->to_wake, handle);
+        }
         object->type->destroy (object->impl);
         free (object->name);
         free (object);
@@ -58,11 +100,12 @@ s_object_free (void **item)
 }
 
 static zown_object_t *
-s_object_new (const char *name, const zown_type_def_t *type)
+s_object_new (zown_registry_t *registry, const char *name, const zown_type_def_t *type)
 {
     zown_object_t *object = (zown_object_t *) calloc (1, sizeof (zown_object_t));
     if (!object)
         return NULL;
+    object->registry = registry;
     object->name = strdup (name);
     object->type = type;
     object->impl = type->create ();
@@ -76,6 +119,14 @@ s_object_new (const char *name, const zown_type_def_t *type)
     return object;
 }
 
+static int
+s_deadline_compare (const void *item1, const void *item2)
+{
+    int64_t a = ((const s_parked_t *) item1)->deadline;
+    int64_t b = ((const s_parked_t *) item2)->deadline;
+    return a < b ? -1 : a > b;
+}
+
 zown_registry_t *
 zown_registry_new (void)
 {
@@ -83,11 +134,15 @@ zown_registry_new (void)
     if (!self)
         return NULL;
     self->objects = zhashx_new ();
-    if (!self->objects) {
-        free (self);
+    self->deadlines = zlistx_new ();
+    self->to_wake = zlistx_new ();
+    if (!self->objects || !self->deadlines || !self->to_wake) {
+        zown_registry_destroy (&self);
         return NULL;
     }
     zhashx_set_destructor (self->objects, s_object_free);
+    zlistx_set_comparator (self->deadlines, s_deadline_compare);
+    zown_buf_init (&self->wake_out);
     self->max_value = ZOWN_MAX_VALUE_DEFAULT;
     zown_decoded_init (&self->decoded);
     for (size_t type = 0; type < sizeof (s_types) / sizeof (s_types [0]); type++)
@@ -104,8 +159,13 @@ zown_registry_destroy (zown_registry_t **self_p)
 {
     if (self_p && *self_p) {
         zown_registry_t *self = *self_p;
+        self->closing = true;
         zhashx_destroy (&self->objects);
+        zlistx_destroy (&self->deadlines);
+        zlistx_destroy (&self->to_wake);
         zown_decoded_free (&self->decoded);
+        zown_buf_free (&self->wake_out);
+        free (self->snapshot);
         free (self->undo);
         free (self);
         *self_p = NULL;
@@ -305,7 +365,7 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
 
     bool created = false;
     if (!object && (command->flags & ZOWN_CMD_CREATE)) {
-        object = s_object_new (op->name, type);
+        object = s_object_new (self, op->name, type);
         if (!object || zown_registry_attach (self, object)) {
             zown_object_destroy (&object);
             return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
@@ -318,7 +378,7 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         }
     }
     int status = command->handler (call);
-    if (status != ZOWN_OK && created && !call->journal)
+    if (status != ZOWN_OK && status != ZOWN_PARK && created && !call->journal)
         //  A failed op leaves no trace, not even an empty object; journaled
         //  calls are undone by the rollback instead.
         zhashx_delete (self->objects, op->name);
@@ -389,8 +449,44 @@ zown_registry_reject (zown_registry_t *self, const void *frame, size_t size, con
     s_reply_failure (out, zown_peek_id (frame, size), 1, 0, ZOWN_BAD_REQUEST, message);
 }
 
-void
-zown_registry_execute (zown_registry_t *self, const void *request, size_t size, zown_buf_t *out)
+//  Applies the decoded request (checked) and writes its reply into out.
+//  Returns its status; ZOWN_PARK when its one op was parked (no reply).
+static int
+s_run (zown_registry_t *self, zown_call_t *call)
+{
+    zown_decoded_t *decoded = &self->decoded;
+    zown_buf_t *out = call->out;
+    out->size = 0;
+    out->failed = false;
+    zown_encode_reply_header (out, decoded->id);
+    self->journaling = decoded->op_count > 1;
+    size_t failed = 0;
+    int status = s_apply_all (self, call, &failed);
+    if (status == ZOWN_OK || status == ZOWN_PARK) {
+        s_commit (self);
+        if (status == ZOWN_OK) {
+            self->stats.ops += decoded->op_count;
+            zown_encode_reply_end (out, ZOWN_OK, (uint16_t) decoded->op_count);
+        }
+        return status;
+    }
+    s_rollback (self);
+    self->stats.errors++;
+    self->stats.batches_aborted += decoded->op_count > 1;
+    if (decoded->op_count == 1 && !call->message) {
+        //  A lone op may fail with values (CONFLICT reports the current one).
+        zown_encode_result_end (out, ZOWN_REPLY_HEADER, (uint8_t) status, call->values);
+        zown_encode_reply_end (out, (uint8_t) status, 1);
+    } else
+        s_reply_failure (out, decoded->id, decoded->op_count, failed, status, call->message);
+    return status;
+}
+
+static void s_run_wakes (zown_registry_t *self);
+
+bool
+zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer, const void *request,
+                            size_t size, zown_buf_t *out)
 {
     zown_decoded_t *decoded = &self->decoded;
     self->stats.requests++;
@@ -399,7 +495,7 @@ zown_registry_execute (zown_registry_t *self, const void *request, size_t size, 
         self->stats.malformed++;
         self->stats.errors++;
         s_reply_failure (out, decoded->id, 1, 0, status, decoded->error);
-        return;
+        return true;
     }
     //  Every op is checked before any is applied: a batch with one bad op
     //  changes nothing.
@@ -411,29 +507,170 @@ zown_registry_execute (zown_registry_t *self, const void *request, size_t size, 
             self->stats.errors++;
             self->stats.batches_aborted += decoded->op_count > 1;
             s_reply_failure (out, decoded->id, decoded->op_count, index, status, message);
-            return;
+            return true;
         }
     }
-    out->size = 0;
-    out->failed = false;
-    zown_encode_reply_header (out, decoded->id);
-    self->journaling = decoded->op_count > 1;
-    zown_call_t call = { .registry = self, .out = out };
-    size_t failed = 0;
-    status = s_apply_all (self, &call, &failed);
-    if (status == ZOWN_OK) {
-        s_commit (self);
-        self->stats.ops += decoded->op_count;
-        zown_encode_reply_end (out, ZOWN_OK, (uint16_t) decoded->op_count);
-        return;
+    self->frame = request;
+    self->frame_size = size;
+    zown_call_t call = { .registry = self, .out = out, .peer = peer };
+    status = s_run (self, &call);
+    self->frame = NULL;
+    s_run_wakes (self);
+    return status != ZOWN_PARK;
+}
+
+void
+zown_registry_execute (zown_registry_t *self, const void *request, size_t size, zown_buf_t *out)
+{
+    zown_registry_execute_from (self, NULL, request, size, out);
+}
+
+//  --------------------------------------------------------------------------
+//  Parked requests
+
+static int64_t
+s_now (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void
+zown_registry_set_sender (zown_registry_t *self, zown_send_fn *send, void *arg)
+{
+    self->send = send;
+    self->send_arg = arg;
+}
+
+int
+zown_call_park (zown_call_t *call, int64_t timeout_ms)
+{
+    zown_registry_t *self = call->registry;
+    if (call->parked)
+        return ZOWN_PARK;  //  A retry that still cannot complete keeps its place.
+    if (timeout_ms == 0 || !call->peer || self->journaling || !self->frame)
+        return zown_call_fail (call, ZOWN_TIMEOUT, "would block");
+    if (call->peer->identity_size > sizeof (((s_parked_t *) 0)->identity))
+        return zown_call_fail (call, ZOWN_BAD_REQUEST, "identity too long");
+    s_parked_t *parked = (s_parked_t *) calloc (1, sizeof (s_parked_t));
+    if (parked)
+        parked->frame = (uint8_t *) malloc (self->frame_size);
+    if (!call->object->waiters)
+        call->object->waiters = zlistx_new ();
+    if (!parked || !parked->frame || !call->object->waiters
+        || !(parked->in_object = zlistx_add_end (call->object->waiters, parked))) {
+        if (parked)
+            free (parked->frame);
+        free (parked);
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     }
-    s_rollback (self);
+    memcpy (parked->frame, self->frame, self->frame_size);
+    parked->frame_size = self->frame_size;
+    memcpy (parked->identity, call->peer->identity, call->peer->identity_size);
+    parked->identity_size = call->peer->identity_size;
+    parked->envelope = call->peer->envelope;
+    parked->object = call->object;
+    parked->deadline = timeout_ms < 0 ? -1 : s_now () + timeout_ms;
+    if (timeout_ms > 0)
+        parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
+    self->stats.parked++;
+    return ZOWN_PARK;
+}
+
+void
+zown_call_wake (zown_call_t *call)
+{
+    zown_object_t *object = call->object;
+    if (object && object->waiters && zlistx_size (object->waiters) && !object->wake_pending
+        && zlistx_add_end (object->registry->to_wake, object))
+        object->wake_pending = true;
+}
+
+//  Send a reply to a parked request's client and forget the request.
+static void
+s_parked_send (zown_registry_t *self, s_parked_t *parked, const zown_buf_t *reply)
+{
+    if (self->send && !self->closing && !reply->failed) {
+        zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope };
+        self->send (&peer, reply->data, reply->size, self->send_arg);
+    }
+    zlistx_delete (parked->object->waiters, parked->in_object);
+    if (parked->in_deadlines)
+        zlistx_delete (self->deadlines, parked->in_deadlines);
+    free (parked->frame);
+    free (parked);
+    self->stats.parked--;
+}
+
+//  Answer a parked request with an error and forget it.
+static void
+s_parked_answer (zown_registry_t *self, s_parked_t *parked, int status, const char *message)
+{
     self->stats.errors++;
-    self->stats.batches_aborted += decoded->op_count > 1;
-    if (decoded->op_count == 1 && !call.message) {
-        //  A lone op may fail with values (CONFLICT reports the current one).
-        zown_encode_result_end (out, ZOWN_REPLY_HEADER, (uint8_t) status, call.values);
-        zown_encode_reply_end (out, (uint8_t) status, 1);
-    } else
-        s_reply_failure (out, decoded->id, decoded->op_count, failed, status, call.message);
+    s_reply_failure (&self->wake_out, zown_peek_id (parked->frame, parked->frame_size), 1, 0,
+                     status, message);
+    s_parked_send (self, parked, &self->wake_out);
+}
+
+//  Run a parked request again; it stays parked, or is answered.
+static void
+s_retry (zown_registry_t *self, s_parked_t *parked)
+{
+    //  The frame was decoded and checked when it was parked.
+    zown_decode_request (&self->decoded, parked->frame, parked->frame_size, self->max_value);
+    zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope };
+    zown_call_t call = {
+        .registry = self, .out = &self->wake_out, .peer = &peer, .parked = parked
+    };
+    if (s_run (self, &call) != ZOWN_PARK)
+        s_parked_send (self, parked, &self->wake_out);
+}
+
+//  Retry the waiters of every object changed by committed requests, oldest
+//  first. A retry only ever removes itself, so a snapshot of the waiters
+//  stays valid while they run. A retry that completes may change objects in
+//  turn: they queue up behind.
+static void
+s_run_wakes (zown_registry_t *self)
+{
+    if (self->waking)
+        return;
+    self->waking = true;
+    zown_object_t *object;
+    while ((object = (zown_object_t *) zlistx_detach (self->to_wake, NULL))) {
+        object->wake_pending = false;
+        size_t count = zlistx_size (object->waiters);
+        if (zown_grow ((void **) &self->snapshot, &self->snapshot_capacity, count,
+                       sizeof (s_parked_t *)))
+            continue;  //  Out of memory: they wait for the next change or time out.
+        size_t index = 0;
+        for (s_parked_t *parked = (s_parked_t *) zlistx_first (object->waiters); parked;
+             parked = (s_parked_t *) zlistx_next (object->waiters))
+            self->snapshot [index++] = parked;
+        for (index = 0; index < count; index++)
+            s_retry (self, self->snapshot [index]);
+    }
+    self->waking = false;
+}
+
+int
+zown_registry_next_timeout (zown_registry_t *self)
+{
+    s_parked_t *first = (s_parked_t *) zlistx_first (self->deadlines);
+    if (!first)
+        return -1;
+    int64_t left = first->deadline - s_now ();
+    return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int) left;
+}
+
+void
+zown_registry_expire (zown_registry_t *self)
+{
+    if (!zlistx_size (self->deadlines))
+        return;  //  The common case reads no clock.
+    int64_t now = s_now ();
+    s_parked_t *first;
+    while ((first = (s_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now)
+        s_parked_answer (self, first, ZOWN_TIMEOUT, "timed out waiting");
 }

@@ -20,7 +20,25 @@ typedef struct {
     const zown_type_def_t *type;  //  Its type
     uint64_t version;             //  Successful writes so far
     void *impl;                   //  Type-specific state
+    zown_registry_t *registry;    //  Its owner's registry
+    zlistx_t *waiters;            //  Parked requests, oldest first; NULL if none yet
+    bool wake_pending;            //  Queued to retry its waiters after commit
 } zown_object_t;
+
+//  Who sent the request being applied: where its reply goes, even later.
+typedef struct {
+    const void *identity;  //  ROUTER identity frame
+    size_t identity_size;  //  At most 255 octets (ZMTP)
+    bool envelope;         //  Echo an empty delimiter before the reply (REQ)
+} zown_peer_t;
+
+//  Sends a reply that answers a parked request (woken, expired or failed),
+//  not the request being executed.
+typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t size, void *arg);
+
+//  Handler result: the op cannot complete now and was parked; its reply
+//  comes later (zown_call_park).
+#define ZOWN_PARK (-2)
 
 //  Command flags
 #define ZOWN_CMD_READ   0x01  //  Never changes state
@@ -73,6 +91,7 @@ typedef struct {
     uint64_t malformed;        //  Frames rejected before any op ran
     uint64_t batches_aborted;  //  Batches rolled back
     uint64_t replies_dropped;  //  Replies the ROUTER could not deliver
+    uint64_t parked;           //  Requests parked now
 } zown_stats_t;
 
 //  What a handler sees.
@@ -82,10 +101,12 @@ struct _zown_call_t {
     const char *name;           //  Target name
     const zown_datum_t *argv;   //  Arguments, types already checked
     size_t argc;
-    zown_buf_t *out;      //  Reply buffer: append values only
-    uint32_t values;      //  Values appended so far
-    bool journal;         //  Save undo records before changes
-    const char *message;  //  Error message for a failed op
+    zown_buf_t *out;          //  Reply buffer: append values only
+    uint32_t values;          //  Values appended so far
+    bool journal;             //  Save undo records before changes
+    const char *message;      //  Error message for a failed op
+    const zown_peer_t *peer;  //  Sender; NULL when the request cannot park
+    void *parked;             //  The parked request being retried, if any
 };
 
 //  Reply helpers for handlers.
@@ -102,6 +123,16 @@ uint64_t zown_call_bump (zown_call_t *call);
 int zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard,
                     void *saved);
 
+//  A blocking op that cannot complete now: park the request until a change
+//  of its object wakes it or timeout_ms passes (-1: no deadline). Returns
+//  ZOWN_PARK, or fails with ZOWN_TIMEOUT when timeout_ms is 0 or the
+//  request cannot wait (a batch, or no peer to answer later).
+int zown_call_park (zown_call_t *call, int64_t timeout_ms);
+//  After a change that may let parked requests complete: once the request
+//  commits, retry the object's parked requests, oldest first. A rolled-back
+//  request wakes nobody.
+void zown_call_wake (zown_call_t *call);
+
 //  Registry
 zown_registry_t *zown_registry_new (void);
 void zown_registry_destroy (zown_registry_t **self_p);
@@ -117,7 +148,19 @@ void zown_registry_detach (zown_registry_t *self, zown_object_t *object);
 int zown_registry_attach (zown_registry_t *self, zown_object_t *object);
 void zown_object_destroy (zown_object_t **object_p);
 
-//  Apply one request frame and write the whole reply frame into `out`.
+//  Apply one request frame from `peer` and write its reply into `out`;
+//  returns false when the request was parked instead (no reply now).
+//  Never fails: every problem becomes an error reply.
+bool zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer,
+                                 const void *request, size_t size, zown_buf_t *out);
+//  Where replies to parked requests go (the owner's ROUTER).
+void zown_registry_set_sender (zown_registry_t *self, zown_send_fn *send, void *arg);
+//  Milliseconds until the nearest parked deadline, -1 if none.
+int zown_registry_next_timeout (zown_registry_t *self);
+//  Answer every parked request whose deadline has passed with TIMEOUT.
+void zown_registry_expire (zown_registry_t *self);
+
+//  The same from nobody in particular: the request cannot park.
 //  Never fails: every problem becomes an error reply.
 void zown_registry_execute (zown_registry_t *self, const void *request, size_t size,
                             zown_buf_t *out);
@@ -136,6 +179,7 @@ extern const zown_type_def_t zown_dict_type;
 extern const zown_type_def_t zown_value_type;
 extern const zown_type_def_t zown_list_type;
 extern const zown_type_def_t zown_array_type;
+extern const zown_type_def_t zown_event_type;
 
 //  Numeric helper shared by the types: a + b as the types' add op defines
 //  it (int + int stays int, anything with a double is a double).

@@ -71,6 +71,11 @@ char *zown_rundir (void);
 int zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
                          const zown_datum_t *argv, zown_reply_t **reply_p);
 
+//  The same for an op the owner may hold up to wait_ms (-1: no limit)
+//  before it answers: the call's deadline is extended by that much.
+int zown_client_call_op_wait (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
+                              const zown_datum_t *argv, int64_t wait_ms, zown_reply_t **reply_p);
+
 //  What every typed handle is: a client and an object name, no data.
 typedef struct {
     zown_client_t *client;                 //  Borrowed
@@ -84,6 +89,9 @@ void zown_handle_destroy (void **self_p);
 //  a successful result (ZOWN_PROTOCOL otherwise).
 int zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
                       size_t values, zown_reply_t **reply_p);
+//  The same for a blocking op the owner may hold up to wait_ms.
+int zown_handle_call_wait (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
+                           size_t values, int64_t wait_ms, zown_reply_t **reply_p);
 //  Value `index` of the first result as an int64 / any number; -1 with
 //  ZOWN_PROTOCOL or ZOWN_WRONG_TYPE if it is not one.
 int zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p);

@@ -1,0 +1,152 @@
+/*  =========================================================================
+    event - a shared flag that clients can wait on, the counterpart of
+    Python's multiprocessing.Event
+
+    EVENT_WAIT on a clear event parks its request in the owner (no client
+    polls); EVENT_SET answers every waiter at once.
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+static void *
+s_create (void)
+{
+    return calloc (1, sizeof (bool));
+}
+
+static void
+s_destroy (void *impl)
+{
+    free (impl);
+}
+
+static bool *
+s_flag (zown_call_t *call)
+{
+    return (bool *) call->object->impl;
+}
+
+static void
+s_restore (zown_object_t *object, void *saved)
+{
+    *(bool *) object->impl = saved != NULL;
+}
+
+//  Set the flag to `value`, journaled; returns a status.
+static int
+s_store (zown_call_t *call, bool value)
+{
+    bool *flag = s_flag (call);
+    if (*flag == value)
+        return ZOWN_OK;
+    //  The old value travels in the record's pointer: nothing to allocate.
+    if (zown_call_save (call, s_restore, NULL, *flag ? (void *) 1 : NULL))
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    *flag = value;
+    zown_call_bump (call);
+    return ZOWN_OK;
+}
+
+static int
+s_set (zown_call_t *call)
+{
+    int status = s_store (call, true);
+    if (status == ZOWN_OK)
+        zown_call_wake (call);
+    return status;
+}
+
+static int
+s_clear (zown_call_t *call)
+{
+    return s_store (call, false);
+}
+
+static int
+s_is_set (zown_call_t *call)
+{
+    zown_call_reply_int (call, call->object && *s_flag (call));
+    return ZOWN_OK;
+}
+
+static int
+s_wait (zown_call_t *call)
+{
+    if (*s_flag (call))
+        return ZOWN_OK;
+    return zown_call_park (call, call->argv [0].u.i);
+}
+
+static const zown_command_t s_commands [] = {
+    { ZOWN_OP_EVENT_SET, "EVENT_SET", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_CREATE, { 0 }, s_set },
+    { ZOWN_OP_EVENT_CLEAR, "EVENT_CLEAR", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_CREATE, { 0 }, s_clear },
+    { ZOWN_OP_EVENT_IS_SET, "EVENT_IS_SET", 0, 0, ZOWN_CMD_READ, { 0 }, s_is_set },
+    //  Created so that a wait on an event nobody has touched yet can park.
+    { ZOWN_OP_EVENT_WAIT,
+      "EVENT_WAIT",
+      1,
+      1,
+      ZOWN_CMD_READ | ZOWN_CMD_CREATE,
+      { ZOWN_ARG_INT },
+      s_wait },
+};
+
+const zown_type_def_t zown_event_type = { "event", s_create, s_destroy, s_commands,
+                                          sizeof (s_commands) / sizeof (s_commands [0]) };
+
+//  --------------------------------------------------------------------------
+//  Client handle (include/zown_event.h)
+
+struct _zown_event_t {
+    zown_handle_t handle;
+};
+
+zown_event_t *
+zown_event_new (zown_client_t *client, const char *name)
+{
+    return (zown_event_t *) zown_handle_new (sizeof (zown_event_t), client, name);
+}
+
+void
+zown_event_destroy (zown_event_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+int
+zown_event_set (zown_event_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, ZOWN_OP_EVENT_SET, 0, NULL, 0, NULL);
+}
+
+int
+zown_event_clear (zown_event_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, ZOWN_OP_EVENT_CLEAR, 0, NULL, 0, NULL);
+}
+
+int
+zown_event_is_set (zown_event_t *self)
+{
+    zown_reply_t *reply;
+    int64_t set;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (zown_handle_call (&self->handle, ZOWN_OP_EVENT_IS_SET, 0, NULL, 1, &reply)
+        || zown_handle_int (reply, 0, &set))
+        return -1;
+    return set != 0;
+}
+
+int
+zown_event_wait (zown_event_t *self, int timeout_ms)
+{
+    if (!self || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
+    return zown_handle_call_wait (&self->handle, ZOWN_OP_EVENT_WAIT, 1, argv, 0, timeout_ms, NULL);
+}
