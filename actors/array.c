@@ -290,8 +290,13 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_ARRAY_LEN, "ARRAY_LEN", 0, 0, R, { 0 }, s_len },
 };
 
-const zown_type_def_t zown_array_type = { "array", s_create, s_destroy, s_commands,
-                                          sizeof (s_commands) / sizeof (s_commands [0]) };
+const zown_type_def_t zown_array_type = {
+    .name = "array",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+};
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_array.h)

@@ -469,8 +469,13 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, W, { KEY, ZOWN_ARG_INT, ANY }, s_cas },
 };
 
-const zown_type_def_t zown_dict_type = { "dict", s_create, s_destroy, s_commands,
-                                         sizeof (s_commands) / sizeof (s_commands [0]) };
+const zown_type_def_t zown_dict_type = {
+    .name = "dict",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+};
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_dict.h)

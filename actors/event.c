@@ -91,8 +91,13 @@ static const zown_command_t s_commands [] = {
       s_wait },
 };
 
-const zown_type_def_t zown_event_type = { "event", s_create, s_destroy, s_commands,
-                                          sizeof (s_commands) / sizeof (s_commands [0]) };
+const zown_type_def_t zown_event_type = {
+    .name = "event",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+};
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_event.h)

@@ -433,8 +433,13 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_LIST_CLEAR, "LIST_CLEAR", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_clear },
 };
 
-const zown_type_def_t zown_list_type = { "list", s_create, s_destroy, s_commands,
-                                         sizeof (s_commands) / sizeof (s_commands [0]) };
+const zown_type_def_t zown_list_type = {
+    .name = "list",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+};
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_list.h)

@@ -130,8 +130,13 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_VALUE_CAS, "VALUE_CAS", 2, 2, ZOWN_CMD_WRITE, { NUM, NUM }, s_cas },
 };
 
-const zown_type_def_t zown_value_type = { "value", s_create, s_destroy, s_commands,
-                                          sizeof (s_commands) / sizeof (s_commands [0]) };
+const zown_type_def_t zown_value_type = {
+    .name = "value",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+};
 
 //  --------------------------------------------------------------------------
 //  Client handle (include/zown_value.h)

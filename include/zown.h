@@ -26,5 +26,6 @@
 #include "zown_list.h"
 #include "zown_array.h"
 #include "zown_event.h"
+#include "zown_lock.h"
 
 #endif

@@ -17,6 +17,8 @@ typedef enum {
     ZOWN_OP_PING = 0x01,
     ZOWN_OP_STATS = 0x02,
     ZOWN_OP_OBJECTS = 0x03,
+    ZOWN_OP_HELLO = 0x04,
+    ZOWN_OP_BYE = 0x05,
     //  Any object, by name
     ZOWN_OP_TYPE = 0x08,
     ZOWN_OP_DROP = 0x09,
@@ -64,7 +66,11 @@ typedef enum {
     ZOWN_OP_EVENT_SET = 0x50,
     ZOWN_OP_EVENT_CLEAR = 0x51,
     ZOWN_OP_EVENT_IS_SET = 0x52,
-    ZOWN_OP_EVENT_WAIT = 0x53
+    ZOWN_OP_EVENT_WAIT = 0x53,
+    //  lock
+    ZOWN_OP_LOCK_ACQUIRE = 0x60,
+    ZOWN_OP_LOCK_RELEASE = 0x61,
+    ZOWN_OP_LOCK_LOCKED = 0x62
 } zown_op_t;
 
 #ifdef __cplusplus

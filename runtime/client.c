@@ -4,6 +4,11 @@
     Ids grow by one per request. Replies come back in the order requests
     were sent, so the ids still wanted are always the range [floor, next_id):
     a reply below floor answers an abandoned request and is dropped.
+
+    Before its first request a client says HELLO with its pid, and it says
+    BYE when destroyed, both with id 0 and without waiting for the answer:
+    the owner then knows its session, and sees at once if its process dies
+    (runtime/session.c).
     =========================================================================
 */
 #include "zown_internal.h"
@@ -22,6 +27,7 @@ struct _zown_client_t {
     zmq_msg_t frame;          //  Last reply frame; reply values point in it
     zown_reply_t reply;       //  Last reply, decoded
     zown_request_t *request;  //  Reused by the typed handles
+    bool said_hello;          //  HELLO sent before the first request
 };
 
 static bool
@@ -36,6 +42,21 @@ static int
 s_set_int (void *socket, int option, int value)
 {
     return zmq_setsockopt (socket, option, &value, sizeof (value));
+}
+
+//  Sends HELLO or BYE (id 0, answer ignored); flags as for zmq_send.
+static int
+s_say (zown_client_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv, int flags)
+{
+    zown_request_t *request = zown_request_new ();
+    int rc = -1;
+    if (request && zown_request_add (request, op, NULL, argc, argv) == 0) {
+        zown_request_seal (request, 0);
+        const zown_buf_t *buf = zown_request_buffer (request);
+        rc = zmq_send (self->socket, buf->data, buf->size, flags) == (int) buf->size ? 0 : -1;
+    }
+    zown_request_destroy (&request);
+    return rc;
 }
 
 zown_client_t *
@@ -94,6 +115,14 @@ zown_client_destroy (zown_client_t **self_p)
     //  context: leave them alone, free only our own memory.
     if (!s_forked (self)) {
         zmq_msg_close (&self->frame);
+        if (self->socket && self->said_hello) {
+            //  BYE ends the session cleanly (what it held is released, not
+            //  reported as died). It may take a moment to leave: a short
+            //  linger, never a wait here.
+            int linger = 100;
+            zmq_setsockopt (self->socket, ZMQ_LINGER, &linger, sizeof (linger));
+            s_say (self, ZOWN_OP_BYE, 0, NULL, ZMQ_DONTWAIT);
+        }
         if (self->socket)
             zmq_close (self->socket);
     }
@@ -169,6 +198,12 @@ s_send (zown_client_t *self, zown_request_t *request)
 {
     if (!request || zown_request_ops (request) == 0)
         return zown_fail (ZOWN_INVALID);
+    if (!self->said_hello) {
+        zown_datum_t pid = zown_datum_int (getpid ());
+        if (s_say (self, ZOWN_OP_HELLO, 1, &pid, 0))
+            return zown_fail (errno == EAGAIN ? ZOWN_UNREACHABLE : ZOWN_SYSTEM);
+        self->said_hello = true;
+    }
     zown_request_seal (request, self->next_id);
     const zown_buf_t *buf = zown_request_buffer (request);
     while (zmq_send (self->socket, buf->data, buf->size, 0) == -1) {
@@ -226,7 +261,8 @@ s_recv (zown_client_t *self, int timeout)
         }
         uint64_t id = zown_peek_id (data, size);
         if (id < self->floor || id >= self->next_id) {
-            self->dropped++;
+            //  Id 0 answers HELLO: expected, and not a late reply.
+            self->dropped += id != 0;
             continue;
         }
         self->floor = id + 1;

@@ -31,6 +31,30 @@ s_stats (zown_call_t *call)
     s_reply_stat (call, "batches_aborted", stats->batches_aborted);
     s_reply_stat (call, "replies_dropped", stats->replies_dropped);
     s_reply_stat (call, "parked", stats->parked);
+    s_reply_stat (call, "sessions", stats->sessions);
+    s_reply_stat (call, "sessions_died", stats->sessions_died);
+    return ZOWN_OK;
+}
+
+static int
+s_hello (zown_call_t *call)
+{
+    zown_session_t *session = zown_call_session (call);
+    if (!session)
+        return zown_call_fail (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
+    int64_t pid = call->argv [0].u.i;
+    int status = zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid);
+    return status == ZOWN_OK ? ZOWN_OK : zown_call_fail (call, status, "pid must be positive");
+}
+
+static int
+s_bye (zown_call_t *call)
+{
+    zown_session_t *session = call->peer
+        ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
+        : NULL;
+    if (session)
+        zown_session_end (call->registry, session, false);
     return ZOWN_OK;
 }
 
@@ -93,6 +117,20 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_PING, "PING", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_ping },
     { ZOWN_OP_STATS, "STATS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_stats },
     { ZOWN_OP_OBJECTS, "OBJECTS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_objects },
+    { ZOWN_OP_HELLO,
+      "HELLO",
+      1,
+      1,
+      ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE,
+      { ZOWN_ARG_INT },
+      s_hello },
+    { ZOWN_OP_BYE,
+      "BYE",
+      0,
+      0,
+      ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE | ZOWN_CMD_SILENT,
+      { 0 },
+      s_bye },
     { ZOWN_OP_TYPE, "TYPE", 0, 0, ZOWN_CMD_READ, { 0 }, s_type },
     { ZOWN_OP_DROP, "DROP", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_drop },
 };
@@ -109,5 +147,10 @@ s_destroy (void *impl)
     (void) impl;
 }
 
-const zown_type_def_t zown_keyspace_type = { "keyspace", s_create, s_destroy, s_commands,
-                                             sizeof (s_commands) / sizeof (s_commands [0]) };
+const zown_type_def_t zown_keyspace_type = {
+    .name = "keyspace",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+};

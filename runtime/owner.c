@@ -370,17 +370,43 @@ s_owner_thread (void *args)
     //  copies a thread that is still starting.
     zown_registry_set_sender (self->registry, s_send_later, self);
     zmq_send (self->pipe, "R", 1, 0);
-    zmq_pollitem_t items [] = {
-        { self->pipe, 0, ZMQ_POLLIN, 0 },
-        { self->router, 0, ZMQ_POLLIN, 0 },
-    };
+    //  Poll set: the pipe, the ROUTER, then one pidfd per watched session.
+    zmq_pollitem_t *items = NULL;
+    size_t capacity = 0, watched = 0;
+    zown_session_t **sessions = NULL;
+    uint64_t generation = zown_registry_watch_generation (self->registry) - 1;
     while (!self->terminated) {
+        if (generation != zown_registry_watch_generation (self->registry)) {
+            generation = zown_registry_watch_generation (self->registry);
+            watched = zown_registry_watched (self->registry, &sessions);
+            if (zown_grow ((void **) &items, &capacity, 2 + watched, sizeof (zmq_pollitem_t)))
+                watched = 0;  //  Out of memory: deaths go unseen until it passes.
+            if (!items)
+                break;
+            items [0] = (zmq_pollitem_t){ self->pipe, 0, ZMQ_POLLIN, 0 };
+            items [1] = (zmq_pollitem_t){ self->router, 0, ZMQ_POLLIN, 0 };
+            for (size_t index = 0; index < watched; index++)
+                items [2 + index] =
+                    (zmq_pollitem_t){ NULL, sessions [index]->pidfd, ZMQ_POLLIN, 0 };
+        }
         //  Wake at the nearest deadline of a parked request.
-        if (zmq_poll (items, 2, zown_registry_next_timeout (self->registry)) == -1) {
+        if (zmq_poll (items, (int) (2 + watched), zown_registry_next_timeout (self->registry))
+            == -1) {
             if (errno == EINTR)
                 continue;
             break;
         }
+        //  A dead process first, before any request could end its session:
+        //  what it held goes to the next in line, flagged as left by the dead.
+        bool died = false;
+        for (size_t index = 0; index < watched && !died; index++)
+            if (items [2 + index].revents & ZMQ_POLLIN) {
+                zown_session_end (self->registry, sessions [index], true);
+                zown_registry_run_wakes (self->registry);
+                died = true;
+            }
+        if (died)
+            continue;  //  The poll set changed.
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
         if (items [1].revents & ZMQ_POLLIN)
@@ -389,6 +415,7 @@ s_owner_thread (void *args)
                     break;
         zown_registry_expire (self->registry);
     }
+    free (items);
     s_release_endpoints (self);
     return NULL;
 }

@@ -11,8 +11,8 @@
 
 //  Every type the owner serves. Adding a type adds one line here.
 static const zown_type_def_t *s_types [] = {
-    &zown_keyspace_type, &zown_dict_type,  &zown_value_type,
-    &zown_list_type,     &zown_array_type, &zown_event_type,
+    &zown_keyspace_type, &zown_dict_type,  &zown_value_type, &zown_list_type,
+    &zown_array_type,    &zown_event_type, &zown_lock_type,
 };
 
 #define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)
@@ -37,6 +37,8 @@ typedef struct {
     uint8_t identity [256];  //  Where the reply goes
     size_t identity_size;
     bool envelope;
+    zown_session_t *session;  //  Its client's session, if it has one
+    void *in_session;         //  Its handle in session->parked
 } s_parked_t;
 
 struct _zown_registry_t {
@@ -57,8 +59,12 @@ struct _zown_registry_t {
     zown_buf_t wake_out;  //  Replies to parked requests
     zown_send_fn *send;   //  Sends them
     void *send_arg;
-    bool waking;            //  Retrying parked requests now
-    s_parked_t **snapshot;  //  Waiters of the object being woken
+    bool waking;               //  Retrying parked requests now
+    zhashx_t *sessions;        //  Identity (hex) -> zown_session_t
+    zown_session_t **watched;  //  Sessions with a pidfd, for the owner's poll
+    size_t watched_capacity;
+    uint64_t watch_generation;  //  Bumped when that set changes
+    s_parked_t **snapshot;      //  Waiters of the object being woken
     size_t snapshot_capacity;
     bool closing;  //  Destroying: parked requests get no reply
 };
@@ -136,12 +142,14 @@ zown_registry_new (void)
     self->objects = zhashx_new ();
     self->deadlines = zlistx_new ();
     self->to_wake = zlistx_new ();
-    if (!self->objects || !self->deadlines || !self->to_wake) {
+    self->sessions = zhashx_new ();
+    if (!self->objects || !self->deadlines || !self->to_wake || !self->sessions) {
         zown_registry_destroy (&self);
         return NULL;
     }
     zhashx_set_destructor (self->objects, s_object_free);
     zlistx_set_comparator (self->deadlines, s_deadline_compare);
+    zhashx_set_destructor (self->sessions, zown_session_free);
     zown_buf_init (&self->wake_out);
     self->max_value = ZOWN_MAX_VALUE_DEFAULT;
     zown_decoded_init (&self->decoded);
@@ -160,7 +168,10 @@ zown_registry_destroy (zown_registry_t **self_p)
     if (self_p && *self_p) {
         zown_registry_t *self = *self_p;
         self->closing = true;
+        //  Objects first: their waiters and holders still name sessions.
         zhashx_destroy (&self->objects);
+        zhashx_destroy (&self->sessions);
+        free (self->watched);
         zlistx_destroy (&self->deadlines);
         zlistx_destroy (&self->to_wake);
         zown_decoded_free (&self->decoded);
@@ -322,6 +333,10 @@ s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *ar
     if (!command) {
         *message = "unknown op code";
         return ZOWN_UNKNOWN_OP;
+    }
+    if ((command->flags & ZOWN_CMD_ALONE) && self->decoded.op_count > 1) {
+        *message = "this op must be sent alone";
+        return ZOWN_BAD_ARGS;
     }
     if (op->argc < command->min_args || op->argc > command->max_args
         || ((command->flags & ZOWN_CMD_PAIRS) && op->argc % 2)) {
@@ -515,8 +530,10 @@ zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer, cons
     zown_call_t call = { .registry = self, .out = out, .peer = peer };
     status = s_run (self, &call);
     self->frame = NULL;
+    bool silent =
+        status == ZOWN_OK && (self->commands [decoded->ops [0].code]->flags & ZOWN_CMD_SILENT);
     s_run_wakes (self);
-    return status != ZOWN_PARK;
+    return status != ZOWN_PARK && !silent;
 }
 
 void
@@ -574,6 +591,9 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
     parked->deadline = timeout_ms < 0 ? -1 : s_now () + timeout_ms;
     if (timeout_ms > 0)
         parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
+    parked->session = zown_session_find (self, parked->identity, parked->identity_size);
+    if (parked->session)
+        parked->in_session = zlistx_add_end (parked->session->parked, parked);
     self->stats.parked++;
     return ZOWN_PARK;
 }
@@ -581,10 +601,29 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
 void
 zown_call_wake (zown_call_t *call)
 {
-    zown_object_t *object = call->object;
+    zown_object_wake (call->object);
+}
+
+void
+zown_object_wake (zown_object_t *object)
+{
     if (object && object->waiters && zlistx_size (object->waiters) && !object->wake_pending
         && zlistx_add_end (object->registry->to_wake, object))
         object->wake_pending = true;
+}
+
+//  Take a parked request off every list and free it.
+static void
+s_parked_forget (zown_registry_t *self, s_parked_t *parked)
+{
+    zlistx_delete (parked->object->waiters, parked->in_object);
+    if (parked->in_deadlines)
+        zlistx_delete (self->deadlines, parked->in_deadlines);
+    if (parked->in_session)
+        zlistx_delete (parked->session->parked, parked->in_session);
+    free (parked->frame);
+    free (parked);
+    self->stats.parked--;
 }
 
 //  Send a reply to a parked request's client and forget the request.
@@ -595,12 +634,7 @@ s_parked_send (zown_registry_t *self, s_parked_t *parked, const zown_buf_t *repl
         zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope };
         self->send (&peer, reply->data, reply->size, self->send_arg);
     }
-    zlistx_delete (parked->object->waiters, parked->in_object);
-    if (parked->in_deadlines)
-        zlistx_delete (self->deadlines, parked->in_deadlines);
-    free (parked->frame);
-    free (parked);
-    self->stats.parked--;
+    s_parked_forget (self, parked);
 }
 
 //  Answer a parked request with an error and forget it.
@@ -673,4 +707,74 @@ zown_registry_expire (zown_registry_t *self)
     s_parked_t *first;
     while ((first = (s_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now)
         s_parked_answer (self, first, ZOWN_TIMEOUT, "timed out waiting");
+}
+
+void
+zown_registry_run_wakes (zown_registry_t *self)
+{
+    s_run_wakes (self);
+}
+
+//  --------------------------------------------------------------------------
+//  Sessions: what the registry keeps for runtime/session.c
+
+zhashx_t *
+zown_registry_sessions (zown_registry_t *self)
+{
+    return self->sessions;
+}
+
+zown_session_t *
+zown_call_session (zown_call_t *call)
+{
+    if (!call->peer)
+        return NULL;
+    return zown_session_ensure (call->registry, call->peer->identity, call->peer->identity_size);
+}
+
+void *
+zown_call_hold (zown_call_t *call, zown_session_t *session)
+{
+    return zlistx_add_end (session->held, call->object);
+}
+
+void
+zown_session_unhold (zown_session_t *session, void *handle)
+{
+    zlistx_delete (session->held, handle);
+}
+
+void
+zown_registry_drop_parked (zown_registry_t *self, zown_session_t *session)
+{
+    s_parked_t *parked;
+    while ((parked = (s_parked_t *) zlistx_first (session->parked)))
+        s_parked_forget (self, parked);
+}
+
+void
+zown_registry_watch_changed (zown_registry_t *self)
+{
+    self->watch_generation++;
+}
+
+uint64_t
+zown_registry_watch_generation (zown_registry_t *self)
+{
+    return self->watch_generation;
+}
+
+size_t
+zown_registry_watched (zown_registry_t *self, zown_session_t ***sessions_p)
+{
+    size_t count = 0;
+    for (zown_session_t *session = (zown_session_t *) zhashx_first (self->sessions); session;
+         session = (zown_session_t *) zhashx_next (self->sessions))
+        if (session->pidfd >= 0
+            && zown_grow ((void **) &self->watched, &self->watched_capacity, count + 1,
+                          sizeof (zown_session_t *))
+                == 0)
+            self->watched [count++] = session;
+    *sessions_p = self->watched;
+    return count;
 }

@@ -14,6 +14,17 @@ typedef struct _zown_registry_t zown_registry_t;
 typedef struct _zown_call_t zown_call_t;
 typedef struct _zown_type_def_t zown_type_def_t;
 
+//  A client known by its identity: the process it runs in, what it holds,
+//  what it waits for. Ending it releases both (runtime/session.c).
+typedef struct {
+    uint8_t identity [256];  //  ROUTER identity of its connection
+    size_t identity_size;
+    int pid;           //  Its process (0 if it never said HELLO)
+    int pidfd;         //  Readable when that process has died; -1 if none
+    zlistx_t *held;    //  Objects it holds (locks), in taking order
+    zlistx_t *parked;  //  Its parked requests
+} zown_session_t;
+
 //  One named object held by the owner.
 typedef struct {
     char *name;                   //  Object name (also the registry key)
@@ -47,6 +58,8 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 #define ZOWN_CMD_OWNER  0x08  //  Owner op: the object name must be empty
 #define ZOWN_CMD_PAIRS  0x10  //  Arguments come in pairs
 #define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always journaled for undo
+#define ZOWN_CMD_ALONE  0x40  //  Must be the only op of its request (cannot roll back)
+#define ZOWN_CMD_SILENT 0x80  //  Never answered (its sender is leaving)
 
 //  Argument type masks, one bit per tag
 #define ZOWN_ARG_NIL       (1u << ZOWN_NIL)
@@ -76,6 +89,9 @@ struct _zown_type_def_t {
     void (*destroy) (void *impl);    //  Free an instance
     const zown_command_t *commands;  //  Its commands
     size_t command_count;
+    //  Give up what `session` holds in this object (it ended; `died` if its
+    //  process died rather than said BYE). NULL for types that hold nothing.
+    void (*release) (zown_object_t *object, zown_session_t *session, bool died);
 };
 
 //  Restores saved state into an object (and frees `saved`), when a batch
@@ -92,6 +108,8 @@ typedef struct {
     uint64_t batches_aborted;  //  Batches rolled back
     uint64_t replies_dropped;  //  Replies the ROUTER could not deliver
     uint64_t parked;           //  Requests parked now
+    uint64_t sessions;         //  Sessions now
+    uint64_t sessions_died;    //  Sessions ended because their process died
 } zown_stats_t;
 
 //  What a handler sees.
@@ -132,6 +150,38 @@ int zown_call_park (zown_call_t *call, int64_t timeout_ms);
 //  commits, retry the object's parked requests, oldest first. A rolled-back
 //  request wakes nobody.
 void zown_call_wake (zown_call_t *call);
+//  The same for an object changed outside a call (a session's release).
+void zown_object_wake (zown_object_t *object);
+//  Retry the waiters of woken objects now (after a session ended).
+void zown_registry_run_wakes (zown_registry_t *self);
+
+//  The caller's session, made on first use; NULL when the request has no
+//  peer (then ops that need one fail) or out of memory.
+zown_session_t *zown_call_session (zown_call_t *call);
+//  Record that the caller's session now holds / no longer holds the object;
+//  hold returns a handle for unhold, or NULL if out of memory.
+void *zown_call_hold (zown_call_t *call, zown_session_t *session);
+void zown_session_unhold (zown_session_t *session, void *handle);
+
+//  Sessions (runtime/session.c)
+//  Frees a session (the session table's destructor).
+void zown_session_free (void **item);
+zown_session_t *zown_session_find (zown_registry_t *self, const void *identity, size_t size);
+zown_session_t *zown_session_ensure (zown_registry_t *self, const void *identity, size_t size);
+//  HELLO: the session's process, watched through a pidfd when it is not the
+//  owner's own process. Returns a status.
+int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid);
+//  End a session: release what it holds, drop what it waits for, forget it.
+void zown_session_end (zown_registry_t *self, zown_session_t *session, bool died);
+//  Sessions whose process is watched, and how many; for the owner's poll.
+size_t zown_registry_watched (zown_registry_t *self, zown_session_t ***sessions_p);
+//  Changes whenever the set of watched sessions changes.
+uint64_t zown_registry_watch_generation (zown_registry_t *self);
+//  The registry's session table, for runtime/session.c.
+zhashx_t *zown_registry_sessions (zown_registry_t *self);
+//  Drop a session's parked requests without answering them.
+void zown_registry_drop_parked (zown_registry_t *self, zown_session_t *session);
+void zown_registry_watch_changed (zown_registry_t *self);
 
 //  Registry
 zown_registry_t *zown_registry_new (void);
@@ -149,7 +199,7 @@ int zown_registry_attach (zown_registry_t *self, zown_object_t *object);
 void zown_object_destroy (zown_object_t **object_p);
 
 //  Apply one request frame from `peer` and write its reply into `out`;
-//  returns false when the request was parked instead (no reply now).
+//  returns false when there is no reply to send now (parked, or BYE).
 //  Never fails: every problem becomes an error reply.
 bool zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer,
                                  const void *request, size_t size, zown_buf_t *out);
@@ -180,6 +230,7 @@ extern const zown_type_def_t zown_value_type;
 extern const zown_type_def_t zown_list_type;
 extern const zown_type_def_t zown_array_type;
 extern const zown_type_def_t zown_event_type;
+extern const zown_type_def_t zown_lock_type;
 
 //  Numeric helper shared by the types: a + b as the types' add op defines
 //  it (int + int stays int, anything with a double is a double).

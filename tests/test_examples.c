@@ -64,12 +64,26 @@ test_shared_dict (void **state)
     free (output);
 }
 
+static void
+test_lock_recovery (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("lock_recovery", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "previous holder died holding it: yes"));
+    assert_non_null (strstr (output, "repaired the half-done transfer"));
+    assert_non_null (strstr (output, "ledger: alice=70 bob=30 (total 100)"));
+    free (output);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_counter),
         cmocka_unit_test (test_shared_dict),
+        cmocka_unit_test (test_lock_recovery),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

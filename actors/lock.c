@@ -1,0 +1,183 @@
+/*  =========================================================================
+    lock - a shared mutex that survives its holder's death, the counterpart
+    of Python's Manager().Lock() without its worst failure
+
+    The holder is a client session. When that session ends because its
+    process died (runtime/session.c), the lock goes to the next waiter with
+    a flag that says the previous holder died holding it, like a robust
+    mutex's EOWNERDEAD, so the new holder can repair what the lock guards.
+    A clean end (BYE) releases it without the flag.
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+typedef struct {
+    zown_session_t *holder;  //  NULL when free
+    void *held;              //  Its entry in holder->held
+    bool holder_died;        //  The last holder died holding it; told to the next
+} s_lock_t;
+
+static void *
+s_create (void)
+{
+    return calloc (1, sizeof (s_lock_t));
+}
+
+static void
+s_destroy (void *impl)
+{
+    s_lock_t *lock = (s_lock_t *) impl;
+    if (lock && lock->holder)
+        zown_session_unhold (lock->holder, lock->held);
+    free (lock);
+}
+
+static s_lock_t *
+s_lock (zown_object_t *object)
+{
+    return (s_lock_t *) object->impl;
+}
+
+//  Free the lock and let the oldest waiter have it.
+static void
+s_free (zown_object_t *object, bool died)
+{
+    s_lock_t *lock = s_lock (object);
+    zown_session_unhold (lock->holder, lock->held);
+    lock->holder = NULL;
+    lock->held = NULL;
+    lock->holder_died = died;
+    object->version++;
+    zown_object_wake (object);
+}
+
+static void
+s_release_hook (zown_object_t *object, zown_session_t *session, bool died)
+{
+    if (s_lock (object)->holder == session)
+        s_free (object, died);
+}
+
+static int
+s_acquire (zown_call_t *call)
+{
+    zown_session_t *session = zown_call_session (call);
+    if (!session)
+        return zown_call_fail (call, ZOWN_BAD_ARGS, "a lock needs a client connection");
+    s_lock_t *lock = s_lock (call->object);
+    if (lock->holder)
+        return zown_call_park (call, call->argv [0].u.i);
+    void *held = zown_call_hold (call, session);
+    if (!held)
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    lock->holder = session;
+    lock->held = held;
+    zown_call_reply_int (call, lock->holder_died);
+    lock->holder_died = false;
+    zown_call_bump (call);
+    return ZOWN_OK;
+}
+
+static int
+s_release (zown_call_t *call)
+{
+    zown_session_t *session = call->peer && call->object
+        ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
+        : NULL;
+    if (!session || s_lock (call->object)->holder != session)
+        return zown_call_fail (call, ZOWN_NOT_HELD, "the caller does not hold this lock");
+    s_free (call->object, false);
+    return ZOWN_OK;
+}
+
+static int
+s_locked (zown_call_t *call)
+{
+    zown_call_reply_int (call, call->object && s_lock (call->object)->holder);
+    return ZOWN_OK;
+}
+
+//  Acquire and release are alone in their request: a lock is taken or
+//  given up for good, never inside a batch that could roll back.
+static const zown_command_t s_commands [] = {
+    { ZOWN_OP_LOCK_ACQUIRE,
+      "LOCK_ACQUIRE",
+      1,
+      1,
+      ZOWN_CMD_WRITE | ZOWN_CMD_CREATE | ZOWN_CMD_ALONE,
+      { ZOWN_ARG_INT },
+      s_acquire },
+    { ZOWN_OP_LOCK_RELEASE,
+      "LOCK_RELEASE",
+      0,
+      0,
+      ZOWN_CMD_WRITE | ZOWN_CMD_ALONE,
+      { 0 },
+      s_release },
+    { ZOWN_OP_LOCK_LOCKED, "LOCK_LOCKED", 0, 0, ZOWN_CMD_READ, { 0 }, s_locked },
+};
+
+const zown_type_def_t zown_lock_type = {
+    .name = "lock",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_commands,
+    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
+    .release = s_release_hook,
+};
+
+//  --------------------------------------------------------------------------
+//  Client handle (include/zown_lock.h)
+
+struct _zown_lock_t {
+    zown_handle_t handle;
+};
+
+zown_lock_t *
+zown_lock_new (zown_client_t *client, const char *name)
+{
+    return (zown_lock_t *) zown_handle_new (sizeof (zown_lock_t), client, name);
+}
+
+void
+zown_lock_destroy (zown_lock_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+int
+zown_lock_acquire (zown_lock_t *self, int timeout_ms, bool *holder_died_p)
+{
+    if (!self || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
+    zown_reply_t *reply;
+    int64_t died;
+    if (zown_handle_call_wait (&self->handle, ZOWN_OP_LOCK_ACQUIRE, 1, argv, 1, timeout_ms, &reply)
+        || zown_handle_int (reply, 0, &died))
+        return -1;
+    if (holder_died_p)
+        *holder_died_p = died != 0;
+    return 0;
+}
+
+int
+zown_lock_release (zown_lock_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, ZOWN_OP_LOCK_RELEASE, 0, NULL, 0, NULL);
+}
+
+int
+zown_lock_locked (zown_lock_t *self)
+{
+    zown_reply_t *reply;
+    int64_t locked;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (zown_handle_call (&self->handle, ZOWN_OP_LOCK_LOCKED, 0, NULL, 1, &reply)
+        || zown_handle_int (reply, 0, &locked))
+        return -1;
+    return locked != 0;
+}

@@ -1,0 +1,48 @@
+/*  =========================================================================
+    zown_lock - handle on a shared lock that survives its holder's death
+
+    The counterpart of Python's Manager().Lock(). The holder is the client
+    (its connection), not the thread or process. If the holder's process
+    dies (even by SIGKILL), the owner sees it at once and gives the lock to
+    the next waiter, telling it that the previous holder died holding it;
+    destroying a client releases what it holds, without that flag. Waiters
+    are served oldest first.
+    =========================================================================
+*/
+#ifndef ZOWN_LOCK_H_INCLUDED
+#define ZOWN_LOCK_H_INCLUDED
+
+#include "zown_client.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct _zown_lock_t zown_lock_t;
+
+//  Handle on the lock `name`, served through `client` (borrowed; it must
+//  outlive the handle). No round trip. NULL with ZOWN_INVALID or
+//  ZOWN_NO_MEMORY.
+zown_lock_t *zown_lock_new (zown_client_t *client, const char *name);
+
+void zown_lock_destroy (zown_lock_t **self_p);
+
+//  Acquire the lock, waiting at most timeout_ms (0: only if free now;
+//  ZOWN_FOREVER: no limit, which must be asked for). Returns 0 once held;
+//  *holder_died_p (may be NULL) is then true if the previous holder's
+//  process died holding it: what the lock guards may be half-updated.
+//  -1 with ZOWN_TIMEOUT. The lock is not re-entrant: a holder that
+//  acquires it again waits like anybody else.
+int zown_lock_acquire (zown_lock_t *self, int timeout_ms, bool *holder_died_p);
+
+//  Release the lock; -1 with ZOWN_NOT_HELD if this client does not hold it.
+int zown_lock_release (zown_lock_t *self);
+
+//  1 if held by anybody, 0 if free, -1 on error.
+int zown_lock_locked (zown_lock_t *self);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

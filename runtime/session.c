@@ -1,0 +1,118 @@
+/*  =========================================================================
+    session - clients known by their connection, and how their end is seen
+
+    A client says HELLO with its pid before its first request. For a client
+    in another process the owner opens a pidfd, which becomes readable the
+    moment that process has died (even by SIGKILL): the owner polls it next
+    to its sockets, so a dead holder is seen at once and a slow one is never
+    mistaken for dead. Threads of the owner's own process cannot die alone;
+    every client says BYE when it is destroyed. Ending a session releases
+    what it held (each type's release hook) and drops what it waited for.
+    =========================================================================
+*/
+#include "zown_internal.h"
+#include <sys/pidfd.h>
+
+//  Session table key: the identity in hex (identities are short).
+static void
+s_key (const void *identity, size_t size, char *key)
+{
+    static const char digits [] = "0123456789abcdef";
+    const uint8_t *bytes = (const uint8_t *) identity;
+    for (size_t index = 0; index < size; index++) {
+        key [2 * index] = digits [bytes [index] >> 4];
+        key [2 * index + 1] = digits [bytes [index] & 15];
+    }
+    key [2 * size] = 0;
+}
+
+void
+zown_session_free (void **item)
+{
+    zown_session_t *session = (zown_session_t *) *item;
+    if (session) {
+        if (session->pidfd >= 0)
+            close (session->pidfd);
+        zlistx_destroy (&session->held);
+        zlistx_destroy (&session->parked);
+        free (session);
+        *item = NULL;
+    }
+}
+
+zown_session_t *
+zown_session_find (zown_registry_t *self, const void *identity, size_t size)
+{
+    char key [2 * 255 + 1];
+    if (size > 255)
+        return NULL;
+    s_key (identity, size, key);
+    return (zown_session_t *) zhashx_lookup (zown_registry_sessions (self), key);
+}
+
+zown_session_t *
+zown_session_ensure (zown_registry_t *self, const void *identity, size_t size)
+{
+    zown_session_t *session = zown_session_find (self, identity, size);
+    if (session || size > 255)
+        return session;
+    session = (zown_session_t *) calloc (1, sizeof (zown_session_t));
+    if (!session)
+        return NULL;
+    memcpy (session->identity, identity, size);
+    session->identity_size = size;
+    session->pidfd = -1;
+    session->held = zlistx_new ();
+    session->parked = zlistx_new ();
+    char key [2 * 255 + 1];
+    s_key (identity, size, key);
+    zhashx_t *sessions = zown_registry_sessions (self);
+    if (!session->held || !session->parked || zhashx_insert (sessions, key, session)) {
+        zown_session_free ((void **) &session);
+        return NULL;
+    }
+    zown_registry_stats (self)->sessions++;
+    return session;
+}
+
+int
+zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid)
+{
+    if (pid <= 0)
+        return ZOWN_BAD_ARGS;
+    if (session->pid == pid)
+        return ZOWN_OK;
+    if (session->pidfd >= 0) {
+        close (session->pidfd);
+        session->pidfd = -1;
+    }
+    session->pid = pid;
+    if (pid != getpid ()) {
+        //  Without a pidfd (no such process, or not allowed) the session
+        //  still works; it just ends only by BYE.
+        session->pidfd = pidfd_open (pid, 0);
+        zown_registry_watch_changed (self);
+    }
+    return ZOWN_OK;
+}
+
+void
+zown_session_end (zown_registry_t *self, zown_session_t *session, bool died)
+{
+    zown_object_t *object;
+    while ((object = (zown_object_t *) zlistx_first (session->held))) {
+        object->type->release (object, session, died);
+        //  A release hook takes the object off the list; make sure of it.
+        if (zlistx_first (session->held) == object)
+            zlistx_delete (session->held, zlistx_cursor (session->held));
+    }
+    zown_registry_drop_parked (self, session);
+    zown_stats_t *stats = zown_registry_stats (self);
+    stats->sessions--;
+    stats->sessions_died += died;
+    if (session->pidfd >= 0)
+        zown_registry_watch_changed (self);
+    char key [2 * 255 + 1];
+    s_key (session->identity, session->identity_size, key);
+    zhashx_delete (zown_registry_sessions (self), key);
+}

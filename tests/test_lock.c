@@ -1,0 +1,277 @@
+/*  =========================================================================
+    test_lock - mutual exclusion across processes, and what happens when a
+    holder or a waiter dies (SIGKILL) or leaves cleanly
+    =========================================================================
+*/
+#include "testutil.h"
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+//  Await, through the owner itself, until a STATS counter reaches `count`.
+static void
+s_await_stat (zown_client_t *client, const char *name, int64_t count)
+{
+    int64_t deadline = s_now_ms () + 10000;
+    while (testutil_stat (client, name) != count)
+        if (s_now_ms () > deadline)
+            fail_msg ("%s never reached %lld", name, (long long) count);
+}
+
+static void
+test_acquire_release (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *first = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *second = testutil_client (zown_owner_inproc (owner));
+    zown_lock_t *mine = zown_lock_new (first, "l");
+    zown_lock_t *theirs = zown_lock_new (second, "l");
+    assert_int_equal (zown_lock_locked (mine), 0);
+    assert_int_equal (zown_lock_release (mine), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
+    bool died = true;
+    assert_int_equal (zown_lock_acquire (mine, 0, &died), 0);
+    assert_false (died);
+    assert_int_equal (zown_lock_locked (theirs), 1);
+    //  Held by another client: no wait, then a bounded one.
+    assert_int_equal (zown_lock_acquire (theirs, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    assert_int_equal (zown_lock_acquire (theirs, 50, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    assert_int_equal (zown_lock_release (theirs), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
+    assert_int_equal (zown_lock_release (mine), 0);
+    assert_int_equal (zown_lock_acquire (theirs, 0, NULL), 0);
+    assert_int_equal (zown_lock_release (theirs), 0);
+    //  A lock is never part of a batch.
+    zown_request_t *batch = zown_request_new ();
+    zown_datum_t no_wait = zown_datum_int (0);
+    assert_int_equal (zown_request_add (batch, ZOWN_OP_LOCK_ACQUIRE, "l", 1, &no_wait), 0);
+    assert_int_equal (zown_request_add (batch, ZOWN_OP_LOCK_LOCKED, "l", 0, NULL), 0);
+    assert_int_equal (zown_client_call (first, batch, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_BAD_ARGS);
+    assert_int_equal (zown_lock_acquire (mine, -5, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    zown_request_destroy (&batch);
+    zown_lock_destroy (&mine);
+    zown_lock_destroy (&theirs);
+    zown_client_destroy (&first);
+    zown_client_destroy (&second);
+    zown_owner_destroy (&owner);
+}
+
+//  Under the lock, a read-modify-write that is not atomic on its own: any
+//  lapse of mutual exclusion loses increments.
+static int
+s_locked_increments (void *arg)
+{
+    zown_client_t *client = zown_client_new ((const char *) arg);
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    zown_dict_t *dict = zown_dict_new (client, "shared");
+    for (int count = 0; count < 200; count++) {
+        zown_datum_t value;
+        if (zown_lock_acquire (lock, 10000, NULL)
+            || zown_dict_get_or (dict, "n", zown_datum_int (0), &value)
+            || zown_dict_set (dict, "n", zown_datum_int (value.u.i + 1), NULL)
+            || zown_lock_release (lock))
+            return 1;
+    }
+    zown_dict_destroy (&dict);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    return 0;
+}
+
+static void
+test_mutual_exclusion_across_processes (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    pid_t children [4];
+    testutil_gate_arm ();
+    for (int index = 0; index < 4; index++)
+        children [index] = testutil_fork (s_locked_increments, (void *) zown_owner_ipc (owner));
+    testutil_gate_release ();
+    for (int index = 0; index < 4; index++)
+        assert_int_equal (testutil_wait (children [index]), 0);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_dict_t *dict = zown_dict_new (client, "shared");
+    zown_datum_t value;
+    assert_int_equal (zown_dict_get (dict, "n", &value, NULL), 0);
+    assert_int_equal (value.u.i, 800);
+    assert_int_equal (testutil_stat (client, "parked"), 0);
+    zown_dict_destroy (&dict);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+typedef struct {
+    const char *endpoint;
+    int status;  //  0 once acquired, else the failing status
+    bool died;   //  What acquire reported
+} waiter_t;
+
+static void *
+s_waiter (void *args)
+{
+    waiter_t *self = (waiter_t *) args;
+    zown_client_t *client = zown_client_new (self->endpoint);
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    self->status = zown_lock_acquire (lock, 10000, &self->died) ? zown_errno () : 0;
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    return NULL;
+}
+
+//  Takes the lock, says so on the pipe, then holds it until killed.
+static int
+s_holder (void *arg)
+{
+    int *ready = (int *) arg;
+    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    if (zown_lock_acquire (lock, 0, NULL))
+        return 1;
+    if (write (ready [1], "h", 1) != 1)
+        return 2;
+    while (true)
+        pause ();
+}
+
+static void
+test_holder_killed_lock_passes_on_flagged (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
+    int ready [2];
+    assert_int_equal (pipe (ready), 0);
+    pid_t holder = testutil_fork (s_holder, ready);
+    char byte;
+    assert_int_equal (read (ready [0], &byte, 1), 1);
+    waiter_t waiter = { zown_owner_inproc (owner), -1, false };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_waiter, &waiter);
+    s_await_stat (client, "parked", 1);
+    kill (holder, SIGKILL);
+    assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
+    //  The owner saw the death itself: the waiter gets the lock, flagged.
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, 0);
+    assert_true (waiter.died);
+    assert_int_equal (testutil_stat (client, "sessions_died"), 1);
+    //  The flag is told once; the waiter's BYE released the lock cleanly.
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    bool died = true;
+    assert_int_equal (zown_lock_acquire (lock, 0, &died), 0);
+    assert_false (died);
+    assert_int_equal (zown_lock_release (lock), 0);
+    close (ready [0]);
+    close (ready [1]);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_clean_exit_releases_unflagged (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *leaver = testutil_client (zown_owner_inproc (owner));
+    zown_lock_t *held = zown_lock_new (leaver, "l");
+    assert_int_equal (zown_lock_acquire (held, 0, NULL), 0);
+    waiter_t waiter = { zown_owner_inproc (owner), -1, true };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_waiter, &waiter);
+    s_await_stat (client, "parked", 1);
+    zown_lock_destroy (&held);
+    zown_client_destroy (&leaver);  //  BYE: released, not died
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, 0);
+    assert_false (waiter.died);
+    assert_int_equal (testutil_stat (client, "sessions_died"), 0);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+//  Waits for the lock (held by the parent) until killed.
+static int
+s_doomed_waiter (void *arg)
+{
+    zown_client_t *client = zown_client_new ((const char *) arg);
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    zown_lock_acquire (lock, ZOWN_FOREVER, NULL);
+    return 1;
+}
+
+static void
+test_killed_waiter_leaves_nothing_parked (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
+    pid_t child = testutil_fork (s_doomed_waiter, (void *) zown_owner_ipc (owner));
+    s_await_stat (client, "parked", 1);
+    kill (child, SIGKILL);
+    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    //  Even a wait without a deadline goes with its client's process.
+    s_await_stat (client, "parked", 0);
+    assert_int_equal (zown_lock_release (lock), 0);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_drop_held_lock (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
+    waiter_t waiter = { zown_owner_inproc (owner), -1, false };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_waiter, &waiter);
+    s_await_stat (client, "parked", 1);
+    zown_request_t *drop = zown_request_new ();
+    assert_int_equal (zown_request_add (drop, ZOWN_OP_DROP, "l", 0, NULL), 0);
+    assert_int_equal (zown_client_call (client, drop, NULL), 0);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, ZOWN_NOT_FOUND);
+    //  The former holder holds nothing now; releasing says so.
+    assert_int_equal (zown_lock_release (lock), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
+    zown_request_destroy (&drop);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_acquire_release),
+        cmocka_unit_test (test_mutual_exclusion_across_processes),
+        cmocka_unit_test (test_holder_killed_lock_passes_on_flagged),
+        cmocka_unit_test (test_clean_exit_releases_unflagged),
+        cmocka_unit_test (test_killed_waiter_leaves_nothing_parked),
+        cmocka_unit_test (test_drop_held_lock),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
