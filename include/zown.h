@@ -27,5 +27,6 @@
 #include "zown_array.h"
 #include "zown_event.h"
 #include "zown_lock.h"
+#include "zown_queue.h"
 
 #endif

@@ -70,7 +70,15 @@ typedef enum {
     //  lock
     ZOWN_OP_LOCK_ACQUIRE = 0x60,
     ZOWN_OP_LOCK_RELEASE = 0x61,
-    ZOWN_OP_LOCK_LOCKED = 0x62
+    ZOWN_OP_LOCK_LOCKED = 0x62,
+    //  queue
+    ZOWN_OP_QUEUE_INIT = 0x70,
+    ZOWN_OP_QUEUE_PUT = 0x71,
+    ZOWN_OP_QUEUE_GET = 0x72,
+    ZOWN_OP_QUEUE_GET_MANY = 0x73,
+    ZOWN_OP_QUEUE_SIZE = 0x74,
+    ZOWN_OP_QUEUE_TASK_DONE = 0x75,
+    ZOWN_OP_QUEUE_JOIN = 0x76
 } zown_op_t;
 
 #ifdef __cplusplus
