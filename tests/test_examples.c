@@ -77,6 +77,17 @@ test_lock_recovery (void **state)
     free (output);
 }
 
+static void
+test_queue_workers (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("queue_workers 1000 4", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "1000 of 1000 jobs handled, each exactly once"));
+    free (output);
+}
+
 int
 main (void)
 {
@@ -84,6 +95,7 @@ main (void)
         cmocka_unit_test (test_counter),
         cmocka_unit_test (test_shared_dict),
         cmocka_unit_test (test_lock_recovery),
+        cmocka_unit_test (test_queue_workers),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
