@@ -1,6 +1,8 @@
 /*  =========================================================================
-    lock - a shared mutex that survives its holder's death, the counterpart
-    of Python's Manager().Lock() without its worst failure
+    lock - shared mutexes that survive their holder's death, the
+    counterparts of Python's Manager().Lock() and RLock() without their
+    worst failure. Two types share this file: lock, and rlock, which its
+    holder may acquire again (and must then release as many times).
 
     The holder is a client session. When that session ends because its
     process died (runtime/session.c), the lock goes to the next waiter with
@@ -14,8 +16,17 @@
 typedef struct {
     zown_session_t *holder;  //  NULL when free
     void *held;              //  Its entry in holder->held
+    int64_t depth;           //  Acquisitions by the holder not yet released (rlock)
     bool holder_died;        //  The last holder died holding it; told to the next
 } s_lock_t;
+
+extern const zown_type_def_t zown_rlock_type;
+
+static bool
+s_reentrant (zown_object_t *object)
+{
+    return object->type == &zown_rlock_type;
+}
 
 static void *
 s_create (void)
@@ -46,6 +57,7 @@ s_free (zown_object_t *object, bool died)
     zown_session_unhold (lock->holder, lock->held);
     lock->holder = NULL;
     lock->held = NULL;
+    lock->depth = 0;
     lock->holder_died = died;
     object->version++;
     zown_object_wake (object);
@@ -65,6 +77,12 @@ s_acquire (zown_call_t *call)
     if (!session)
         return zown_call_fail (call, ZOWN_BAD_ARGS, "a lock needs a client connection");
     s_lock_t *lock = s_lock (call->object);
+    if (lock->holder == session && s_reentrant (call->object)) {
+        lock->depth++;
+        zown_call_reply_int (call, 0);
+        zown_call_bump (call);
+        return ZOWN_OK;
+    }
     if (lock->holder)
         return zown_call_park (call, call->argv [0].u.i);
     void *held = zown_call_hold (call, session);
@@ -72,6 +90,7 @@ s_acquire (zown_call_t *call)
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     lock->holder = session;
     lock->held = held;
+    lock->depth = 1;
     zown_call_reply_int (call, lock->holder_died);
     lock->holder_died = false;
     zown_call_bump (call);
@@ -84,9 +103,13 @@ s_release (zown_call_t *call)
     zown_session_t *session = call->peer && call->object
         ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
         : NULL;
-    if (!session || s_lock (call->object)->holder != session)
+    s_lock_t *lock = call->object ? s_lock (call->object) : NULL;
+    if (!session || lock->holder != session)
         return zown_call_fail (call, ZOWN_NOT_HELD, "the caller does not hold this lock");
-    s_free (call->object, false);
+    if (--lock->depth > 0)
+        zown_call_bump (call);
+    else
+        s_free (call->object, false);
     return ZOWN_OK;
 }
 
@@ -99,22 +122,30 @@ s_locked (zown_call_t *call)
 
 //  Acquire and release are alone in their request: a lock is taken or
 //  given up for good, never inside a batch that could roll back.
+#define W_ALONE (ZOWN_CMD_WRITE | ZOWN_CMD_ALONE)
+
 static const zown_command_t s_commands [] = {
     { ZOWN_OP_LOCK_ACQUIRE,
       "LOCK_ACQUIRE",
       1,
       1,
-      ZOWN_CMD_WRITE | ZOWN_CMD_CREATE | ZOWN_CMD_ALONE,
+      W_ALONE | ZOWN_CMD_CREATE,
       { ZOWN_ARG_INT },
       s_acquire },
-    { ZOWN_OP_LOCK_RELEASE,
-      "LOCK_RELEASE",
-      0,
-      0,
-      ZOWN_CMD_WRITE | ZOWN_CMD_ALONE,
-      { 0 },
-      s_release },
+    { ZOWN_OP_LOCK_RELEASE, "LOCK_RELEASE", 0, 0, W_ALONE, { 0 }, s_release },
     { ZOWN_OP_LOCK_LOCKED, "LOCK_LOCKED", 0, 0, ZOWN_CMD_READ, { 0 }, s_locked },
+};
+
+static const zown_command_t s_rlock_commands [] = {
+    { ZOWN_OP_RLOCK_ACQUIRE,
+      "RLOCK_ACQUIRE",
+      1,
+      1,
+      W_ALONE | ZOWN_CMD_CREATE,
+      { ZOWN_ARG_INT },
+      s_acquire },
+    { ZOWN_OP_RLOCK_RELEASE, "RLOCK_RELEASE", 0, 0, W_ALONE, { 0 }, s_release },
+    { ZOWN_OP_RLOCK_LOCKED, "RLOCK_LOCKED", 0, 0, ZOWN_CMD_READ, { 0 }, s_locked },
 };
 
 const zown_type_def_t zown_lock_type = {
@@ -126,8 +157,63 @@ const zown_type_def_t zown_lock_type = {
     .release = s_release_hook,
 };
 
+const zown_type_def_t zown_rlock_type = {
+    .name = "rlock",
+    .create = s_create,
+    .destroy = s_destroy,
+    .commands = s_rlock_commands,
+    .command_count = sizeof (s_rlock_commands) / sizeof (s_rlock_commands [0]),
+    .release = s_release_hook,
+};
+
 //  --------------------------------------------------------------------------
-//  Client handle (include/zown_lock.h)
+//  Client handles (include/zown_lock.h): one implementation, two op sets
+
+typedef struct {
+    zown_op_t acquire, release, locked;
+} s_ops_t;
+
+static const s_ops_t s_lock_ops = { ZOWN_OP_LOCK_ACQUIRE, ZOWN_OP_LOCK_RELEASE,
+                                    ZOWN_OP_LOCK_LOCKED };
+static const s_ops_t s_rlock_ops = { ZOWN_OP_RLOCK_ACQUIRE, ZOWN_OP_RLOCK_RELEASE,
+                                     ZOWN_OP_RLOCK_LOCKED };
+
+static int
+s_handle_acquire (zown_handle_t *handle, const s_ops_t *ops, int timeout_ms, bool *holder_died_p)
+{
+    if (!handle || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
+    zown_reply_t *reply;
+    int64_t died;
+    if (zown_handle_call_wait (handle, ops->acquire, 1, argv, 1, timeout_ms, &reply)
+        || zown_handle_int (reply, 0, &died))
+        return -1;
+    if (holder_died_p)
+        *holder_died_p = died != 0;
+    return 0;
+}
+
+static int
+s_handle_release (zown_handle_t *handle, const s_ops_t *ops)
+{
+    if (!handle)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (handle, ops->release, 0, NULL, 0, NULL);
+}
+
+static int
+s_handle_locked (zown_handle_t *handle, const s_ops_t *ops)
+{
+    zown_reply_t *reply;
+    int64_t locked;
+    if (!handle)
+        return zown_fail (ZOWN_INVALID);
+    if (zown_handle_call (handle, ops->locked, 0, NULL, 1, &reply)
+        || zown_handle_int (reply, 0, &locked))
+        return -1;
+    return locked != 0;
+}
 
 struct _zown_lock_t {
     zown_handle_t handle;
@@ -148,36 +234,51 @@ zown_lock_destroy (zown_lock_t **self_p)
 int
 zown_lock_acquire (zown_lock_t *self, int timeout_ms, bool *holder_died_p)
 {
-    if (!self || timeout_ms < ZOWN_FOREVER)
-        return zown_fail (ZOWN_INVALID);
-    zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
-    zown_reply_t *reply;
-    int64_t died;
-    if (zown_handle_call_wait (&self->handle, ZOWN_OP_LOCK_ACQUIRE, 1, argv, 1, timeout_ms, &reply)
-        || zown_handle_int (reply, 0, &died))
-        return -1;
-    if (holder_died_p)
-        *holder_died_p = died != 0;
-    return 0;
+    return s_handle_acquire (self ? &self->handle : NULL, &s_lock_ops, timeout_ms, holder_died_p);
 }
 
 int
 zown_lock_release (zown_lock_t *self)
 {
-    if (!self)
-        return zown_fail (ZOWN_INVALID);
-    return zown_handle_call (&self->handle, ZOWN_OP_LOCK_RELEASE, 0, NULL, 0, NULL);
+    return s_handle_release (self ? &self->handle : NULL, &s_lock_ops);
 }
 
 int
 zown_lock_locked (zown_lock_t *self)
 {
-    zown_reply_t *reply;
-    int64_t locked;
-    if (!self)
-        return zown_fail (ZOWN_INVALID);
-    if (zown_handle_call (&self->handle, ZOWN_OP_LOCK_LOCKED, 0, NULL, 1, &reply)
-        || zown_handle_int (reply, 0, &locked))
-        return -1;
-    return locked != 0;
+    return s_handle_locked (self ? &self->handle : NULL, &s_lock_ops);
+}
+
+struct _zown_rlock_t {
+    zown_handle_t handle;
+};
+
+zown_rlock_t *
+zown_rlock_new (zown_client_t *client, const char *name)
+{
+    return (zown_rlock_t *) zown_handle_new (sizeof (zown_rlock_t), client, name);
+}
+
+void
+zown_rlock_destroy (zown_rlock_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+int
+zown_rlock_acquire (zown_rlock_t *self, int timeout_ms, bool *holder_died_p)
+{
+    return s_handle_acquire (self ? &self->handle : NULL, &s_rlock_ops, timeout_ms, holder_died_p);
+}
+
+int
+zown_rlock_release (zown_rlock_t *self)
+{
+    return s_handle_release (self ? &self->handle : NULL, &s_rlock_ops);
+}
+
+int
+zown_rlock_locked (zown_rlock_t *self)
+{
+    return s_handle_locked (self ? &self->handle : NULL, &s_rlock_ops);
 }

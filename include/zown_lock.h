@@ -41,6 +41,17 @@ int zown_lock_release (zown_lock_t *self);
 //  1 if held by anybody, 0 if free, -1 on error.
 int zown_lock_locked (zown_lock_t *self);
 
+//  A re-entrant lock (Python's RLock): its holder may acquire it again, and
+//  holds it until it has released it as many times. Same calls, same
+//  semantics otherwise; a holder that dies gives it up whatever its depth.
+typedef struct _zown_rlock_t zown_rlock_t;
+
+zown_rlock_t *zown_rlock_new (zown_client_t *client, const char *name);
+void zown_rlock_destroy (zown_rlock_t **self_p);
+int zown_rlock_acquire (zown_rlock_t *self, int timeout_ms, bool *holder_died_p);
+int zown_rlock_release (zown_rlock_t *self);
+int zown_rlock_locked (zown_rlock_t *self);
+
 #ifdef __cplusplus
 }
 #endif

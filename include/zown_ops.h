@@ -71,6 +71,10 @@ typedef enum {
     ZOWN_OP_LOCK_ACQUIRE = 0x60,
     ZOWN_OP_LOCK_RELEASE = 0x61,
     ZOWN_OP_LOCK_LOCKED = 0x62,
+    //  rlock
+    ZOWN_OP_RLOCK_ACQUIRE = 0x64,
+    ZOWN_OP_RLOCK_RELEASE = 0x65,
+    ZOWN_OP_RLOCK_LOCKED = 0x66,
     //  queue
     ZOWN_OP_QUEUE_INIT = 0x70,
     ZOWN_OP_QUEUE_PUT = 0x71,

@@ -231,6 +231,7 @@ extern const zown_type_def_t zown_list_type;
 extern const zown_type_def_t zown_array_type;
 extern const zown_type_def_t zown_event_type;
 extern const zown_type_def_t zown_lock_type;
+extern const zown_type_def_t zown_rlock_type;
 extern const zown_type_def_t zown_queue_type;
 
 //  Numeric helper shared by the types: a + b as the types' add op defines

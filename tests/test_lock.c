@@ -262,6 +262,88 @@ test_drop_held_lock (void **state)
     zown_owner_destroy (&owner);
 }
 
+static void
+test_rlock_is_reentrant (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *first = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *second = testutil_client (zown_owner_inproc (owner));
+    zown_rlock_t *mine = zown_rlock_new (first, "r");
+    zown_rlock_t *theirs = zown_rlock_new (second, "r");
+    assert_int_equal (zown_rlock_acquire (mine, 0, NULL), 0);
+    assert_int_equal (zown_rlock_acquire (mine, 0, NULL), 0);
+    assert_int_equal (zown_rlock_release (mine), 0);
+    //  Still held once: nobody else gets it.
+    assert_int_equal (zown_rlock_locked (theirs), 1);
+    assert_int_equal (zown_rlock_acquire (theirs, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    assert_int_equal (zown_rlock_release (theirs), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
+    assert_int_equal (zown_rlock_release (mine), 0);
+    assert_int_equal (zown_rlock_release (mine), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
+    assert_int_equal (zown_rlock_acquire (theirs, 0, NULL), 0);
+    //  A plain lock is not re-entrant: its holder waits like anybody else.
+    zown_lock_t *plain = zown_lock_new (first, "p");
+    assert_int_equal (zown_lock_acquire (plain, 0, NULL), 0);
+    assert_int_equal (zown_lock_acquire (plain, 50, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    //  An rlock name is not a lock.
+    zown_lock_t *wrong = zown_lock_new (first, "r");
+    assert_int_equal (zown_lock_locked (wrong), -1);
+    assert_int_equal (zown_errno (), ZOWN_WRONG_TYPE);
+    zown_lock_destroy (&wrong);
+    zown_lock_destroy (&plain);
+    zown_rlock_destroy (&mine);
+    zown_rlock_destroy (&theirs);
+    zown_client_destroy (&first);
+    zown_client_destroy (&second);
+    zown_owner_destroy (&owner);
+}
+
+//  Takes the rlock twice, says so, then holds it until killed.
+static int
+s_deep_holder (void *arg)
+{
+    int *ready = (int *) arg;
+    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    zown_rlock_t *rlock = zown_rlock_new (client, "r");
+    if (zown_rlock_acquire (rlock, 0, NULL) || zown_rlock_acquire (rlock, 0, NULL))
+        return 1;
+    if (write (ready [1], "h", 1) != 1)
+        return 2;
+    while (true)
+        pause ();
+}
+
+static void
+test_rlock_holder_killed_at_depth (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
+    int ready [2];
+    assert_int_equal (pipe (ready), 0);
+    pid_t holder = testutil_fork (s_deep_holder, ready);
+    char byte;
+    assert_int_equal (read (ready [0], &byte, 1), 1);
+    zown_rlock_t *rlock = zown_rlock_new (client, "r");
+    kill (holder, SIGKILL);
+    assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
+    bool died = false;
+    assert_int_equal (zown_rlock_acquire (rlock, 10000, &died), 0);
+    assert_true (died);
+    assert_int_equal (zown_rlock_release (rlock), 0);
+    assert_int_equal (zown_rlock_locked (rlock), 0);
+    close (ready [0]);
+    close (ready [1]);
+    zown_rlock_destroy (&rlock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
@@ -272,6 +354,8 @@ main (void)
         cmocka_unit_test (test_clean_exit_releases_unflagged),
         cmocka_unit_test (test_killed_waiter_leaves_nothing_parked),
         cmocka_unit_test (test_drop_held_lock),
+        cmocka_unit_test (test_rlock_is_reentrant),
+        cmocka_unit_test (test_rlock_holder_killed_at_depth),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
