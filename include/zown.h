@@ -28,5 +28,6 @@
 #include "zown_event.h"
 #include "zown_lock.h"
 #include "zown_queue.h"
+#include "zown_semaphore.h"
 
 #endif

@@ -75,6 +75,11 @@ typedef enum {
     ZOWN_OP_RLOCK_ACQUIRE = 0x64,
     ZOWN_OP_RLOCK_RELEASE = 0x65,
     ZOWN_OP_RLOCK_LOCKED = 0x66,
+    //  semaphore
+    ZOWN_OP_SEM_INIT = 0x80,
+    ZOWN_OP_SEM_ACQUIRE = 0x81,
+    ZOWN_OP_SEM_RELEASE = 0x82,
+    ZOWN_OP_SEM_VALUE = 0x83,
     //  queue
     ZOWN_OP_QUEUE_INIT = 0x70,
     ZOWN_OP_QUEUE_PUT = 0x71,

@@ -12,7 +12,7 @@
 //  Every type the owner serves. Adding a type adds one line here.
 static const zown_type_def_t *s_types [] = {
     &zown_keyspace_type, &zown_dict_type, &zown_value_type, &zown_list_type,  &zown_array_type,
-    &zown_event_type,    &zown_lock_type, &zown_rlock_type, &zown_queue_type,
+    &zown_event_type,    &zown_lock_type, &zown_rlock_type, &zown_queue_type, &zown_semaphore_type,
 };
 
 #define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)
@@ -475,6 +475,7 @@ s_run (zown_registry_t *self, zown_call_t *call)
     out->failed = false;
     zown_encode_reply_header (out, decoded->id);
     self->journaling = decoded->op_count > 1;
+    size_t wakes_before = zlistx_size (self->to_wake);
     size_t failed = 0;
     int status = s_apply_all (self, call, &failed);
     if (status == ZOWN_OK || status == ZOWN_PARK) {
@@ -486,6 +487,13 @@ s_run (zown_registry_t *self, zown_call_t *call)
         return status;
     }
     s_rollback (self);
+    //  A request that rolls back wakes nobody: forget the wakes it queued.
+    while (zlistx_size (self->to_wake) > wakes_before) {
+        zlistx_last (self->to_wake);
+        zown_object_t *object =
+            (zown_object_t *) zlistx_detach (self->to_wake, zlistx_cursor (self->to_wake));
+        object->wake_pending = false;
+    }
     self->stats.errors++;
     self->stats.batches_aborted += decoded->op_count > 1;
     if (decoded->op_count == 1 && !call->message) {
@@ -637,10 +645,12 @@ s_parked_send (zown_registry_t *self, s_parked_t *parked, const zown_buf_t *repl
     s_parked_forget (self, parked);
 }
 
-//  Answer a parked request with an error and forget it.
+//  Answer a parked request with an error and forget it. The line it leaves
+//  may now move (a smaller request behind it may fit): its object is woken.
 static void
 s_parked_answer (zown_registry_t *self, s_parked_t *parked, int status, const char *message)
 {
+    zown_object_wake (parked->object);
     self->stats.errors++;
     s_reply_failure (&self->wake_out, zown_peek_id (parked->frame, parked->frame_size), 1, 0,
                      status, message);
@@ -707,6 +717,7 @@ zown_registry_expire (zown_registry_t *self)
     s_parked_t *first;
     while ((first = (s_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now)
         s_parked_answer (self, first, ZOWN_TIMEOUT, "timed out waiting");
+    s_run_wakes (self);
 }
 
 void
@@ -748,8 +759,10 @@ void
 zown_registry_drop_parked (zown_registry_t *self, zown_session_t *session)
 {
     s_parked_t *parked;
-    while ((parked = (s_parked_t *) zlistx_first (session->parked)))
+    while ((parked = (s_parked_t *) zlistx_first (session->parked))) {
+        zown_object_wake (parked->object);
         s_parked_forget (self, parked);
+    }
 }
 
 void
