@@ -14,6 +14,24 @@ Python programmer would reach for, so the docs can compare them with zown:
                   no manager; op = `with v.get_lock(): v.value += 1`
                   (checked: final == W*N)
 
+Synchronisation workloads (--sync, or name them in --workloads), for
+bench/sync_bench.c; their process counts are fixed and --workers is ignored:
+
+  mgr_lock_pairs      Manager().Lock(), 1 process; op = acquire + release
+                      (--pairs, default 2000)
+  mgr_lock_contended  Manager().Lock(), 5 processes, each --contended pairs
+                      (default 500); ops/s = total pairs / seconds
+  mgr_queue           Manager().Queue(): 1 producer puts 1..N then one None
+                      per consumer, 4 consumers get until None; ops = items
+                      (--queue-items, default 20000); checked: every item
+                      received exactly once (count, sum, sum of squares)
+  mp_queue            multiprocessing.Queue(), the same pattern
+                      (--mp-queue-items, default 200000)
+
+There is no lock-death workload: a Manager().Lock() (or any multiprocessing
+lock) whose holder is killed is never released, so the next acquire without a
+timeout blocks forever (with a timeout, it only ever times out).
+
 Each (workload, W) cell runs in its own forked "cell runner" process, which
 starts the manager (if any) and W worker processes with the 'fork' start
 method. Workers set up and warm their proxy connections, meet at a barrier,
@@ -53,6 +71,9 @@ from array import array
 
 CTX = multiprocessing.get_context("fork")
 WORKLOADS = ("mgr_value_add", "mgr_dict_set", "mgr_dict_get", "value_lock_add")
+SYNC_WORKLOADS = ("mgr_lock_pairs", "mgr_lock_contended", "mgr_queue", "mp_queue")
+#   Processes of each sync workload (fixed, as in bench/sync_bench.c)
+SYNC_PROCS = {"mgr_lock_pairs": 1, "mgr_lock_contended": 5, "mgr_queue": 5, "mp_queue": 5}
 NKEYS = 100
 TIMEOUT_S = 600.0
 
@@ -80,6 +101,16 @@ def _worker(workload, wid, n, shared, ready, go, results):
             v = shared
             with v.get_lock():
                 _ = v.value
+        elif workload in ("mgr_lock_pairs", "mgr_lock_contended"):
+            lock = shared
+            lock.acquire()
+            lock.release()
+        elif workload == "mgr_queue":
+            q = shared
+            q.qsize()
+        elif workload == "mp_queue":
+            q = shared
+        info = None
 
         ready.wait(TIMEOUT_S)
         if not go.wait(TIMEOUT_S):
@@ -110,11 +141,38 @@ def _worker(workload, wid, n, shared, ready, go, results):
                 with v.get_lock():
                     v.value += 1
                 lat[i] = clock() - t
+        elif workload in ("mgr_lock_pairs", "mgr_lock_contended"):
+            for i in range(n):
+                t = clock()
+                lock.acquire()
+                lock.release()
+                lat[i] = clock() - t
+        elif workload in ("mgr_queue", "mp_queue") and wid == 0:
+            # the producer: n items, then one None per consumer (FIFO: last)
+            lat = array("q")
+            for i in range(1, n + 1):
+                q.put(i)
+            for _ in range(SYNC_PROCS[workload] - 1):
+                q.put(None)
+        elif workload in ("mgr_queue", "mp_queue"):
+            # a consumer: get until None; latency of each get
+            lat = array("q")
+            count = total = total_sq = 0
+            while True:
+                t = clock()
+                x = q.get(timeout=TIMEOUT_S)
+                lat.append(clock() - t)
+                if x is None:
+                    break
+                count += 1
+                total += x
+                total_sq += x * x
+            info = (count, total, total_sq)
         end = time.perf_counter()
-        results.put((wid, end, lat.tobytes(), bad, None))
+        results.put((wid, end, lat.tobytes(), bad, None, info))
     except BaseException:  # report, never hang the parent
         ready.abort()  # break the barrier so nobody waits for this worker
-        results.put((wid, None, b"", 0, traceback.format_exc()))
+        results.put((wid, None, b"", 0, traceback.format_exc(), None))
         raise
 
 
@@ -147,10 +205,16 @@ def _run_cell(workload, w, n):
     errors = []
     if workload == "value_lock_add":
         shared = CTX.Value("q", 0, lock=True)
+    elif workload == "mp_queue":
+        shared = CTX.Queue()
     else:
         mgr = CTX.Manager()  # already started (forks the server process)
         if workload == "mgr_value_add":
             shared = (mgr.Value("q", 0), mgr.Lock())
+        elif workload in ("mgr_lock_pairs", "mgr_lock_contended"):
+            shared = mgr.Lock()
+        elif workload == "mgr_queue":
+            shared = mgr.Queue()
         else:
             shared = mgr.dict()
             if workload == "mgr_dict_get":
@@ -179,13 +243,16 @@ def _run_cell(workload, w, n):
             errors.append(f"worker pid {p.pid} exit code {p.exitcode}")
 
     ends, lats, bad = [], array("q"), 0
-    for wid, end, blob, b, err in got:
+    received = [0, 0, 0]
+    for wid, end, blob, b, err, info in got:
         if err:
             errors.append(f"worker {wid} raised:\n{err}")
             continue
         ends.append(end)
         lats.frombytes(blob)
         bad += b
+        if info:
+            received = [a + x for a, x in zip(received, info)]
 
     # correctness
     expect = w * n
@@ -208,6 +275,10 @@ def _run_cell(workload, w, n):
     elif workload == "mgr_dict_get":
         if bad:
             errors.append(f"{bad} reads returned the wrong value")
+    elif workload in ("mgr_queue", "mp_queue"):
+        want = [n, n * (n + 1) // 2, n * (n + 1) * (2 * n + 1) // 6]
+        if received != want:
+            errors.append(f"received (count, sum, sum of squares) {received}, expected {want}")
 
     if mgr is not None:
         pid = getattr(getattr(mgr, "_process", None), "pid", None)
@@ -275,39 +346,62 @@ def main(argv=None):
     ap.add_argument("--ops", type=int, default=2000, help="ops per worker (default 2000)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per cell (default 1)")
     ap.add_argument("--quick", action="store_true", help="smoke test: 50 ops per worker")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS),
-                    help="comma-separated subset of: " + ",".join(WORKLOADS))
+    ap.add_argument("--workloads", default=None,
+                    help="comma-separated subset of: " + ",".join(WORKLOADS + SYNC_WORKLOADS)
+                    + " (default: the first four; with --sync, the last four)")
+    ap.add_argument("--sync", action="store_true",
+                    help="run the synchronisation workloads (locks, queues)")
+    ap.add_argument("--pairs", type=int, default=2000,
+                    help="mgr_lock_pairs: acquire+release pairs (default 2000)")
+    ap.add_argument("--contended", type=int, default=500,
+                    help="mgr_lock_contended: pairs per process (default 500)")
+    ap.add_argument("--queue-items", type=int, default=20000,
+                    help="mgr_queue: items (default 20000)")
+    ap.add_argument("--mp-queue-items", type=int, default=200000,
+                    help="mp_queue: items (default 200000)")
     ap.add_argument("--table", action="store_true",
                     help="also print a human-readable table on stderr")
     a = ap.parse_args(argv)
 
+    if a.workloads is None:
+        a.workloads = ",".join(SYNC_WORKLOADS if a.sync else WORKLOADS)
     workloads = [x.strip() for x in a.workloads.split(",") if x.strip()]
-    unknown = [x for x in workloads if x not in WORKLOADS]
+    unknown = [x for x in workloads if x not in WORKLOADS + SYNC_WORKLOADS]
     if unknown or not workloads:
-        ap.error(f"unknown workload(s) {unknown}; choose from {','.join(WORKLOADS)}")
+        ap.error(f"unknown workload(s) {unknown}; choose from "
+                 f"{','.join(WORKLOADS + SYNC_WORKLOADS)}")
     n = 50 if a.quick else a.ops
-    if n < 1 or a.repeat < 1:
-        ap.error("--ops and --repeat must be >= 1")
+    if n < 1 or a.repeat < 1 or min(a.pairs, a.contended, a.queue_items, a.mp_queue_items) < 1:
+        ap.error("--ops, --repeat, --pairs, --contended and the item counts must be >= 1")
+    # per-process ops of the sync workloads (producer: items; consumers: all)
+    sync_n = {
+        "mgr_lock_pairs": 50 if a.quick else a.pairs,
+        "mgr_lock_contended": 20 if a.quick else a.contended,
+        "mgr_queue": 500 if a.quick else a.queue_items,
+        "mp_queue": 2000 if a.quick else a.mp_queue_items,
+    }
 
     failed = False
     rows = []
     for wl in workloads:
-        for w in a.workers:
+        for w in ([SYNC_PROCS[wl]] if wl in SYNC_PROCS else a.workers):
+            wn = sync_n.get(wl, n)
             for run in range(1, a.repeat + 1):
-                res = run_cell(wl, w, n)
+                res = run_cell(wl, w, wn)
                 if "error" in res:
                     print(f"mp_baseline: FAILED {wl} workers={w} run={run}: {res['error']}",
                           file=sys.stderr, flush=True)
                     failed = True
                     continue
-                total = w * n
+                # queues: ops = items moved (consumers' gets); locks: pairs
+                total = wn if wl in ("mgr_queue", "mp_queue") else w * wn
                 line = {
                     "impl": "python-mp",
                     "workload": wl,
                     "workers": w,
                     "run": run,
                     "ops": total,
-                    "ops_per_worker": n,
+                    "ops_per_worker": wn,
                     "seconds": round(res["seconds"], 6),
                     "ops_per_s": round(total / res["seconds"], 1),
                     "p50_us": round(res["p50_ns"] / 1000.0, 2),

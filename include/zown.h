@@ -29,5 +29,6 @@
 #include "zown_lock.h"
 #include "zown_queue.h"
 #include "zown_semaphore.h"
+#include "zown_barrier.h"
 
 #endif

@@ -11,8 +11,9 @@
 
 //  Every type the owner serves. Adding a type adds one line here.
 static const zown_type_def_t *s_types [] = {
-    &zown_keyspace_type, &zown_dict_type, &zown_value_type, &zown_list_type,  &zown_array_type,
-    &zown_event_type,    &zown_lock_type, &zown_rlock_type, &zown_queue_type, &zown_semaphore_type,
+    &zown_keyspace_type, &zown_dict_type,      &zown_value_type,   &zown_list_type,
+    &zown_array_type,    &zown_event_type,     &zown_lock_type,    &zown_rlock_type,
+    &zown_queue_type,    &zown_semaphore_type, &zown_barrier_type,
 };
 
 #define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)

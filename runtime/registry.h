@@ -234,6 +234,7 @@ extern const zown_type_def_t zown_lock_type;
 extern const zown_type_def_t zown_rlock_type;
 extern const zown_type_def_t zown_queue_type;
 extern const zown_type_def_t zown_semaphore_type;
+extern const zown_type_def_t zown_barrier_type;
 
 //  Numeric helper shared by the types: a + b as the types' add op defines
 //  it (int + int stays int, anything with a double is a double).

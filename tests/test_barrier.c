@@ -1,0 +1,236 @@
+/*  =========================================================================
+    test_barrier - parties in lockstep across processes, arrival indices,
+    and a barrier broken by abort, reset, a timeout or a party's death
+    =========================================================================
+*/
+#include "testutil.h"
+#include <pthread.h>
+#include <signal.h>
+#include <time.h>
+
+#define PARTIES 3
+#define PHASES  5
+
+static int64_t
+s_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void
+s_await_parked (zown_client_t *client, int64_t count)
+{
+    int64_t deadline = s_now_ms () + 10000;
+    while (testutil_stat (client, "parked") != count)
+        if (s_now_ms () > deadline)
+            fail_msg ("parked never reached %lld", (long long) count);
+}
+
+typedef struct {
+    const char *endpoint;
+    int timeout;
+    int status;
+    size_t index;
+} waiter_t;
+
+static void *
+s_waiter (void *args)
+{
+    waiter_t *self = (waiter_t *) args;
+    zown_client_t *client = zown_client_new (self->endpoint);
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    self->status = zown_barrier_wait (barrier, self->timeout, &self->index) ? zown_errno () : 0;
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    return NULL;
+}
+
+static int
+s_waiter_process (void *args)
+{
+    s_waiter (args);
+    return ((waiter_t *) args)->status;
+}
+
+static void
+test_init_and_state (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    assert_int_equal (zown_barrier_wait (barrier, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_FOUND);
+    assert_int_equal (zown_barrier_init (barrier, 0), -1);
+    assert_int_equal (zown_errno (), ZOWN_BAD_ARGS);
+    assert_int_equal (zown_barrier_init (barrier, 1), 1);
+    assert_int_equal (zown_barrier_init (barrier, 1), 0);
+    assert_int_equal (zown_barrier_init (barrier, 2), -1);
+    assert_int_equal (zown_errno (), ZOWN_WRONG_TYPE);
+    size_t index = 9, parties, waiting;
+    bool broken = true;
+    //  A barrier of one: every wait passes at once, index 0.
+    assert_int_equal (zown_barrier_wait (barrier, 0, &index), 0);
+    assert_int_equal (index, 0);
+    assert_int_equal (zown_barrier_state (barrier, &parties, &waiting, &broken), 0);
+    assert_int_equal (parties, 1);
+    assert_int_equal (waiting, 0);
+    assert_false (broken);
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+//  A party: before each phase's barrier, count itself in; after it, every
+//  party must have been counted (nobody passed early). Indices are summed.
+static int
+s_party (void *arg)
+{
+    zown_client_t *client = zown_client_new ((const char *) arg);
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    zown_dict_t *phases = zown_dict_new (client, "phases");
+    for (int phase = 0; phase < PHASES; phase++) {
+        char arrived [32], indices [32];
+        snprintf (arrived, sizeof (arrived), "arrived %d", phase);
+        snprintf (indices, sizeof (indices), "indices %d", phase);
+        size_t index;
+        zown_datum_t count;
+        if (zown_dict_add (phases, arrived, zown_datum_int (1), NULL)
+            || zown_barrier_wait (barrier, 10000, &index)
+            || zown_dict_get (phases, arrived, &count, NULL) || count.u.i != PARTIES
+            || zown_dict_add (phases, indices, zown_datum_int ((int64_t) index), NULL))
+            return 1;
+    }
+    zown_dict_destroy (&phases);
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    return 0;
+}
+
+static void
+test_parties_in_lockstep (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    assert_int_equal (zown_barrier_init (barrier, PARTIES), 1);
+    pid_t children [PARTIES];
+    testutil_gate_arm ();
+    for (int index = 0; index < PARTIES; index++)
+        children [index] = testutil_fork (s_party, (void *) zown_owner_ipc (owner));
+    testutil_gate_release ();
+    for (int index = 0; index < PARTIES; index++)
+        assert_int_equal (testutil_wait (children [index]), 0);
+    //  Each phase handed out the indices 0, 1, 2 once each.
+    zown_dict_t *phases = zown_dict_new (client, "phases");
+    for (int phase = 0; phase < PHASES; phase++) {
+        char indices [32];
+        snprintf (indices, sizeof (indices), "indices %d", phase);
+        zown_datum_t sum;
+        assert_int_equal (zown_dict_get (phases, indices, &sum, NULL), 0);
+        assert_int_equal (sum.u.i, 0 + 1 + 2);
+    }
+    assert_int_equal (testutil_stat (client, "parked"), 0);
+    zown_dict_destroy (&phases);
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_abort_and_reset (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    assert_int_equal (zown_barrier_init (barrier, 2), 1);
+    waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_waiter, &waiter);
+    s_await_parked (client, 1);
+    assert_int_equal (zown_barrier_abort (barrier), 0);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, ZOWN_BROKEN);
+    assert_int_equal (zown_barrier_wait (barrier, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_BROKEN);
+    bool broken = false;
+    assert_int_equal (zown_barrier_state (barrier, NULL, NULL, &broken), 0);
+    assert_true (broken);
+    //  Reset mends it; whoever waits then is told it broke.
+    assert_int_equal (zown_barrier_reset (barrier), 0);
+    pthread_create (&thread, NULL, s_waiter, &waiter);
+    s_await_parked (client, 1);
+    assert_int_equal (zown_barrier_reset (barrier), 0);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, ZOWN_BROKEN);
+    //  And a full round works again.
+    pthread_create (&thread, NULL, s_waiter, &waiter);
+    s_await_parked (client, 1);
+    size_t index = 9;
+    assert_int_equal (zown_barrier_wait (barrier, 0, &index), 0);
+    assert_int_equal (index, 1);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, 0);
+    assert_int_equal (waiter.index, 0);
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_timeout_breaks_it (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    assert_int_equal (zown_barrier_init (barrier, 2), 1);
+    assert_int_equal (zown_barrier_wait (barrier, 50, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    //  The party that gave up broke the round for whoever comes next.
+    assert_int_equal (zown_barrier_wait (barrier, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_BROKEN);
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_dead_party_breaks_it (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    assert_int_equal (zown_barrier_init (barrier, 3), 1);
+    waiter_t doomed = { zown_owner_ipc (owner), ZOWN_FOREVER, -1, 0 };
+    pid_t child = testutil_fork (s_waiter_process, &doomed);
+    s_await_parked (client, 1);
+    waiter_t survivor = { zown_owner_inproc (owner), 10000, -1, 0 };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_waiter, &survivor);
+    s_await_parked (client, 2);
+    kill (child, SIGKILL);
+    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    pthread_join (thread, NULL);
+    assert_int_equal (survivor.status, ZOWN_BROKEN);
+    assert_int_equal (testutil_stat (client, "parked"), 0);
+    zown_barrier_destroy (&barrier);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+int
+main (void)
+{
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_init_and_state),       cmocka_unit_test (test_parties_in_lockstep),
+        cmocka_unit_test (test_abort_and_reset),      cmocka_unit_test (test_timeout_breaks_it),
+        cmocka_unit_test (test_dead_party_breaks_it),
+    };
+    return cmocka_run_group_tests (tests, NULL, NULL);
+}
