@@ -63,6 +63,36 @@ s_free (zown_object_t *object, bool died)
     zown_object_wake (object);
 }
 
+bool
+zown_lock_held_by (zown_object_t *lock, zown_session_t *session)
+{
+    return lock->type == &zown_lock_type && session && s_lock (lock)->holder == session;
+}
+
+void
+zown_lock_give_up (zown_object_t *lock)
+{
+    s_free (lock, false);
+}
+
+int
+zown_lock_take (zown_object_t *lock, zown_session_t *session)
+{
+    s_lock_t *impl = s_lock (lock);
+    if (impl->holder)
+        return -1;
+    void *held = zlistx_add_end (session->held, lock);
+    if (!held)
+        return -1;
+    impl->holder = session;
+    impl->held = held;
+    impl->depth = 1;
+    int died = impl->holder_died;
+    impl->holder_died = false;
+    lock->version++;
+    return died;
+}
+
 static void
 s_release_hook (zown_object_t *object, zown_session_t *session, bool died)
 {
@@ -85,15 +115,10 @@ s_acquire (zown_call_t *call)
     }
     if (lock->holder)
         return zown_call_park (call, call->argv [0].u.i);
-    void *held = zown_call_hold (call, session);
-    if (!held)
+    int died = zown_lock_take (call->object, session);
+    if (died < 0)
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
-    lock->holder = session;
-    lock->held = held;
-    lock->depth = 1;
-    zown_call_reply_int (call, lock->holder_died);
-    lock->holder_died = false;
-    zown_call_bump (call);
+    zown_call_reply_int (call, died);
     return ZOWN_OK;
 }
 

@@ -418,11 +418,11 @@ def main(argv=None):
                 rows.append(line)
 
     if a.table and rows:
-        hdr = f"{'workload':<15}{'W':>3}{'run':>4}{'ops':>7}{'seconds':>10}{'ops/s':>11}" \
+        hdr = f"{'workload':<19}{'W':>3}{'run':>4}{'ops':>7}{'seconds':>10}{'ops/s':>11}" \
               f"{'p50 us':>9}{'p99 us':>10}{'rss KiB':>9}"
         print(hdr, file=sys.stderr)
         for r in rows:
-            print(f"{r['workload']:<15}{r['workers']:>3}{r['run']:>4}{r['ops']:>7}"
+            print(f"{r['workload']:<19}{r['workers']:>3}{r['run']:>4}{r['ops']:>7}"
                   f"{r['seconds']:>10.3f}{r['ops_per_s']:>11.0f}{r['p50_us']:>9.1f}"
                   f"{r['p99_us']:>10.1f}{r['peak_rss_kb']:>9}", file=sys.stderr)
 

@@ -30,5 +30,6 @@
 #include "zown_queue.h"
 #include "zown_semaphore.h"
 #include "zown_barrier.h"
+#include "zown_condition.h"
 
 #endif

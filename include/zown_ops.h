@@ -86,6 +86,9 @@ typedef enum {
     ZOWN_OP_BARRIER_ABORT = 0x92,
     ZOWN_OP_BARRIER_RESET = 0x93,
     ZOWN_OP_BARRIER_STATE = 0x94,
+    //  condition
+    ZOWN_OP_COND_WAIT = 0xA0,
+    ZOWN_OP_COND_NOTIFY = 0xA1,
     //  queue
     ZOWN_OP_QUEUE_INIT = 0x70,
     ZOWN_OP_QUEUE_PUT = 0x71,

@@ -13,7 +13,7 @@
 static const zown_type_def_t *s_types [] = {
     &zown_keyspace_type, &zown_dict_type,      &zown_value_type,   &zown_list_type,
     &zown_array_type,    &zown_event_type,     &zown_lock_type,    &zown_rlock_type,
-    &zown_queue_type,    &zown_semaphore_type, &zown_barrier_type,
+    &zown_queue_type,    &zown_semaphore_type, &zown_barrier_type, &zown_condition_type,
 };
 
 #define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)
@@ -791,4 +791,25 @@ zown_registry_watched (zown_registry_t *self, zown_session_t ***sessions_p)
             self->watched [count++] = session;
     *sessions_p = self->watched;
     return count;
+}
+
+zown_object_t *
+zown_call_parked_on (zown_call_t *call)
+{
+    return call->parked ? ((s_parked_t *) call->parked)->object : NULL;
+}
+
+int
+zown_call_repark (zown_call_t *call, zown_object_t *object)
+{
+    s_parked_t *parked = (s_parked_t *) call->parked;
+    if (!object->waiters)
+        object->waiters = zlistx_new ();
+    void *handle = object->waiters ? zlistx_add_end (object->waiters, parked) : NULL;
+    if (!handle)
+        return ZOWN_PARK;  //  Out of memory: it stays where it was.
+    zlistx_delete (parked->object->waiters, parked->in_object);
+    parked->object = object;
+    parked->in_object = handle;
+    return ZOWN_PARK;
 }

@@ -150,6 +150,12 @@ int zown_call_park (zown_call_t *call, int64_t timeout_ms);
 //  commits, retry the object's parked requests, oldest first. A rolled-back
 //  request wakes nobody.
 void zown_call_wake (zown_call_t *call);
+//  The object a retried request is parked on (its own, unless it moved),
+//  or NULL for a request that is not a retry.
+zown_object_t *zown_call_parked_on (zown_call_t *call);
+//  Move a retried request to the end of another object's line (a condition
+//  waiter that now waits for its lock). Returns ZOWN_PARK.
+int zown_call_repark (zown_call_t *call, zown_object_t *object);
 //  The same for an object changed outside a call (a session's release).
 void zown_object_wake (zown_object_t *object);
 //  Retry the waiters of woken objects now (after a session ended).
@@ -162,6 +168,13 @@ zown_session_t *zown_call_session (zown_call_t *call);
 //  hold returns a handle for unhold, or NULL if out of memory.
 void *zown_call_hold (zown_call_t *call, zown_session_t *session);
 void zown_session_unhold (zown_session_t *session, void *handle);
+
+//  Locks, for the condition type (actors/lock.c): whether `session` holds
+//  the lock object; give it up (waking its line); take it if free, which
+//  returns the died flag (0/1) or -1 if it is held or out of memory.
+bool zown_lock_held_by (zown_object_t *lock, zown_session_t *session);
+void zown_lock_give_up (zown_object_t *lock);
+int zown_lock_take (zown_object_t *lock, zown_session_t *session);
 
 //  Sessions (runtime/session.c)
 //  Frees a session (the session table's destructor).
@@ -235,6 +248,7 @@ extern const zown_type_def_t zown_rlock_type;
 extern const zown_type_def_t zown_queue_type;
 extern const zown_type_def_t zown_semaphore_type;
 extern const zown_type_def_t zown_barrier_type;
+extern const zown_type_def_t zown_condition_type;
 
 //  Numeric helper shared by the types: a + b as the types' add op defines
 //  it (int + int stays int, anything with a double is a double).
