@@ -26,6 +26,8 @@ typedef struct _zown_client_t zown_client_t;
 
 //  Default deadline of a call, in milliseconds.
 #define ZOWN_CLIENT_TIMEOUT_DEFAULT 5000
+//  Longest wait in zown_client_destroy for the owner to acknowledge BYE.
+#define ZOWN_CLIENT_BYE_TIMEOUT 1000
 //  Pass as a timeout to wait without a deadline (must be asked for).
 #define ZOWN_FOREVER (-1)
 //  Default and largest number of pipelined requests in flight per client:
@@ -40,7 +42,9 @@ typedef struct _zown_client_t zown_client_t;
 zown_client_t *zown_client_new (const char *target);
 
 //  Close the client; accepts NULL and nulls the caller's pointer. Pending
-//  replies are discarded. Never blocks.
+//  replies are discarded. Tells the owner the client is leaving (so what it
+//  held is released, not reported as left by a dead process) and waits at
+//  most ZOWN_CLIENT_BYE_TIMEOUT for the owner to acknowledge it.
 void zown_client_destroy (zown_client_t **self_p);
 
 //  Endpoint the client is connected to.

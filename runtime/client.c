@@ -5,9 +5,10 @@
     were sent, so the ids still wanted are always the range [floor, next_id):
     a reply below floor answers an abandoned request and is dropped.
 
-    Before its first request a client says HELLO with its pid, and it says
-    BYE when destroyed, both with id 0 and without waiting for the answer:
-    the owner then knows its session, and sees at once if its process dies
+    Before its first request a client says HELLO with its pid (id 0, the
+    answer is not waited for), and when destroyed it says BYE and waits a
+    moment for the answer: the owner then knows its session, tells a clean
+    end from a death, and sees at once if its process dies
     (runtime/session.c).
     =========================================================================
 */
@@ -29,6 +30,9 @@ struct _zown_client_t {
     zown_request_t *request;  //  Reused by the typed handles
     bool said_hello;          //  HELLO sent before the first request
 };
+
+static int s_call (zown_client_t *self, zown_request_t *request, int timeout,
+                   zown_reply_t **reply_p);
 
 static bool
 s_forked (zown_client_t *self)
@@ -114,15 +118,18 @@ zown_client_destroy (zown_client_t **self_p)
     //  In a forked child the socket and frame belong to the parent's
     //  context: leave them alone, free only our own memory.
     if (!s_forked (self)) {
-        zmq_msg_close (&self->frame);
-        if (self->socket && self->said_hello) {
-            //  BYE ends the session cleanly (what it held is released, not
-            //  reported as died). It may take a moment to leave: a short
-            //  linger, never a wait here.
-            int linger = 100;
-            zmq_setsockopt (self->socket, ZMQ_LINGER, &linger, sizeof (linger));
-            s_say (self, ZOWN_OP_BYE, 0, NULL, ZMQ_DONTWAIT);
+        if (self->socket && self->said_hello && self->request) {
+            //  BYE ends the session cleanly: what it held is released, not
+            //  reported as died. The owner must have it before this process
+            //  can exit, or it would see the exit first: wait for its answer,
+            //  a short while at most.
+            zown_client_abandon (self);
+            s_set_int (self->socket, ZMQ_SNDTIMEO, ZOWN_CLIENT_BYE_TIMEOUT);
+            zown_request_reset (self->request);
+            if (zown_request_add (self->request, ZOWN_OP_BYE, NULL, 0, NULL) == 0)
+                s_call (self, self->request, ZOWN_CLIENT_BYE_TIMEOUT, NULL);
         }
+        zmq_msg_close (&self->frame);
         if (self->socket)
             zmq_close (self->socket);
     }

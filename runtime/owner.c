@@ -396,23 +396,23 @@ s_owner_thread (void *args)
                 continue;
             break;
         }
-        //  A dead process first, before any request could end its session:
-        //  what it held goes to the next in line, flagged as left by the dead.
-        bool died = false;
-        for (size_t index = 0; index < watched && !died; index++)
-            if (items [2 + index].revents & ZMQ_POLLIN) {
-                zown_session_end (self->registry, sessions [index], true);
-                zown_registry_run_wakes (self->registry);
-                died = true;
-            }
-        if (died)
-            continue;  //  The poll set changed.
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZOWN_OWNER_BURST; count++)
                 if (s_handle_request (self))
                     break;
+        //  Dead processes after requests, so that a BYE already received
+        //  ends its session cleanly. If requests changed the sessions, the
+        //  poll set is stale: a death still pending shows again next time.
+        if (generation == zown_registry_watch_generation (self->registry))
+            for (size_t index = 0; index < watched; index++)
+                if (items [2 + index].revents & ZMQ_POLLIN) {
+                    //  What it held goes to the next in line, flagged.
+                    zown_session_end (self->registry, sessions [index], true);
+                    zown_registry_run_wakes (self->registry);
+                    break;  //  The poll set changed.
+                }
         zown_registry_expire (self->registry);
     }
     free (items);

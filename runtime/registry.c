@@ -539,10 +539,8 @@ zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer, cons
     zown_call_t call = { .registry = self, .out = out, .peer = peer };
     status = s_run (self, &call);
     self->frame = NULL;
-    bool silent =
-        status == ZOWN_OK && (self->commands [decoded->ops [0].code]->flags & ZOWN_CMD_SILENT);
     s_run_wakes (self);
-    return status != ZOWN_PARK && !silent;
+    return status != ZOWN_PARK;
 }
 
 void

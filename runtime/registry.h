@@ -59,7 +59,6 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 #define ZOWN_CMD_PAIRS  0x10  //  Arguments come in pairs
 #define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always journaled for undo
 #define ZOWN_CMD_ALONE  0x40  //  Must be the only op of its request (cannot roll back)
-#define ZOWN_CMD_SILENT 0x80  //  Never answered (its sender is leaving)
 
 //  Argument type masks, one bit per tag
 #define ZOWN_ARG_NIL       (1u << ZOWN_NIL)
@@ -212,7 +211,7 @@ int zown_registry_attach (zown_registry_t *self, zown_object_t *object);
 void zown_object_destroy (zown_object_t **object_p);
 
 //  Apply one request frame from `peer` and write its reply into `out`;
-//  returns false when there is no reply to send now (parked, or BYE).
+//  returns false when the request was parked (no reply now).
 //  Never fails: every problem becomes an error reply.
 bool zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer,
                                  const void *request, size_t size, zown_buf_t *out);

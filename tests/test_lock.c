@@ -344,6 +344,40 @@ test_rlock_holder_killed_at_depth (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  Takes the lock, then leaves cleanly: destroys its client and exits.
+static int
+s_clean_leaver (void *arg)
+{
+    zown_client_t *client = zown_client_new ((const char *) arg);
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    int rc = zown_lock_acquire (lock, 10000, NULL);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    return rc;
+}
+
+static void
+test_clean_exit_is_not_a_death (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    //  The owner sees the process exit at once; the BYE must still win.
+    for (int round = 0; round < 20; round++) {
+        pid_t child = testutil_fork (s_clean_leaver, (void *) zown_owner_ipc (owner));
+        assert_int_equal (testutil_wait (child), 0);
+        bool died = true;
+        assert_int_equal (zown_lock_acquire (lock, 10000, &died), 0);
+        assert_false (died);
+        assert_int_equal (zown_lock_release (lock), 0);
+    }
+    assert_int_equal (testutil_stat (client, "sessions_died"), 0);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
@@ -356,6 +390,7 @@ main (void)
         cmocka_unit_test (test_drop_held_lock),
         cmocka_unit_test (test_rlock_is_reentrant),
         cmocka_unit_test (test_rlock_holder_killed_at_depth),
+        cmocka_unit_test (test_clean_exit_is_not_a_death),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
