@@ -88,14 +88,24 @@ test_queue_workers (void **state)
     free (output);
 }
 
+static void
+test_barrier_phases (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("barrier_phases 3 4", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "12 steps by 3 workers over 4 phases, in lockstep"));
+    free (output);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_counter),
-        cmocka_unit_test (test_shared_dict),
-        cmocka_unit_test (test_lock_recovery),
-        cmocka_unit_test (test_queue_workers),
+        cmocka_unit_test (test_counter),        cmocka_unit_test (test_shared_dict),
+        cmocka_unit_test (test_lock_recovery),  cmocka_unit_test (test_queue_workers),
+        cmocka_unit_test (test_barrier_phases),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
