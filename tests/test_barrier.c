@@ -6,27 +6,9 @@
 #include "testutil.h"
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
 
 #define PARTIES 3
 #define PHASES  5
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void
-s_await_parked (zown_client_t *client, int64_t count)
-{
-    int64_t deadline = s_now_ms () + 10000;
-    while (testutil_stat (client, "parked") != count)
-        if (s_now_ms () > deadline)
-            fail_msg ("parked never reached %lld", (long long) count);
-}
 
 typedef struct {
     const char *endpoint;
@@ -151,7 +133,7 @@ test_abort_and_reset (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     assert_int_equal (zown_barrier_abort (barrier), 0);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_BROKEN);
@@ -163,13 +145,13 @@ test_abort_and_reset (void **state)
     //  Reset mends it; whoever waits then is told it broke.
     assert_int_equal (zown_barrier_reset (barrier), 0);
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     assert_int_equal (zown_barrier_reset (barrier), 0);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_BROKEN);
     //  And a full round works again.
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     size_t index = 9;
     assert_int_equal (zown_barrier_wait (barrier, 0, &index), 0);
     assert_int_equal (index, 1);
@@ -209,11 +191,11 @@ test_dead_party_breaks_it (void **state)
     assert_int_equal (zown_barrier_init (barrier, 3), 1);
     waiter_t doomed = { zown_owner_ipc (owner), ZOWN_FOREVER, -1, 0 };
     pid_t child = testutil_fork (s_waiter_process, &doomed);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     waiter_t survivor = { zown_owner_inproc (owner), 10000, -1, 0 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &survivor);
-    s_await_parked (client, 2);
+    testutil_await_stat (client, "parked", 2);
     kill (child, SIGKILL);
     assert_int_equal (testutil_wait (child), 128 + SIGKILL);
     pthread_join (thread, NULL);

@@ -5,24 +5,6 @@
 */
 #include "testutil.h"
 #include <pthread.h>
-#include <time.h>
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void
-s_await_parked (zown_client_t *client, int64_t count)
-{
-    int64_t deadline = s_now_ms () + 10000;
-    while (testutil_stat (client, "parked") != count)
-        if (s_now_ms () > deadline)
-            fail_msg ("parked never reached %lld", (long long) count);
-}
 
 static void
 test_errors_and_timeout (void **state)
@@ -89,12 +71,12 @@ test_notify_all_and_the_lock_handoff (void **state)
         waiters [index] = (waiter_t){ zown_owner_inproc (owner), -1 };
         pthread_create (&threads [index], NULL, s_waiter, &waiters [index]);
         //  One at a time: each takes the lock, then gives it up by waiting.
-        s_await_parked (client, index + 1);
+        testutil_await_stat (client, "parked", index + 1);
     }
     assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
     assert_int_equal (zown_condition_notify_all (ready), 0);
     //  Notified, they now wait for the lock the notifier still holds.
-    s_await_parked (client, 3);
+    testutil_await_stat (client, "parked", 3);
     assert_int_equal (zown_lock_release (lock), 0);
     for (int index = 0; index < 3; index++) {
         pthread_join (threads [index], NULL);

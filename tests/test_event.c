@@ -7,25 +7,6 @@
 #include "testutil.h"
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-//  Await, through the owner itself, until `count` requests are parked.
-static void
-s_await_parked (zown_client_t *client, int64_t count)
-{
-    int64_t deadline = s_now_ms () + 10000;
-    while (testutil_stat (client, "parked") != count)
-        if (s_now_ms () > deadline)
-            fail_msg ("parked never reached %lld", (long long) count);
-}
 
 typedef struct {
     const char *endpoint;
@@ -88,11 +69,11 @@ test_wait_times_out_and_leaves_nothing (void **state)
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_event_t *event = zown_event_new (client, "e");
-    int64_t started = s_now_ms ();
+    int64_t started = testutil_now_ms ();
     assert_int_equal (zown_event_wait (event, 100), -1);
     assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
     //  The owner answers at the deadline, never before it.
-    assert_true (s_now_ms () - started >= 100);
+    assert_true (testutil_now_ms () - started >= 100);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_event_destroy (&event);
     zown_client_destroy (&client);
@@ -120,7 +101,7 @@ test_set_wakes_every_waiter (void **state)
         pthread_create (&threads [index], NULL, s_waiter, &waiters [index]);
     }
     testutil_gate_release ();
-    s_await_parked (client, 7);
+    testutil_await_stat (client, "parked", 7);
     zown_event_t *event = zown_event_new (client, "go");
     assert_int_equal (zown_event_set (event), 0);
     for (int index = 0; index < 4; index++) {
@@ -144,7 +125,7 @@ test_batches_neither_park_nor_wake_on_rollback (void **state)
     pthread_t thread;
     waiter_t waiter = { zown_owner_inproc (owner), "e", 10000, -1 };
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
 
     //  A wait inside a batch cannot park: it fails at once, rolling back.
     zown_request_t *batch = zown_request_new ();
@@ -187,7 +168,7 @@ test_drop_answers_waiters (void **state)
     pthread_t thread;
     waiter_t waiter = { zown_owner_inproc (owner), "e", 10000, -1 };
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     zown_request_t *drop = zown_request_new ();
     assert_int_equal (zown_request_add (drop, ZOWN_OP_DROP, "e", 0, NULL), 0);
     assert_int_equal (zown_client_call (client, drop, NULL), 0);
@@ -207,11 +188,11 @@ test_dead_waiter_leaves_no_parked_request (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     waiter_t child = { zown_owner_ipc (owner), "e", 300, -1 };
     pid_t pid = testutil_fork (s_waiter_process, &child);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     kill (pid, SIGKILL);
     assert_int_equal (testutil_wait (pid), 128 + SIGKILL);
     //  Its deadline still frees the owner of it.
-    s_await_parked (client, 0);
+    testutil_await_stat (client, "parked", 0);
     assert_int_equal (zown_client_ping (client), 0);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
@@ -225,7 +206,7 @@ test_stop_with_waiters_parked (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     waiter_t child = { zown_owner_ipc (owner), "e", 300, -1 };
     pid_t pid = testutil_fork (s_waiter_process, &child);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
     //  The waiter is never answered; its own deadline ends the wait.

@@ -6,25 +6,6 @@
 #include "testutil.h"
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-//  Await, through the owner itself, until a STATS counter reaches `count`.
-static void
-s_await_stat (zown_client_t *client, const char *name, int64_t count)
-{
-    int64_t deadline = s_now_ms () + 10000;
-    while (testutil_stat (client, name) != count)
-        if (s_now_ms () > deadline)
-            fail_msg ("%s never reached %lld", name, (long long) count);
-}
 
 static void
 test_acquire_release (void **state)
@@ -162,7 +143,7 @@ test_holder_killed_lock_passes_on_flagged (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), -1, false };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     kill (holder, SIGKILL);
     assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
     //  The owner saw the death itself: the waiter gets the lock, flagged.
@@ -195,7 +176,7 @@ test_clean_exit_releases_unflagged (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), -1, true };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     zown_lock_destroy (&held);
     zown_client_destroy (&leaver);  //  BYE: released, not died
     pthread_join (thread, NULL);
@@ -225,11 +206,11 @@ test_killed_waiter_leaves_nothing_parked (void **state)
     zown_lock_t *lock = zown_lock_new (client, "l");
     assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
     pid_t child = testutil_fork (s_doomed_waiter, (void *) zown_owner_ipc (owner));
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     kill (child, SIGKILL);
     assert_int_equal (testutil_wait (child), 128 + SIGKILL);
     //  Even a wait without a deadline goes with its client's process.
-    s_await_stat (client, "parked", 0);
+    testutil_await_stat (client, "parked", 0);
     assert_int_equal (zown_lock_release (lock), 0);
     zown_lock_destroy (&lock);
     zown_client_destroy (&client);
@@ -247,7 +228,7 @@ test_drop_held_lock (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), -1, false };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     zown_request_t *drop = zown_request_new ();
     assert_int_equal (zown_request_add (drop, ZOWN_OP_DROP, "l", 0, NULL), 0);
     assert_int_equal (zown_client_call (client, drop, NULL), 0);

@@ -6,24 +6,6 @@
 #include "testutil.h"
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static void
-s_await_parked (zown_client_t *client, int64_t count)
-{
-    int64_t deadline = s_now_ms () + 10000;
-    while (testutil_stat (client, "parked") != count)
-        if (s_now_ms () > deadline)
-            fail_msg ("parked never reached %lld", (long long) count);
-}
 
 static void
 test_fifo_and_bounds (void **state)
@@ -155,9 +137,9 @@ test_blocking_get_and_put (void **state)
     getter_t second = { zown_owner_inproc (owner), -1, -1 };
     pthread_t threads [2];
     pthread_create (&threads [0], NULL, s_getter, &first);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     pthread_create (&threads [1], NULL, s_getter, &second);
-    s_await_parked (client, 2);
+    testutil_await_stat (client, "parked", 2);
     assert_int_equal (zown_queue_put (queue, zown_datum_int (1), 0), 0);
     assert_int_equal (zown_queue_put (queue, zown_datum_int (2), 1000), 0);
     pthread_join (threads [0], NULL);
@@ -170,7 +152,7 @@ test_blocking_get_and_put (void **state)
     assert_int_equal (zown_queue_put (queue, zown_datum_int (3), 0), 0);
     getter_t putter = { zown_owner_inproc (owner), -1, 4 };
     pthread_create (&threads [0], NULL, s_putter, &putter);
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     zown_datum_t item;
     assert_int_equal (zown_queue_get (queue, 0, &item), 0);
     assert_int_equal (item.u.i, 3);
@@ -349,10 +331,10 @@ test_dead_getter_takes_nothing (void **state)
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     pid_t child = testutil_fork (s_doomed_getter, (void *) zown_owner_ipc (owner));
-    s_await_parked (client, 1);
+    testutil_await_stat (client, "parked", 1);
     kill (child, SIGKILL);
     assert_int_equal (testutil_wait (child), 128 + SIGKILL);
-    s_await_parked (client, 0);
+    testutil_await_stat (client, "parked", 0);
     //  The item put afterwards is not lost to the dead getter.
     zown_queue_t *queue = zown_queue_new (client, "q");
     assert_int_equal (zown_queue_put (queue, zown_datum_int (7), 0), 0);

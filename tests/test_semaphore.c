@@ -8,35 +8,16 @@
 #include "testutil.h"
 #include <pthread.h>
 #include <signal.h>
-#include <time.h>
-
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-//  Await, through the owner itself, until a STATS counter reaches `count`.
-static void
-s_await_stat (zown_client_t *client, const char *name, int64_t count)
-{
-    int64_t deadline = s_now_ms () + 10000;
-    while (testutil_stat (client, name) != count)
-        if (s_now_ms () > deadline)
-            fail_msg ("%s never reached %lld", name, (long long) count);
-}
 
 //  Await, through the owner, until the semaphore has `count` permits free
 //  (what another connection gave back is not ordered with our requests).
 static void
 s_await_value (zown_semaphore_t *semaphore, int64_t count)
 {
-    int64_t deadline = s_now_ms () + 10000;
+    int64_t deadline = testutil_now_ms () + 10000;
     int64_t value = -1;
     while (zown_semaphore_value (semaphore, &value) == 0 && value != count)
-        if (s_now_ms () > deadline)
+        if (testutil_now_ms () > deadline)
             break;
     assert_int_equal (value, count);
 }
@@ -99,10 +80,10 @@ test_basics_and_errors (void **state)
     assert_int_equal (zown_semaphore_acquire (sem, 1, ZOWN_FOREVER), 0);
     assert_int_equal (zown_semaphore_acquire (sem, 1, 0), -1);
     assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
-    int64_t start = s_now_ms ();
+    int64_t start = testutil_now_ms ();
     assert_int_equal (zown_semaphore_acquire (sem, 1, 50), -1);
     assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
-    assert_true (s_now_ms () - start >= 50);
+    assert_true (testutil_now_ms () - start >= 50);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     assert_int_equal (zown_semaphore_release (sem, 2), 0);
     assert_int_equal (s_value (sem), 2);
@@ -310,9 +291,9 @@ test_fifo_without_barging (void **state)
     waiter_t second = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
     pthread_t first_thread, second_thread;
     pthread_create (&first_thread, NULL, s_waiter, &first);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     pthread_create (&second_thread, NULL, s_waiter, &second);
-    s_await_stat (client, "parked", 2);
+    testutil_await_stat (client, "parked", 2);
     //  The owner retries waiters before it reads our next request, so what
     //  STATS says right after a release is final.
     assert_int_equal (zown_semaphore_release (sem, 1), 0);
@@ -378,7 +359,7 @@ test_holder_killed_gives_permits_back (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     kill (holder, SIGKILL);
     assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
     //  The owner saw the death itself: both permits came back, the waiter
@@ -419,7 +400,7 @@ test_clean_destroy_gives_permits_back (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), 2, 10000, -1, -1, false, -1 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     zown_semaphore_destroy (&theirs);
     zown_client_destroy (&leaver);  //  BYE: all three permits come back
     pthread_join (thread, NULL);
@@ -454,11 +435,11 @@ test_line_moves_when_its_head_leaves (void **state)
     //  The head wants 2 of the 1 free; the waiter behind it wants 1, and may
     //  not pass the head (no barging).
     pid_t head = testutil_fork (s_greedy_head, (void *) zown_owner_ipc (owner));
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     waiter_t behind = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
     pthread_t behind_thread;
     pthread_create (&behind_thread, NULL, s_waiter, &behind);
-    s_await_stat (client, "parked", 2);
+    testutil_await_stat (client, "parked", 2);
     assert_int_equal (s_value (sem), 1);
     //  The head's process dies: it leaves the line, which moves on at once.
     kill (head, SIGKILL);
@@ -485,7 +466,7 @@ test_drop_with_holders_and_waiters (void **state)
     waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
-    s_await_stat (client, "parked", 1);
+    testutil_await_stat (client, "parked", 1);
     assert_int_equal (s_raw (client, ZOWN_OP_DROP, "s", 0, NULL, 0), ZOWN_OK);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_NOT_FOUND);

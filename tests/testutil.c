@@ -4,6 +4,7 @@
 */
 #include "testutil.h"
 #include <ftw.h>
+#include <time.h>
 
 static char s_rundir [256];
 
@@ -153,4 +154,21 @@ testutil_stat (zown_client_t *client, const char *name)
             value = zown_reply_value (reply, 0, index + 1).u.i;
     zown_request_destroy (&request);
     return value;
+}
+
+int64_t
+testutil_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+void
+testutil_await_stat (zown_client_t *client, const char *name, int64_t value)
+{
+    int64_t deadline = testutil_now_ms () + 10000;
+    while (testutil_stat (client, name) != value)
+        if (testutil_now_ms () > deadline)
+            fail_msg ("%s never reached %lld", name, (long long) value);
 }

@@ -57,4 +57,11 @@ uint8_t *testutil_raw_call (const char *endpoint, const void *frame, size_t size
 //  Value of one counter in the owner's STATS reply.
 int64_t testutil_stat (zown_client_t *client, const char *name);
 
+//  Await, through the owner itself, until a STATS counter equals `value`
+//  (fails the test after 10 s); the way tests wait for parked requests.
+void testutil_await_stat (zown_client_t *client, const char *name, int64_t value);
+
+//  Monotonic clock in milliseconds.
+int64_t testutil_now_ms (void);
+
 #endif
