@@ -101,7 +101,8 @@ zown_session_end (zown_registry_t *self, zown_session_t *session, bool died)
 {
     zown_object_t *object;
     while ((object = (zown_object_t *) zlistx_first (session->held))) {
-        object->type->release (object, session, died);
+        if (object->type->release)
+            object->type->release (object, session, died);
         //  A release hook takes the object off the list; make sure of it.
         if (zlistx_first (session->held) == object)
             zlistx_delete (session->held, zlistx_cursor (session->held));
