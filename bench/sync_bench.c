@@ -23,6 +23,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 #include <zown.h>
+#include "benchutil.h"
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -67,14 +68,6 @@ static struct {
 //  --------------------------------------------------------------------------
 //  Small helpers
 
-static int64_t
-s_now_ns (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
 static void
 s_sleep_us (long us)
 {
@@ -106,38 +99,6 @@ s_die (const char *format, ...)
     exit (1);
 }
 
-static int
-s_write_all (int fd, const void *data, size_t size)
-{
-    const char *at = (const char *) data;
-    while (size) {
-        ssize_t rc = write (fd, at, size);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return -1;
-        at += rc;
-        size -= (size_t) rc;
-    }
-    return 0;
-}
-
-static int
-s_read_all (int fd, void *data, size_t size)
-{
-    char *at = (char *) data;
-    while (size) {
-        ssize_t rc = read (fd, at, size);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return -1;
-        at += rc;
-        size -= (size_t) rc;
-    }
-    return 0;
-}
-
 //  Reads until EOF: the parent closing its end opens the gate.
 static void
 s_gate_pass (int fd)
@@ -154,13 +115,6 @@ s_cmp_u32 (const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
 //  Same definition as mp_baseline.py's _pct, on sorted values.
 static double
 s_pct_u32 (const uint32_t *sorted, size_t count, double p)
@@ -173,15 +127,6 @@ s_pct_u32 (const uint32_t *sorted, size_t count, double p)
     if (k > (long) count - 1)
         k = (long) count - 1;
     return sorted [k];
-}
-
-static double
-s_median (double *values, int count)
-{
-    if (count <= 0)
-        return 0;
-    qsort (values, (size_t) count, sizeof (double), s_cmp_double);
-    return count % 2 ? values [count / 2] : (values [count / 2 - 1] + values [count / 2]) / 2;
 }
 
 //  One owner STATS counter, or -1.
@@ -208,8 +153,8 @@ static int64_t s_sessions_base;
 static int64_t
 s_settled_died (void)
 {
-    int64_t deadline = s_now_ns () + 5000000000LL;
-    while (s_stat ("sessions") > s_sessions_base && s_now_ns () < deadline)
+    int64_t deadline = bench_now_ns () + 5000000000LL;
+    while (s_stat ("sessions") > s_sessions_base && bench_now_ns () < deadline)
         s_sleep_us (1000);
     return s_stat ("sessions_died");
 }
@@ -248,7 +193,7 @@ s_run_locker (job_t *job, zown_client_t *client, uint32_t *lat)
     if (!lock)
         return s_job_fail (job, "zown_lock_new");
     for (long index = 0; index < job->ops; index++) {
-        int64_t start = s_now_ns ();
+        int64_t start = bench_now_ns ();
         bool died = false;
         if (zown_lock_acquire (lock, WAIT_MS, &died) || died) {
             s_job_fail (job, died ? "acquire flagged a dead holder" : "acquire");
@@ -258,11 +203,11 @@ s_run_locker (job_t *job, zown_client_t *client, uint32_t *lat)
             s_job_fail (job, "release");
             break;
         }
-        int64_t took = s_now_ns () - start;
+        int64_t took = bench_now_ns () - start;
         lat [index] = took > UINT32_MAX ? UINT32_MAX : (uint32_t) took;
         job->lat_count = index + 1;
     }
-    job->end_ns = s_now_ns ();
+    job->end_ns = bench_now_ns ();
     zown_lock_destroy (&lock);
 }
 
@@ -288,7 +233,7 @@ s_run_producer (job_t *job, zown_client_t *client)
     for (int index = 0; index < job->consumers && !job->failed; index++)
         if (zown_queue_put (queue, zown_datum_int (SENTINEL), WAIT_MS))
             s_job_fail (job, "put sentinel");
-    job->end_ns = s_now_ns ();
+    job->end_ns = bench_now_ns ();
     zown_queue_destroy (&queue);
 }
 
@@ -353,7 +298,7 @@ s_run_consumer (job_t *job, zown_client_t *client)
             }
         }
     }
-    job->end_ns = s_now_ns ();
+    job->end_ns = bench_now_ns ();
     zown_queue_destroy (&queue);
 }
 
@@ -395,7 +340,7 @@ s_run_jobs (job_t *jobs, int count, uint32_t **lat_p, long *lat_count_p)
             if (!client || zown_client_ping (client))
                 s_job_fail (job, "client");
             char byte = 'r';
-            s_write_all (ready [1], &byte, 1);
+            bench_write_all (ready [1], &byte, 1);
             close (ready [1]);
             s_gate_pass (gate [0]);
             if (!job->failed) {
@@ -407,9 +352,9 @@ s_run_jobs (job_t *jobs, int count, uint32_t **lat_p, long *lat_count_p)
                     s_run_consumer (job, client);
             }
             zown_client_destroy (&client);
-            int rc = s_write_all (result [1], job, sizeof (*job));
+            int rc = bench_write_all (result [1], job, sizeof (*job));
             if (rc == 0 && job->lat_count)
-                rc = s_write_all (result [1], lat, (size_t) job->lat_count * sizeof (uint32_t));
+                rc = bench_write_all (result [1], lat, (size_t) job->lat_count * sizeof (uint32_t));
             _exit (rc || job->failed ? 1 : 0);
         }
         close (result [1]);
@@ -419,18 +364,18 @@ s_run_jobs (job_t *jobs, int count, uint32_t **lat_p, long *lat_count_p)
     close (gate [0]);
     for (int index = 0; index < count; index++) {
         char byte = 0;
-        if (s_read_all (ready [0], &byte, 1) || byte != 'r')
+        if (bench_read_all (ready [0], &byte, 1) || byte != 'r')
             s_die ("a worker died before the start gate");
     }
     close (ready [0]);
-    int64_t started = s_now_ns ();
+    int64_t started = bench_now_ns ();
     close (gate [1]);  //  Every child's read returns: go
     uint32_t *lat = NULL;
     long lat_count = 0;
     for (int index = 0; index < count; index++) {
         job_t *job = &jobs [index];
         job_t in;
-        if (s_read_all (results [index], &in, sizeof (in))) {
+        if (bench_read_all (results [index], &in, sizeof (in))) {
             job->failed = 1;
             snprintf (job->error, sizeof (job->error), "worker %d died without a result", index);
         } else {
@@ -442,8 +387,8 @@ s_run_jobs (job_t *jobs, int count, uint32_t **lat_p, long *lat_count_p)
                 if (!more)
                     s_die ("no memory");
                 lat = more;
-                if (s_read_all (results [index], lat + lat_count,
-                                (size_t) in.lat_count * sizeof (uint32_t)))
+                if (bench_read_all (results [index], lat + lat_count,
+                                    (size_t) in.lat_count * sizeof (uint32_t)))
                     s_die ("worker %d: short latency record", index);
                 lat_count += in.lat_count;
             }
@@ -581,7 +526,7 @@ s_death_trial (int run, int trial)
             zown_client_t *client = zown_client_new (s_bench.ipc);
             zown_lock_t *lock = client ? zown_lock_new (client, object) : NULL;
             char byte = (lock && zown_client_ping (client) == 0) ? 'r' : 'x';
-            s_write_all (ready [1], &byte, 1);
+            bench_write_all (ready [1], &byte, 1);
             close (ready [1]);
             s_gate_pass (gate [0]);
             if (byte != 'r')
@@ -589,7 +534,7 @@ s_death_trial (int run, int trial)
             if (index == 0) {
                 //  The holder: take the lock, say so, wait to be killed.
                 byte = zown_lock_acquire (lock, WAIT_MS, NULL) == 0 ? 'h' : 'x';
-                s_write_all (held [1], &byte, 1);
+                bench_write_all (held [1], &byte, 1);
                 while (true)
                     pause ();
             }
@@ -597,12 +542,12 @@ s_death_trial (int run, int trial)
             s_gate_pass (go [0]);
             bool died = false;
             int rc = zown_lock_acquire (lock, WAIT_MS, &died);
-            int64_t out [3] = { s_now_ns (), rc, died };
+            int64_t out [3] = { bench_now_ns (), rc, died };
             if (rc == 0)
                 zown_lock_release (lock);
             zown_lock_destroy (&lock);
             zown_client_destroy (&client);
-            _exit (s_write_all (done [1], out, sizeof (out)) ? 1 : 0);
+            _exit (bench_write_all (done [1], out, sizeof (out)) ? 1 : 0);
         }
     }
     close (ready [1]);
@@ -612,7 +557,7 @@ s_death_trial (int run, int trial)
     close (done [1]);
     for (int index = 0; index < 2; index++) {
         char byte = 0;
-        if (s_read_all (ready [0], &byte, 1) || byte != 'r')
+        if (bench_read_all (ready [0], &byte, 1) || byte != 'r')
             s_die ("lock_death: a worker failed before the start gate");
     }
     close (ready [0]);
@@ -621,19 +566,19 @@ s_death_trial (int run, int trial)
         s_die ("lock_death: %lld requests parked before the trial", (long long) parked);
     close (gate [1]);
     char byte = 0;
-    if (s_read_all (held [0], &byte, 1) || byte != 'h')
+    if (bench_read_all (held [0], &byte, 1) || byte != 'h')
         s_die ("lock_death: the holder did not get the lock");
     close (go [1]);  //  The waiter may ask now
-    int64_t deadline = s_now_ns () + 10000000000LL;
+    int64_t deadline = bench_now_ns () + 10000000000LL;
     while ((parked = s_stat ("parked")) != 1) {
-        if (parked < 0 || s_now_ns () > deadline)
+        if (parked < 0 || bench_now_ns () > deadline)
             s_die ("lock_death: the waiter never parked (parked = %lld)", (long long) parked);
         s_sleep_us (200);
     }
-    int64_t killed = s_now_ns ();
+    int64_t killed = bench_now_ns ();
     kill (pids [0], SIGKILL);
     int64_t out [3];
-    if (s_read_all (done [0], out, sizeof (out)))
+    if (bench_read_all (done [0], out, sizeof (out)))
         s_die ("lock_death: the waiter died without a result");
     close (held [0]);
     close (done [0]);
@@ -795,12 +740,12 @@ main (int argc, char *argv [])
         for (int trial = 0; trial < s_bench.trials; trial++)
             death [trial] = (double) s_death_trial (run, trial) / 1000.0;
         int64_t died = s_settled_died () - died_before;
-        qsort (death, (size_t) s_bench.trials, sizeof (double), s_cmp_double);
+        qsort (death, (size_t) s_bench.trials, sizeof (double), bench_cmp_double);
         double lo = death [0], hi = death [s_bench.trials - 1];
         double p90 = death [(int) (0.9 * s_bench.trials + 0.5) - 1 < 0
                                 ? 0
                                 : (int) (0.9 * s_bench.trials + 0.5) - 1];
-        double median = s_median (death, s_bench.trials);
+        double median = bench_median (death, s_bench.trials);
         //  Each trial's holder dies; its waiter ends with BYE.
         if (died < s_bench.trials)
             s_die ("lock_death: owner counted %lld dead sessions in %d trials", (long long) died,

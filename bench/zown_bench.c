@@ -20,6 +20,7 @@
 */
 #define _POSIX_C_SOURCE 200809L
 #include <zown.h>
+#include "benchutil.h"
 #include <zmq.h>
 #include <dirent.h>
 #include <errno.h>
@@ -82,51 +83,11 @@ s_is_pipe (workload_t wl)
 //  --------------------------------------------------------------------------
 //  Small helpers
 
-static int64_t
-s_now_ns (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000000000 + now.tv_nsec;
-}
-
 static void
 s_sleep_ms (int ms)
 {
     struct timespec pause = { ms / 1000, (long) (ms % 1000) * 1000000L };
     nanosleep (&pause, NULL);
-}
-
-static int
-s_write_all (int fd, const void *data, size_t size)
-{
-    const char *at = (const char *) data;
-    while (size) {
-        ssize_t rc = write (fd, at, size);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return -1;
-        at += rc;
-        size -= (size_t) rc;
-    }
-    return 0;
-}
-
-static int
-s_read_all (int fd, void *data, size_t size)
-{
-    char *at = (char *) data;
-    while (size) {
-        ssize_t rc = read (fd, at, size);
-        if (rc < 0 && errno == EINTR)
-            continue;
-        if (rc <= 0)
-            return -1;
-        at += rc;
-        size -= (size_t) rc;
-    }
-    return 0;
 }
 
 //  A /proc/self/status field in kB ("VmRSS", "VmHWM"), or -1.
@@ -181,22 +142,6 @@ s_pct (const uint32_t *sorted, size_t count, double p)
     if (k > (long) count - 1)
         k = (long) count - 1;
     return sorted [k];
-}
-
-static int
-s_cmp_double (const void *a, const void *b)
-{
-    double x = *(const double *) a, y = *(const double *) b;
-    return x < y ? -1 : x > y;
-}
-
-static double
-s_median (double *values, int count)
-{
-    if (count <= 0)
-        return 0;
-    qsort (values, (size_t) count, sizeof (double), s_cmp_double);
-    return count % 2 ? values [count / 2] : (values [count / 2 - 1] + values [count / 2]) / 2;
 }
 
 //  --------------------------------------------------------------------------
@@ -400,7 +345,7 @@ s_gate_pass (job_t *job)
 {
     if (job->process) {
         char byte = job->failed ? 'e' : 'r';
-        s_write_all (job->ready_fd, &byte, 1);
+        bench_write_all (job->ready_fd, &byte, 1);
         char dummy;
         while (read (job->gate_fd, &dummy, 1) < 0 && errno == EINTR)
             ;
@@ -475,7 +420,7 @@ s_zown_worker (job_t *job)
     } else {
         long index;
         for (index = 0; index < ops; index++) {
-            int64_t started = s_now_ns ();
+            int64_t started = bench_now_ns ();
             int rc;
             if (job->workload == WL_VALUE_ADD)
                 rc = zown_value_add (value, 1, NULL);
@@ -490,7 +435,7 @@ s_zown_worker (job_t *job)
                     break;
                 }
             }
-            int64_t elapsed = s_now_ns () - started;
+            int64_t elapsed = bench_now_ns () - started;
             if (rc) {
                 s_job_fail (job, "worker %d: %s op %ld: %s", job->wid, s_wl_name [job->workload],
                             index, zown_strerror (zown_errno ()));
@@ -501,7 +446,7 @@ s_zown_worker (job_t *job)
         job->done = index;
     }
 done:
-    job->end_ns = s_now_ns ();
+    job->end_ns = bench_now_ns ();
     zown_request_destroy (&request);
     zown_dict_destroy (&dict);
     zown_value_destroy (&value);
@@ -557,12 +502,12 @@ s_raw_worker (job_t *job)
     } else {
         long index;
         for (index = 0; index < ops; index++) {
-            int64_t started = s_now_ns ();
+            int64_t started = bench_now_ns ();
             memcpy (payload, &index, sizeof (index));
             int size = -1;
             if (zmq_send (dealer, payload, RAW_PAYLOAD, 0) == RAW_PAYLOAD)
                 size = zmq_recv (dealer, echo, sizeof (echo), 0);
-            int64_t elapsed = s_now_ns () - started;
+            int64_t elapsed = bench_now_ns () - started;
             if (size != RAW_PAYLOAD || memcmp (echo, &index, sizeof (index))) {
                 s_job_fail (job, "worker %d: raw round trip %ld: %s", job->wid, index,
                             size < 0 ? zmq_strerror (errno) : "wrong echo");
@@ -573,7 +518,7 @@ s_raw_worker (job_t *job)
         job->done = index;
     }
 done:
-    job->end_ns = s_now_ns ();
+    job->end_ns = bench_now_ns ();
     if (dealer)
         zmq_close (dealer);
     //  A child's own context is left to _exit; the shared one to main.
@@ -647,9 +592,10 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
                 s_run_job (job);
                 child_result_t out = { job->failed, job->done, job->end_ns, { 0 } };
                 memcpy (out.error, job->error, sizeof (out.error));
-                int rc = s_write_all (result [1], &out, sizeof (out));
+                int rc = bench_write_all (result [1], &out, sizeof (out));
                 if (rc == 0 && job->lat && job->done)
-                    rc = s_write_all (result [1], job->lat, (size_t) job->done * sizeof (uint32_t));
+                    rc = bench_write_all (result [1], job->lat,
+                                          (size_t) job->done * sizeof (uint32_t));
                 _exit (rc || job->failed ? 1 : 0);
             }
             close (result [1]);
@@ -660,27 +606,28 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
         bool setup_ok = true;
         for (int index = 0; index < count; index++) {
             char byte = 0;
-            if (s_read_all (ready [0], &byte, 1) || byte != 'r')
+            if (bench_read_all (ready [0], &byte, 1) || byte != 'r')
                 setup_ok = false;
         }
         close (ready [0]);
-        started = s_now_ns ();
+        started = bench_now_ns ();
         close (gate [1]);  //  Every child's read returns: go
         if (monitor && setup_ok)
             monitor (total);
         for (int index = 0; index < count; index++) {
             job_t *job = &jobs [index];
             child_result_t in;
-            if (s_read_all (results [index], &in, sizeof (in))) {
+            if (bench_read_all (results [index], &in, sizeof (in))) {
                 s_job_fail (job, "worker %d died without a result", index);
-                job->end_ns = s_now_ns ();
+                job->end_ns = bench_now_ns ();
             } else {
                 job->failed = in.failed;
                 job->done = in.done;
                 job->end_ns = in.end_ns;
                 memcpy (job->error, in.error, sizeof (job->error));
                 if (job->lat && in.done
-                    && s_read_all (results [index], job->lat, (size_t) in.done * sizeof (uint32_t)))
+                    && bench_read_all (results [index], job->lat,
+                                       (size_t) in.done * sizeof (uint32_t)))
                     s_job_fail (job, "worker %d: short latency record", index);
             }
             close (results [index]);
@@ -706,7 +653,7 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
                 s_die ("pthread_create");
         }
         pthread_barrier_wait (&gate.ready);
-        started = s_now_ns ();
+        started = bench_now_ns ();
         pthread_mutex_lock (&gate.mutex);
         gate.go = true;
         pthread_cond_broadcast (&gate.cond);
@@ -895,7 +842,7 @@ s_median_of (int tr, int wi, int wl)
     int count = 0;
     for (int run = 0; run < s_bench.repeat && count < 256; run++)
         values [count++] = *s_result (run, tr, wi, wl);
-    return s_median (values, count);
+    return bench_median (values, count);
 }
 
 static void
@@ -977,13 +924,13 @@ s_soak_monitor (long total)
 {
     long marks [2] = { total / 10, total / 2 };
     int next = 0;
-    int64_t last = -1, last_change = s_now_ns ();
+    int64_t last = -1, last_change = bench_now_ns ();
     while (next < 2) {
         int64_t now = s_value_of ("soak");
         if (now != last) {
             last = now;
-            last_change = s_now_ns ();
-        } else if (s_now_ns () - last_change > 10 * 1000000000LL)
+            last_change = bench_now_ns ();
+        } else if (bench_now_ns () - last_change > 10 * 1000000000LL)
             return;  //  Stalled: the workers report why
         while (next < 2 && now >= marks [next])
             s_soak_rss [next++] = s_proc_status_kb ("VmRSS");

@@ -1,0 +1,26 @@
+/*  =========================================================================
+    benchutil - what the benchmark programs share: a clock, whole reads and
+    writes on pipes to forked workers, and medians
+    =========================================================================
+*/
+#ifndef ZOWN_BENCHUTIL_H_INCLUDED
+#define ZOWN_BENCHUTIL_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+//  Monotonic clock in nanoseconds.
+int64_t bench_now_ns (void);
+
+//  Write / read exactly size bytes (retrying on EINTR); 0, or -1 on error
+//  or end of file.
+int bench_write_all (int fd, const void *data, size_t size);
+int bench_read_all (int fd, void *data, size_t size);
+
+//  qsort comparator for doubles, ascending.
+int bench_cmp_double (const void *a, const void *b);
+
+//  Median of count values (sorts them in place); 0 for none.
+double bench_median (double *values, int count);
+
+#endif
