@@ -73,17 +73,16 @@ main (int argc, char *argv [])
         fprintf (stderr, "usage: counter [workers [increments]]\n");
         return 2;
     }
-    zown_owner_t *owner = zown_owner_new ("counter-example");
-    if (!owner) {
-        fprintf (stderr, "counter: cannot start owner: %s\n", zown_strerror (zown_errno ()));
+    //  Forked processes over ipc. The workers are forked first, before this
+    //  process starts any thread (the cleanest fork point, docs/FORK.md), and
+    //  wait at a start gate (a pipe) until the owner runs; they find it by
+    //  its endpoint, known before it starts.
+    char *endpoint = zown_owner_endpoint_for ("counter-example");
+    if (!endpoint) {
+        fprintf (stderr, "counter: %s\n", zown_strerror (zown_errno ()));
         return 1;
     }
-    zown_client_t *client = zown_client_new (zown_owner_inproc (owner));
     int failed = 0;
-
-    //  Forked processes over ipc. Every worker is forked first and waits at
-    //  a start gate (a pipe), so that they start together and no fork happens
-    //  while this process is busy serving them (docs/FORK.md).
     int gate [2];
     if (pipe (gate)) {
         perror ("counter: pipe");
@@ -97,21 +96,28 @@ main (int argc, char *argv [])
             close (gate [1]);
             if (read (gate [0], &go, 1) != 0)  //  0: the parent closed the gate
                 _exit (1);
-            worker_t self = { zown_owner_ipc (owner), increments, 0 };
+            worker_t self = { endpoint, increments, 0 };
             worker (&self);
             _exit (self.failures ? 1 : 0);
         }
         if (pid < 0)
             failed = 1;
     }
+    zown_owner_t *owner = zown_owner_new ("counter-example");
+    if (!owner)
+        fprintf (stderr, "counter: cannot start owner: %s\n", zown_strerror (zown_errno ()));
+    zown_client_t *client = owner ? zown_client_new (zown_owner_inproc (owner)) : NULL;
     double started = now_seconds ();
-    close (gate [1]);
+    close (gate [1]);  //  Go
     close (gate [0]);
     for (int index = 0; index < workers; index++) {
         int status;
         if (wait (&status) < 0 || !WIFEXITED (status) || WEXITSTATUS (status))
             failed = 1;
     }
+    free (endpoint);
+    if (!owner)
+        return 1;
     char how [64];
     snprintf (how, sizeof (how), "%d processes x %d (ipc):", workers, increments);
     failed |= report (client, how, workers * increments, started);

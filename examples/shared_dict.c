@@ -54,13 +54,14 @@ main (int argc, char *argv [])
         fprintf (stderr, "usage: shared_dict [workers]\n");
         return 2;
     }
-    zown_owner_t *owner = zown_owner_new ("shared-dict-example");
-    if (!owner) {
-        fprintf (stderr, "shared_dict: cannot start owner: %s\n", zown_strerror (zown_errno ()));
+    //  Fork every worker first, before this process starts any thread (the
+    //  cleanest fork point, docs/FORK.md); they wait at a start gate (a pipe)
+    //  until the owner runs, and find it by its endpoint, known before.
+    char *endpoint = zown_owner_endpoint_for ("shared-dict-example");
+    if (!endpoint) {
+        fprintf (stderr, "shared_dict: %s\n", zown_strerror (zown_errno ()));
         return 1;
     }
-    //  Fork every worker first; they wait at a start gate (a pipe) until all
-    //  exist, so no fork happens while this process serves them (docs/FORK.md).
     int gate [2];
     if (pipe (gate)) {
         perror ("shared_dict: pipe");
@@ -75,17 +76,23 @@ main (int argc, char *argv [])
             close (gate [1]);
             if (read (gate [0], &go, 1) != 0)  //  0: the parent closed the gate
                 _exit (1);
-            _exit (record_task (zown_owner_ipc (owner), task));
+            _exit (record_task (endpoint, task));
         }
         failed |= pid < 0;
     }
-    close (gate [1]);
+    zown_owner_t *owner = zown_owner_new ("shared-dict-example");
+    if (!owner)
+        fprintf (stderr, "shared_dict: cannot start owner: %s\n", zown_strerror (zown_errno ()));
+    close (gate [1]);  //  Go
     close (gate [0]);
     for (int task = 0; task < workers; task++) {
         int status;
         if (wait (&status) < 0 || !WIFEXITED (status) || WEXITSTATUS (status))
             failed = 1;
     }
+    free (endpoint);
+    if (!owner)
+        return 1;
 
     zown_client_t *client = zown_client_new (zown_owner_inproc (owner));
     zown_dict_t *results = zown_dict_new (client, "results");

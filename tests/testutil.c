@@ -56,6 +56,12 @@ testutil_owner (void)
     zown_owner_t *owner = zown_owner_new (testutil_name ("owner"));
     if (!owner)
         fail_msg ("owner: %s", zown_strerror (zown_errno ()));
+    //  One round trip over ipc first: libzmq's I/O threads, started with the
+    //  first socket, are then past their start-up, so a test that forks next
+    //  never copies a thread mid-allocation (docs/FORK.md).
+    zown_client_t *client = testutil_client (zown_owner_ipc (owner));
+    assert_int_equal (zown_client_ping (client), 0);
+    zown_client_destroy (&client);
     return owner;
 }
 
