@@ -64,3 +64,23 @@ bench_median (double *values, int count)
     qsort (values, (size_t) count, sizeof (double), bench_cmp_double);
     return count % 2 ? values [count / 2] : (values [count / 2 - 1] + values [count / 2]) / 2;
 }
+
+int
+bench_cmp_u32 (const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+double
+bench_pct_u32 (const uint32_t *sorted, size_t count, double p)
+{
+    if (!count)
+        return 0;
+    long k = (long) (p / 100.0 * (double) count + 0.5) - 1;
+    if (k < 0)
+        k = 0;
+    if (k > (long) count - 1)
+        k = (long) count - 1;
+    return sorted [k];
+}

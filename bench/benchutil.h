@@ -20,6 +20,13 @@ int bench_read_all (int fd, void *data, size_t size);
 //  qsort comparator for doubles, ascending.
 int bench_cmp_double (const void *a, const void *b);
 
+//  qsort comparator for uint32_t, ascending.
+int bench_cmp_u32 (const void *a, const void *b);
+
+//  The p-th percentile (0..100) of count sorted values, nearest rank (as
+//  bench/mp_baseline.py computes it); 0 for none.
+double bench_pct_u32 (const uint32_t *sorted, size_t count, double p);
+
 //  Median of count values (sorts them in place); 0 for none.
 double bench_median (double *values, int count);
 

@@ -108,27 +108,6 @@ s_gate_pass (int fd)
         ;
 }
 
-static int
-s_cmp_u32 (const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
-    return x < y ? -1 : x > y;
-}
-
-//  Same definition as mp_baseline.py's _pct, on sorted values.
-static double
-s_pct_u32 (const uint32_t *sorted, size_t count, double p)
-{
-    if (!count)
-        return 0;
-    long k = (long) (p / 100.0 * (double) count + 0.5) - 1;
-    if (k < 0)
-        k = 0;
-    if (k > (long) count - 1)
-        k = (long) count - 1;
-    return sorted [k];
-}
-
 //  One owner STATS counter, or -1.
 static int64_t
 s_stat (const char *name)
@@ -488,9 +467,9 @@ s_run_cell (wl_t wl, int run)
         if (!lock || zown_lock_locked (lock) != 0)
             s_die ("%s run %d: lock still held after the run", s_wl_name [wl], run);
         zown_lock_destroy (&lock);
-        qsort (lat, (size_t) lat_count, sizeof (uint32_t), s_cmp_u32);
-        cell.p50_us = s_pct_u32 (lat, (size_t) lat_count, 50) / 1000.0;
-        cell.p99_us = s_pct_u32 (lat, (size_t) lat_count, 99) / 1000.0;
+        qsort (lat, (size_t) lat_count, sizeof (uint32_t), bench_cmp_u32);
+        cell.p50_us = bench_pct_u32 (lat, (size_t) lat_count, 50) / 1000.0;
+        cell.p99_us = bench_pct_u32 (lat, (size_t) lat_count, 99) / 1000.0;
     }
     free (lat);
     cell.died = s_settled_died () - died_before;

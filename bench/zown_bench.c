@@ -123,27 +123,6 @@ s_set_int (void *socket, int option, int value)
     return zmq_setsockopt (socket, option, &value, sizeof (value));
 }
 
-static int
-s_cmp_u32 (const void *a, const void *b)
-{
-    uint32_t x = *(const uint32_t *) a, y = *(const uint32_t *) b;
-    return x < y ? -1 : x > y;
-}
-
-//  Same definition as mp_baseline.py's _pct, on sorted values.
-static uint32_t
-s_pct (const uint32_t *sorted, size_t count, double p)
-{
-    if (!count)
-        return 0;
-    long k = (long) (p / 100.0 * (double) count + 0.5) - 1;
-    if (k < 0)
-        k = 0;
-    if (k > (long) count - 1)
-        k = (long) count - 1;
-    return sorted [k];
-}
-
 //  --------------------------------------------------------------------------
 //  Global state of the run
 
@@ -785,9 +764,9 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     cell.seconds = (double) elapsed / 1e9;
     cell.ops_per_s = (double) total / cell.seconds;
     if (lat) {
-        qsort (lat, (size_t) total, sizeof (uint32_t), s_cmp_u32);
-        cell.p50_us = s_pct (lat, (size_t) total, 50) / 1000.0;
-        cell.p99_us = s_pct (lat, (size_t) total, 99) / 1000.0;
+        qsort (lat, (size_t) total, sizeof (uint32_t), bench_cmp_u32);
+        cell.p50_us = bench_pct_u32 (lat, (size_t) total, 50) / 1000.0;
+        cell.p99_us = bench_pct_u32 (lat, (size_t) total, 99) / 1000.0;
         free (lat);
     }
     return cell;
