@@ -31,5 +31,6 @@
 #include "zown_semaphore.h"
 #include "zown_barrier.h"
 #include "zown_condition.h"
+#include "zown_spawner.h"
 
 #endif

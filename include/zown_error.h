@@ -37,10 +37,14 @@ typedef enum {
     ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline
     ZOWN_FORKED = 65,       //  Handle created in another process (see docs/FORK.md)
     ZOWN_INVALID = 66,      //  Invalid argument to an API call
-    ZOWN_BUSY = 67,         //  Too many pipelined requests, or a call while some pending
+    ZOWN_BUSY = 67,         //  Too many requests or tasks pending, or a call while some are
     ZOWN_ADDR_IN_USE = 68,  //  A live owner already serves that endpoint
     ZOWN_SYSTEM = 69,       //  Operating-system or libzmq failure (errno kept)
-    ZOWN_PROTOCOL = 70      //  The owner sent a reply this client cannot decode
+    ZOWN_PROTOCOL = 70,     //  The owner sent a reply this client cannot decode
+    ZOWN_THREADED = 71,     //  Fork server asked for in a process already running threads
+    ZOWN_TASK_FAILED = 72,  //  The task function reported a failure
+    ZOWN_WORKER_DIED = 73,  //  The worker running the task died, on every attempt
+    ZOWN_CLOSED = 74        //  Pool closed or terminated: the task was refused or never ran
 } zown_status_t;
 
 //  Status code of the last failed zown call on this thread.

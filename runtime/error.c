@@ -59,10 +59,15 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_UNREACHABLE, "UNREACHABLE", "no owner accepted the request within the deadline" },
     { ZOWN_FORKED, "FORKED", "handle belongs to another process (see docs/FORK.md)" },
     { ZOWN_INVALID, "INVALID", "invalid argument" },
-    { ZOWN_BUSY, "BUSY", "too many pipelined requests pending" },
+    { ZOWN_BUSY, "BUSY", "too many requests or tasks pending" },
     { ZOWN_ADDR_IN_USE, "ADDR_IN_USE", "a live owner already serves this endpoint" },
     { ZOWN_SYSTEM, "SYSTEM", "operating-system or ZeroMQ failure" },
     { ZOWN_PROTOCOL, "PROTOCOL", "undecodable reply from the owner" },
+    { ZOWN_THREADED, "THREADED",
+      "this process already runs threads: start the fork server first (docs/FORK.md)" },
+    { ZOWN_TASK_FAILED, "TASK_FAILED", "the task function reported a failure" },
+    { ZOWN_WORKER_DIED, "WORKER_DIED", "the worker running the task died" },
+    { ZOWN_CLOSED, "CLOSED", "the pool is closed or terminated" },
 };
 
 static const s_status_info_t *
