@@ -32,5 +32,6 @@
 #include "zown_barrier.h"
 #include "zown_condition.h"
 #include "zown_spawner.h"
+#include "zown_pool.h"
 
 #endif

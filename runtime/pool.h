@@ -1,0 +1,61 @@
+/*  =========================================================================
+    pool - what the pool thread and its workers share (runtime/pool.c,
+    runtime/pool_worker.c)
+
+    Pool <-> worker messages go over ROUTER (pool) / DEALER (worker), one
+    worker one identity: 'w', then slot and generation (native order, both
+    ends are this program). The first frame's first byte says what it is:
+
+      worker -> pool  HELLO   [H][pid int32]                 ready for tasks
+                      RESULT  [R][status uint8][id uint64]   then [data]
+                      GONE    [G]                            thread worker left
+      pool -> worker  TASK    [T][id uint64]                 then [payload]
+                      STOP    [S]                            finish and leave
+    =========================================================================
+*/
+#ifndef ZOWN_POOL_INTERNAL_H_INCLUDED
+#define ZOWN_POOL_INTERNAL_H_INCLUDED
+
+#include <stdatomic.h>
+
+#define ZOWN_POOL_HELLO  'H'
+#define ZOWN_POOL_RESULT 'R'
+#define ZOWN_POOL_GONE   'G'
+#define ZOWN_POOL_TASK   'T'
+#define ZOWN_POOL_STOP   'S'
+
+#define ZOWN_POOL_IDENTITY_SIZE 9
+#define ZOWN_POOL_ENDPOINT_MAX  256
+
+//  Everything a worker needs to start, copied into each process worker
+//  through its fork server (followed there by args_size bytes of args).
+typedef struct {
+    zown_task_fn *task;
+    zown_worker_init_fn *init;
+    zown_worker_fini_fn *fini;
+    const void *args;  //  With args_size > 0, set by the worker to its copy
+    size_t args_size;
+    uint32_t slot;
+    uint32_t generation;
+    char endpoint [ZOWN_POOL_ENDPOINT_MAX];  //  The pool's ROUTER
+    char owner [ZOWN_POOL_ENDPOINT_MAX];     //  Owner target; "" for none
+    //  Process workers: a file of one uint64 per slot, shared with the
+    //  pool, holding the id of the task the slot's worker is running (0:
+    //  none). When a worker dies, its exit report and its last results
+    //  travel on different channels; this says which task killed it.
+    char running [ZOWN_POOL_ENDPOINT_MAX];
+} zown_worker_setup_t;
+
+//  A worker's identity on the pool's ROUTER.
+void zown_pool_identity (uint8_t identity [ZOWN_POOL_IDENTITY_SIZE], uint32_t slot,
+                         uint32_t generation);
+
+//  Map the running-task file of a pool with `slots` slots; NULL on failure.
+_Atomic uint64_t *zown_pool_running_map (const char *path, size_t slots, bool create);
+
+//  Run a worker until the pool says STOP, or, for a thread worker, until
+//  *abandoned is set (checked between tasks). Returns 0 after a clean stop,
+//  else a process exit code: 2 could not connect, 3 init refused.
+int zown_worker_run (const zown_worker_setup_t *setup, atomic_bool *abandoned);
+
+#endif

@@ -1,0 +1,713 @@
+/*  =========================================================================
+    test_pool - worker pools: map in order, futures, failures, crashed and
+    killed workers, timeouts, recycling, backpressure, shutdown
+    =========================================================================
+*/
+#include "testutil.h"
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <sys/pidfd.h>
+
+static zown_spawner_t *s_spawner;
+static pid_t s_main_pid;
+//  Made before the fork server, so every worker inherits them: a task
+//  that blocks writes its pid to `started`, then reads one byte from
+//  `release`.
+static int s_started [2];
+static int s_release [2];
+static int s_atexit_pipe [2];
+static const char *s_greeting = "inherited";
+
+static void
+s_atexit_marker (void)
+{
+    if (getpid () != s_main_pid)
+        (void) !write (s_atexit_pipe [1], "x", 1);
+}
+
+//  Tasks take an int64 input; these values ask for a behaviour, any other
+//  is squared.
+enum {
+    S_BLOCK = -1,        //  Report the pid, wait for a release byte
+    S_FAIL = -2,         //  Fail with a message
+    S_KILL_SELF = -3,    //  SIGKILL itself
+    S_SEGFAULT = -4,     //  Die of SIGSEGV
+    S_EXIT_7 = -5,       //  exit (7)
+    S_CRASH_ONCE = -6,   //  Die the first time only (a marker file)
+    S_PID = -7,          //  Return the worker's pid
+    S_ADD = -8,          //  Add 1 to the owner's counter "adds"
+    S_STATE = -9,        //  Return the worker state set by init
+    S_BLOCK_HARD = -10,  //  As S_BLOCK, ignoring SIGTERM, never released
+};
+
+//  Set in main before the fork server starts, so workers see it.
+static char s_crash_marker [300];
+
+static void
+s_block_until_released (void)
+{
+    int32_t pid = getpid ();
+    (void) !write (s_started [1], &pid, sizeof (pid));
+    char byte;
+    while (read (s_release [0], &byte, 1) < 0 && errno == EINTR)
+        ;
+}
+
+static int
+s_task (zown_worker_t *worker, zown_task_t *task)
+{
+    int64_t input;
+    if (zown_task_int64 (task, &input))
+        return zown_task_fail (task, "not an int64");
+    switch (input) {
+        case S_BLOCK:
+            s_block_until_released ();
+            return zown_task_return_int64 (task, 0);
+        case S_BLOCK_HARD:
+            signal (SIGTERM, SIG_IGN);
+            s_block_until_released ();
+            while (true)
+                pause ();
+        case S_FAIL:
+            return zown_task_fail (task, "no good: %d", 42);
+        case S_KILL_SELF:
+            kill (getpid (), SIGKILL);
+            break;
+        case S_SEGFAULT:
+            signal (SIGSEGV, SIG_DFL);  //  Not a sanitizer's handler
+            raise (SIGSEGV);
+            break;
+        case S_EXIT_7:
+            _exit (7);
+        case S_CRASH_ONCE: {
+            int marker = open (s_crash_marker, O_CREAT | O_EXCL | O_WRONLY, 0600);
+            if (marker >= 0)
+                kill (getpid (), SIGKILL);
+            return zown_task_return_int64 (task, 1);
+        }
+        case S_PID:
+            return zown_task_return_int64 (task, getpid ());
+        case S_ADD: {
+            zown_value_t *adds = zown_value_new (zown_worker_client (worker), "adds");
+            int rc = zown_value_add (adds, 1, NULL);
+            zown_value_destroy (&adds);
+            return rc ? zown_task_fail (task, "add: %s", zown_strerror (zown_errno ())) : 0;
+        }
+        case S_STATE:
+            return zown_task_return_string (task, zown_worker_state (worker));
+        default:
+            return zown_task_return_int64 (task, input * input);
+    }
+    return zown_task_fail (task, "still alive");
+}
+
+static zown_pool_config_t
+s_config (zown_pool_mode_t mode, size_t workers)
+{
+    zown_pool_config_t config = {
+        .mode = mode, .workers = workers, .task = s_task, .spawner = s_spawner
+    };
+    return config;
+}
+
+static zown_pool_t *
+s_pool (const zown_pool_config_t *config)
+{
+    zown_pool_t *pool = zown_pool_new (config);
+    if (!pool)
+        fail_msg ("pool: %s", zown_strerror (zown_errno ()));
+    return pool;
+}
+
+static int64_t
+s_int64 (zown_future_t *future)
+{
+    int64_t value = 0;
+    assert_int_equal (zown_future_int64 (future, &value), 0);
+    return value;
+}
+
+static zown_future_t *
+s_submit (zown_pool_t *pool, int64_t value)
+{
+    zown_future_t *future = zown_pool_submit_int64 (pool, value);
+    assert_non_null (future);
+    return future;
+}
+
+static pid_t
+s_await_started (void)
+{
+    int32_t pid;
+    assert_int_equal (read (s_started [0], &pid, sizeof (pid)), sizeof (pid));
+    return pid;
+}
+
+static void
+s_release_one (void)
+{
+    assert_int_equal (write (s_release [1], "r", 1), 1);
+}
+
+static void
+s_map_10000 (zown_pool_mode_t mode)
+{
+    zown_pool_config_t config = s_config (mode, 3);
+    zown_pool_t *pool = s_pool (&config);
+    enum { COUNT = 10000 };
+    int64_t *values = malloc (COUNT * sizeof (int64_t));
+    zown_bytes_t *inputs = malloc (COUNT * sizeof (zown_bytes_t));
+    zown_future_t **futures = malloc (COUNT * sizeof (zown_future_t *));
+    for (int64_t index = 0; index < COUNT; index++) {
+        values [index] = index;
+        inputs [index] = (zown_bytes_t){ &values [index], sizeof (int64_t) };
+    }
+    assert_int_equal (zown_pool_map (pool, inputs, COUNT, futures), 0);
+    for (int64_t index = 0; index < COUNT; index++) {
+        assert_int_equal (s_int64 (futures [index]), index * index);
+        assert_true (zown_future_worker (futures [index]) > 0);
+        if (mode == ZOWN_POOL_PROCESSES)
+            assert_int_not_equal (zown_future_worker (futures [index]), getpid ());
+        zown_future_destroy (&futures [index]);
+    }
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.submitted, COUNT);
+    assert_int_equal (stats.completed, COUNT);
+    assert_int_equal (stats.failed, 0);
+    assert_int_equal (stats.workers_started, 3);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+    assert_null (pool);
+    free (values);
+    free (inputs);
+    free (futures);
+}
+
+static void
+test_map_10000_processes (void **state)
+{
+    (void) state;
+    s_map_10000 (ZOWN_POOL_PROCESSES);
+}
+
+static void
+test_map_10000_threads (void **state)
+{
+    (void) state;
+    s_map_10000 (ZOWN_POOL_THREADS);
+}
+
+static void
+s_collect (void *arg, size_t index, zown_future_t *future)
+{
+    int64_t *seen = arg;
+    seen [index] += 1 + (zown_future_status (future) == ZOWN_OK ? 0 : 100);
+}
+
+static void
+test_map_unordered_sees_each_once (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_THREADS, 2);
+    config.max_pending = 16;  //  Callbacks run while inputs are still submitted
+    zown_pool_t *pool = s_pool (&config);
+    enum { COUNT = 1000 };
+    int64_t values [COUNT], seen [COUNT] = { 0 };
+    zown_bytes_t inputs [COUNT];
+    for (int index = 0; index < COUNT; index++) {
+        values [index] = index == 500 ? S_FAIL : index;
+        inputs [index] = (zown_bytes_t){ &values [index], sizeof (int64_t) };
+    }
+    assert_int_equal (zown_pool_map_unordered (pool, inputs, COUNT, s_collect, seen), -1);
+    assert_int_equal (zown_errno (), ZOWN_TASK_FAILED);
+    for (int index = 0; index < COUNT; index++)
+        assert_int_equal (seen [index], index == 500 ? 101 : 1);
+    zown_pool_destroy (&pool);
+}
+
+static void
+test_futures_and_failures (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *square = s_submit (pool, 12);
+    zown_future_t *failing = s_submit (pool, S_FAIL);
+    zown_future_t *text = zown_pool_submit_string (pool, "a string");
+    assert_int_equal (zown_future_wait (square, ZOWN_FOREVER), 0);
+    assert_int_equal (s_int64 (square), 144);
+    assert_string_equal (zown_future_error (square), "");
+    assert_int_equal (zown_future_wait (failing, ZOWN_FOREVER), -1);
+    assert_int_equal (zown_errno (), ZOWN_TASK_FAILED);
+    assert_int_equal (zown_future_status (failing), ZOWN_TASK_FAILED);
+    assert_string_equal (zown_future_error (failing), "task failed: no good: 42");
+    assert_null (zown_future_data (failing, NULL));
+    assert_int_equal (zown_future_wait (text, ZOWN_FOREVER), -1);
+    assert_string_equal (zown_future_error (text), "task failed: not an int64");
+    assert_null (zown_pool_submit (pool, NULL, 3));
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    zown_future_destroy (&square);
+    zown_future_destroy (&failing);
+    zown_future_destroy (&text);
+    zown_future_destroy (&text);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    assert_null (zown_pool_submit_int64 (pool, 1));
+    assert_int_equal (zown_errno (), ZOWN_CLOSED);
+    zown_pool_destroy (&pool);
+    zown_pool_destroy (&pool);
+}
+
+static void
+s_expect_death (zown_future_t *future, int signal_number, int exit_code, const char *text)
+{
+    assert_int_equal (zown_future_wait (future, ZOWN_FOREVER), -1);
+    assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
+    int status = zown_future_wait_status (future);
+    if (signal_number) {
+        assert_true (WIFSIGNALED (status));
+        assert_int_equal (WTERMSIG (status), signal_number);
+    } else {
+        assert_true (WIFEXITED (status));
+        assert_int_equal (WEXITSTATUS (status), exit_code);
+    }
+    if (!strstr (zown_future_error (future), text))
+        fail_msg ("error '%s' lacks '%s'", zown_future_error (future), text);
+}
+
+//  Workers die three ways; each death is reported with its cause after
+//  every retry, the other tasks complete, and the pool keeps its workers.
+static void
+test_crashing_tasks_reported (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    config.retries = 2;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *killed = s_submit (pool, S_KILL_SELF);
+    zown_future_t *segfault = s_submit (pool, S_SEGFAULT);
+    zown_future_t *exited = s_submit (pool, S_EXIT_7);
+    zown_future_t *fine [20];
+    for (int index = 0; index < 20; index++)
+        fine [index] = s_submit (pool, index);
+    s_expect_death (killed, SIGKILL, 0, "signal 9 (Killed), 3 attempts");
+    s_expect_death (segfault, SIGSEGV, 0, "3 attempts");
+    s_expect_death (exited, 0, 7, "exit 7, 3 attempts");
+    for (int index = 0; index < 20; index++) {
+        assert_int_equal (zown_future_wait (fine [index], ZOWN_FOREVER), 0);
+        assert_int_equal (s_int64 (fine [index]), index * index);
+        zown_future_destroy (&fine [index]);
+    }
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.workers_died, 9);
+    assert_int_equal (stats.retried, 6);
+    assert_int_equal (stats.workers_started, 2 + 9);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_future_destroy (&killed);
+    zown_future_destroy (&segfault);
+    zown_future_destroy (&exited);
+    zown_pool_destroy (&pool);
+}
+
+static void
+test_crash_once_is_retried (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 1);
+    config.retries = 1;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *future = s_submit (pool, S_CRASH_ONCE);
+    assert_int_equal (zown_future_wait (future, ZOWN_FOREVER), 0);
+    assert_int_equal (s_int64 (future), 1);
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.retried, 1);
+    assert_int_equal (stats.workers_died, 1);
+    zown_future_destroy (&future);
+    zown_pool_destroy (&pool);
+    unlink (s_crash_marker);
+}
+
+//  A worker SIGKILLed from outside while it runs a task: the task is
+//  retried on its replacement, then fails with the signal once retries are
+//  spent. Tasks queued behind it run elsewhere.
+static void
+test_worker_killed_mid_task (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    config.retries = 1;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *blocked = s_submit (pool, S_BLOCK);
+    pid_t first = s_await_started ();
+    assert_int_equal (kill (first, SIGKILL), 0);
+    pid_t second = s_await_started ();
+    assert_int_not_equal (first, second);
+    assert_int_equal (kill (second, SIGKILL), 0);
+    s_expect_death (blocked, SIGKILL, 0, "2 attempts");
+    zown_future_t *after = s_submit (pool, 9);
+    assert_int_equal (zown_future_wait (after, ZOWN_FOREVER), 0);
+    assert_int_equal (s_int64 (after), 81);
+    zown_future_destroy (&after);
+    zown_future_destroy (&blocked);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+}
+
+static void
+s_task_timeout (zown_pool_mode_t mode)
+{
+    zown_pool_config_t config = s_config (mode, 2);
+    config.task_timeout_ms = 1000;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *late = s_submit (pool, S_BLOCK);
+    pid_t worker = s_await_started ();
+    zown_future_t *quick [10];
+    for (int index = 0; index < 10; index++)
+        quick [index] = s_submit (pool, index);
+    assert_int_equal (zown_future_wait (late, ZOWN_FOREVER), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    assert_string_equal (zown_future_error (late), "task ran over its 1000 ms");
+    if (mode == ZOWN_POOL_PROCESSES) {
+        //  The worker was killed, not left running.
+        int pidfd = pidfd_open (worker, 0);
+        if (pidfd >= 0) {
+            struct pollfd gone = { .fd = pidfd, .events = POLLIN };
+            assert_int_equal (poll (&gone, 1, -1), 1);
+            close (pidfd);
+        }
+    } else
+        s_release_one ();  //  The abandoned thread finishes, and frees itself
+    for (int index = 0; index < 10; index++) {
+        assert_int_equal (zown_future_wait (quick [index], ZOWN_FOREVER), 0);
+        assert_int_equal (s_int64 (quick [index]), index * index);
+        zown_future_destroy (&quick [index]);
+    }
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.timed_out, 1);
+    assert_int_equal (stats.workers_started, 3);
+    zown_future_destroy (&late);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+}
+
+static void
+test_task_timeout_processes (void **state)
+{
+    (void) state;
+    s_task_timeout (ZOWN_POOL_PROCESSES);
+}
+
+static void
+test_task_timeout_threads (void **state)
+{
+    (void) state;
+    s_task_timeout (ZOWN_POOL_THREADS);
+}
+
+static void
+test_workers_recycled (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    config.max_tasks_per_worker = 5;
+    zown_pool_t *pool = s_pool (&config);
+    enum { COUNT = 50 };
+    int64_t pid_input = S_PID;
+    zown_bytes_t inputs [COUNT];
+    zown_future_t *futures [COUNT];
+    for (int index = 0; index < COUNT; index++)
+        inputs [index] = (zown_bytes_t){ &pid_input, sizeof (pid_input) };
+    assert_int_equal (zown_pool_map (pool, inputs, COUNT, futures), 0);
+    //  Every pid ran at most 5 tasks, so at least 10 different ones.
+    int64_t pids [COUNT];
+    int uses [COUNT] = { 0 }, distinct = 0;
+    for (int index = 0; index < COUNT; index++) {
+        int64_t pid = s_int64 (futures [index]);
+        assert_int_equal (pid, zown_future_worker (futures [index]));
+        int at = 0;
+        while (at < distinct && pids [at] != pid)
+            at++;
+        if (at == distinct)
+            pids [distinct++] = pid;
+        assert_true (++uses [at] <= 5);
+        zown_future_destroy (&futures [index]);
+    }
+    assert_true (distinct >= 10);
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.workers_died, 0);
+    assert_true (stats.workers_recycled >= 8);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+}
+
+static void
+test_reject_when_full (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_THREADS, 1);
+    config.max_pending = 2;
+    config.reject_when_full = true;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *first = s_submit (pool, S_BLOCK);
+    zown_future_t *second = s_submit (pool, S_BLOCK);
+    assert_null (zown_pool_submit_int64 (pool, 3));
+    assert_int_equal (zown_errno (), ZOWN_BUSY);
+    assert_int_equal (zown_future_wait (first, 0), -1);
+    assert_int_equal (zown_errno (), ZOWN_BUSY);
+    s_await_started ();
+    s_release_one ();
+    s_await_started ();
+    s_release_one ();
+    assert_int_equal (zown_future_wait (first, ZOWN_FOREVER), 0);
+    assert_int_equal (zown_future_wait (second, ZOWN_FOREVER), 0);
+    zown_future_t *third = s_submit (pool, 3);
+    assert_int_equal (zown_future_wait (third, ZOWN_FOREVER), 0);
+    zown_future_destroy (&first);
+    zown_future_destroy (&second);
+    zown_future_destroy (&third);
+    zown_pool_destroy (&pool);
+}
+
+static int
+s_init (zown_worker_t *worker)
+{
+    size_t size;
+    const char *args = zown_worker_args (worker, &size);
+    char *state = malloc (64);
+    if (state)
+        snprintf (state, 64, "%s/%zu/%zu", args, size, zown_worker_index (worker));
+    zown_worker_set_state (worker, state);
+    return state ? 0 : -1;
+}
+
+static void
+s_fini (zown_worker_t *worker)
+{
+    free (zown_worker_state (worker));
+}
+
+static int
+s_init_refuses (zown_worker_t *worker)
+{
+    (void) worker;
+    return -1;
+}
+
+static void
+s_init_args (zown_pool_mode_t mode, const char *args, size_t size, const char *expected)
+{
+    zown_pool_config_t config = s_config (mode, 1);
+    config.init = s_init;
+    config.fini = s_fini;
+    config.args = args;
+    config.args_size = size;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *future = s_submit (pool, S_STATE);
+    assert_int_equal (zown_future_wait (future, ZOWN_FOREVER), 0);
+    assert_string_equal (zown_future_string (future), expected);
+    zown_future_destroy (&future);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+}
+
+static void
+test_init_args_and_state (void **state)
+{
+    (void) state;
+    char copied [] = "copied";
+    s_init_args (ZOWN_POOL_PROCESSES, copied, sizeof (copied), "copied/7/0");
+    s_init_args (ZOWN_POOL_THREADS, copied, sizeof (copied), "copied/7/0");
+    //  Passed as a pointer: it existed before the fork server.
+    s_init_args (ZOWN_POOL_PROCESSES, s_greeting, 0, "inherited/0/0");
+
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    config.init = s_init_refuses;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *future = s_submit (pool, 1);
+    assert_int_equal (zown_future_wait (future, ZOWN_FOREVER), -1);
+    assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
+    assert_string_equal (zown_future_error (future), "no worker could start");
+    zown_future_destroy (&future);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+}
+
+//  The classic recipe: workers x increments, counted by the owner.
+static void
+s_shared_counter (zown_pool_mode_t mode)
+{
+    zown_owner_t *owner = testutil_owner ();
+    zown_pool_config_t config = s_config (mode, 5);
+    config.owner = mode == ZOWN_POOL_PROCESSES ? zown_owner_ipc (owner) : zown_owner_inproc (owner);
+    zown_pool_t *pool = s_pool (&config);
+    enum { COUNT = 1000 };
+    int64_t add = S_ADD;
+    zown_bytes_t inputs [COUNT];
+    for (int index = 0; index < COUNT; index++)
+        inputs [index] = (zown_bytes_t){ &add, sizeof (add) };
+    zown_future_t *futures [COUNT];
+    assert_int_equal (zown_pool_map (pool, inputs, COUNT, futures), 0);
+    for (int index = 0; index < COUNT; index++)
+        zown_future_destroy (&futures [index]);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_value_t *adds = zown_value_new (client, "adds");
+    int64_t total;
+    assert_int_equal (zown_value_get (adds, &total), 0);
+    assert_int_equal (total, COUNT);
+    zown_value_destroy (&adds);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_shared_counter_processes (void **state)
+{
+    (void) state;
+    s_shared_counter (ZOWN_POOL_PROCESSES);
+}
+
+static void
+test_shared_counter_threads (void **state)
+{
+    (void) state;
+    s_shared_counter (ZOWN_POOL_THREADS);
+}
+
+//  terminate with a worker that ignores SIGTERM: SIGKILL after the stop
+//  deadline, and the call returns.
+static void
+test_terminate_stuck_worker (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 1);
+    config.stop_timeout_ms = 300;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *stuck = s_submit (pool, S_BLOCK_HARD);
+    zown_future_t *queued = s_submit (pool, 2);
+    pid_t worker = s_await_started ();
+    s_release_one ();  //  It now pauses for ever, ignoring SIGTERM
+    int pidfd = pidfd_open (worker, 0);
+    assert_true (pidfd >= 0);
+    zown_pool_terminate (pool);
+    struct pollfd gone = { .fd = pidfd, .events = POLLIN };
+    assert_int_equal (poll (&gone, 1, 0), 1);
+    close (pidfd);
+    assert_int_equal (zown_future_status (stuck), ZOWN_CLOSED);
+    assert_int_equal (zown_future_status (queued), ZOWN_CLOSED);
+    zown_pool_destroy (&pool);
+    assert_int_equal (zown_future_wait (stuck, ZOWN_FOREVER), -1);
+    assert_int_equal (zown_errno (), ZOWN_CLOSED);
+    zown_future_destroy (&stuck);
+    zown_future_destroy (&queued);
+}
+
+static void
+test_terminate_stuck_thread (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_THREADS, 1);
+    config.stop_timeout_ms = 300;
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *stuck = s_submit (pool, S_BLOCK);
+    s_await_started ();
+    zown_pool_destroy (&pool);
+    assert_int_equal (zown_future_status (stuck), ZOWN_CLOSED);
+    zown_future_destroy (&stuck);
+    s_release_one ();  //  The abandoned thread finishes on its own
+}
+
+//  join waits for every task, then stops the workers cleanly (fini runs);
+//  futures destroyed early are not waited for by the application.
+static void
+test_join_then_destroy (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    zown_pool_t *pool = s_pool (&config);
+    for (int index = 0; index < 100; index++) {
+        zown_future_t *future = s_submit (pool, index);
+        zown_future_destroy (&future);
+    }
+    zown_future_t *blocked = s_submit (pool, S_BLOCK);
+    s_await_started ();
+    assert_int_equal (zown_pool_join (pool, 0), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    s_release_one ();
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    assert_int_equal (zown_future_status (blocked), ZOWN_OK);
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.completed, 101);
+    assert_int_equal (stats.workers_died, 0);
+    zown_pool_destroy (&pool);
+    zown_future_destroy (&blocked);
+}
+
+static void
+test_bad_config (void **state)
+{
+    (void) state;
+    assert_null (zown_pool_new (NULL));
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 1);
+    config.task = NULL;
+    assert_null (zown_pool_new (&config));
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    config = s_config (ZOWN_POOL_PROCESSES, 1);
+    config.spawner = NULL;  //  The pool would start its own: too late here
+    assert_null (zown_pool_new (&config));
+    assert_int_equal (zown_errno (), ZOWN_THREADED);
+}
+
+int
+main (void)
+{
+    s_main_pid = getpid ();
+    if (pipe2 (s_started, O_CLOEXEC) || pipe2 (s_release, O_CLOEXEC)
+        || pipe2 (s_atexit_pipe, O_NONBLOCK | O_CLOEXEC))
+        return 1;
+    atexit (s_atexit_marker);
+    testutil_private_rundir ();
+    snprintf (s_crash_marker, sizeof (s_crash_marker), "%s/crash-once", getenv ("ZOWN_RUNDIR"));
+    s_spawner = zown_spawner_new ();
+    if (!s_spawner) {
+        fprintf (stderr, "spawner: %s\n", zown_strerror (zown_errno ()));
+        return 1;
+    }
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_map_10000_processes),
+        cmocka_unit_test (test_map_10000_threads),
+        cmocka_unit_test (test_map_unordered_sees_each_once),
+        cmocka_unit_test (test_futures_and_failures),
+        cmocka_unit_test (test_crashing_tasks_reported),
+        cmocka_unit_test (test_crash_once_is_retried),
+        cmocka_unit_test (test_worker_killed_mid_task),
+        cmocka_unit_test (test_task_timeout_processes),
+        cmocka_unit_test (test_task_timeout_threads),
+        cmocka_unit_test (test_workers_recycled),
+        cmocka_unit_test (test_reject_when_full),
+        cmocka_unit_test (test_init_args_and_state),
+        cmocka_unit_test (test_shared_counter_processes),
+        cmocka_unit_test (test_shared_counter_threads),
+        cmocka_unit_test (test_terminate_stuck_worker),
+        cmocka_unit_test (test_terminate_stuck_thread),
+        cmocka_unit_test (test_join_then_destroy),
+        cmocka_unit_test (test_bad_config),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zown_spawner_destroy (&s_spawner);
+    char marker;
+    if (read (s_atexit_pipe [0], &marker, 1) == 1) {
+        fprintf (stderr, "an atexit handler ran in a worker\n");
+        failed++;
+    }
+    return failed;
+}
