@@ -99,13 +99,49 @@ test_barrier_phases (void **state)
     free (output);
 }
 
+static void
+test_pool_map (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("pool_map --limit 100000 --workers 2", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "primes below 100000: 9592 (10 ranges of 10000)"));
+    assert_non_null (strstr (output, "owner's running total matches: 19184 over both runs"));
+    free (output);
+    output = s_run ("pool_map --workers 0", &status);
+    assert_int_equal (status, 2);
+    free (output);
+}
+
+static void
+test_pool_crash (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("pool_crash", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "task  2 (square): 4\n"));
+    assert_non_null (strstr (output, "task  3 (segfault): WORKER_DIED: worker "));
+    assert_non_null (strstr (output, "died: signal 11 (Segmentation fault), 2 attempts"));
+    assert_non_null (strstr (output, "died: signal 6 (Aborted), 2 attempts"));
+    assert_non_null (strstr (output, "died: exit 3, 2 attempts"));
+    assert_non_null (strstr (output, "task 15 (loop forever): TIMEOUT: task ran over its 1000 ms"));
+    assert_non_null (strstr (output, "task 18 (refuse): TASK_FAILED: task failed: input 18"));
+    assert_non_null (strstr (output,
+                             "20 tasks: 15 succeeded, 5 failed; 6 workers died, "
+                             "3 tasks retried, 1 timed out"));
+    free (output);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_counter),        cmocka_unit_test (test_shared_dict),
         cmocka_unit_test (test_lock_recovery),  cmocka_unit_test (test_queue_workers),
-        cmocka_unit_test (test_barrier_phases),
+        cmocka_unit_test (test_barrier_phases), cmocka_unit_test (test_pool_map),
+        cmocka_unit_test (test_pool_crash),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
