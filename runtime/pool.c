@@ -180,24 +180,29 @@ s_task_free (s_task_t *task)
     free (task);
 }
 
-//  Tell the facade a task is done, and forget it.
+//  Tell the facade a task is done.
 static void
-s_complete (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_status,
-            const void *data, size_t size)
+s_report (s_self_t *self, uint64_t id, uint8_t status, pid_t pid, int wait_status, const void *data,
+          size_t size)
 {
     uint8_t header [18] = { 'R', status };
     int32_t pid32 = pid, wait32 = wait_status;
-    memcpy (header + 2, &task->id, sizeof (task->id));
+    memcpy (header + 2, &id, sizeof (id));
     memcpy (header + 10, &pid32, sizeof (pid32));
     memcpy (header + 14, &wait32, sizeof (wait32));
     zmq_send (self->pipe, header, sizeof (header), ZMQ_SNDMORE);
     zmq_send (self->pipe, data, size, 0);
+}
+
+//  Report a task done, and forget it.
+static void
+s_complete (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_status,
+            const void *data, size_t size)
+{
+    s_report (self, task->id, status, pid, wait_status, data, size);
     zhashx_delete (self->tasks, &task->id);
     s_task_free (task);
 }
-
-static void s_fail (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_status,
-                    const char *format, ...) __attribute__ ((format (printf, 6, 7)));
 
 static void
 s_fail (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_status,
@@ -793,26 +798,44 @@ s_stop_progress (s_self_t *self, int64_t now)
     return false;
 }
 
-static void
+//  Handle one message from the facade; false if none was waiting.
+static bool
 s_on_pipe (s_self_t *self)
 {
     zmq_msg_t command;
     zmq_msg_init (&command);
     if (zmq_msg_recv (&command, self->pipe, ZMQ_DONTWAIT) < 0) {
         zmq_msg_close (&command);
-        return;
+        return false;
     }
     const uint8_t *bytes = zmq_msg_data (&command);
     size_t size = zmq_msg_size (&command);
     char kind = size ? (char) bytes [0] : 0;
     if (kind == 'T' && size == 9 && zmq_msg_more (&command)) {
         s_task_t *task = calloc (1, sizeof (s_task_t));
-        zmq_msg_init (&task->payload);
-        memcpy (&task->id, bytes + 1, sizeof (task->id));
-        zmq_msg_recv (&task->payload, self->pipe, 0);
-        zhashx_insert (self->tasks, &task->id, task);
-        zlistx_add_end (self->queue, task);
-        s_fail_stranded (self);
+        zmq_msg_t discard;
+        zmq_msg_t *payload = task ? &task->payload : &discard;
+        zmq_msg_init (payload);
+        zmq_msg_recv (payload, self->pipe, 0);
+        uint64_t id;
+        memcpy (&id, bytes + 1, sizeof (id));
+        bool queued = false;
+        if (task) {
+            task->id = id;
+            if (zhashx_insert (self->tasks, &task->id, task) == 0) {
+                queued = zlistx_add_end (self->queue, task) != NULL;
+                if (!queued)
+                    zhashx_delete (self->tasks, &task->id);
+            }
+        }
+        if (queued)
+            s_fail_stranded (self);
+        else {
+            zmq_msg_close (payload);
+            free (task);
+            const char *text = "out of memory in the pool thread";
+            s_report (self, id, ZOWN_NO_MEMORY, 0, 0, text, strlen (text) + 1);
+        }
     } else if (kind == 'J' || kind == 'K')
         s_begin_stop (self, kind == 'K');
     else if (kind == 'Q')
@@ -820,6 +843,7 @@ s_on_pipe (s_self_t *self)
     else if (kind == '$')
         self->leave = true;
     zmq_msg_close (&command);
+    return true;
 }
 
 static void
@@ -838,8 +862,10 @@ s_run (s_self_t *self)
         }
         if (zmq_poll (items, self->spawner ? 3 : 2, timeout) < 0 && zmq_errno () != EINTR)
             break;
-        if (items [0].revents)
-            s_on_pipe (self);
+        //  Bursts from both sockets, bounded so that neither starves the
+        //  other, before one dispatch.
+        for (int burst = 0; burst < 1000 && items [0].revents && s_on_pipe (self); burst++)
+            ;
         for (int burst = 0; burst < 1000; burst++) {
             int events = 0;
             size_t events_size = sizeof (events);
