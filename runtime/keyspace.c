@@ -19,6 +19,23 @@ s_reply_stat (zown_call_t *call, const char *name, uint64_t value)
     zown_call_reply_int (call, (int64_t) value);
 }
 
+//  Resident set size of the owner's process in KiB, from /proc (0 where
+//  there is none). Under `zown serve` the process is little more than the
+//  owner, so this is about what the shared objects cost in memory.
+static uint64_t
+s_rss_kb (void)
+{
+    unsigned long long size, resident = 0;
+    FILE *file = fopen ("/proc/self/statm", "re");
+    if (file) {
+        if (fscanf (file, "%llu %llu", &size, &resident) != 2)
+            resident = 0;
+        fclose (file);
+    }
+    long page = sysconf (_SC_PAGESIZE);
+    return page > 0 ? (uint64_t) resident * (uint64_t) page / 1024 : 0;
+}
+
 static int
 s_stats (zown_call_t *call)
 {
@@ -33,6 +50,8 @@ s_stats (zown_call_t *call)
     s_reply_stat (call, "parked", stats->parked);
     s_reply_stat (call, "sessions", stats->sessions);
     s_reply_stat (call, "sessions_died", stats->sessions_died);
+    s_reply_stat (call, "pid", (uint64_t) getpid ());
+    s_reply_stat (call, "rss_kb", s_rss_kb ());
     return ZOWN_OK;
 }
 

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs zown into a temporary prefix, then builds and runs a consumer
-# with find_package(zown) and with pkg-config, as another project would.
+# with find_package(zown) and with pkg-config, as another project would,
+# and runs the installed zown command.
 # Usage: test_install.sh SOURCE_DIR BUILD_DIR
 set -euo pipefail
 source_dir=$1
@@ -20,4 +21,6 @@ export PKG_CONFIG_PATH=$pc_dir
 cc -std=c11 "$source_dir/tests/consumer/consumer.c" -o "$work/consumer_pc" \
     $(pkg-config --cflags --libs zown)
 LD_LIBRARY_PATH=$work/prefix/lib:$work/prefix/lib64:${LD_LIBRARY_PATH:-} "$work/consumer_pc"
-echo "install: find_package and pkg-config consumers both ran"
+# The zown command is installed too, and runs from the prefix as it is.
+"$work/prefix/bin/zown" --help >/dev/null
+echo "install: find_package and pkg-config consumers both ran; bin/zown runs"

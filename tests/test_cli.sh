@@ -1,0 +1,292 @@
+#!/usr/bin/env bash
+# The zown command as a user runs it: the built binary against a real
+# `zown serve`, every command's output and exit code (docs/CLI.md).
+# Usage: test_cli.sh ZOWN CLI_OBJECTS
+set -euo pipefail
+zown=$1
+cli_objects=$2
+work=$(mktemp -d)
+export ZOWN_RUNDIR=$work/run
+servers=()
+cleanup () {
+    local pid
+    for pid in ${servers[@]+"${servers[@]}"}; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+fail () {
+    echo "test_cli: FAIL: $*" >&2
+    exit 1
+}
+
+# run CODE ARG...: runs zown ARG..., which must exit with CODE; its stdout is
+# left in $out and its stderr in $err.
+run () {
+    local want=$1 code=0
+    shift
+    "$zown" "$@" >"$work/stdout" 2>"$work/stderr" || code=$?
+    out=$(<"$work/stdout")
+    err=$(<"$work/stderr")
+    [ "$code" = "$want" ] || fail "zown $* exited $code, not $want (stderr: $err)"
+}
+
+expect_out () {
+    [ "$out" = "$1" ] || fail "expected stdout '$1', got '$out'"
+}
+
+expect_err () {
+    [[ $err == *"$1"* ]] || fail "expected '$1' on stderr, got '$err'"
+}
+
+# usage ARG...: zown ARG... is a usage error: exit 2, nothing on stdout, a
+# usage line on stderr.
+usage () {
+    run 2 "$@"
+    expect_out ""
+    expect_err "usage: zown"
+}
+
+# serve NAME [OPTION...]: starts `zown serve --name NAME` in the background
+# and waits (bounded) for its first line; sets $server, $endpoint and
+# $serve_fd, from which its other lines can be read. Job control is on for
+# the start, or the shell would start it with SIGINT ignored.
+serve () {
+    local fifo=$work/serve-$1.out
+    mkfifo "$fifo"
+    set -m
+    "$zown" serve --name "$@" >"$fifo" 2>"$work/serve-$1.err" &
+    server=$!
+    set +m
+    servers+=("$server")
+    exec {serve_fd}<"$fifo"
+    read -r -t 10 -u "$serve_fd" endpoint || fail "serve $1 printed no endpoint"
+}
+
+# next_line EXPECTED: the next line the last server printed.
+next_line () {
+    local line
+    read -r -t 10 -u "$serve_fd" line || fail "serve printed no line after $endpoint"
+    [ "$line" = "$1" ] || fail "serve printed '$line', expected '$1'"
+}
+
+# stop SIGNAL: the server must exit 0 on SIGNAL within 5 s and remove its
+# socket file.
+stop () {
+    local code=0 started=$SECONDS
+    kill -"$1" "$server"
+    wait "$server" || code=$?
+    [ "$code" = 0 ] || fail "serve exited $code on SIG$1"
+    local pid rest=()
+    for pid in "${servers[@]}"; do
+        [ "$pid" = "$server" ] || rest+=("$pid")
+    done
+    servers=(${rest[@]+"${rest[@]}"})
+    ((SECONDS - started <= 5)) || fail "serve took $((SECONDS - started)) s to stop on SIG$1"
+    [ ! -e "${endpoint#ipc://}" ] || fail "serve left ${endpoint#ipc://} behind"
+}
+
+name=t$$
+serve "$name"
+first=$server
+[ "$endpoint" = "ipc://$ZOWN_RUNDIR/$name.sock" ] || fail "serve printed $endpoint first"
+next_line "inproc://zown-$name"
+
+# z CODE ARG...: run against this test's owner.
+z () {
+    run "$1" "${@:2}" --name "$name"
+}
+
+echo "== help"
+run 0 --help
+for command in serve set get del keys incr dump stats; do
+    [[ $out == *"  $command "* ]] || fail "zown --help does not list $command"
+done
+for command in serve set get del keys incr dump stats; do
+    run 0 "$command" --help
+    [[ $out == "usage: zown $command"* ]] || fail "zown $command --help: $out"
+done
+run 0 get -h
+
+echo "== usage errors"
+usage
+usage frobnicate
+usage get d
+usage get d k extra
+usage set d k
+usage keys
+usage incr c abc
+usage incr c 1 2
+usage get d k --bogus
+usage get d k -x
+usage get d k --timeout
+usage get d k --timeout 0
+usage get d k --timeout abc
+usage set d k v --string=yes
+usage stats --interval 0
+usage get d k --name "$name" --endpoint "$endpoint"
+usage get d k --name bad/name
+usage get d k --endpoint nonsense://here
+usage get d k --endpoint "$name"
+usage frobnicate --help
+usage set d k 99999999999999999999 --name "$name"
+usage serve extra
+usage serve --name "u$$" --endpoint tcp://127.0.0.1:5555
+expect_err "tcp"
+usage serve --name "u$$" --endpoint udp://nowhere
+usage serve --name "u$$" --endpoint ipc://
+[ ! -e "$ZOWN_RUNDIR/u$$.sock" ] || fail "a refused serve left a socket behind"
+
+echo "== set and get"
+z 0 set d int 42
+expect_out ""
+z 0 get d int
+expect_out 42
+z 0 set d neg -7
+z 0 get d neg
+expect_out -7
+z 0 set d dbl 2.5
+z 0 get d dbl
+expect_out 2.5
+z 0 set d whole 3.0
+z 0 get d whole
+expect_out 3.0
+z 0 set d exp -1e3
+z 0 get d exp
+expect_out -1000.0
+z 0 set d str "hello world"
+z 0 get d str
+expect_out "hello world"
+z 0 set d nan nan
+z 0 get d nan
+expect_out nan
+z 0 set d forced 42 --string
+z 0 get d forced
+expect_out 42
+z 0 set -s d short -1.5
+z 0 get d short
+expect_out -1.5
+run 0 set --name "$name" d dash -- --literal
+z 0 get d dash
+expect_out --literal
+z 1 get d missing
+expect_out ""
+expect_err "missing"
+z 1 get nodict k
+
+echo "== del and keys"
+z 0 del d str
+expect_out ""
+z 1 del d str
+z 1 get d str
+z 0 keys d
+expect_out "$(printf '%s\n' int neg dbl whole exp nan forced short dash | LC_ALL=C sort)"
+z 0 keys nodict
+expect_out ""
+
+echo "== incr"
+z 0 incr counter
+expect_out 1
+z 0 incr counter
+expect_out 2
+z 0 incr counter 10
+expect_out 12
+z 0 incr counter -3
+expect_out 9
+z 0 incr ratio 0.5
+expect_out 0.5
+z 0 incr ratio
+expect_out 1.5
+z 4 incr counter 0.5
+expect_err "another type"
+z 4 get counter k
+z 4 incr d
+
+echo "== dump"
+"$cli_objects" "$endpoint" || fail "cli_objects could not fill the owner"
+z 0 dump
+printf '%s\n' "$out" | python3 -c '
+import json, sys
+
+def strict(constant):
+    raise ValueError("not JSON: " + constant)
+
+lines = [json.loads(line, parse_constant=strict) for line in sys.stdin]
+names = [line["name"] for line in lines]
+assert names == sorted(names), names
+objects = {line["name"]: line for line in lines}
+def check(name, **content):
+    want = dict(name=name, **content)
+    assert objects[name] == want, (objects[name], want)
+check("d", type="dict", items={"int": 42, "neg": -7, "dbl": 2.5, "whole": 3.0, "exp": -1000.0,
+      "nan": "nan", "forced": "42", "short": "-1.5", "dash": "--literal"})
+assert isinstance(objects["d"]["items"]["whole"], float)
+check("counter", type="value", value=9)
+check("ratio", type="value", value=1.5)
+check("o.list", type="list", items=[1, 2.5, "x", None])
+check("o.array", type="array", items=[0, 7, 0])
+check("o.queue", type="queue", len=2, maxsize=10)
+check("o.event", type="event", set=True)
+check("o.lock", type="lock", locked=False)
+check("o.rlock", type="rlock", locked=False)
+check("o.semaphore", type="semaphore", value=3)
+check("o.barrier", type="barrier", parties=2, waiting=0, broken=False)
+check("o.condition", type="condition")
+awkward = "q\"b\\n\n\x01\u00ff\u00e9"
+check("o.dict", type="dict", items={awkward: awkward, "inf": None, "nil": None})
+assert len(lines) == 13, names
+' || fail "dump printed: $out"
+z 0 dump counter
+expect_out '{"name":"counter","type":"value","value":9}'
+z 1 dump nothing
+expect_err "nothing"
+
+echo "== stats"
+z 0 stats --interval 100
+for field in objects requests ops errors parked sessions pid rss_kb ops_per_sec; do
+    grep -Eq "^$field [0-9]+(\.[0-9])?$" <<<"$out" || fail "stats has no $field: $out"
+done
+grep -qx "pid $first" <<<"$out" || fail "stats names pid $(grep pid <<<"$out"), not $first"
+grep -qx "objects 13" <<<"$out" || fail "stats counts $(grep objects <<<"$out")"
+
+echo "== unreachable owners"
+run 3 get d k --name "nobody$$" --timeout 200
+expect_err "zown: no owner answers at ipc://$ZOWN_RUNDIR/nobody$$.sock: "
+run 3 stats --endpoint "ipc://$work/none.sock" --timeout 200
+expect_err "ipc://$work/none.sock"
+
+echo "== a second serve"
+run 5 serve --name "$name"
+expect_err "$endpoint"
+
+echo "== extra endpoints, SIGINT"
+extra=ipc://$work/extra.sock
+serve "x$$" --endpoint "$extra" --endpoint "inproc://extra-$$"
+next_line "inproc://zown-x$$"
+next_line "$extra"
+next_line "inproc://extra-$$"
+run 0 set --endpoint "$extra" d k v
+run 0 get --name "x$$" d k
+expect_out v
+run 5 serve --name "y$$" --endpoint "$extra"
+expect_err "$extra"
+[ ! -e "$ZOWN_RUNDIR/y$$.sock" ] || fail "a refused serve left a socket behind"
+stop INT
+[ ! -e "$work/extra.sock" ] || fail "serve left $extra behind"
+
+if [ -w /dev/full ]; then
+    echo "== write errors"
+    code=0
+    "$zown" keys d --name "$name" >/dev/full 2>"$work/stderr" || code=$?
+    [ "$code" = 4 ] || fail "keys to /dev/full exited $code"
+fi
+
+echo "== SIGTERM"
+server=$first
+endpoint=ipc://$ZOWN_RUNDIR/$name.sock
+stop TERM
+run 3 get d k --name "$name" --timeout 200
+echo "cli: every command checked"
