@@ -290,10 +290,37 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_ARRAY_LEN, "ARRAY_LEN", 0, 0, R, { 0 }, s_len },
 };
 
+//  A snapshot of an array: created with its shape, then written in runs.
+static int
+s_dump (zown_object_t *object, zown_dump_t *dump)
+{
+    s_array_t *array = (s_array_t *) object->impl;
+    if (array->tag == ZOWN_NIL)
+        return 0;
+    zown_datum_t values [1 + 1024];
+    values [0] = zown_datum_int ((int64_t) array->length);
+    values [1] = array->tag == ZOWN_INT ? zown_datum_int (0) : zown_datum_double (0);
+    if (zown_dump_change (dump, ZOWN_CHANGE_OP, ZOWN_OP_ARRAY_CREATE, 2, values, object->version))
+        return -1;
+    for (size_t start = 0; start < array->length; start += 1024) {
+        size_t count = array->length - start < 1024 ? array->length - start : 1024;
+        values [0] = zown_datum_int ((int64_t) start);
+        for (size_t index = 0; index < count; index++)
+            values [1 + index] = array->tag == ZOWN_INT
+                ? zown_datum_int (array->slots [start + index].i)
+                : zown_datum_double (array->slots [start + index].d);
+        if (zown_dump_change (dump, ZOWN_CHANGE_OP, ZOWN_OP_ARRAY_WRITE, 1 + count, values,
+                              object->version))
+            return -1;
+    }
+    return 0;
+}
+
 const zown_type_def_t zown_array_type = {
     .name = "array",
     .create = s_create,
     .destroy = s_destroy,
+    .dump = s_dump,
     .commands = s_commands,
     .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -174,6 +174,7 @@ static const zown_command_t s_commands [] = {
 
 const zown_type_def_t zown_barrier_type = {
     .name = "barrier",
+    .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
     .commands = s_commands,

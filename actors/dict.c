@@ -263,6 +263,7 @@ s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64
     if (s_put (s_table (call), &key, value, version))
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     zown_call_bump (call);
+    zown_call_changed (call, ZOWN_CHANGE_SET, &key_datum, &value);
     if (version_p)
         *version_p = version;
     return ZOWN_OK;
@@ -307,6 +308,7 @@ s_del (zown_call_t *call)
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     zhashx_delete (s_table (call), &key);
     zown_call_bump (call);
+    zown_call_changed (call, ZOWN_CHANGE_DEL, &call->argv [0], NULL);
     return ZOWN_OK;
 }
 
@@ -371,6 +373,7 @@ s_clear (zown_call_t *call)
         } else
             zhashx_purge (table);
         zown_call_bump (call);
+        zown_call_changed (call, ZOWN_CHANGE_CLEAR, NULL, NULL);
     }
     zown_call_reply_int (call, (int64_t) removed);
     return ZOWN_OK;
@@ -469,10 +472,46 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, W, { KEY, ZOWN_ARG_INT, ANY }, s_cas },
 };
 
+//  A change record read back from a journal: keys keep their versions.
+static int
+s_replay (zown_object_t *object, uint8_t kind, const zown_datum_t *key, const zown_datum_t *value,
+          uint64_t version)
+{
+    zhashx_t *table = (zhashx_t *) object->impl;
+    if (kind == ZOWN_CHANGE_CLEAR) {
+        zhashx_purge (table);
+        return 0;
+    }
+    if (!key || key->tag != ZOWN_BYTES)
+        return -1;
+    s_key_t lookup = s_key_of (*key);
+    if (kind == ZOWN_CHANGE_DEL) {
+        zhashx_delete (table, &lookup);
+        return 0;
+    }
+    return kind == ZOWN_CHANGE_SET && value ? s_put (table, &lookup, *value, version) : -1;
+}
+
+static int
+s_dump (zown_object_t *object, zown_dump_t *dump)
+{
+    zhashx_t *table = (zhashx_t *) object->impl;
+    for (s_entry_t *entry = (s_entry_t *) zhashx_first (table); entry;
+         entry = (s_entry_t *) zhashx_next (table)) {
+        const s_key_t *key = (const s_key_t *) zhashx_cursor (table);
+        zown_datum_t values [2] = { zown_datum_bytes (key->ptr, key->len), entry->value };
+        if (zown_dump_change (dump, ZOWN_CHANGE_SET, ZOWN_OP_DICT_SET, 2, values, entry->version))
+            return -1;
+    }
+    return 0;
+}
+
 const zown_type_def_t zown_dict_type = {
     .name = "dict",
     .create = s_create,
     .destroy = s_destroy,
+    .replay = s_replay,
+    .dump = s_dump,
     .commands = s_commands,
     .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -91,10 +91,19 @@ static const zown_command_t s_commands [] = {
       s_wait },
 };
 
+static int
+s_dump (zown_object_t *object, zown_dump_t *dump)
+{
+    if (!*(bool *) object->impl)
+        return 0;
+    return zown_dump_change (dump, ZOWN_CHANGE_OP, ZOWN_OP_EVENT_SET, 0, NULL, object->version);
+}
+
 const zown_type_def_t zown_event_type = {
     .name = "event",
     .create = s_create,
     .destroy = s_destroy,
+    .dump = s_dump,
     .commands = s_commands,
     .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

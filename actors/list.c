@@ -433,10 +433,26 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_LIST_CLEAR, "LIST_CLEAR", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_clear },
 };
 
+//  A snapshot of a list: its items, appended in runs of at most
+//  ZOWN_ARGS_MAX (the most one op takes).
+static int
+s_dump (zown_object_t *object, zown_dump_t *dump)
+{
+    s_list_t *list = (s_list_t *) object->impl;
+    for (size_t start = 0; start < list->size; start += ZOWN_ARGS_MAX) {
+        size_t count = list->size - start < ZOWN_ARGS_MAX ? list->size - start : ZOWN_ARGS_MAX;
+        if (zown_dump_change (dump, ZOWN_CHANGE_OP, ZOWN_OP_LIST_EXTEND, count, list->items + start,
+                              object->version))
+            return -1;
+    }
+    return 0;
+}
+
 const zown_type_def_t zown_list_type = {
     .name = "list",
     .create = s_create,
     .destroy = s_destroy,
+    .dump = s_dump,
     .commands = s_commands,
     .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

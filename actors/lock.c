@@ -175,6 +175,7 @@ static const zown_command_t s_rlock_commands [] = {
 
 const zown_type_def_t zown_lock_type = {
     .name = "lock",
+    .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
     .commands = s_commands,
@@ -184,6 +185,7 @@ const zown_type_def_t zown_lock_type = {
 
 const zown_type_def_t zown_rlock_type = {
     .name = "rlock",
+    .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
     .commands = s_rlock_commands,

@@ -286,10 +286,30 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_QUEUE_JOIN, "QUEUE_JOIN", 1, 1, ZOWN_CMD_READ, { INT }, s_join },
 };
 
+//  A snapshot of a queue: its bound, then its items in order. Items taken
+//  and not yet marked done are not kept: their takers are gone after a
+//  restart.
+static int
+s_dump (zown_object_t *object, zown_dump_t *dump)
+{
+    s_queue_t *queue = (s_queue_t *) object->impl;
+    zown_datum_t values [2] = { zown_datum_int ((int64_t) queue->maxsize), zown_datum_int (0) };
+    if (queue->sized
+        && zown_dump_change (dump, ZOWN_CHANGE_OP, ZOWN_OP_QUEUE_INIT, 1, values, object->version))
+        return -1;
+    for (size_t index = 0; index < queue->size; index++) {
+        values [0] = queue->items [(queue->head + index) % queue->capacity];
+        if (zown_dump_change (dump, ZOWN_CHANGE_OP, ZOWN_OP_QUEUE_PUT, 2, values, object->version))
+            return -1;
+    }
+    return 0;
+}
+
 const zown_type_def_t zown_queue_type = {
     .name = "queue",
     .create = s_create,
     .destroy = s_destroy,
+    .dump = s_dump,
     .commands = s_commands,
     .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -252,6 +252,7 @@ static const zown_command_t s_commands [] = {
 
 const zown_type_def_t zown_semaphore_type = {
     .name = "semaphore",
+    .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
     .commands = s_commands,

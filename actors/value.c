@@ -51,6 +51,8 @@ s_store (zown_call_t *call, zown_datum_t number)
     }
     *current = number;
     zown_call_bump (call);
+    zown_datum_t no_key = ZOWN_NIL_DATUM;
+    zown_call_changed (call, ZOWN_CHANGE_SET, &no_key, &number);
     return ZOWN_OK;
 }
 
@@ -130,10 +132,34 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_VALUE_CAS, "VALUE_CAS", 2, 2, ZOWN_CMD_WRITE, { NUM, NUM }, s_cas },
 };
 
+static int
+s_replay (zown_object_t *object, uint8_t kind, const zown_datum_t *key, const zown_datum_t *value,
+          uint64_t version)
+{
+    (void) version;
+    if (kind != ZOWN_CHANGE_SET || !key || key->tag != ZOWN_NIL || !value
+        || (value->tag != ZOWN_INT && value->tag != ZOWN_DOUBLE))
+        return -1;
+    *(zown_datum_t *) object->impl = *value;
+    return 0;
+}
+
+static int
+s_dump (zown_object_t *object, zown_dump_t *dump)
+{
+    zown_datum_t *number = (zown_datum_t *) object->impl;
+    if (number->tag == ZOWN_NIL)
+        return 0;
+    zown_datum_t values [2] = { ZOWN_NIL_DATUM, *number };
+    return zown_dump_change (dump, ZOWN_CHANGE_SET, ZOWN_OP_VALUE_SET, 2, values, object->version);
+}
+
 const zown_type_def_t zown_value_type = {
     .name = "value",
     .create = s_create,
     .destroy = s_destroy,
+    .replay = s_replay,
+    .dump = s_dump,
     .commands = s_commands,
     .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -19,6 +19,8 @@ typedef enum {
     ZOWN_OP_OBJECTS = 0x03,
     ZOWN_OP_HELLO = 0x04,
     ZOWN_OP_BYE = 0x05,
+    ZOWN_OP_SEQ = 0x06,
+    ZOWN_OP_MARK = 0x07,
     //  Any object, by name
     ZOWN_OP_TYPE = 0x08,
     ZOWN_OP_DROP = 0x09,

@@ -25,12 +25,48 @@ typedef struct _zown_owner_t zown_owner_t;
 //  Default deadline of zown_owner_destroy, in milliseconds.
 #define ZOWN_OWNER_STOP_TIMEOUT 5000
 
+//  How a durable owner syncs its journal (docs/DURABILITY.md):
+//  ALWAYS: a write is acknowledged once it is on disk (fdatasync);
+//  EVERYSEC: synced within about a second (a crash of the machine may lose
+//  that second, a crash of the owner's process loses nothing);
+//  NO: the operating system decides.
+typedef enum { ZOWN_FSYNC_ALWAYS = 0, ZOWN_FSYNC_EVERYSEC = 1, ZOWN_FSYNC_NO = 2 } zown_fsync_t;
+
+typedef struct {
+    //  Journal file: every change is logged there and replayed at start
+    //  (snapshots go beside it, as FILE.snap). NULL: nothing is durable.
+    const char *data;
+    zown_fsync_t fsync;
+    //  Compact (snapshot, then empty the log) when the log grows past this
+    //  many bytes; 0: 64 MiB.
+    uint64_t compact_bytes;
+} zown_owner_options_t;
+
 //  Start an owner named `name` and bind its two endpoints. Returns NULL
 //  with ZOWN_INVALID (bad name), ZOWN_ADDR_IN_USE (a live owner already
 //  answers on that ipc path; a stale socket file left by a dead owner is
 //  replaced instead), ZOWN_FORKED (CZMQ was started in a parent process)
 //  or ZOWN_SYSTEM.
 zown_owner_t *zown_owner_new (const char *name);
+
+//  The same with options (NULL: as zown_owner_new). With `data`, the
+//  journal is loaded first; a torn or corrupt tail is set aside and
+//  reported (zown_owner_recovery). Fails also with ZOWN_INVALID (a
+//  corrupt snapshot, or a journal that does not apply), ZOWN_ADDR_IN_USE
+//  (another owner has that journal open).
+zown_owner_t *zown_owner_new_with (const char *name, const zown_owner_options_t *options);
+
+//  What loading the journal found, in one line ("" without a journal):
+//  records applied, and anything set aside.
+const char *zown_owner_recovery (zown_owner_t *self);
+
+//  The change feed (docs/PROTOCOL.md, section 9): a PUB endpoint
+//  publishing every committed change; inproc and ipc.
+const char *zown_owner_feed_inproc (zown_owner_t *self);
+const char *zown_owner_feed_ipc (zown_owner_t *self);
+//  Default feed endpoint ("ipc://RUNDIR/NAME.feed") of the owner `name`,
+//  in a fresh string; NULL with ZOWN_INVALID or ZOWN_SYSTEM.
+char *zown_owner_feed_endpoint_for (const char *name);
 
 //  Stop the owner and free its state; accepts NULL, nulls the pointer.
 //  Requests in flight get no reply (their clients time out). Waits at most

@@ -332,3 +332,67 @@ zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status, uint32_t
         zown_buf_patch_u32 (buf, offset + 1, values);
     }
 }
+
+//  --------------------------------------------------------------------------
+//  Change records
+
+void
+zown_encode_change (zown_buf_t *buf, const zown_change_t *change)
+{
+    zown_buf_put_u8 (buf, (uint8_t) change->name_size);
+    zown_buf_put_mem (buf, change->name, change->name_size);
+    zown_buf_put_u8 (buf, change->kind);
+    zown_buf_put_u64 (buf, change->seq);
+    zown_buf_put_u64 (buf, change->version);
+    zown_buf_put_u8 (buf, change->op);
+    zown_buf_put_u16 (buf, change->count);
+    zown_buf_put_u32 (buf, (uint32_t) change->values_size);
+    zown_buf_put_mem (buf, change->values, change->values_size);
+}
+
+int
+zown_decode_change (zown_reader_t *reader, zown_change_t *change)
+{
+    uint8_t name_size;
+    uint32_t values_size;
+    if (zown_reader_u8 (reader, &name_size) || (size_t) (reader->end - reader->pos) < name_size)
+        return -1;
+    change->name = (const char *) reader->pos;
+    change->name_size = name_size;
+    reader->pos += name_size;
+    if (zown_reader_u8 (reader, &change->kind) || zown_reader_u64 (reader, &change->seq)
+        || zown_reader_u64 (reader, &change->version) || zown_reader_u8 (reader, &change->op)
+        || zown_reader_u16 (reader, &change->count) || zown_reader_u32 (reader, &values_size)
+        || (size_t) (reader->end - reader->pos) < values_size)
+        return -1;
+    change->values = reader->pos;
+    change->values_size = values_size;
+    reader->pos += values_size;
+    return 0;
+}
+
+void
+zown_encode_feed_header (uint8_t header [ZOWN_FEED_HEADER], const zown_change_t *change)
+{
+    header [0] = ZOWN_SIG0;
+    header [1] = ZOWN_FEED_SIG1;
+    header [2] = ZOWN_PROTOCOL_VERSION;
+    header [3] = change->kind;
+    zown_store_be (header + 4, change->seq, 8);
+    zown_store_be (header + 12, change->version, 8);
+    header [20] = change->op;
+}
+
+int
+zown_decode_feed_header (const void *data, size_t size, zown_change_t *change)
+{
+    const uint8_t *header = data;
+    if (size != ZOWN_FEED_HEADER || header [0] != ZOWN_SIG0 || header [1] != ZOWN_FEED_SIG1
+        || header [2] != ZOWN_PROTOCOL_VERSION)
+        return -1;
+    change->kind = header [3];
+    change->seq = zown_load_be (header + 4, 8);
+    change->version = zown_load_be (header + 12, 8);
+    change->op = header [20];
+    return 0;
+}

@@ -215,4 +215,44 @@ typedef struct {
     size_t count;    //  Number of values
 } zown_result_view_t;
 
+//  --------------------------------------------------------------------------
+//  Change records (docs/PROTOCOL.md, section 9): what the change feed
+//  publishes and the journal stores.
+
+#define ZOWN_FEED_SIG1   0x46  //  'F'
+#define ZOWN_FEED_HEADER 21    //  Signature, version, kind, seq, version, op
+
+//  Change kinds
+#define ZOWN_CHANGE_SET     1  //  key, new value (key nil for a value object)
+#define ZOWN_CHANGE_DEL     2  //  key
+#define ZOWN_CHANGE_CLEAR   3  //  every key removed
+#define ZOWN_CHANGE_DROP    4  //  the object was dropped
+#define ZOWN_CHANGE_OP      5  //  another write: its op code and arguments
+#define ZOWN_CHANGE_MARK    6  //  no change: a marker asked for with MARK
+#define ZOWN_CHANGE_VERSION 7  //  snapshot only: the object exists, at this version
+
+//  One change; values are encoded datums, pointing into a frame or record.
+typedef struct {
+    const char *name;  //  Object name, not terminated
+    size_t name_size;
+    uint8_t kind;
+    uint64_t seq;      //  Global sequence number
+    uint64_t version;  //  The object's version after the change
+    uint8_t op;        //  Op code that made it (its type for VERSION)
+    const uint8_t *values;
+    size_t values_size;
+    uint16_t count;  //  Values in `values`
+} zown_change_t;
+
+//  Journal form, one after another: u8 name size, name, kind, u64 seq,
+//  u64 version, op, u16 count, u32 values size, values.
+void zown_encode_change (zown_buf_t *buf, const zown_change_t *change);
+//  Reads one; -1 if truncated.
+int zown_decode_change (zown_reader_t *reader, zown_change_t *change);
+
+//  Feed form: frame 1 is this header; frame 2 is u16 count, then values.
+void zown_encode_feed_header (uint8_t header [ZOWN_FEED_HEADER], const zown_change_t *change);
+//  -1 if the frame is not a feed header of this version.
+int zown_decode_feed_header (const void *data, size_t size, zown_change_t *change);
+
 #endif

@@ -118,6 +118,7 @@ s_drop (zown_call_t *call)
     zown_object_t *object = call->object;
     if (!object)
         return zown_call_fail (call, ZOWN_NOT_FOUND, "no such object");
+    zown_call_changed (call, ZOWN_CHANGE_DROP, NULL, NULL);
     if (call->journal) {
         //  restore gets the registry, discard the object itself
         if (zown_call_save (call, s_restore_dropped, NULL, call->registry)
@@ -129,6 +130,23 @@ s_drop (zown_call_t *call)
         zown_object_destroy (&object);
     }
     call->object = NULL;
+    return ZOWN_OK;
+}
+
+static int
+s_seq (zown_call_t *call)
+{
+    zown_call_reply_int (call, (int64_t) zown_registry_seq (call->registry));
+    return ZOWN_OK;
+}
+
+//  A marker on the change feed, after every change committed before it:
+//  a subscriber that sees it has seen them all.
+static int
+s_mark (zown_call_t *call)
+{
+    zown_call_changed (call, ZOWN_CHANGE_MARK, &call->argv [0], NULL);
+    zown_call_reply_int (call, (int64_t) zown_registry_seq (call->registry));
     return ZOWN_OK;
 }
 
@@ -144,6 +162,8 @@ static const zown_command_t s_commands [] = {
       { ZOWN_ARG_INT },
       s_hello },
     { ZOWN_OP_BYE, "BYE", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE, { 0 }, s_bye },
+    { ZOWN_OP_SEQ, "SEQ", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_seq },
+    { ZOWN_OP_MARK, "MARK", 1, 1, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { ZOWN_ARG_BYTES }, s_mark },
     { ZOWN_OP_TYPE, "TYPE", 0, 0, ZOWN_CMD_READ, { 0 }, s_type },
     { ZOWN_OP_DROP, "DROP", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_drop },
 };

@@ -19,6 +19,8 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include "feed.h"
+#include "journal.h"
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -46,19 +48,27 @@ typedef struct {
     zmq_msg_t identity;         //  Frames of the request being handled
     zmq_msg_t envelope;
     zmq_msg_t body;
-    zlistx_t *ipc_paths;  //  Socket files to remove at exit
-    zlistx_t *inprocs;    //  inproc endpoints to unbind at exit
-    bool terminated;      //  TERM received
+    zlistx_t *ipc_paths;      //  Socket files to remove at exit
+    zlistx_t *inprocs;        //  inproc endpoints to unbind at exit
+    bool terminated;          //  TERM received
+    zown_feed_t *feed;        //  Change feed
+    zown_journal_t *journal;  //  Durable owners only
+    uint64_t compact_bytes;   //  Log size that triggers a snapshot
+    uint64_t compact_floor;   //  Log size right after the last snapshot
+    char *recovery;           //  What loading the journal found; NULL: no journal
 } s_self_t;
 
 struct _zown_owner_t {
-    pthread_t thread;  //  The owner thread
-    bool running;      //  Thread started and not yet joined
-    void *pipe;        //  Facade's end of the command pipe
-    s_self_t *state;   //  Owner state; the thread uses it while running
-    char *name;        //  Owner name
-    char *inproc;      //  inproc endpoint
-    char *ipc;         //  Default ipc endpoint
+    pthread_t thread;   //  The owner thread
+    bool running;       //  Thread started and not yet joined
+    void *pipe;         //  Facade's end of the command pipe
+    s_self_t *state;    //  Owner state; the thread uses it while running
+    char *name;         //  Owner name
+    char *inproc;       //  inproc endpoint
+    char *ipc;          //  Default ipc endpoint
+    char *feed_inproc;  //  Change feed endpoints
+    char *feed_ipc;
+    char *recovery;  //  What loading the journal found
 };
 
 //  --------------------------------------------------------------------------
@@ -192,6 +202,9 @@ s_self_destroy (s_self_t **self_p)
     zmq_msg_close (&self->envelope);
     zmq_msg_close (&self->body);
     zown_registry_destroy (&self->registry);
+    zown_feed_destroy (&self->feed);
+    zown_journal_destroy (&self->journal);
+    free (self->recovery);
     zown_buf_free (&self->out);
     free (self);
     *self_p = NULL;
@@ -214,12 +227,95 @@ s_string_list (void)
     return list;
 }
 
+//  --------------------------------------------------------------------------
+//  Durability: the journal holds the change records of every commit
+
+#define S_JOURNAL_CHANGES 1  //  Journal record kind: change records
+
+static int
+s_replay (void *arg, uint64_t seq, uint8_t kind, const void *data, size_t size)
+{
+    (void) seq;
+    return kind == S_JOURNAL_CHANGES ? zown_registry_replay ((zown_registry_t *) arg, data, size)
+                                     : -1;
+}
+
+//  Registry callback: the records of one commit, before its replies go.
+static int
+s_persist (void *arg, uint64_t seq, const void *records, size_t size)
+{
+    s_self_t *self = (s_self_t *) arg;
+    if (zown_journal_append (self->journal, seq, S_JOURNAL_CHANGES, records, size)
+        || zown_journal_commit (self->journal)) {
+        fprintf (stderr, "zown: journal write failed (%s): writes are refused from now on\n",
+                 strerror (errno));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_snapshot_add (void *arg, const void *record, size_t size)
+{
+    return zown_journal_snapshot_add ((zown_journal_t *) arg, S_JOURNAL_CHANGES, record, size);
+}
+
+//  A log past its limit (and well past its size after the last snapshot)
+//  is replaced by a snapshot of the whole state.
+static void
+s_maybe_compact (s_self_t *self)
+{
+    uint64_t size = zown_journal_log_size (self->journal);
+    if (size < self->compact_bytes || size < 2 * self->compact_floor)
+        return;
+    uint64_t seq = zown_registry_seq (self->registry);
+    if (zown_journal_snapshot_begin (self->journal, seq)
+        || zown_registry_dump (self->registry, s_snapshot_add, self->journal)
+        || zown_journal_snapshot_commit (self->journal)) {
+        zown_journal_snapshot_abort (self->journal);
+        fprintf (stderr, "zown: snapshot failed (%s); the log keeps growing\n", strerror (errno));
+        //  Not again before the log has doubled.
+        self->compact_floor = size;
+        return;
+    }
+    self->compact_floor = zown_journal_log_size (self->journal);
+}
+
+static int
+s_open_journal (s_self_t *self, const zown_owner_options_t *options)
+{
+    zown_journal_recovery_t recovery = { 0 };
+    self->journal = zown_journal_open (options->data, (zown_fsync_t) options->fsync, s_replay,
+                                       self->registry, &recovery);
+    if (!self->journal) {
+        int status = zown_errno ();
+        if (recovery.problem [0])
+            fprintf (stderr, "zown: journal %s: %s\n", options->data, recovery.problem);
+        return status;
+    }
+    self->compact_bytes = options->compact_bytes ? options->compact_bytes : 64u << 20;
+    char *applied = zsys_sprintf (
+        "journal %s: %" PRIu64 " snapshot records, %" PRIu64 " log records, last seq %" PRIu64,
+        options->data, recovery.snapshot_records, recovery.log_records, recovery.last_seq);
+    if (applied && recovery.bad_bytes)
+        self->recovery = zsys_sprintf (
+            "%s; %s at offset %" PRIu64 ": %" PRIu64 " bytes set aside in %s", applied,
+            recovery.problem, recovery.bad_offset, recovery.bad_bytes, recovery.set_aside);
+    else
+        self->recovery = applied ? strdup (applied) : NULL;
+    free (applied);
+    if (!self->recovery)
+        return ZOWN_NO_MEMORY;
+    zown_registry_set_persist (self->registry, s_persist, self);
+    return ZOWN_OK;
+}
+
 //  Creates the owner's sockets and binds its endpoints, in the caller's
 //  thread; the owner thread takes them over once started (pthread_create
 //  is the memory barrier ZeroMQ asks for when a socket changes threads).
 static s_self_t *
-s_self_new (void *ctx, const char *pipe_endpoint, const char *inproc, const char *ipc,
-            int *status_p)
+s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
+            const zown_owner_options_t *options, int *status_p)
 {
     s_self_t *self = (s_self_t *) calloc (1, sizeof (s_self_t));
     if (!self) {
@@ -246,10 +342,16 @@ s_self_new (void *ctx, const char *pipe_endpoint, const char *inproc, const char
         && s_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
         && s_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
         && zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &max_frame, sizeof (max_frame)) == 0) {
-        status = s_bind (self, inproc);
+        status = s_bind (self, owner->inproc);
         if (status == ZOWN_OK)
-            status = s_bind (self, ipc);
+            status = s_bind (self, owner->ipc);
     }
+    //  The journal is loaded before the first request can arrive.
+    if (status == ZOWN_OK
+        && (self->feed = zown_feed_new (ctx, owner->feed_inproc, owner->feed_ipc + 6, &status)))
+        zown_registry_set_publish (self->registry, zown_feed_publish, self->feed);
+    if (status == ZOWN_OK && options && options->data)
+        status = s_open_journal (self, options);
     if (status != ZOWN_OK)
         s_self_destroy (&self);
     *status_p = status;
@@ -379,18 +481,19 @@ s_owner_thread (void *args)
         if (generation != zown_registry_watch_generation (self->registry)) {
             generation = zown_registry_watch_generation (self->registry);
             watched = zown_registry_watched (self->registry, &sessions);
-            if (zown_grow ((void **) &items, &capacity, 2 + watched, sizeof (zmq_pollitem_t)))
+            if (zown_grow ((void **) &items, &capacity, 3 + watched, sizeof (zmq_pollitem_t)))
                 watched = 0;  //  Out of memory: deaths go unseen until it passes.
             if (!items)
                 break;
             items [0] = (zmq_pollitem_t){ self->pipe, 0, ZMQ_POLLIN, 0 };
             items [1] = (zmq_pollitem_t){ self->router, 0, ZMQ_POLLIN, 0 };
+            items [2] = (zmq_pollitem_t){ zown_feed_socket (self->feed), 0, ZMQ_POLLIN, 0 };
             for (size_t index = 0; index < watched; index++)
-                items [2 + index] =
+                items [3 + index] =
                     (zmq_pollitem_t){ NULL, sessions [index]->pidfd, ZMQ_POLLIN, 0 };
         }
         //  Wake at the nearest deadline of a parked request.
-        if (zmq_poll (items, (int) (2 + watched), zown_registry_next_timeout (self->registry))
+        if (zmq_poll (items, (int) (3 + watched), zown_registry_next_timeout (self->registry))
             == -1) {
             if (errno == EINTR)
                 continue;
@@ -398,16 +501,22 @@ s_owner_thread (void *args)
         }
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
+        //  Subscriptions first: a subscriber that asks for a MARK after
+        //  subscribing gets it.
+        if (items [2].revents & ZMQ_POLLIN)
+            zown_feed_handle (self->feed, self->registry);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < ZOWN_OWNER_BURST; count++)
                 if (s_handle_request (self))
                     break;
+        if (self->journal)
+            s_maybe_compact (self);
         //  Dead processes after requests, so that a BYE already received
         //  ends its session cleanly. If requests changed the sessions, the
         //  poll set is stale: a death still pending shows again next time.
         if (generation == zown_registry_watch_generation (self->registry))
             for (size_t index = 0; index < watched; index++)
-                if (items [2 + index].revents & ZMQ_POLLIN) {
+                if (items [3 + index].revents & ZMQ_POLLIN) {
                     //  What it held goes to the next in line, flagged.
                     zown_session_end (self->registry, sessions [index], true);
                     zown_registry_run_wakes (self->registry);
@@ -426,7 +535,14 @@ s_owner_thread (void *args)
 zown_owner_t *
 zown_owner_new (const char *name)
 {
-    if (!zown_name_valid (name))
+    return zown_owner_new_with (name, NULL);
+}
+
+zown_owner_t *
+zown_owner_new_with (const char *name, const zown_owner_options_t *options)
+{
+    if (!zown_name_valid (name)
+        || (options && (options->fsync < ZOWN_FSYNC_ALWAYS || options->fsync > ZOWN_FSYNC_NO)))
         return (zown_owner_t *) zown_fail_null (ZOWN_INVALID);
     void *ctx = zown_ctx ();
     if (!ctx)
@@ -437,15 +553,19 @@ zown_owner_new (const char *name)
     self->name = strdup (name);
     self->inproc = zsys_sprintf ("inproc://zown-%s", name);
     self->ipc = zown_owner_endpoint_for (name);
+    //  '/' cannot be part of a name: no owner's inproc name is a feed's.
+    self->feed_inproc = zsys_sprintf ("inproc://zown-%s/feed", name);
+    self->feed_ipc = zown_owner_feed_endpoint_for (name);
     //  Pipe names are never reused: a closed socket frees its inproc name
     //  only later.
     static atomic_uint_fast64_t pipes;
     char *pipe_endpoint =
         zsys_sprintf ("inproc://zown-pipe-%" PRIuFAST64, atomic_fetch_add (&pipes, 1));
     int status = ZOWN_NO_MEMORY;
-    if (self->name && self->inproc && pipe_endpoint && !self->ipc)
+    if (self->name && self->inproc && pipe_endpoint && (!self->ipc || !self->feed_ipc))
         status = zown_errno ();
-    if (self->name && self->inproc && self->ipc && pipe_endpoint) {
+    if (self->name && self->inproc && self->ipc && pipe_endpoint && self->feed_inproc
+        && self->feed_ipc) {
         status = ZOWN_SYSTEM;
         //  Timeouts on the facade's end: a command never waits forever
         //  on an owner thread that died.
@@ -453,8 +573,11 @@ zown_owner_new (const char *name)
             && s_set_int (self->pipe, ZMQ_SNDTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
             && s_set_int (self->pipe, ZMQ_RCVTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
             && zmq_bind (self->pipe, pipe_endpoint) == 0)
-            self->state = s_self_new (ctx, pipe_endpoint, self->inproc, self->ipc, &status);
-        if (self->state) {
+            self->state = s_self_new (ctx, pipe_endpoint, self, options, &status);
+        if (self->state
+            && !(self->recovery = strdup (self->state->recovery ? self->state->recovery : "")))
+            status = ZOWN_NO_MEMORY;
+        else if (self->state) {
             status = ZOWN_SYSTEM;
             char ready;
             if (pthread_create (&self->thread, NULL, s_owner_thread, self->state) == 0) {
@@ -506,6 +629,9 @@ zown_owner_destroy (zown_owner_t **self_p)
     free (self->name);
     free (self->inproc);
     free (self->ipc);
+    free (self->feed_inproc);
+    free (self->feed_ipc);
+    free (self->recovery);
     free (self);
     *self_p = NULL;
 }
@@ -526,6 +652,24 @@ const char *
 zown_owner_ipc (zown_owner_t *self)
 {
     return self->ipc;
+}
+
+const char *
+zown_owner_feed_inproc (zown_owner_t *self)
+{
+    return self->feed_inproc;
+}
+
+const char *
+zown_owner_feed_ipc (zown_owner_t *self)
+{
+    return self->feed_ipc;
+}
+
+const char *
+zown_owner_recovery (zown_owner_t *self)
+{
+    return self->recovery ? self->recovery : "";
 }
 
 int

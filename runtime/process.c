@@ -128,3 +128,17 @@ zown_owner_endpoint_for (const char *name)
     free (dir);
     return endpoint ? endpoint : (char *) zown_fail_null (ZOWN_NO_MEMORY);
 }
+
+char *
+zown_owner_feed_endpoint_for (const char *name)
+{
+    if (!zown_name_valid (name))
+        return (char *) zown_fail_null (ZOWN_INVALID);
+    char *dir = zown_rundir ();
+    if (!dir)
+        return NULL;
+    //  Owner sockets end in ".sock": no owner name gives this path.
+    char *endpoint = zsys_sprintf ("ipc://%s/%s.feed", dir, name);
+    free (dir);
+    return endpoint ? endpoint : (char *) zown_fail_null (ZOWN_NO_MEMORY);
+}

@@ -68,6 +68,18 @@ struct _zown_registry_t {
     s_parked_t **snapshot;      //  Waiters of the object being woken
     size_t snapshot_capacity;
     bool closing;  //  Destroying: parked requests get no reply
+    //  Changes (the feed and the journal)
+    zown_buf_t changes;   //  Records of the request being applied, journal form, seq unset
+    size_t change_count;  //  Changes of the request being applied
+    uint64_t seq;         //  Sequence number of the last committed change
+    bool feed_active;     //  Someone subscribes to the feed
+    zown_publish_fn *publish;
+    void *publish_arg;
+    zown_persist_fn *persist;
+    void *persist_arg;
+    zown_buf_t durable;  //  Records of one commit for the journal
+    bool not_durable;    //  The journal failed: writes are refused
+    bool replaying;      //  Applying a journal: record nothing
 };
 
 static void s_parked_answer (zown_registry_t *self, s_parked_t *parked, int status,
@@ -152,6 +164,8 @@ zown_registry_new (void)
     zlistx_set_comparator (self->deadlines, s_deadline_compare);
     zhashx_set_destructor (self->sessions, zown_session_free);
     zown_buf_init (&self->wake_out);
+    zown_buf_init (&self->changes);
+    zown_buf_init (&self->durable);
     self->max_value = ZOWN_MAX_VALUE_DEFAULT;
     zown_decoded_init (&self->decoded);
     for (size_t type = 0; type < sizeof (s_types) / sizeof (s_types [0]); type++)
@@ -177,6 +191,8 @@ zown_registry_destroy (zown_registry_t **self_p)
         zlistx_destroy (&self->to_wake);
         zown_decoded_free (&self->decoded);
         zown_buf_free (&self->wake_out);
+        zown_buf_free (&self->changes);
+        zown_buf_free (&self->durable);
         free (self->snapshot);
         free (self->undo);
         free (self);
@@ -294,18 +310,25 @@ s_restore_created (zown_object_t *object, void *saved)
     zhashx_delete (self->objects, object->name);
 }
 
-static void
+static int s_changes_commit (zown_registry_t *self);
+
+//  Returns -1 if the request's changes could not be made durable.
+static int
 s_commit (zown_registry_t *self)
 {
     for (size_t index = 0; index < self->undo_count; index++)
         if (self->undo [index].discard)
             self->undo [index].discard (self->undo [index].saved);
     self->undo_count = 0;
+    return s_changes_commit (self);
 }
 
 static void
 s_rollback (zown_registry_t *self)
 {
+    self->changes.size = 0;
+    self->changes.failed = false;
+    self->change_count = 0;
     while (self->undo_count) {
         s_undo_t *record = &self->undo [--self->undo_count];
         if (record->object && record->restore != s_restore_created)
@@ -313,6 +336,278 @@ s_rollback (zown_registry_t *self)
         if (record->restore)
             record->restore (record->object, record->saved);
     }
+}
+
+//  --------------------------------------------------------------------------
+//  Changes: what the feed publishes and the journal keeps
+
+//  Record one change of the request being applied (journal form, its seq
+//  set at commit). Only counted when nobody wants the records.
+static void
+s_record (zown_registry_t *self, const char *name, uint8_t kind, uint64_t version, uint8_t op,
+          size_t count, const zown_datum_t *values)
+{
+    if (self->replaying)
+        return;
+    self->change_count++;
+    if (!self->feed_active && !self->persist)
+        return;
+    zown_buf_t *buf = &self->changes;
+    size_t name_size = strlen (name);
+    zown_buf_put_u8 (buf, (uint8_t) name_size);
+    zown_buf_put_mem (buf, name, name_size);
+    zown_buf_put_u8 (buf, kind);
+    zown_buf_put_u64 (buf, 0);
+    zown_buf_put_u64 (buf, version);
+    zown_buf_put_u8 (buf, op);
+    zown_buf_put_u16 (buf, (uint16_t) count);
+    size_t size_at = buf->size;
+    zown_buf_put_u32 (buf, 0);
+    for (size_t index = 0; index < count; index++)
+        zown_buf_put_datum (buf, values [index]);
+    if (!buf->failed)
+        zown_buf_patch_u32 (buf, size_at, (uint32_t) (buf->size - size_at - 4));
+}
+
+void
+zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
+                   const zown_datum_t *value)
+{
+    zown_datum_t values [2];
+    size_t count = 0;
+    if (key)
+        values [count++] = *key;
+    if (value)
+        values [count++] = *value;
+    call->described = true;
+    s_record (call->registry, call->object ? call->object->name : "", kind,
+              call->object ? call->object->version : 0, call->op, count, values);
+}
+
+//  Give each change of the committed request its sequence number, publish
+//  it, and hand the durable ones to the journal. -1 if the journal failed.
+static int
+s_changes_commit (zown_registry_t *self)
+{
+    if (!self->change_count)
+        return 0;
+    zown_buf_t *buf = &self->changes;
+    if (!self->feed_active && !self->persist) {
+        self->seq += self->change_count;  //  MARKs too: nobody sees them
+        self->change_count = 0;
+        return 0;
+    }
+    self->change_count = 0;
+    if (buf->failed) {
+        //  Out of memory recording them: the journal cannot have them.
+        buf->failed = false;
+        buf->size = 0;
+        return self->persist ? -1 : 0;
+    }
+    zown_buf_t *durable = &self->durable;
+    durable->size = 0;
+    zown_reader_t reader;
+    zown_reader_init (&reader, buf->data, buf->size);
+    zown_change_t change;
+    while (reader.pos < reader.end) {
+        size_t offset = (size_t) (reader.pos - buf->data);
+        if (zown_decode_change (&reader, &change))
+            break;
+        size_t size = (size_t) (reader.pos - buf->data) - offset;
+        if (change.kind != ZOWN_CHANGE_MARK)
+            change.seq = ++self->seq;
+        else
+            change.seq = self->seq;
+        zown_buf_patch_u64 (buf, offset + 1 + change.name_size + 1, change.seq);
+        if (self->feed_active && self->publish)
+            self->publish (self->publish_arg, &change);
+        const zown_type_def_t *type = self->command_types [change.op];
+        if (self->persist && change.kind != ZOWN_CHANGE_MARK && type && !type->ephemeral)
+            zown_buf_put_mem (durable, buf->data + offset, size);
+    }
+    buf->size = 0;
+    if (!self->persist || !durable->size)
+        return 0;
+    if (durable->failed
+        || self->persist (self->persist_arg, self->seq, durable->data, durable->size)) {
+        durable->failed = false;
+        self->not_durable = true;
+        return -1;
+    }
+    return 0;
+}
+
+void
+zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg)
+{
+    self->publish = publish;
+    self->publish_arg = arg;
+}
+
+void
+zown_registry_set_feed_active (zown_registry_t *self, bool active)
+{
+    self->feed_active = active;
+}
+
+void
+zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg)
+{
+    self->persist = persist;
+    self->persist_arg = arg;
+}
+
+uint64_t
+zown_registry_seq (zown_registry_t *self)
+{
+    return self->seq;
+}
+
+//  The object a replayed record is about, made if it does not exist yet.
+static zown_object_t *
+s_replay_object (zown_registry_t *self, const char *name, const zown_type_def_t *type)
+{
+    zown_object_t *object = zown_registry_lookup (self, name);
+    if (object)
+        return object->type == type ? object : NULL;
+    object = s_object_new (self, name, type);
+    if (object && zown_registry_attach (self, object))
+        zown_object_destroy (&object);
+    return object;
+}
+
+//  Run an OP record again as a one-op request.
+static int
+s_replay_op (zown_registry_t *self, const char *name, const zown_change_t *change)
+{
+    zown_buf_t request, reply;
+    zown_buf_init (&request);
+    zown_buf_init (&reply);
+    zown_encode_request_header (&request);
+    zown_encode_op (&request, change->op, name, strlen (name), change->count);
+    zown_buf_put_mem (&request, change->values, change->values_size);
+    zown_buf_patch_u16 (&request, ZOWN_REQUEST_HEADER - 2, 1);
+    int rc = -1;
+    if (!request.failed) {
+        zown_registry_execute (self, request.data, request.size, &reply);
+        rc = !reply.failed && reply.size >= ZOWN_REPLY_HEADER
+                && reply.data [ZOWN_REPLY_HEADER - 3] == ZOWN_OK
+            ? 0
+            : -1;
+    }
+    zown_buf_free (&request);
+    zown_buf_free (&reply);
+    return rc;
+}
+
+static int
+s_replay_one (zown_registry_t *self, const zown_change_t *change)
+{
+    char name [ZOWN_OBJECT_NAME_MAX + 1];
+    memcpy (name, change->name, change->name_size);
+    name [change->name_size] = 0;
+    if (change->seq > self->seq)
+        self->seq = change->seq;
+    if (change->kind == ZOWN_CHANGE_DROP) {
+        zhashx_delete (self->objects, name);
+        return 0;
+    }
+    const zown_type_def_t *type = self->command_types [change->op];
+    if (!type || type == &zown_keyspace_type)
+        return -1;
+    zown_datum_t values [2] = { { 0 } };
+    zown_reader_t reader;
+    zown_reader_init (&reader, change->values, change->values_size);
+    if (change->kind != ZOWN_CHANGE_OP)
+        for (size_t index = 0; index < change->count; index++)
+            if (index >= 2 || zown_reader_datum (&reader, &values [index]))
+                return -1;
+    zown_object_t *object = NULL;
+    if (change->kind == ZOWN_CHANGE_OP) {
+        if (s_replay_op (self, name, change))
+            return -1;
+        object = zown_registry_lookup (self, name);
+    } else {
+        object = s_replay_object (self, name, type);
+        if (!object)
+            return -1;
+        if (change->kind != ZOWN_CHANGE_VERSION
+            && (!type->replay
+                || type->replay (object, change->kind, change->count > 0 ? &values [0] : NULL,
+                                 change->count > 1 ? &values [1] : NULL, change->version)))
+            return -1;
+    }
+    if (object)
+        object->version = change->version;
+    return 0;
+}
+
+int
+zown_registry_replay (zown_registry_t *self, const void *records, size_t size)
+{
+    zown_reader_t reader;
+    zown_reader_init (&reader, records, size);
+    self->replaying = true;
+    int rc = 0;
+    zown_change_t change;
+    while (rc == 0 && reader.pos < reader.end)
+        rc = zown_decode_change (&reader, &change) || s_replay_one (self, &change) ? -1 : 0;
+    self->replaying = false;
+    return rc;
+}
+
+struct _zown_dump_t {
+    zown_object_t *object;
+    zown_buf_t record;
+    zown_emit_fn *emit;
+    void *arg;
+    uint64_t seq;
+};
+
+int
+zown_dump_change (zown_dump_t *dump, uint8_t kind, uint8_t op, size_t count,
+                  const zown_datum_t *values, uint64_t version)
+{
+    zown_buf_t values_buf;
+    zown_buf_init (&values_buf);
+    for (size_t index = 0; index < count; index++)
+        zown_buf_put_datum (&values_buf, values [index]);
+    zown_change_t change = { .name = dump->object->name,
+                             .name_size = strlen (dump->object->name),
+                             .kind = kind,
+                             .seq = dump->seq,
+                             .version = version,
+                             .op = op,
+                             .values = values_buf.data,
+                             .values_size = values_buf.size,
+                             .count = (uint16_t) count };
+    dump->record.size = 0;
+    zown_encode_change (&dump->record, &change);
+    int rc = values_buf.failed || dump->record.failed || count > UINT16_MAX
+        ? -1
+        : dump->emit (dump->arg, dump->record.data, dump->record.size);
+    zown_buf_free (&values_buf);
+    return rc;
+}
+
+int
+zown_registry_dump (zown_registry_t *self, zown_emit_fn *emit, void *arg)
+{
+    zown_dump_t dump = { .emit = emit, .arg = arg, .seq = self->seq };
+    zown_buf_init (&dump.record);
+    int rc = 0;
+    for (zown_object_t *object = zhashx_first (self->objects); object && rc == 0;
+         object = zhashx_next (self->objects)) {
+        if (object->type->ephemeral || !object->type->dump)
+            continue;
+        dump.object = object;
+        //  The version comes last: replaying the contents bumps it.
+        rc = object->type->dump (object, &dump)
+            || zown_dump_change (&dump, ZOWN_CHANGE_VERSION, object->type->commands [0].code, 0,
+                                 NULL, object->version);
+    }
+    zown_buf_free (&dump.record);
+    return rc;
 }
 
 //  --------------------------------------------------------------------------
@@ -373,11 +668,16 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         if (object && type != &zown_keyspace_type && object->type != type)
             return zown_call_fail (call, ZOWN_WRONG_TYPE, "object is of another type");
     }
+    if (self->not_durable && (command->flags & ZOWN_CMD_WRITE))
+        return zown_call_fail (call, ZOWN_NOT_DURABLE, "the journal failed: writes are refused");
     call->object = object;
     call->name = op->name;
     call->argv = s_argv (self, op);
     call->argc = op->argc;
     call->journal = self->journaling || (command->flags & ZOWN_CMD_MULTI);
+    call->op = op->code;
+    call->described = false;
+    uint64_t version = object ? object->version : 0;
 
     bool created = false;
     if (!object && (command->flags & ZOWN_CMD_CREATE)) {
@@ -394,6 +694,10 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         }
     }
     int status = command->handler (call);
+    if ((status == ZOWN_OK || status == ZOWN_PARK) && call->object && !call->described
+        && call->object->version != version)
+        s_record (self, call->object->name, ZOWN_CHANGE_OP, call->object->version, op->code,
+                  call->argc, call->argv);
     if (status != ZOWN_OK && status != ZOWN_PARK && created && !call->journal)
         //  A failed op leaves no trace, not even an empty object; journaled
         //  calls are undone by the rollback instead.
@@ -479,8 +783,15 @@ s_run (zown_registry_t *self, zown_call_t *call)
     size_t wakes_before = zlistx_size (self->to_wake);
     size_t failed = 0;
     int status = s_apply_all (self, call, &failed);
-    if (status == ZOWN_OK || status == ZOWN_PARK) {
-        s_commit (self);
+    if ((status == ZOWN_OK || status == ZOWN_PARK) && s_commit (self)) {
+        //  Applied, but not on disk: not acknowledged.
+        status = ZOWN_NOT_DURABLE;
+        failed = 0;
+        call->message = "the journal failed: this change is not durable";
+        out->size = 0;
+        out->failed = false;
+        zown_encode_reply_header (out, decoded->id);
+    } else if (status == ZOWN_OK || status == ZOWN_PARK) {
         if (status == ZOWN_OK) {
             self->stats.ops += decoded->op_count;
             zown_encode_reply_end (out, ZOWN_OK, (uint16_t) decoded->op_count);

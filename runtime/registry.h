@@ -13,6 +13,7 @@
 typedef struct _zown_registry_t zown_registry_t;
 typedef struct _zown_call_t zown_call_t;
 typedef struct _zown_type_def_t zown_type_def_t;
+typedef struct _zown_dump_t zown_dump_t;
 
 //  A client known by its identity: the process it runs in, what it holds,
 //  what it waits for. Ending it releases both (runtime/session.c).
@@ -91,7 +92,22 @@ struct _zown_type_def_t {
     //  Give up what `session` holds in this object (it ended; `died` if its
     //  process died rather than said BYE). NULL for types that hold nothing.
     void (*release) (zown_object_t *object, zown_session_t *session, bool died);
+    //  State that belongs to sessions (locks, permits, parties): never
+    //  journaled, gone after a restart.
+    bool ephemeral;
+    //  Apply a SET, DEL or CLEAR change record to an instance (journal
+    //  replay); NULL for types whose changes are OP records. Returns 0, or
+    //  -1 if the record does not fit the type or memory ran out.
+    int (*replay) (zown_object_t *object, uint8_t kind, const zown_datum_t *key,
+                   const zown_datum_t *value, uint64_t version);
+    //  Describe an instance as change records, for a snapshot (through
+    //  zown_dump_change); NULL for ephemeral types. Returns 0 or -1.
+    int (*dump) (zown_object_t *object, zown_dump_t *dump);
 };
+
+//  Emit one change record of the object being dumped. Returns 0 or -1.
+int zown_dump_change (zown_dump_t *dump, uint8_t kind, uint8_t op, size_t count,
+                      const zown_datum_t *values, uint64_t version);
 
 //  Restores saved state into an object (and frees `saved`), when a batch
 //  rolls back; `discard` frees `saved` when the batch commits.
@@ -124,6 +140,8 @@ struct _zown_call_t {
     const char *message;      //  Error message for a failed op
     const zown_peer_t *peer;  //  Sender; NULL when the request cannot park
     void *parked;             //  The parked request being retried, if any
+    uint8_t op;               //  Op code being applied
+    bool described;           //  The handler described its change (zown_call_changed)
 };
 
 //  Reply helpers for handlers.
@@ -134,6 +152,11 @@ int zown_call_fail (zown_call_t *call, int status, const char *message);
 //  Count one change of the target object; returns its new version. Every
 //  handler that changes its object calls this once per change.
 uint64_t zown_call_bump (zown_call_t *call);
+//  Describe the change just counted with zown_call_bump, for the change
+//  feed and the journal (key and value may be NULL). A write op whose
+//  handler describes nothing is recorded as an OP change (its arguments).
+void zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
+                        const zown_datum_t *value);
 //  Before changing an object in a journaled call: remember how to undo it.
 //  Returns 0, or -1 if out of memory (then the handler fails with
 //  ZOWN_NO_MEMORY before changing anything). Not journaled: no-op.
@@ -231,6 +254,27 @@ void zown_registry_execute (zown_registry_t *self, const void *request, size_t s
 //  message) without reading it further; counted as malformed.
 void zown_registry_reject (zown_registry_t *self, const void *frame, size_t size,
                            const char *message, zown_buf_t *out);
+
+//  Change feed and journal (runtime/owner.c). Each committed change gets
+//  the next sequence number. `publish` sees every change (and MARK) while
+//  the feed is active; `persist` gets the records of every commit that
+//  changed durable state, in journal form, before its replies are sent,
+//  and returns 0, or -1 if they could not be made durable (that request
+//  then fails with ZOWN_NOT_DURABLE, and so does every later write).
+typedef void (zown_publish_fn) (void *arg, const zown_change_t *change);
+typedef int (zown_persist_fn) (void *arg, uint64_t seq, const void *records, size_t size);
+void zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg);
+void zown_registry_set_feed_active (zown_registry_t *self, bool active);
+void zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg);
+//  Sequence number of the last committed change.
+uint64_t zown_registry_seq (zown_registry_t *self);
+//  Apply change records (journal form) read back from a journal. Returns 0,
+//  or -1 if one does not apply (a type mismatch, an op that fails).
+int zown_registry_replay (zown_registry_t *self, const void *records, size_t size);
+//  Every durable object as change records (journal form), each through
+//  emit; for a snapshot. Returns 0, or -1 if emit or memory failed.
+typedef int (zown_emit_fn) (void *arg, const void *record, size_t size);
+int zown_registry_dump (zown_registry_t *self, zown_emit_fn *emit, void *arg);
 
 //  Largest byte string a request may carry.
 void zown_registry_set_max_value (zown_registry_t *self, size_t max_value);

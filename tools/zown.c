@@ -65,6 +65,8 @@ struct _s_run_t {
     int timeout;           //  --timeout, ms
     int interval;          //  --interval, ms
     bool string;           //  --string
+    const char *data;      //  --data (serve)
+    zown_fsync_t fsync;    //  --fsync (serve)
     const char *args [3];  //  The arguments, after the options are taken out
     size_t argc;
     zown_client_t *client;       //  Connected client (client commands)
@@ -86,6 +88,11 @@ static const s_option_t s_options [] = {
     { "endpoint", 'e', OPT_CLIENT, "ENDPOINT", "talk to the owner at ENDPOINT instead of --name" },
     { "endpoint", 'e', OPT_SERVE, "ENDPOINT",
       "also listen on ENDPOINT (ipc:// or inproc://; repeatable)" },
+    { "data", 'd', OPT_SERVE, "FILE",
+      "keep the state in the journal FILE (and FILE.snap): loaded at start, every change "
+      "logged" },
+    { "fsync", 'f', OPT_SERVE, "MODE",
+      "with --data: always (acknowledge once on disk, the default), everysec, or no" },
     { "timeout", 't', OPT_CLIENT, "MS", "deadline of each call to the owner (default 2000)" },
     { "string", 's', OPT_STRING, NULL,
       "set: store VALUE as a string even if it reads as a number" },
@@ -502,6 +509,7 @@ s_serve (s_run_t *run)
             return s_usage (run->command, "only ipc:// and inproc:// endpoints are supported",
                             endpoint);
     }
+    zown_owner_options_t options = { .data = run->data, .fsync = run->fsync };
     sigset_t signals;
     sigemptyset (&signals);
     sigaddset (&signals, SIGINT);
@@ -511,9 +519,11 @@ s_serve (s_run_t *run)
     if (pthread_sigmask (SIG_BLOCK, &signals, NULL)) {
         fprintf (stderr, "zown: cannot block SIGINT and SIGTERM\n");
         code = CLI_FAILED;
-    } else if (!(owner = zown_owner_new (run->name))) {
+    } else if (!(owner = zown_owner_new_with (run->name, &options))) {
         int status = zown_errno ();
-        if (status == ZOWN_ADDR_IN_USE)
+        if (status == ZOWN_INVALID && run->data)
+            fprintf (stderr, "zown: cannot load the journal %s (see above)\n", run->data);
+        else if (status == ZOWN_ADDR_IN_USE)
             fprintf (stderr, "zown: an owner already serves '%s' at %s\n", run->name, run->target);
         else
             fprintf (stderr, "zown: cannot start owner '%s' at %s: %s\n", run->name, run->target,
@@ -535,6 +545,9 @@ s_serve (s_run_t *run)
         printf ("%s\n%s\n", zown_owner_ipc (owner), zown_owner_inproc (owner));
         for (size_t index = 0; index < run->endpoint_count; index++)
             printf ("%s\n", run->endpoints [index]);
+        printf ("%s\n", zown_owner_feed_ipc (owner));
+        if (run->data)
+            fprintf (stderr, "zown: %s\n", zown_owner_recovery (owner));
         if (fflush (stdout)) {
             fprintf (stderr, "zown: cannot write the endpoints to stdout\n");
             code = CLI_FAILED;
@@ -556,9 +569,12 @@ static const s_command_t s_commands [] = {
     { "serve", s_serve, 0, 0, OPT_SERVE, "",
       "run an owner in the foreground until SIGINT or SIGTERM",
       "Runs the owner NAME in the foreground. Prints the endpoints it listens on, one\n"
-      "per line (the first is the ipc endpoint that clients use), then serves until\n"
-      "SIGINT or SIGTERM and exits 0 after a clean stop. Exits 5 if an owner already\n"
-      "serves that name or endpoint.\n" },
+      "per line (the first is the ipc endpoint that clients use; the last, ending in\n"
+      ".feed, is its change feed), then serves until SIGINT or SIGTERM and exits 0\n"
+      "after a clean stop, its journal synced. With --data, the state is loaded from\n"
+      "the journal first and what was found is reported on stderr (a torn or corrupt\n"
+      "tail is set aside, never applied). Exits 5 if an owner already serves that name\n"
+      "or endpoint, or has that journal open.\n" },
     { "set", s_set, 3, 3, OPT_CLIENT | OPT_STRING, "DICT KEY VALUE", "set KEY of the dict DICT",
       "Sets KEY of the dict DICT (created if missing) to VALUE, stored as an integer\n"
       "(int64) if it reads as one, as a decimal (double) if it reads as one (1.5, -2e3),\n"
@@ -710,6 +726,19 @@ s_parse (const s_command_t *command, int argc, char **argv, s_run_t *run)
                 break;
             case 's':
                 run->string = true;
+                break;
+            case 'd':
+                run->data = value;
+                break;
+            case 'f':
+                if (strcmp (value, "always") == 0)
+                    run->fsync = ZOWN_FSYNC_ALWAYS;
+                else if (strcmp (value, "everysec") == 0)
+                    run->fsync = ZOWN_FSYNC_EVERYSEC;
+                else if (strcmp (value, "no") == 0)
+                    run->fsync = ZOWN_FSYNC_NO;
+                else
+                    return s_usage (command, "--fsync takes always, everysec or no", value);
                 break;
         }
     }
