@@ -1,0 +1,370 @@
+/*  =========================================================================
+    test_durable - an owner with a journal: state and versions survive a
+    restart, snapshots compact the log, a torn or corrupt tail is set aside,
+    and every acknowledged write survives SIGKILL of the owner's process
+    =========================================================================
+*/
+#include "testutil.h"
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+static zown_spawner_t *s_spawner;
+
+//  A file in the test's private run directory (removed at exit).
+static const char *
+s_path (const char *file)
+{
+    static char path [512];
+    snprintf (path, sizeof (path), "%s/%s", getenv ("ZOWN_RUNDIR"), file);
+    return path;
+}
+
+static zown_owner_t *
+s_owner (const char *name, const char *journal, uint64_t compact_bytes)
+{
+    zown_owner_options_t options = { .data = journal,
+                                     .fsync = ZOWN_FSYNC_ALWAYS,
+                                     .compact_bytes = compact_bytes };
+    zown_owner_t *owner = zown_owner_new_with (name, &options);
+    if (!owner)
+        fail_msg ("owner: %s", zown_strerror (zown_errno ()));
+    return owner;
+}
+
+//  Fills one object of every durable type, and a lock.
+static void
+s_fill (zown_client_t *client)
+{
+    zown_dict_t *dict = zown_dict_new (client, "d");
+    assert_int_equal (zown_dict_set (dict, "a", ZOWN_STR ("apple"), NULL), 0);
+    assert_int_equal (zown_dict_set (dict, "b", ZOWN_INT_DATUM (2), NULL), 0);
+    assert_int_equal (zown_dict_set (dict, "gone", ZOWN_INT_DATUM (0), NULL), 0);
+    assert_int_equal (zown_dict_delete (dict, "gone"), 0);
+    assert_int_equal (zown_dict_add (dict, "b", ZOWN_INT_DATUM (40), NULL), 0);
+    zown_dict_destroy (&dict);
+    zown_value_t *value = zown_value_new (client, "v");
+    assert_int_equal (zown_value_add (value, 7, NULL), 0);
+    assert_int_equal (zown_value_add (value, 7, NULL), 0);
+    zown_value_destroy (&value);
+    zown_list_t *list = zown_list_new (client, "l");
+    assert_int_equal (zown_list_append (list, ZOWN_STR ("x"), NULL), 0);
+    assert_int_equal (zown_list_append (list, ZOWN_INT_DATUM (1), NULL), 0);
+    assert_int_equal (zown_list_insert (list, 0, ZOWN_STR ("first")), 0);
+    zown_list_destroy (&list);
+    zown_array_t *array = zown_array_new (client, "a");
+    assert_int_equal (zown_array_create (array, 4, ZOWN_INT_DATUM (0)), 1);
+    assert_int_equal (zown_array_set (array, 2, ZOWN_INT_DATUM (5)), 0);
+    zown_array_destroy (&array);
+    zown_queue_t *queue = zown_queue_new (client, "q");
+    assert_int_equal (zown_queue_put (queue, ZOWN_STR ("job1"), 0), 0);
+    assert_int_equal (zown_queue_put (queue, ZOWN_STR ("job2"), 0), 0);
+    zown_datum_t got;
+    assert_int_equal (zown_queue_get (queue, 0, &got), 0);
+    zown_queue_destroy (&queue);
+    zown_event_t *event = zown_event_new (client, "e");
+    assert_int_equal (zown_event_set (event), 0);
+    zown_event_destroy (&event);
+    zown_lock_t *lock = zown_lock_new (client, "lk");
+    assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
+    zown_lock_destroy (&lock);
+}
+
+//  Everything s_fill made, as it left it; versions included.
+static void
+s_check (zown_client_t *client)
+{
+    zown_dict_t *dict = zown_dict_new (client, "d");
+    zown_datum_t datum;
+    uint64_t version;
+    assert_int_equal (zown_dict_get (dict, "a", &datum, &version), 0);
+    assert_true (zown_datum_streq (datum, "apple"));
+    assert_int_equal (version, 1);
+    assert_int_equal (zown_dict_get (dict, "b", &datum, &version), 0);
+    assert_int_equal (datum.u.i, 42);
+    assert_int_equal (version, 5);
+    assert_int_equal (zown_dict_contains (dict, "gone"), 0);
+    zown_dict_destroy (&dict);
+    zown_value_t *value = zown_value_new (client, "v");
+    int64_t number;
+    assert_int_equal (zown_value_get (value, &number), 0);
+    assert_int_equal (number, 14);
+    zown_value_destroy (&value);
+    zown_list_t *list = zown_list_new (client, "l");
+    size_t length;
+    assert_int_equal (zown_list_len (list, &length), 0);
+    assert_int_equal (length, 3);
+    assert_int_equal (zown_list_get (list, 0, &datum), 0);
+    assert_true (zown_datum_streq (datum, "first"));
+    assert_int_equal (zown_list_get (list, 2, &datum), 0);
+    assert_int_equal (datum.u.i, 1);
+    zown_list_destroy (&list);
+    zown_array_t *array = zown_array_new (client, "a");
+    assert_int_equal (zown_array_get (array, 2, &datum), 0);
+    assert_int_equal (datum.u.i, 5);
+    zown_array_destroy (&array);
+    zown_queue_t *queue = zown_queue_new (client, "q");
+    assert_int_equal (zown_queue_get (queue, 0, &datum), 0);
+    assert_true (zown_datum_streq (datum, "job2"));
+    zown_queue_destroy (&queue);
+    zown_event_t *event = zown_event_new (client, "e");
+    assert_int_equal (zown_event_is_set (event), 1);
+    zown_event_destroy (&event);
+    //  Locks are not durable: their holders are gone.
+    zown_request_t *request = zown_request_new ();
+    zown_reply_t *reply;
+    assert_int_equal (zown_request_add (request, ZOWN_OP_TYPE, "lk", 0, NULL), 0);
+    assert_int_equal (zown_client_call (client, request, &reply), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_FOUND);
+    zown_request_destroy (&request);
+}
+
+static void
+test_restart_keeps_state_and_versions (void **state)
+{
+    (void) state;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("restart.log"));
+    zown_owner_t *owner = s_owner ("durable-1", journal, 0);
+    char expected [600];
+    snprintf (expected, sizeof (expected),
+              "journal %s: 0 snapshot records, 0 log records, last seq 0", journal);
+    assert_string_equal (zown_owner_recovery (owner), expected);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    s_fill (client);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+
+    owner = s_owner ("durable-1", journal, 0);
+    client = testutil_client (zown_owner_inproc (owner));
+    s_check (client);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_snapshot_compacts_the_log (void **state)
+{
+    (void) state;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("compact.log"));
+    zown_owner_t *owner = s_owner ("durable-2", journal, 4096);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    s_fill (client);
+    zown_value_t *counter = zown_value_new (client, "counter");
+    for (int count = 0; count < 2000; count++)
+        assert_int_equal (zown_value_add (counter, 1, NULL), 0);
+    zown_value_destroy (&counter);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+    struct stat info;
+    char snapshot [600];
+    snprintf (snapshot, sizeof (snapshot), "%s.snap", journal);
+    assert_int_equal (stat (snapshot, &info), 0);
+    assert_int_equal (stat (journal, &info), 0);
+    assert_true (info.st_size < 2 * 4096 + 4096);
+
+    owner = s_owner ("durable-2", journal, 4096);
+    assert_non_null (strstr (zown_owner_recovery (owner), "snapshot records"));
+    client = testutil_client (zown_owner_inproc (owner));
+    s_check (client);
+    counter = zown_value_new (client, "counter");
+    int64_t total;
+    assert_int_equal (zown_value_get (counter, &total), 0);
+    assert_int_equal (total, 2000);
+    zown_value_destroy (&counter);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+//  A batch is one journal record: all of it survives, or none.
+static void
+test_batch_is_one_record (void **state)
+{
+    (void) state;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("batch.log"));
+    zown_owner_t *owner = s_owner ("durable-3", journal, 0);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_request_t *batch = zown_request_new ();
+    zown_datum_t args [2] = { ZOWN_STR ("k"), ZOWN_INT_DATUM (1) };
+    for (int index = 0; index < 10; index++)
+        assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_SET, "batched", 2, args), 0);
+    assert_int_equal (zown_client_call (client, batch, NULL), 0);
+    zown_request_destroy (&batch);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+    //  Cut the last byte: the batch's record is torn, so none of it stays.
+    struct stat info;
+    assert_int_equal (stat (journal, &info), 0);
+    assert_int_equal (truncate (journal, info.st_size - 1), 0);
+    owner = s_owner ("durable-3", journal, 0);
+    assert_non_null (strstr (zown_owner_recovery (owner), "set aside"));
+    client = testutil_client (zown_owner_inproc (owner));
+    zown_dict_t *dict = zown_dict_new (client, "batched");
+    size_t length = 99;
+    assert_int_equal (zown_dict_len (dict, &length), 0);
+    assert_int_equal (length, 0);
+    zown_dict_destroy (&dict);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+s_write_counter (const char *name, const char *journal, int adds)
+{
+    zown_owner_t *owner = s_owner (name, journal, 0);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_value_t *counter = zown_value_new (client, "n");
+    for (int count = 0; count < adds; count++)
+        assert_int_equal (zown_value_add (counter, 1, NULL), 0);
+    zown_value_destroy (&counter);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static int64_t
+s_read_counter (const char *name, const char *journal, const char *expected_problem)
+{
+    zown_owner_t *owner = s_owner (name, journal, 0);
+    if (expected_problem && !strstr (zown_owner_recovery (owner), expected_problem))
+        fail_msg ("recovery '%s' lacks '%s'", zown_owner_recovery (owner), expected_problem);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_value_t *counter = zown_value_new (client, "n");
+    int64_t total = -1;
+    assert_int_equal (zown_value_get (counter, &total), 0);
+    zown_value_destroy (&counter);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+    return total;
+}
+
+//  A log cut inside its last record, and a log with a flipped byte, load
+//  up to their last good record and say what they set aside.
+static void
+test_torn_and_corrupt_tails (void **state)
+{
+    (void) state;
+    char torn [512];
+    snprintf (torn, sizeof (torn), "%s", s_path ("torn.log"));
+    s_write_counter ("durable-4", torn, 10);
+    struct stat info;
+    assert_int_equal (stat (torn, &info), 0);
+    assert_int_equal (truncate (torn, info.st_size - 3), 0);
+    assert_int_equal (s_read_counter ("durable-4", torn, "set aside"), 9);
+    //  The log was truncated to its good part: it goes on from there.
+    assert_int_equal (s_read_counter ("durable-4", torn, "last seq 9"), 9);
+
+    char corrupt [512];
+    snprintf (corrupt, sizeof (corrupt), "%s", s_path ("corrupt.log"));
+    s_write_counter ("durable-5", corrupt, 10);
+    assert_int_equal (stat (corrupt, &info), 0);
+    //  One byte near the end: inside the last record or the one before.
+    int fd = open (corrupt, O_RDWR);
+    uint8_t byte;
+    off_t at = info.st_size - 20;
+    assert_int_equal (pread (fd, &byte, 1, at), 1);
+    byte ^= 0x40;
+    assert_int_equal (pwrite (fd, &byte, 1, at), 1);
+    close (fd);
+    int64_t total = s_read_counter ("durable-5", corrupt, "set aside");
+    assert_true (total == 8 || total == 9);
+}
+
+//  The owner runs in a process of its own, writes are acknowledged over
+//  ipc, then that process is SIGKILLed: a new owner on the same journal has
+//  every acknowledged write.
+static int
+s_owner_process (void *args, const void *payload, size_t size)
+{
+    (void) args;
+    (void) size;
+    zown_owner_options_t options = { .data = payload, .fsync = ZOWN_FSYNC_ALWAYS };
+    zown_owner_t *owner = zown_owner_new_with ("durable-6", &options);
+    if (!owner)
+        return 1;
+    while (true)
+        pause ();
+}
+
+static void
+test_acknowledged_writes_survive_sigkill (void **state)
+{
+    (void) state;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("killed.log"));
+    pid_t pid =
+        zown_spawner_spawn (s_spawner, s_owner_process, NULL, journal, strlen (journal) + 1);
+    assert_true (pid > 0);
+    char *endpoint = zown_owner_endpoint_for ("durable-6");
+    zown_client_t *client = testutil_client (endpoint);
+    zown_value_t *counter = zown_value_new (client, "n");
+    zown_dict_t *dict = zown_dict_new (client, "acked");
+    int64_t acknowledged = 0;
+    char key [32];
+    for (int count = 0; count < 300; count++) {
+        assert_int_equal (zown_value_add (counter, 1, NULL), 0);
+        snprintf (key, sizeof (key), "k%d", count);
+        assert_int_equal (zown_dict_set (dict, key, ZOWN_INT_DATUM (count), NULL), 0);
+        acknowledged++;
+    }
+    assert_int_equal (zown_spawner_kill (s_spawner, pid, SIGKILL), 0);
+    int status;
+    assert_int_equal (zown_spawner_wait (s_spawner, ZOWN_FOREVER, NULL, &status), 0);
+    assert_true (WIFSIGNALED (status));
+    zown_value_destroy (&counter);
+    zown_dict_destroy (&dict);
+    zown_client_destroy (&client);
+    free (endpoint);
+
+    zown_owner_t *owner = s_owner ("durable-6", journal, 0);
+    client = testutil_client (zown_owner_inproc (owner));
+    counter = zown_value_new (client, "n");
+    int64_t total;
+    assert_int_equal (zown_value_get (counter, &total), 0);
+    assert_int_equal (total, acknowledged);
+    dict = zown_dict_new (client, "acked");
+    size_t length;
+    assert_int_equal (zown_dict_len (dict, &length), 0);
+    assert_int_equal (length, (size_t) acknowledged);
+    zown_value_destroy (&counter);
+    zown_dict_destroy (&dict);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_second_owner_on_a_journal_is_refused (void **state)
+{
+    (void) state;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("shared.log"));
+    zown_owner_t *owner = s_owner ("durable-7", journal, 0);
+    zown_owner_options_t options = { .data = journal };
+    assert_null (zown_owner_new_with ("durable-8", &options));
+    assert_int_equal (zown_errno (), ZOWN_ADDR_IN_USE);
+    zown_owner_destroy (&owner);
+    options.fsync = 7;
+    assert_null (zown_owner_new_with ("durable-8", &options));
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+}
+
+int
+main (void)
+{
+    testutil_private_rundir ();
+    s_spawner = zown_spawner_new ();
+    if (!s_spawner)
+        return 1;
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_restart_keeps_state_and_versions),
+        cmocka_unit_test (test_snapshot_compacts_the_log),
+        cmocka_unit_test (test_batch_is_one_record),
+        cmocka_unit_test (test_torn_and_corrupt_tails),
+        cmocka_unit_test (test_acknowledged_writes_survive_sigkill),
+        cmocka_unit_test (test_second_owner_on_a_journal_is_refused),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zown_spawner_destroy (&s_spawner);
+    return failed;
+}
