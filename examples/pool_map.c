@@ -123,7 +123,8 @@ int
 main (int argc, char *argv [])
 {
     long workers = sysconf (_SC_NPROCESSORS_ONLN);
-    for (int arg = 1; arg < argc; arg++) {
+    //  Options come in pairs: --name value.
+    for (int arg = 1; arg < argc; arg += 2) {
         char *end = NULL;
         long long number = arg + 1 < argc ? strtoll (argv [arg + 1], &end, 10) : 0;
         if (!end || *end || number <= 0)
@@ -136,7 +137,6 @@ main (int argc, char *argv [])
             workers = number;
         else
             return usage ();
-        arg++;
     }
     //  First, while this process runs one thread.
     zown_spawner_t *spawner = zown_spawner_new ();
