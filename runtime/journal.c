@@ -32,32 +32,33 @@
 #define S_CRC32C_POLY   0x82F63B78u  //  Castagnoli polynomial, reflected
 
 struct _zown_journal_t {
-    zown_fsync_t mode;
-    char *path;         //  The log
-    char *snap_path;    //  path + ".snap"
-    char *tmp_path;     //  path + ".snap.tmp", the snapshot being written
-    char *dir_path;     //  Their directory, synced after creations and renames
-    int lock_fd;        //  Holds the flock on path + ".lock"
-    int fd;             //  The log, read-write, never O_APPEND: writes go to `size`
-    uint64_t size;      //  Log bytes, header and whole records only
-    uint64_t last_seq;  //  Highest seq appended or recovered; appends go above it
-    bool unsynced;      //  Appended since the last commit
-    int failed;       //  errno of a failed sync or of a torn tail that could not be cut; 0 if none
-    uint8_t *buffer;  //  The record being appended, or a snapshot's unwritten records
+    zown_fsync_t mode;       //  What a commit does
+    char *path;              //  The log
+    char *snap_path;         //  path + ".snap"
+    char *tmp_path;          //  path + ".snap.tmp", the snapshot being written
+    char *dir_path;          //  Their directory, synced after creations and renames
+    int lock_fd;             //  Holds the flock on path + ".lock"
+    int fd;                  //  The log, read-write, never O_APPEND: writes go to `size`
+    uint64_t size;           //  Log bytes, header and whole records only
+    uint64_t last_seq;       //  Highest seq appended or recovered; appends go above it
+    bool unsynced;           //  Appended since the last commit
+    int failed;              //  errno of a failed sync or of an uncut torn tail; 0: none
+    uint8_t *buffer;         //  A record to append, or a snapshot's unwritten records
     size_t buffer_size;      //  Bytes used
     size_t buffer_capacity;  //  Bytes allocated
     int snap_fd;             //  The snapshot being written; -1 if none
     uint64_t snap_seq;       //  Its seq
     uint64_t snap_offset;    //  Bytes of it in its file so far
     uint64_t snap_records;   //  Records added to it
-    //  The EVERYSEC syncer thread shares only what follows, under mutex.
-    bool syncer_started;
-    pthread_t syncer;
-    pthread_mutex_t mutex;
-    pthread_cond_t wake;  //  Signalled when dirty is set, and to stop
-    bool dirty;           //  Committed records wait for its next sync
-    bool stop;            //  Destroy asks it to end
-    int sync_error;       //  errno of its first failed sync; 0 if none
+    //  The EVERYSEC syncer thread, which reads fd and shares the last three
+    //  fields, under mutex.
+    bool syncer_started;    //  Its thread, mutex and condition exist
+    pthread_t syncer;       //  The thread
+    pthread_mutex_t mutex;  //  Guards dirty, stop, sync_error
+    pthread_cond_t wake;    //  Signalled when dirty is set, and to stop
+    bool dirty;             //  Committed records wait for its next sync
+    bool stop;              //  Destroy asks it to end
+    int sync_error;         //  errno of its first failed sync; 0 if none
 };
 
 //  A record as read from a mapped file.

@@ -19,7 +19,7 @@
 
 typedef struct _zown_journal_t zown_journal_t;
 
-//  When appended records reach the disk.
+//  When appended records reach the disk: zown_fsync_t (include/zown_owner.h).
 
 //  Parse "always" / "everysec" / "no" into *mode_p. Returns 0, or -1 with
 //  ZOWN_INVALID if text is none of them (then *mode_p is unchanged).
@@ -32,23 +32,24 @@ int zown_fsync_parse (const char *text, zown_fsync_t *mode_p);
 typedef int (zown_journal_apply_fn) (void *arg, uint64_t seq, uint8_t kind, const void *data,
                                      size_t size);
 
-//  What opening found.
+//  What opening found. Appends must go above last_seq.
 typedef struct {
     uint64_t snapshot_seq;      //  Seq the snapshot was taken at (0: no snapshot)
     uint64_t snapshot_records;  //  Records applied from it
     uint64_t log_records;       //  Log records applied
-    uint64_t last_seq;      //  Highest seq applied, or the snapshot's (0: none); appends go above
-    uint64_t bad_offset;    //  Where the log stopped being valid (== its size if it was all good)
-    uint64_t bad_bytes;     //  Bytes after that, set aside (0: none)
-    char set_aside [4096];  //  File they were moved to ("" if none)
-    char problem [256];  //  What was wrong ("" if nothing), e.g. "checksum mismatch at record 12"
+    uint64_t last_seq;          //  Highest seq applied or snapshot seq (0: none)
+    uint64_t bad_offset;        //  Where the log stopped being valid (its size if all good)
+    uint64_t bad_bytes;         //  Bytes after that, set aside (0: none)
+    char set_aside [4096];      //  File they were moved to ("" if none)
+    char problem [256];         //  What was wrong ("" if nothing), "truncated record at record 4"
 } zown_journal_recovery_t;
 
 //  Open (creating if absent) the journal whose log is the file `path`; the
 //  snapshot is path + ".snap". Takes an exclusive flock on path + ".lock"
 //  (never removed) so that two owners never write one journal: a second
 //  open fails with ZOWN_ADDR_IN_USE, also from the same process. A child
-//  forked while the journal is open shares that lock.
+//  forked while the journal is open shares that lock, and must neither use
+//  nor destroy the journal (the syncer thread is not in the child).
 //  Replays the journal through apply (NULL: replay without applying) and
 //  leaves the log ready for appends at its end. A torn or corrupt log tail
 //  (partial record, bad checksum, bad magic, absurd length, a seq that does

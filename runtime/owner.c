@@ -56,6 +56,11 @@ typedef struct {
     uint64_t compact_bytes;   //  Log size that triggers a snapshot
     uint64_t compact_floor;   //  Log size right after the last snapshot
     char *recovery;           //  What loading the journal found; NULL: no journal
+    //  Group commit (--fsync always): the replies of a burst wait in the
+    //  outbox until one fdatasync has made all its changes durable.
+    bool group_commit;
+    bool unsynced;      //  Changes appended since the last sync
+    zown_buf_t outbox;  //  Per reply: u16 identity size, identity, u8 envelope, u32 size, body
 } s_self_t;
 
 struct _zown_owner_t {
@@ -206,6 +211,7 @@ s_self_destroy (s_self_t **self_p)
     zown_journal_destroy (&self->journal);
     free (self->recovery);
     zown_buf_free (&self->out);
+    zown_buf_free (&self->outbox);
     free (self);
     *self_p = NULL;
 }
@@ -241,12 +247,14 @@ s_replay (void *arg, uint64_t seq, uint8_t kind, const void *data, size_t size)
 }
 
 //  Registry callback: the records of one commit, before its replies go.
+//  With group commit, the sync comes once for the whole burst (s_sync).
 static int
 s_persist (void *arg, uint64_t seq, const void *records, size_t size)
 {
     s_self_t *self = (s_self_t *) arg;
+    self->unsynced = self->group_commit;
     if (zown_journal_append (self->journal, seq, S_JOURNAL_CHANGES, records, size)
-        || zown_journal_commit (self->journal)) {
+        || (!self->group_commit && zown_journal_commit (self->journal))) {
         fprintf (stderr, "zown: journal write failed (%s): writes are refused from now on\n",
                  strerror (errno));
         return -1;
@@ -307,6 +315,7 @@ s_open_journal (s_self_t *self, const zown_owner_options_t *options)
     if (!self->recovery)
         return ZOWN_NO_MEMORY;
     zown_registry_set_persist (self->registry, s_persist, self);
+    self->group_commit = options->fsync == ZOWN_FSYNC_ALWAYS;
     return ZOWN_OK;
 }
 
@@ -326,6 +335,7 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     zmq_msg_init (&self->envelope);
     zmq_msg_init (&self->body);
     zown_buf_init (&self->out);
+    zown_buf_init (&self->outbox);
     self->registry = zown_registry_new ();
     self->ipc_paths = s_string_list ();
     self->inprocs = s_string_list ();
@@ -368,9 +378,27 @@ s_reply_dropped (s_self_t *self)
     zown_registry_stats (self->registry)->replies_dropped++;
 }
 
+//  Keep a reply until the burst's changes are on disk.
+static void
+s_defer (s_self_t *self, const void *identity, size_t identity_size, bool envelope,
+         const void *data, size_t size)
+{
+    zown_buf_t *outbox = &self->outbox;
+    zown_buf_put_u16 (outbox, (uint16_t) identity_size);
+    zown_buf_put_mem (outbox, identity, identity_size);
+    zown_buf_put_u8 (outbox, envelope);
+    zown_buf_put_u32 (outbox, (uint32_t) size);
+    zown_buf_put_mem (outbox, data, size);
+}
+
 static void
 s_send_reply (s_self_t *self, bool has_envelope)
 {
+    if (self->group_commit) {
+        s_defer (self, zmq_msg_data (&self->identity), zmq_msg_size (&self->identity), has_envelope,
+                 self->out.data, self->out.size);
+        return;
+    }
     if (zmq_msg_send (&self->identity, self->router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1) {
         s_reply_dropped (self);
         return;
@@ -389,6 +417,10 @@ static void
 s_send_later (const zown_peer_t *peer, const void *data, size_t size, void *arg)
 {
     s_self_t *self = (s_self_t *) arg;
+    if (self->group_commit) {
+        s_defer (self, peer->identity, peer->identity_size, peer->envelope, data, size);
+        return;
+    }
     if (zmq_send (self->router, peer->identity, peer->identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT)
             == -1
         || (peer->envelope && zmq_send (self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
@@ -463,6 +495,48 @@ s_handle_pipe (s_self_t *self)
     }
 }
 
+//  Group commit: one sync for every change of the burst, then their
+//  replies. If the sync fails, nothing is acknowledged: the replies are
+//  dropped (their clients time out, outcome unknown) and writes are
+//  refused from then on.
+static void
+s_sync (s_self_t *self)
+{
+    zown_buf_t *outbox = &self->outbox;
+    if (self->unsynced) {
+        self->unsynced = false;
+        if (zown_journal_commit (self->journal)) {
+            fprintf (stderr, "zown: journal sync failed (%s): writes are refused from now on\n",
+                     strerror (errno));
+            zown_registry_refuse_writes (self->registry);
+            outbox->size = 0;
+        }
+    }
+    if (outbox->failed) {
+        //  Out of memory keeping replies: those clients time out.
+        outbox->failed = false;
+        outbox->size = 0;
+    }
+    zown_reader_t reader;
+    zown_reader_init (&reader, outbox->data, outbox->size);
+    while (reader.pos < reader.end) {
+        uint16_t identity_size = 0;
+        uint8_t envelope = 0;
+        uint32_t size = 0;
+        zown_reader_u16 (&reader, &identity_size);
+        const uint8_t *identity = reader.pos;
+        reader.pos += identity_size;
+        zown_reader_u8 (&reader, &envelope);
+        zown_reader_u32 (&reader, &size);
+        if (zmq_send (self->router, identity, identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
+            || (envelope && zmq_send (self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+            || zmq_send (self->router, reader.pos, size, ZMQ_DONTWAIT) == -1)
+            s_reply_dropped (self);
+        reader.pos += size;
+    }
+    outbox->size = 0;
+}
+
 static void *
 s_owner_thread (void *args)
 {
@@ -523,6 +597,8 @@ s_owner_thread (void *args)
                     break;  //  The poll set changed.
                 }
         zown_registry_expire (self->registry);
+        if (self->group_commit)
+            s_sync (self);
     }
     free (items);
     s_release_endpoints (self);

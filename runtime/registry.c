@@ -457,6 +457,12 @@ zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void
     self->persist_arg = arg;
 }
 
+void
+zown_registry_refuse_writes (zown_registry_t *self)
+{
+    self->not_durable = true;
+}
+
 uint64_t
 zown_registry_seq (zown_registry_t *self)
 {

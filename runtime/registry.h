@@ -266,6 +266,8 @@ typedef int (zown_persist_fn) (void *arg, uint64_t seq, const void *records, siz
 void zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg);
 void zown_registry_set_feed_active (zown_registry_t *self, bool active);
 void zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg);
+//  The journal failed outside a commit (a deferred sync): refuse writes.
+void zown_registry_refuse_writes (zown_registry_t *self);
 //  Sequence number of the last committed change.
 uint64_t zown_registry_seq (zown_registry_t *self);
 //  Apply change records (journal form) read back from a journal. Returns 0,
