@@ -33,5 +33,6 @@
 #include "zown_condition.h"
 #include "zown_spawner.h"
 #include "zown_pool.h"
+#include "zown_pipeline.h"
 
 #endif

@@ -11,21 +11,13 @@
     then runs in every forked child that calls exit() and works on sockets
     that belong to the parent (docs/FORK.md).
 
-    ipc endpoints: a second bind on a live owner's path would silently take
-    it over (libzmq replaces the socket file), so before binding the owner
-    takes a lock file beside the path, probes the path with a plain
-    connect(), refuses if something answers, and replaces a stale file left
-    by a dead owner. The lock makes probe-then-bind atomic between owners.
+    ipc endpoints are bound with zown_ipc_bind (runtime/process.c), which
+    refuses a path a live owner already serves and replaces a stale file.
     =========================================================================
 */
 #include "zown_internal.h"
 #include "feed.h"
 #include "journal.h"
-#include <sys/file.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
-#include <fcntl.h>
 #include <time.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -77,75 +69,7 @@ struct _zown_owner_t {
 };
 
 //  --------------------------------------------------------------------------
-//  ipc binding
-
-//  0 if nothing listens at path (a stale file is removed), else a status.
-static int
-s_probe_ipc (const char *path)
-{
-    struct sockaddr_un address = { .sun_family = AF_UNIX };
-    if (strlen (path) >= sizeof (address.sun_path))
-        return ZOWN_INVALID;
-    strcpy (address.sun_path, path);
-    int probe = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (probe == -1)
-        return ZOWN_SYSTEM;
-    int rc = connect (probe, (struct sockaddr *) &address, sizeof (address));
-    int error = errno;
-    close (probe);
-    if (rc == 0)
-        return ZOWN_ADDR_IN_USE;
-    if (error == ECONNREFUSED)
-        return unlink (path) == 0 || errno == ENOENT ? ZOWN_OK : ZOWN_SYSTEM;
-    return error == ENOENT ? ZOWN_OK : ZOWN_SYSTEM;
-}
-
-//  Runs fn(path) while holding the lock file beside path.
-static int
-s_with_ipc_lock (s_self_t *self, const char *path, int (*fn) (s_self_t *self, const char *path))
-{
-    char *lock_path = zsys_sprintf ("%s.lock", path);
-    if (!lock_path)
-        return ZOWN_NO_MEMORY;
-    int fd = open (lock_path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    free (lock_path);
-    if (fd == -1)
-        return ZOWN_SYSTEM;
-    while (flock (fd, LOCK_EX) == -1 && errno == EINTR)
-        ;
-    int status = fn (self, path);
-    close (fd);
-    return status;
-}
-
-static int
-s_bind_ipc_locked (s_self_t *self, const char *path)
-{
-    int status = s_probe_ipc (path);
-    if (status != ZOWN_OK)
-        return status;
-    char *endpoint = zsys_sprintf ("ipc://%s", path);
-    if (!endpoint)
-        return ZOWN_NO_MEMORY;
-    int rc = zmq_bind (self->router, endpoint);
-    free (endpoint);
-    if (rc)
-        return errno == EADDRINUSE ? ZOWN_ADDR_IN_USE : ZOWN_SYSTEM;
-    //  Recorded first, so that the file is removed at exit whatever follows.
-    if (!zlistx_add_end (self->ipc_paths, (void *) path))
-        return ZOWN_NO_MEMORY;
-    //  The run directory is already 0700; this keeps the file private even
-    //  when an explicit endpoint points elsewhere.
-    return chmod (path, 0600) == 0 ? ZOWN_OK : ZOWN_SYSTEM;
-}
-
-static int
-s_unlink_locked (s_self_t *self, const char *path)
-{
-    (void) self;
-    unlink (path);
-    return ZOWN_OK;
-}
+//  Endpoints
 
 static int
 s_bind (s_self_t *self, const char *endpoint)
@@ -156,7 +80,13 @@ s_bind (s_self_t *self, const char *endpoint)
         const char *path = endpoint + 6;
         if (!*path || *path == '@')
             return ZOWN_INVALID;
-        return s_with_ipc_lock (self, path, s_bind_ipc_locked);
+        int status = zown_ipc_bind (self->router, path);
+        //  Recorded, so that the file is removed at exit.
+        if (status == ZOWN_OK && !zlistx_add_end (self->ipc_paths, (void *) path)) {
+            zown_ipc_unlink (path);
+            return ZOWN_NO_MEMORY;
+        }
+        return status;
     }
     if (strncmp (endpoint, "inproc://", 9) != 0)
         //  tcp waits for CURVE authentication (issue: beyond one machine).
@@ -187,7 +117,7 @@ s_release_endpoints (s_self_t *self)
     if (self->ipc_paths) {
         for (const char *path = (const char *) zlistx_first (self->ipc_paths); path;
              path = (const char *) zlistx_next (self->ipc_paths))
-            s_with_ipc_lock (self, path, s_unlink_locked);
+            zown_ipc_unlink (path);
         zlistx_purge (self->ipc_paths);
     }
 }

@@ -6,10 +6,20 @@
     (its I/O threads did not survive the fork). zown_ctx() notices the new
     pid and makes a fresh context, abandoning the inherited one without
     touching it (docs/FORK.md).
+
+    ipc endpoints: a second bind on a live socket's path would silently take
+    it over (libzmq replaces the socket file), so zown_ipc_bind takes a lock
+    file beside the path, probes the path with a plain connect(), refuses if
+    something answers, and replaces a stale file left by a dead process. The
+    lock makes probe-then-bind atomic between processes.
     =========================================================================
 */
 #include "zown_internal.h"
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 
 static pthread_mutex_t s_ctx_mutex = PTHREAD_MUTEX_INITIALIZER;
 static void *s_ctx;
@@ -141,4 +151,86 @@ zown_owner_feed_endpoint_for (const char *name)
     char *endpoint = zsys_sprintf ("ipc://%s/%s.feed", dir, name);
     free (dir);
     return endpoint ? endpoint : (char *) zown_fail_null (ZOWN_NO_MEMORY);
+}
+
+//  0 if nothing listens at path (a stale file is removed), else a status.
+static int
+s_probe_ipc (const char *path)
+{
+    struct sockaddr_un address = { .sun_family = AF_UNIX };
+    if (strlen (path) >= sizeof (address.sun_path))
+        return ZOWN_INVALID;
+    strcpy (address.sun_path, path);
+    int probe = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (probe == -1)
+        return ZOWN_SYSTEM;
+    int rc = connect (probe, (struct sockaddr *) &address, sizeof (address));
+    int error = errno;
+    close (probe);
+    if (rc == 0)
+        return ZOWN_ADDR_IN_USE;
+    if (error == ECONNREFUSED)
+        return unlink (path) == 0 || errno == ENOENT ? ZOWN_OK : ZOWN_SYSTEM;
+    return error == ENOENT ? ZOWN_OK : ZOWN_SYSTEM;
+}
+
+//  Runs fn (socket, path) while holding the lock file beside path.
+static int
+s_with_ipc_lock (void *socket, const char *path, int (*fn) (void *socket, const char *path))
+{
+    char *lock_path = zsys_sprintf ("%s.lock", path);
+    if (!lock_path)
+        return ZOWN_NO_MEMORY;
+    int fd = open (lock_path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    free (lock_path);
+    if (fd == -1)
+        return ZOWN_SYSTEM;
+    while (flock (fd, LOCK_EX) == -1 && errno == EINTR)
+        ;
+    int status = fn (socket, path);
+    close (fd);
+    return status;
+}
+
+static int
+s_bind_locked (void *socket, const char *path)
+{
+    int status = s_probe_ipc (path);
+    if (status != ZOWN_OK)
+        return status;
+    char *endpoint = zsys_sprintf ("ipc://%s", path);
+    if (!endpoint)
+        return ZOWN_NO_MEMORY;
+    status = ZOWN_OK;
+    if (zmq_bind (socket, endpoint))
+        status = errno == EADDRINUSE ? ZOWN_ADDR_IN_USE : ZOWN_SYSTEM;
+    //  The run directory is already 0700; this keeps the file private even
+    //  when an explicit endpoint points elsewhere.
+    else if (chmod (path, 0600)) {
+        zmq_unbind (socket, endpoint);
+        unlink (path);
+        status = ZOWN_SYSTEM;
+    }
+    free (endpoint);
+    return status;
+}
+
+static int
+s_unlink_locked (void *socket, const char *path)
+{
+    (void) socket;
+    unlink (path);
+    return ZOWN_OK;
+}
+
+int
+zown_ipc_bind (void *socket, const char *path)
+{
+    return s_with_ipc_lock (socket, path, s_bind_locked);
+}
+
+void
+zown_ipc_unlink (const char *path)
+{
+    s_with_ipc_lock (NULL, path, s_unlink_locked);
 }

@@ -4,6 +4,7 @@
     =========================================================================
 */
 #include "testutil.h"
+#include <sys/stat.h>
 
 //  Runs an example from ZOWN_EXAMPLES_DIR; returns its output (caller
 //  frees) and sets *status_p to its exit status.
@@ -115,6 +116,18 @@ test_pool_map (void **state)
 }
 
 static void
+test_pipeline_wordcount (void **state)
+{
+    (void) state;
+    int status;
+    char *output =
+        s_run ("pipeline_wordcount /usr/share/common-licenses --check --workers 2", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "check: equal\n"));
+    free (output);
+}
+
+static void
 test_pool_crash (void **state)
 {
     (void) state;
@@ -134,6 +147,64 @@ test_pool_crash (void **state)
     free (output);
 }
 
+static void
+s_write_file (const char *dir, const char *name, const char *bytes, size_t size)
+{
+    char path [512];
+    snprintf (path, sizeof (path), "%s/%s", dir, name);
+    FILE *file = fopen (path, "wb");
+    assert_non_null (file);
+    assert_int_equal (fwrite (bytes, 1, size, file), size);
+    assert_int_equal (fclose (file), 0);
+}
+
+//  A directory whose words are known: the definitions of the example's
+//  banner (letters only, lowercased; NUL means not text; symlinks not
+//  followed), counted exactly.
+static void
+test_pipeline_wordcount_known_words (void **state)
+{
+    (void) state;
+    testutil_private_rundir ();
+    char dir [256], sub [300], deeper [320], link_path [340], command [512];
+    snprintf (dir, sizeof (dir), "%s/words", getenv ("ZOWN_RUNDIR"));
+    snprintf (sub, sizeof (sub), "%s/sub", dir);
+    snprintf (deeper, sizeof (deeper), "%s/deeper", sub);
+    assert_int_equal (mkdir (dir, 0700), 0);
+    assert_int_equal (mkdir (sub, 0700), 0);
+    assert_int_equal (mkdir (deeper, 0700), 0);
+    s_write_file (dir, "a.txt", "Hello, hello world!\n", 20);
+    s_write_file (sub, "b.txt", "World's end; don't STOP. HELLO123abc\n", 37);
+    s_write_file (deeper, "c.txt", "caf\xc3\xa9 Caf\xc3\xa9 end", 15);
+    s_write_file (dir, "empty.txt", "", 0);
+    s_write_file (dir, "binary.bin", "hello\0world", 11);
+    snprintf (link_path, sizeof (link_path), "%s/link.txt", dir);
+    assert_int_equal (symlink ("a.txt", link_path), 0);
+
+    int status;
+    snprintf (command, sizeof (command), "pipeline_wordcount %s --workers 3 --check", dir);
+    char *output = s_run (command, &status);
+    assert_int_equal (status, 0);
+    if (!strstr (output,
+                 "files: 4 text, 1 skipped (not text)\n"
+                 "total words: 14\n"
+                 "distinct words: 9\n"
+                 "top 10:\n"
+                 "       3  hello\n"
+                 "       2  caf\n"
+                 "       2  end\n"
+                 "       2  world\n"
+                 "       1  abc\n"
+                 "       1  don\n"
+                 "       1  s\n"
+                 "       1  stop\n"
+                 "       1  t\n"
+                 "elapsed: "))
+        fail_msg ("output:\n%s", output);
+    assert_non_null (strstr (output, "s, 3 workers\ncheck: equal\n"));
+    free (output);
+}
+
 int
 main (void)
 {
@@ -142,6 +213,16 @@ main (void)
         cmocka_unit_test (test_lock_recovery),  cmocka_unit_test (test_queue_workers),
         cmocka_unit_test (test_barrier_phases), cmocka_unit_test (test_pool_map),
         cmocka_unit_test (test_pool_crash),
+}
+
+static void
+        cmocka_unit_test (test_counter),
+        cmocka_unit_test (test_shared_dict),
+        cmocka_unit_test (test_lock_recovery),
+        cmocka_unit_test (test_queue_workers),
+        cmocka_unit_test (test_barrier_phases),
+        cmocka_unit_test (test_pipeline_wordcount),
+        cmocka_unit_test (test_pipeline_wordcount_known_words),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
