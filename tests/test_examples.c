@@ -209,18 +209,13 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_counter),        cmocka_unit_test (test_shared_dict),
-        cmocka_unit_test (test_lock_recovery),  cmocka_unit_test (test_queue_workers),
-        cmocka_unit_test (test_barrier_phases), cmocka_unit_test (test_pool_map),
-        cmocka_unit_test (test_pool_crash),
-}
-
-static void
         cmocka_unit_test (test_counter),
         cmocka_unit_test (test_shared_dict),
         cmocka_unit_test (test_lock_recovery),
         cmocka_unit_test (test_queue_workers),
         cmocka_unit_test (test_barrier_phases),
+        cmocka_unit_test (test_pool_map),
+        cmocka_unit_test (test_pool_crash),
         cmocka_unit_test (test_pipeline_wordcount),
         cmocka_unit_test (test_pipeline_wordcount_known_words),
     };
