@@ -98,9 +98,8 @@ s_grow (void *array, size_t *capacity, size_t used, size_t item_size)
 }
 
 static void __attribute__ ((noreturn))
-s_child_run (s_server_t *server, zown_spawn_fn *fn, void *args, size_t size)
+s_child_run (s_server_t *server, pid_t server_pid, zown_spawn_fn *fn, void *args, size_t size)
 {
-    pid_t server_pid = getppid ();
     for (size_t index = 0; index < server->poll_count; index++)
         if (server->polls [index].fd >= 0)
             close (server->polls [index].fd);
@@ -122,9 +121,12 @@ s_server_spawn (s_server_t *server, size_t channel, const s_message_t *request, 
         reply.pid = -ENOMEM;
     else {
         server->children = children;
+        //  Taken before the fork: a child that read it with getppid() after
+        //  its server died would read init's pid, and outlive the server.
+        pid_t server_pid = getpid ();
         pid_t pid = fork ();
         if (pid == 0)
-            s_child_run (server, request->fn, request->args, size);
+            s_child_run (server, server_pid, request->fn, request->args, size);
         if (pid < 0)
             reply.pid = -errno;
         else {
