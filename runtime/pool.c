@@ -288,6 +288,7 @@ s_slot_start (s_self_t *self, uint32_t index)
             memcpy (payload + sizeof (setup), config->args, config->args_size);
         pid_t pid = zown_spawner_spawn (self->spawner, s_process_worker_main, NULL, payload, size);
         free (payload);
+        self->spawned = true;
         if (pid <= 0)
             return;
         slot->pid = pid;
@@ -513,15 +514,18 @@ s_on_late_result (s_self_t *self, const uint8_t *header, size_t size, zmq_msg_t 
                 zmq_msg_data (data), zmq_msg_size (data));
 }
 
-static void
+//  Handle one message from a worker; false if none was waiting.
+static bool
 s_on_router (s_self_t *self)
 {
     zmq_msg_t identity, header, data;
     zmq_msg_init (&identity);
     zmq_msg_init (&header);
     zmq_msg_init (&data);
-    if (zmq_msg_recv (&identity, self->router, ZMQ_DONTWAIT) < 0)
-        goto done;
+    if (zmq_msg_recv (&identity, self->router, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&identity);
+        return false;
+    }
     if (!zmq_msg_more (&identity) || zmq_msg_recv (&header, self->router, 0) < 0)
         goto done;
     if (zmq_msg_more (&header) && zmq_msg_recv (&data, self->router, 0) < 0)
@@ -571,6 +575,7 @@ done:
     zmq_msg_close (&identity);
     zmq_msg_close (&header);
     zmq_msg_close (&data);
+    return true;
 }
 
 static size_t
@@ -637,12 +642,15 @@ s_on_exit (s_self_t *self, pid_t pid, int status)
         s_slot_start (self, index);
 }
 
+//  Exit reports: when the spawner's socket is readable, and after a spawn
+//  (reports that arrived while it waited for its pid are queued).
 static void
 s_drain_exits (s_self_t *self)
 {
     pid_t pid;
     int status;
-    while (self->spawner && zown_spawner_wait (self->spawner, 0, &pid, &status) == 0)
+    self->spawned = false;
+    while (zown_spawner_wait (self->spawner, 0, &pid, &status) == 0)
         s_on_exit (self, pid, status);
 }
 
@@ -866,15 +874,10 @@ s_run (s_self_t *self)
         //  other, before one dispatch.
         for (int burst = 0; burst < 1000 && items [0].revents && s_on_pipe (self); burst++)
             ;
-        for (int burst = 0; burst < 1000; burst++) {
-            int events = 0;
-            size_t events_size = sizeof (events);
-            zmq_getsockopt (self->router, ZMQ_EVENTS, &events, &events_size);
-            if (!(events & ZMQ_POLLIN))
-                break;
-            s_on_router (self);
-        }
-        s_drain_exits (self);
+        for (int burst = 0; burst < 1000 && s_on_router (self); burst++)
+            ;
+        if (self->spawner && (items [2].revents || self->spawned))
+            s_drain_exits (self);
         int64_t now = s_now_ms ();
         s_check_timeouts (self, now);
         s_fail_stranded (self);
@@ -1134,15 +1137,16 @@ s_future_complete (zown_pool_t *self, zown_future_t *future, int status, pid_t w
 static int
 s_receive (zown_pool_t *self, int timeout_ms)
 {
-    zmq_pollitem_t item = { self->pipe, 0, ZMQ_POLLIN, 0 };
-    if (zmq_poll (&item, 1, timeout_ms) <= 0)
-        return -1;
     zmq_msg_t header, data;
     zmq_msg_init (&header);
     zmq_msg_init (&data);
-    if (zmq_msg_recv (&header, self->pipe, 0) < 0) {
-        zmq_msg_close (&header);
-        return -1;
+    //  While completions stream in, one is usually waiting: no poll then.
+    if (zmq_msg_recv (&header, self->pipe, ZMQ_DONTWAIT) < 0) {
+        zmq_pollitem_t item = { self->pipe, 0, ZMQ_POLLIN, 0 };
+        if (zmq_poll (&item, 1, timeout_ms) <= 0 || zmq_msg_recv (&header, self->pipe, 0) < 0) {
+            zmq_msg_close (&header);
+            return -1;
+        }
     }
     if (zmq_msg_more (&header))
         zmq_msg_recv (&data, self->pipe, 0);
