@@ -28,6 +28,24 @@ bench/sync_bench.c; their process counts are fixed and --workers is ignored:
   mp_queue            multiprocessing.Queue(), the same pattern
                       (--mp-queue-items, default 200000)
 
+Pool workloads (--pool, or name them in --workloads), for bench/pool_bench.c;
+--workers defaults to 1,2,4 there:
+
+  pool_empty      CTX.Pool(W).map(f, range(N), chunksize=1) with f(x) = x
+                  (--pool-tasks, default 20000); checked: result == range(N)
+  pool_sleep1ms   the same with f(x) = time.sleep(0.001); return x
+                  (--pool-sleep-tasks, default 2000)
+
+Each pool cell run starts its Pool in a forked cell runner, warms it (maps of
+4 x W tasks of the same work returning os.getpid(), until every worker has
+run one; at most 10 s), then times the one map call: perf_counter() before
+the call and after it returns (the result list built). Worker start-up is not
+timed; startup_ms is the time from Pool() to the end of the warm-up.
+peak_rss_kb is getrusage(RUSAGE_SELF).ru_maxrss of the cell runner (the
+process that calls Pool.map, with the pool's handler threads), and
+children_peak_rss_kb getrusage(RUSAGE_CHILDREN).ru_maxrss after close() and
+join(): the largest worker.
+
 There is no lock-death workload: a Manager().Lock() (or any multiprocessing
 lock) whose holder is killed is never released, so the next acquire without a
 timeout blocks forever (with a timeout, it only ever times out).
@@ -54,6 +72,7 @@ or a worker crashes.
 Usage:
   python3 bench/mp_baseline.py                  # default: W=1,2,5,8, N=2000
   python3 bench/mp_baseline.py --quick          # smoke test, tiny N
+  python3 bench/mp_baseline.py --pool --table   # Pool.map, W=1,2,4
   python3 bench/mp_baseline.py --workers 1,4 --ops 5000 --repeat 3 \\
           --workloads mgr_value_add,value_lock_add --table
 """
@@ -74,6 +93,12 @@ WORKLOADS = ("mgr_value_add", "mgr_dict_set", "mgr_dict_get", "value_lock_add")
 SYNC_WORKLOADS = ("mgr_lock_pairs", "mgr_lock_contended", "mgr_queue", "mp_queue")
 #   Processes of each sync workload (fixed, as in bench/sync_bench.c)
 SYNC_PROCS = {"mgr_lock_pairs": 1, "mgr_lock_contended": 5, "mgr_queue": 5, "mp_queue": 5}
+POOL_WORKLOADS = ("pool_empty", "pool_sleep1ms")
+#   Warm-up maps have POOL_WARM_FACTOR x W tasks; a worker that has run none
+#   POOL_WARM_TIMEOUT_S after the pool started fails the cell (generous: on a
+#   loaded machine a start can take a while).
+POOL_WARM_FACTOR = 4
+POOL_WARM_TIMEOUT_S = 10.0
 NKEYS = 100
 TIMEOUT_S = 600.0
 
@@ -174,6 +199,64 @@ def _worker(workload, wid, n, shared, ready, go, results):
         ready.abort()  # break the barrier so nobody waits for this worker
         results.put((wid, None, b"", 0, traceback.format_exc(), None))
         raise
+
+
+# --------------------------------------------------------------------------
+# pool tasks (module-level, so that Pool can pickle them by name)
+
+
+def _pool_empty(x):
+    return x
+
+
+def _pool_sleep1ms(x):
+    time.sleep(0.001)
+    return x
+
+
+def _pool_warm_empty(_):
+    return os.getpid()
+
+
+def _pool_warm_sleep1ms(_):
+    time.sleep(0.001)
+    return os.getpid()
+
+
+POOL_FUNCTIONS = {"pool_empty": (_pool_empty, _pool_warm_empty),
+                  "pool_sleep1ms": (_pool_sleep1ms, _pool_warm_sleep1ms)}
+
+
+def _run_pool_cell(workload, w, n):
+    """Times one Pool.map of n tasks on a warm pool of w workers."""
+    f, warm = POOL_FUNCTIONS[workload]
+    created = time.perf_counter()
+    pool = CTX.Pool(w)
+    try:
+        seen, rounds = set(), 0
+        while len(seen) < w and time.perf_counter() - created < POOL_WARM_TIMEOUT_S:
+            rounds += 1
+            seen.update(pool.map(warm, range(POOL_WARM_FACTOR * w), chunksize=1))
+        if len(seen) < w:
+            return {"error": f"warm-up: {len(seen)} of {w} workers ran a task in "
+                             f"{POOL_WARM_TIMEOUT_S} s ({rounds} maps)"}
+        startup_ms = (time.perf_counter() - created) * 1000
+        t0 = time.perf_counter()
+        out = pool.map(f, range(n), chunksize=1)
+        seconds = time.perf_counter() - t0
+        pool.close()
+        pool.join()
+    finally:
+        pool.terminate()  # stops the workers if the warm-up failed or a map raised
+    if out != list(range(n)):
+        return {"error": "results differ from the inputs"}
+    return {
+        "seconds": seconds,
+        "warm_rounds": rounds,
+        "startup_ms": startup_ms,
+        "peak_rss_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "children_peak_rss_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -302,7 +385,10 @@ def _run_cell(workload, w, n):
 
 def _cell_runner(conn, workload, w, n):
     try:
-        res = _run_cell(workload, w, n)
+        if workload in POOL_WORKLOADS:
+            res = _run_pool_cell(workload, w, n)
+        else:
+            res = _run_cell(workload, w, n)
     except BaseException:
         res = {"error": traceback.format_exc()}
     conn.send(res)
@@ -341,16 +427,27 @@ def _int_list(s):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--workers", type=_int_list, default=[1, 2, 5, 8],
-                    help="comma-separated worker counts (default 1,2,5,8)")
+    ap.add_argument("--workers", type=_int_list, default=None,
+                    help="comma-separated worker counts (default 1,2,5,8; with --pool, 1,2,4)")
     ap.add_argument("--ops", type=int, default=2000, help="ops per worker (default 2000)")
     ap.add_argument("--repeat", type=int, default=1, help="runs per cell (default 1)")
+    ap.add_argument("--first-run", type=int, default=1,
+                    help="number the runs from this (for callers that interleave rounds of "
+                    "this and bench/pool_bench; default 1)")
     ap.add_argument("--quick", action="store_true", help="smoke test: 50 ops per worker")
     ap.add_argument("--workloads", default=None,
-                    help="comma-separated subset of: " + ",".join(WORKLOADS + SYNC_WORKLOADS)
-                    + " (default: the first four; with --sync, the last four)")
+                    help="comma-separated subset of: "
+                    + ",".join(WORKLOADS + SYNC_WORKLOADS + POOL_WORKLOADS)
+                    + " (default: the first four; with --sync, the next four; with --pool, "
+                    "the last two)")
     ap.add_argument("--sync", action="store_true",
                     help="run the synchronisation workloads (locks, queues)")
+    ap.add_argument("--pool", action="store_true",
+                    help="run the worker-pool workloads (Pool.map, chunksize 1)")
+    ap.add_argument("--pool-tasks", type=int, default=20000,
+                    help="pool_empty: tasks in the timed map (default 20000)")
+    ap.add_argument("--pool-sleep-tasks", type=int, default=2000,
+                    help="pool_sleep1ms: tasks in the timed map (default 2000)")
     ap.add_argument("--pairs", type=int, default=2000,
                     help="mgr_lock_pairs: acquire+release pairs (default 2000)")
     ap.add_argument("--contended", type=int, default=500,
@@ -363,16 +460,24 @@ def main(argv=None):
                     help="also print a human-readable table on stderr")
     a = ap.parse_args(argv)
 
+    if a.sync and a.pool:
+        ap.error("--sync and --pool are separate runs")
+    if a.workers is None:
+        a.workers = [1, 2, 4] if a.pool else [1, 2, 5, 8]
     if a.workloads is None:
-        a.workloads = ",".join(SYNC_WORKLOADS if a.sync else WORKLOADS)
+        a.workloads = ",".join(SYNC_WORKLOADS if a.sync else POOL_WORKLOADS if a.pool
+                               else WORKLOADS)
     workloads = [x.strip() for x in a.workloads.split(",") if x.strip()]
-    unknown = [x for x in workloads if x not in WORKLOADS + SYNC_WORKLOADS]
+    known = WORKLOADS + SYNC_WORKLOADS + POOL_WORKLOADS
+    unknown = [x for x in workloads if x not in known]
     if unknown or not workloads:
-        ap.error(f"unknown workload(s) {unknown}; choose from "
-                 f"{','.join(WORKLOADS + SYNC_WORKLOADS)}")
+        ap.error(f"unknown workload(s) {unknown}; choose from {','.join(known)}")
     n = 50 if a.quick else a.ops
-    if n < 1 or a.repeat < 1 or min(a.pairs, a.contended, a.queue_items, a.mp_queue_items) < 1:
-        ap.error("--ops, --repeat, --pairs, --contended and the item counts must be >= 1")
+    if n < 1 or a.repeat < 1 or a.first_run < 1 or min(
+            a.pairs, a.contended, a.queue_items, a.mp_queue_items, a.pool_tasks,
+            a.pool_sleep_tasks) < 1:
+        ap.error("--ops, --repeat, --first-run, --pairs, --contended and the item and task "
+                 "counts must be >= 1")
     # per-process ops of the sync workloads (producer: items; consumers: all)
     sync_n = {
         "mgr_lock_pairs": 50 if a.quick else a.pairs,
@@ -380,18 +485,48 @@ def main(argv=None):
         "mgr_queue": 500 if a.quick else a.queue_items,
         "mp_queue": 2000 if a.quick else a.mp_queue_items,
     }
+    # tasks of one timed map
+    pool_n = {
+        "pool_empty": 200 if a.quick else a.pool_tasks,
+        "pool_sleep1ms": 20 if a.quick else a.pool_sleep_tasks,
+    }
 
     failed = False
     rows = []
     for wl in workloads:
         for w in ([SYNC_PROCS[wl]] if wl in SYNC_PROCS else a.workers):
-            wn = sync_n.get(wl, n)
-            for run in range(1, a.repeat + 1):
+            wn = sync_n.get(wl, pool_n.get(wl, n))
+            for run in range(a.first_run, a.first_run + a.repeat):
                 res = run_cell(wl, w, wn)
                 if "error" in res:
                     print(f"mp_baseline: FAILED {wl} workers={w} run={run}: {res['error']}",
                           file=sys.stderr, flush=True)
                     failed = True
+                    continue
+                if wl in POOL_WORKLOADS:
+                    line = {
+                        "impl": "python-mp",
+                        "workload": wl,
+                        "mode": "processes",
+                        "workers": w,
+                        "chunksize": 1,
+                        "run": run,
+                        "ops": wn,
+                        "seconds": round(res["seconds"], 6),
+                        "ops_per_s": round(wn / res["seconds"], 1),
+                        "warm_rounds": res["warm_rounds"],
+                        "startup_ms": round(res["startup_ms"], 1),
+                        "peak_rss_kb": res["peak_rss_kb"],
+                        "children_peak_rss_kb": res["children_peak_rss_kb"],
+                        "rss_source": "getrusage ru_maxrss in a per-cell runner after "
+                                      "close() and join(): RUSAGE_SELF = the process that "
+                                      "calls Pool.map; RUSAGE_CHILDREN = the largest worker",
+                        "verified": True,
+                        "python": platform.python_version(),
+                        "start_method": "fork",
+                    }
+                    print(json.dumps(line), flush=True)
+                    rows.append(line)
                     continue
                 # queues: ops = items moved (consumers' gets); locks: pairs
                 total = wn if wl in ("mgr_queue", "mp_queue") else w * wn
@@ -422,9 +557,12 @@ def main(argv=None):
               f"{'p50 us':>9}{'p99 us':>10}{'rss KiB':>9}"
         print(hdr, file=sys.stderr)
         for r in rows:
+            # pool rows have no latencies
+            p50 = (f"{r['p50_us']:>9.1f}{r['p99_us']:>10.1f}" if "p50_us" in r
+                   else f"{'-':>9}{'-':>10}")
             print(f"{r['workload']:<19}{r['workers']:>3}{r['run']:>4}{r['ops']:>7}"
-                  f"{r['seconds']:>10.3f}{r['ops_per_s']:>11.0f}{r['p50_us']:>9.1f}"
-                  f"{r['p99_us']:>10.1f}{r['peak_rss_kb']:>9}", file=sys.stderr)
+                  f"{r['seconds']:>10.3f}{r['ops_per_s']:>11.0f}{p50}"
+                  f"{r['peak_rss_kb']:>9}", file=sys.stderr)
 
     return 1 if failed else 0
 

@@ -136,6 +136,7 @@ typedef struct {
     bool sigkilled;
     bool ever_ready;  //  Some worker said HELLO
     bool leave;       //  TERM received
+    bool spawned;     //  Spawned since exit reports were last read
 } s_self_t;
 
 static int64_t
