@@ -9,7 +9,7 @@
                  Linux), then returns its input
     with W workers, as forked processes (through the pool's fork server)
     and optionally as threads, at one or more prefetch depths (default:
-    the pool's default, 2).
+    the pool's default, 16).
 
     Each cell run is a fresh process forked from this single-threaded
     main: it starts the pool, warms it (maps of 4 x W tasks until every
@@ -294,7 +294,7 @@ s_usage (FILE *out)
              "  --workers LIST    worker counts (default 1,2,4)\n"
              "  --workloads LIST  of empty,sleep1ms (default both)\n"
              "  --mode LIST       of processes,threads (default both)\n"
-             "  --prefetch LIST   tasks held per worker (default 2, the pool's default)\n"
+             "  --prefetch LIST   tasks held per worker (default: the pool's default, 16)\n"
              "  --tasks N         inputs of an empty map (default %d)\n"
              "  --sleep-tasks N   inputs of a sleep1ms map (default %d)\n"
              "  --repeat R        runs of every cell (default 1)\n"

@@ -72,7 +72,10 @@ static int64_t
 run (zown_spawner_t *spawner, zown_owner_t *owner, size_t workers, const int64_t *starts,
      size_t ranges, double *seconds_p)
 {
+    //  Ranges take milliseconds each, and longer as numbers grow: one at a
+    //  time per worker, so the last ones do not queue behind a slow one.
     zown_pool_config_t config = { .workers = workers,
+                                  .prefetch = 1,
                                   .task = count_primes,
                                   .owner = zown_owner_ipc (owner),
                                   .spawner = spawner };

@@ -59,7 +59,7 @@ typedef enum {
 } zown_pool_mode_t;
 
 //  Defaults, for fields left 0.
-#define ZOWN_POOL_PREFETCH_DEFAULT     2
+#define ZOWN_POOL_PREFETCH_DEFAULT     16
 #define ZOWN_POOL_MAX_PENDING_DEFAULT  4096
 #define ZOWN_POOL_STOP_TIMEOUT_DEFAULT 2000
 //  Largest task payload and result, in bytes.
@@ -89,7 +89,11 @@ typedef struct {
     //  starts its own, which requires zown_pool_new to be called while
     //  the process is single-threaded (else ZOWN_THREADED).
     zown_spawner_t *spawner;
-    //  Tasks held by one worker at a time (its own queue); default 2.
+    //  Tasks held by one worker at a time (its own queue); default 16.
+    //  Deep enough that short tasks never wait for a round trip to the
+    //  pool thread (docs/PERFORMANCE.md: 2 gives a third of the throughput
+    //  of 16 for empty tasks); for long tasks of uneven length, 1 or 2
+    //  keeps the last tasks of a map from queueing behind a slow one.
     size_t prefetch;
     //  Tasks submitted and not yet completed; beyond it, submit blocks or
     //  fails with ZOWN_BUSY (`reject_when_full`). Default 4096.
