@@ -42,12 +42,6 @@ s_forked (zown_client_t *self)
 
 //  --------------------------------------------------------------------------
 
-static int
-s_set_int (void *socket, int option, int value)
-{
-    return zmq_setsockopt (socket, option, &value, sizeof (value));
-}
-
 //  Sends HELLO or BYE (id 0, answer ignored); flags as for zmq_send.
 static int
 s_say (zown_client_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv, int flags)
@@ -95,11 +89,11 @@ zown_client_new (const char *target)
         //  Never block on close; queue requests only on a live connection, so a
         //  send to an absent owner fails (UNREACHABLE) instead of waiting for
         //  one that may start later.
-        && s_set_int (self->socket, ZMQ_LINGER, 0) == 0
-        && s_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
-        && s_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-        && s_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-        && s_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
+        && zown_set_int (self->socket, ZMQ_LINGER, 0) == 0
+        && zown_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
+        && zown_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
+        && zown_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
+        && zown_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
         if (zmq_connect (self->socket, endpoint) == 0)
             return self;
         status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT ? ZOWN_INVALID
@@ -124,7 +118,7 @@ zown_client_destroy (zown_client_t **self_p)
             //  can exit, or it would see the exit first: wait for its answer,
             //  a short while at most.
             zown_client_abandon (self);
-            s_set_int (self->socket, ZMQ_SNDTIMEO, ZOWN_CLIENT_BYE_TIMEOUT);
+            zown_set_int (self->socket, ZMQ_SNDTIMEO, ZOWN_CLIENT_BYE_TIMEOUT);
             zown_request_reset (self->request);
             if (zown_request_add (self->request, ZOWN_OP_BYE, NULL, 0, NULL) == 0)
                 s_call (self, self->request, ZOWN_CLIENT_BYE_TIMEOUT, NULL);
@@ -153,7 +147,7 @@ zown_client_set_timeout (zown_client_t *self, int timeout_ms)
         return zown_fail (ZOWN_INVALID);
     if (s_forked (self))
         return zown_fail (ZOWN_FORKED);
-    if (s_set_int (self->socket, ZMQ_SNDTIMEO, timeout_ms))
+    if (zown_set_int (self->socket, ZMQ_SNDTIMEO, timeout_ms))
         return zown_fail (ZOWN_SYSTEM);
     self->timeout = timeout_ms;
     return zown_ok ();
@@ -192,14 +186,6 @@ zown_client_dropped (zown_client_t *self)
     return self->dropped;
 }
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static int
 s_send (zown_client_t *self, zown_request_t *request)
 {
@@ -234,7 +220,7 @@ s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
             return zown_fail (ZOWN_SYSTEM);
         int remaining = -1;
         if (timeout >= 0) {
-            int64_t now = s_now_ms ();
+            int64_t now = zown_now_ms ();
             if (*deadline_p < 0)
                 *deadline_p = now + timeout;
             else if (now >= *deadline_p)
@@ -242,7 +228,7 @@ s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
             remaining = (int) (*deadline_p - now);
         }
         if (remaining != self->rcvtimeo) {
-            if (s_set_int (self->socket, ZMQ_RCVTIMEO, remaining))
+            if (zown_set_int (self->socket, ZMQ_RCVTIMEO, remaining))
                 return zown_fail (ZOWN_SYSTEM);
             self->rcvtimeo = remaining;
         }

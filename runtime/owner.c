@@ -146,12 +146,6 @@ s_self_destroy (s_self_t **self_p)
     *self_p = NULL;
 }
 
-static int
-s_set_int (void *socket, int option, int value)
-{
-    return zmq_setsockopt (socket, option, &value, sizeof (value));
-}
-
 static zlistx_t *
 s_string_list (void)
 {
@@ -272,15 +266,16 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     int64_t max_frame = ZOWN_OWNER_MAX_FRAME;
     int status = ZOWN_SYSTEM;
     if (self->registry && self->ipc_paths && self->inprocs
-        && (self->pipe = zmq_socket (ctx, ZMQ_PAIR)) && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+        && (self->pipe = zmq_socket (ctx, ZMQ_PAIR))
+        && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
         && zmq_connect (self->pipe, pipe_endpoint) == 0
         && (self->router = zmq_socket (ctx, ZMQ_ROUTER))
-        && s_set_int (self->router, ZMQ_LINGER, 0) == 0
+        && zown_set_int (self->router, ZMQ_LINGER, 0) == 0
         //  A full pipe to a client becomes an error we count, never a silent
         //  drop (../shared/LESSONS.md 13).
-        && s_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
-        && s_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
-        && s_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
+        && zown_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
+        && zown_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
+        && zown_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
         && zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &max_frame, sizeof (max_frame)) == 0) {
         status = s_bind (self, owner->inproc);
         if (status == ZOWN_OK)
@@ -575,9 +570,10 @@ zown_owner_new_with (const char *name, const zown_owner_options_t *options)
         status = ZOWN_SYSTEM;
         //  Timeouts on the facade's end: a command never waits forever
         //  on an owner thread that died.
-        if ((self->pipe = zmq_socket (ctx, ZMQ_PAIR)) && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
-            && s_set_int (self->pipe, ZMQ_SNDTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
-            && s_set_int (self->pipe, ZMQ_RCVTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
+        if ((self->pipe = zmq_socket (ctx, ZMQ_PAIR))
+            && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+            && zown_set_int (self->pipe, ZMQ_SNDTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
+            && zown_set_int (self->pipe, ZMQ_RCVTIMEO, ZOWN_OWNER_STOP_TIMEOUT) == 0
             && zmq_bind (self->pipe, pipe_endpoint) == 0)
             self->state = s_self_new (ctx, pipe_endpoint, self, options, &status);
         if (self->state

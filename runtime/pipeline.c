@@ -119,20 +119,6 @@ struct _zown_pipeline_t {
     char failure [256];       //  Written before status is published
 };
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int
-s_set_int (void *socket, int option, int value)
-{
-    return zmq_setsockopt (socket, option, &value, sizeof (value));
-}
-
 //  ---------------------------------------------------------------------
 //  Workers
 
@@ -295,11 +281,11 @@ s_worker_main (void *unused, const void *payload, size_t size)
         out.push = ctx ? zmq_socket (ctx, ZMQ_PUSH) : NULL;
     }
     //  Linger 0: every message that matters is acknowledged before a stop.
-    if (pull && out.push && s_set_int (pull, ZMQ_LINGER, 0) == 0
-        && s_set_int (pull, ZMQ_RCVHWM, spec.hwm) == 0
-        && s_set_int (pull, ZMQ_RCVTIMEO, S_IDLE_CHECK_MS) == 0
-        && s_set_int (out.push, ZMQ_LINGER, 0) == 0
-        && s_set_int (out.push, ZMQ_SNDHWM, spec.sink_hwm) == 0
+    if (pull && out.push && zown_set_int (pull, ZMQ_LINGER, 0) == 0
+        && zown_set_int (pull, ZMQ_RCVHWM, spec.hwm) == 0
+        && zown_set_int (pull, ZMQ_RCVTIMEO, S_IDLE_CHECK_MS) == 0
+        && zown_set_int (out.push, ZMQ_LINGER, 0) == 0
+        && zown_set_int (out.push, ZMQ_SNDHWM, spec.sink_hwm) == 0
         && zmq_connect (pull, strings [0]) == 0 && zmq_connect (out.push, strings [1]) == 0
         && (!*strings [2] || (out.client = zown_client_new (strings [2])))
         && s_worker_send_empty (&out, S_READY) == 0)
@@ -360,7 +346,7 @@ s_sink_signal (s_sink_t *sink, int signo)
     for (size_t index = 0; index < self->workers; index++)
         zown_spawner_kill (self->spawner, self->pids [index], signo);
     sink->killed = signo == SIGKILL;
-    sink->deadline = s_now_ms () + ZOWN_PIPELINE_STOP_TIMEOUT;
+    sink->deadline = zown_now_ms () + ZOWN_PIPELINE_STOP_TIMEOUT;
     if (atomic_load (&self->state) < S_STOPPING)
         s_set_state (self, S_STOPPING);
 }
@@ -439,7 +425,7 @@ s_sink_end (s_sink_t *sink)
                      "%" PRIu64 " of %" PRIu64 " items failed, %" PRIu64 " sink calls failed",
                      sink->failed, sink->done, sink->sink_failed);
     if (sink->line_shown)
-        s_sink_progress_line (sink, s_now_ms (), "\n");
+        s_sink_progress_line (sink, zown_now_ms (), "\n");
     s_set_state (self, S_ENDED);
 }
 
@@ -536,7 +522,7 @@ s_sink_timeout (s_sink_t *sink)
         wake = sink->next_tick;
     if (wake < 0)
         return -1;
-    int64_t left = wake - s_now_ms ();
+    int64_t left = wake - zown_now_ms ();
     return left < 0 ? 0 : (int) left;
 }
 
@@ -544,7 +530,7 @@ static void
 s_sink_timers (s_sink_t *sink)
 {
     int state = atomic_load (&sink->self->state);
-    int64_t now = s_now_ms ();
+    int64_t now = zown_now_ms ();
     if (state == S_STOPPING && now >= sink->deadline) {
         if (sink->killed || sink->spawner_gone)
             s_sink_end (sink);  //  Not even SIGKILL was heard of: give up on them
@@ -557,7 +543,7 @@ s_sink_timers (s_sink_t *sink)
 static void *
 s_sink_thread (void *args)
 {
-    s_sink_t sink = { .self = (zown_pipeline_t *) args, .started = s_now_ms () };
+    s_sink_t sink = { .self = (zown_pipeline_t *) args, .started = zown_now_ms () };
     zown_pipeline_t *self = sink.self;
     sink.next_tick = sink.started + ZOWN_PIPELINE_PROGRESS_MS;
     zmq_msg_init (&sink.message);
@@ -642,7 +628,7 @@ s_await (zown_pipeline_t *self, bool (*ready) (zown_pipeline_t *), int64_t deadl
             return 0;
         int timeout = -1;
         if (deadline >= 0) {
-            int64_t now = s_now_ms ();
+            int64_t now = zown_now_ms ();
             if (now >= deadline)
                 return zown_fail (ZOWN_TIMEOUT);
             timeout = (int) (deadline - now);
@@ -676,8 +662,8 @@ s_bind (zown_pipeline_t *self, const char *rundir, int type, int hwm_option, int
         return ZOWN_NO_MEMORY;
     int status = ZOWN_SYSTEM;
     *socket_p = zmq_socket (zown_ctx (), type);
-    if (*socket_p && s_set_int (*socket_p, ZMQ_LINGER, 0) == 0
-        && s_set_int (*socket_p, hwm_option, hwm) == 0)
+    if (*socket_p && zown_set_int (*socket_p, ZMQ_LINGER, 0) == 0
+        && zown_set_int (*socket_p, hwm_option, hwm) == 0)
         status = zown_ipc_bind (*socket_p, path);
     if (status == ZOWN_OK)
         *path_p = path;
@@ -698,8 +684,8 @@ s_pipe (zown_pipeline_t *self)
     void *ctx = zown_ctx ();
     self->pipe = zmq_socket (ctx, ZMQ_PAIR);
     self->sink_pipe = zmq_socket (ctx, ZMQ_PAIR);
-    return self->pipe && self->sink_pipe && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
-            && s_set_int (self->sink_pipe, ZMQ_LINGER, 0) == 0
+    return self->pipe && self->sink_pipe && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+            && zown_set_int (self->sink_pipe, ZMQ_LINGER, 0) == 0
             && zmq_bind (self->pipe, endpoint) == 0 && zmq_connect (self->sink_pipe, endpoint) == 0
         ? ZOWN_OK
         : ZOWN_SYSTEM;
@@ -784,7 +770,7 @@ zown_pipeline_new (const zown_pipeline_config_t *config)
             status = ZOWN_SYSTEM;
             if (pthread_create (&self->thread, NULL, s_sink_thread, self) == 0) {
                 self->thread_started = true;
-                status = s_await (self, s_started, s_now_ms () + ZOWN_PIPELINE_START_TIMEOUT)
+                status = s_await (self, s_started, zown_now_ms () + ZOWN_PIPELINE_START_TIMEOUT)
                     ? zown_errno ()
                     : atomic_load (&self->status);
             }
@@ -853,7 +839,7 @@ zown_pipeline_push (zown_pipeline_t *self, const void *item, size_t size)
         //  deadline.
         int timeout = -1;
         if (self->push_timeout != ZOWN_FOREVER) {
-            int64_t now = s_now_ms ();
+            int64_t now = zown_now_ms ();
             if (deadline < 0)
                 deadline = now + self->push_timeout;
             else if (now >= deadline)
@@ -886,7 +872,7 @@ zown_pipeline_finish (zown_pipeline_t *self, int timeout_ms)
         if (zmq_send (self->pipe, "F", 1, 0) != 1)
             return zown_fail (ZOWN_SYSTEM);
     }
-    int64_t deadline = timeout_ms == ZOWN_FOREVER ? -1 : s_now_ms () + timeout_ms;
+    int64_t deadline = timeout_ms == ZOWN_FOREVER ? -1 : zown_now_ms () + timeout_ms;
     //  Then the workers' stop, which the sink thread's deadlines bound.
     if (s_await (self, s_accounted, deadline) || s_await (self, s_ended, -1))
         return -1;

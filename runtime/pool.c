@@ -139,14 +139,6 @@ typedef struct {
     bool spawned;     //  Spawned since exit reports were last read
 } s_self_t;
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 static size_t
 s_id_hash (const void *key)
 {
@@ -406,7 +398,7 @@ s_dispatch (s_self_t *self)
         s_send_worker (self, best_index, header, sizeof (header), &task->payload);
         if (best->inflight_count == 0) {
             if (!now)
-                now = s_now_ms ();
+                now = zown_now_ms ();
             best->head_started = now;
         }
         best->inflight [best->inflight_count++] = task;
@@ -478,7 +470,7 @@ s_on_result (s_self_t *self, uint32_t index, const uint8_t *header, size_t size,
              (slot->inflight_count - at - 1) * sizeof (s_task_t *));
     slot->inflight_count--;
     if (at == 0)
-        slot->head_started = s_now_ms ();
+        slot->head_started = zown_now_ms ();
     pid_t pid = slot->pid ? slot->pid : getpid ();
     s_complete (self, task, header [1] == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, pid, 0,
                 zmq_msg_data (data), zmq_msg_size (data));
@@ -724,7 +716,7 @@ s_begin_stop (s_self_t *self, bool kill_now)
 {
     self->stopping = true;
     self->killing = self->killing || kill_now;
-    self->stop_deadline = s_now_ms () + self->config->stop_timeout_ms;
+    self->stop_deadline = zown_now_ms () + self->config->stop_timeout_ms;
     if (kill_now) {
         s_task_t *task;
         while ((task = zlistx_first (self->queue))) {
@@ -776,7 +768,7 @@ s_force_stop (s_self_t *self)
         leaver = zlistx_next (self->leavers);
     }
     self->sigkilled = true;
-    self->stop_deadline = s_now_ms () + S_KILL_GRACE;
+    self->stop_deadline = zown_now_ms () + S_KILL_GRACE;
 }
 
 static bool
@@ -866,7 +858,7 @@ s_run (s_self_t *self)
         int64_t deadline = s_next_deadline (self);
         long timeout = -1;
         if (deadline >= 0) {
-            int64_t now = s_now_ms ();
+            int64_t now = zown_now_ms ();
             timeout = deadline > now ? (long) (deadline - now) : 0;
         }
         if (zmq_poll (items, self->spawner ? 3 : 2, timeout) < 0 && zmq_errno () != EINTR)
@@ -879,7 +871,7 @@ s_run (s_self_t *self)
             ;
         if (self->spawner && (items [2].revents || self->spawned))
             s_drain_exits (self);
-        int64_t now = s_now_ms ();
+        int64_t now = zown_now_ms ();
         s_check_timeouts (self, now);
         s_fail_stranded (self);
         s_dispatch (self);
@@ -946,12 +938,6 @@ s_pool_thread (void *arg)
 //  ---------------------------------------------------------------------
 //  The facade
 
-static int
-s_set_int (void *socket, int option, int value)
-{
-    return zmq_setsockopt (socket, option, &value, sizeof (value));
-}
-
 static s_self_t *
 s_self_new (zown_pool_t *pool, const char *pipe_endpoint, uint64_t serial)
 {
@@ -986,12 +972,13 @@ s_self_new (zown_pool_t *pool, const char *pipe_endpoint, uint64_t serial)
     } else if (ok)
         snprintf (self->endpoint, sizeof (self->endpoint), "inproc://zown-pool-%" PRIu64, serial);
     ok = ok && (self->router = zmq_socket (ctx, ZMQ_ROUTER))
-        && s_set_int (self->router, ZMQ_LINGER, 0) == 0
-        && s_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
-        && s_set_int (self->router, ZMQ_SNDHWM, 0) == 0
-        && s_set_int (self->router, ZMQ_RCVHWM, 0) == 0
+        && zown_set_int (self->router, ZMQ_LINGER, 0) == 0
+        && zown_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
+        && zown_set_int (self->router, ZMQ_SNDHWM, 0) == 0
+        && zown_set_int (self->router, ZMQ_RCVHWM, 0) == 0
         && zmq_bind (self->router, self->endpoint) == 0 && (self->pipe = zmq_socket (ctx, ZMQ_PAIR))
-        && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0 && s_set_int (self->pipe, ZMQ_SNDHWM, 0) == 0
+        && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+        && zown_set_int (self->pipe, ZMQ_SNDHWM, 0) == 0
         && zmq_connect (self->pipe, pipe_endpoint) == 0;
     if (!ok)
         s_self_destroy (&self);
@@ -1062,9 +1049,10 @@ zown_pool_new (const zown_pool_config_t *config)
         status = ZOWN_SYSTEM;
     s_self_t *state = NULL;
     if (!status
-        && !((self->pipe = zmq_socket (ctx, ZMQ_PAIR)) && s_set_int (self->pipe, ZMQ_LINGER, 0) == 0
-             && s_set_int (self->pipe, ZMQ_SNDHWM, 0) == 0
-             && s_set_int (self->pipe, ZMQ_RCVHWM, 0) == 0
+        && !((self->pipe = zmq_socket (ctx, ZMQ_PAIR))
+             && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
+             && zown_set_int (self->pipe, ZMQ_SNDHWM, 0) == 0
+             && zown_set_int (self->pipe, ZMQ_RCVHWM, 0) == 0
              && zmq_bind (self->pipe, pipe_endpoint) == 0
              && (state = s_self_new (self, pipe_endpoint, serial))))
         status = ZOWN_SYSTEM;
@@ -1187,14 +1175,14 @@ s_remaining (int64_t deadline)
 {
     if (deadline < 0)
         return -1;
-    int64_t left = deadline - s_now_ms ();
+    int64_t left = deadline - zown_now_ms ();
     return left > 0 ? left : 0;
 }
 
 static int64_t
 s_deadline (int timeout_ms)
 {
-    return timeout_ms < 0 ? -1 : s_now_ms () + timeout_ms;
+    return timeout_ms < 0 ? -1 : zown_now_ms () + timeout_ms;
 }
 
 static zown_future_t *

@@ -78,6 +78,20 @@ zown_ctx (void)
     return ctx ? ctx : zown_fail_null (ZOWN_SYSTEM);
 }
 
+int64_t
+zown_now_ms (void)
+{
+    struct timespec now;
+    clock_gettime (CLOCK_MONOTONIC, &now);
+    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int
+zown_set_int (void *socket, int option, int value)
+{
+    return zmq_setsockopt (socket, option, &value, sizeof (value));
+}
+
 bool
 zown_name_valid (const char *name)
 {
@@ -126,31 +140,31 @@ zown_rundir (void)
     return path;
 }
 
-char *
-zown_owner_endpoint_for (const char *name)
+//  "ipc://RUNDIR/NAME" + suffix, for an owner's endpoints.
+static char *
+s_rundir_endpoint (const char *name, const char *suffix)
 {
     if (!zown_name_valid (name))
         return (char *) zown_fail_null (ZOWN_INVALID);
     char *dir = zown_rundir ();
     if (!dir)
         return NULL;
-    char *endpoint = zsys_sprintf ("ipc://%s/%s.sock", dir, name);
+    char *endpoint = zsys_sprintf ("ipc://%s/%s%s", dir, name, suffix);
     free (dir);
     return endpoint ? endpoint : (char *) zown_fail_null (ZOWN_NO_MEMORY);
 }
 
 char *
+zown_owner_endpoint_for (const char *name)
+{
+    return s_rundir_endpoint (name, ".sock");
+}
+
+char *
 zown_owner_feed_endpoint_for (const char *name)
 {
-    if (!zown_name_valid (name))
-        return (char *) zown_fail_null (ZOWN_INVALID);
-    char *dir = zown_rundir ();
-    if (!dir)
-        return NULL;
     //  Owner sockets end in ".sock": no owner name gives this path.
-    char *endpoint = zsys_sprintf ("ipc://%s/%s.feed", dir, name);
-    free (dir);
-    return endpoint ? endpoint : (char *) zown_fail_null (ZOWN_NO_MEMORY);
+    return s_rundir_endpoint (name, ".feed");
 }
 
 //  0 if nothing listens at path (a stale file is removed), else a status.

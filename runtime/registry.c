@@ -869,14 +869,6 @@ zown_registry_execute (zown_registry_t *self, const void *request, size_t size, 
 //  --------------------------------------------------------------------------
 //  Parked requests
 
-static int64_t
-s_now (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
 void
 zown_registry_set_sender (zown_registry_t *self, zown_send_fn *send, void *arg)
 {
@@ -912,7 +904,7 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
     parked->identity_size = call->peer->identity_size;
     parked->envelope = call->peer->envelope;
     parked->object = call->object;
-    parked->deadline = timeout_ms < 0 ? -1 : s_now () + timeout_ms;
+    parked->deadline = timeout_ms < 0 ? -1 : zown_now_ms () + timeout_ms;
     if (timeout_ms > 0)
         parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
     parked->session = zown_session_find (self, parked->identity, parked->identity_size);
@@ -1020,7 +1012,7 @@ zown_registry_next_timeout (zown_registry_t *self)
     s_parked_t *first = (s_parked_t *) zlistx_first (self->deadlines);
     if (!first)
         return -1;
-    int64_t left = first->deadline - s_now ();
+    int64_t left = first->deadline - zown_now_ms ();
     return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int) left;
 }
 
@@ -1029,7 +1021,7 @@ zown_registry_expire (zown_registry_t *self)
 {
     if (!zlistx_size (self->deadlines))
         return;  //  The common case reads no clock.
-    int64_t now = s_now ();
+    int64_t now = zown_now_ms ();
     s_parked_t *first;
     while ((first = (s_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now)
         s_parked_answer (self, first, ZOWN_TIMEOUT, "timed out waiting");

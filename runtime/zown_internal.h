@@ -61,6 +61,11 @@ const zown_buf_t *zown_request_buffer (zown_request_t *self);
 //  Write the request id and op count into the buffer before sending.
 void zown_request_seal (zown_request_t *self, uint64_t id);
 
+//  Monotonic clock, in milliseconds.
+int64_t zown_now_ms (void);
+//  Set an int socket option; 0, or -1 (zmq_errno) as zmq_setsockopt.
+int zown_set_int (void *socket, int option, int value);
+
 //  Validated owner names and their run-directory paths (runtime/process.c)
 bool zown_name_valid (const char *name);
 //  Directory for ipc sockets, created 0700 if missing; caller frees.
