@@ -34,5 +34,7 @@
 #include "zown_spawner.h"
 #include "zown_pool.h"
 #include "zown_pipeline.h"
+#include "zown_subscriber.h"
+#include "zown_replica.h"
 
 #endif

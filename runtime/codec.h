@@ -222,13 +222,8 @@ typedef struct {
 #define ZOWN_FEED_SIG1   0x46  //  'F'
 #define ZOWN_FEED_HEADER 21    //  Signature, version, kind, seq, version, op
 
-//  Change kinds
-#define ZOWN_CHANGE_SET     1  //  key, new value (key nil for a value object)
-#define ZOWN_CHANGE_DEL     2  //  key
-#define ZOWN_CHANGE_CLEAR   3  //  every key removed
-#define ZOWN_CHANGE_DROP    4  //  the object was dropped
-#define ZOWN_CHANGE_OP      5  //  another write: its op code and arguments
-#define ZOWN_CHANGE_MARK    6  //  no change: a marker asked for with MARK
+//  Change kinds: zown_change_kind_t (include/zown_subscriber.h), and one
+//  that only snapshots in the journal hold.
 #define ZOWN_CHANGE_VERSION 7  //  snapshot only: the object exists, at this version
 
 //  One change; values are encoded datums, pointing into a frame or record.

@@ -342,16 +342,19 @@ s_rollback (zown_registry_t *self)
 //  Changes: what the feed publishes and the journal keeps
 
 //  Record one change of the request being applied (journal form, its seq
-//  set at commit). Only counted when nobody wants the records.
+//  set at commit). Only counted when nobody wants the records; a MARK,
+//  which takes no seq, not even that.
 static void
 s_record (zown_registry_t *self, const char *name, uint8_t kind, uint64_t version, uint8_t op,
           size_t count, const zown_datum_t *values)
 {
     if (self->replaying)
         return;
-    self->change_count++;
-    if (!self->feed_active && !self->persist)
+    if (!self->feed_active && !self->persist) {
+        self->change_count += kind != ZOWN_CHANGE_MARK;
         return;
+    }
+    self->change_count++;
     zown_buf_t *buf = &self->changes;
     size_t name_size = strlen (name);
     zown_buf_put_u8 (buf, (uint8_t) name_size);
@@ -393,7 +396,7 @@ s_changes_commit (zown_registry_t *self)
         return 0;
     zown_buf_t *buf = &self->changes;
     if (!self->feed_active && !self->persist) {
-        self->seq += self->change_count;  //  MARKs too: nobody sees them
+        self->seq += self->change_count;
         self->change_count = 0;
         return 0;
     }

@@ -109,4 +109,8 @@ int zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p);
 //  A C string key as a datum; -1 with ZOWN_INVALID for NULL.
 int zown_handle_key (const char *key, zown_datum_t *datum);
 
+//  Test hook (tests/test_replica.c): the replica throws away the next
+//  `records` change records it receives, as if the feed had lost them.
+void zown_replica_lose (zown_replica_t *self, size_t records);
+
 #endif

@@ -102,10 +102,10 @@ z () {
 
 echo "== help"
 run 0 --help
-for command in serve set get del keys incr dump stats; do
+for command in serve set get del keys incr dump stats watch; do
     [[ $out == *"  $command "* ]] || fail "zown --help does not list $command"
 done
-for command in serve set get del keys incr dump stats; do
+for command in serve set get del keys incr dump stats watch; do
     run 0 "$command" --help
     [[ $out == "usage: zown $command"* ]] || fail "zown $command --help: $out"
 done
@@ -138,6 +138,11 @@ usage serve --name "u$$" --endpoint tcp://127.0.0.1:5555
 expect_err "tcp"
 usage serve --name "u$$" --endpoint udp://nowhere
 usage serve --name "u$$" --endpoint ipc://
+usage watch
+usage watch w extra
+usage watch w --endpoint "$endpoint"
+usage watch w --name "$name" --feed nonsense://here
+usage set d k v --feed "$endpoint"
 [ ! -e "$ZOWN_RUNDIR/u$$.sock" ] || fail "a refused serve left a socket behind"
 
 echo "== set and get"
@@ -251,6 +256,65 @@ for field in objects requests ops errors parked sessions pid rss_kb ops_per_sec;
 done
 grep -qx "pid $first" <<<"$out" || fail "stats names pid $(grep pid <<<"$out"), not $first"
 grep -qx "objects 13" <<<"$out" || fail "stats counts $(grep objects <<<"$out")"
+
+echo "== watch"
+# watch NAME: started in the background like serve; its lines are read
+# from a fifo with bounded reads, never after a sleep.
+watch_fifo=$work/watch.out
+mkfifo "$watch_fifo"
+set -m
+"$zown" watch w --name "$name" >"$watch_fifo" 2>"$work/watch.err" &
+watcher=$!
+set +m
+servers+=("$watcher")
+exec {watch_fd}<"$watch_fifo"
+read -r -t 10 -u "$watch_fd" line || fail "watch printed nothing ($(<"$work/watch.err"))"
+[[ $line == "watching w from seq "* ]] || fail "watch printed '$line' first"
+from=${line##* }
+# watch_line EXPECTED: the next line watch printed.
+watch_line () {
+    local line
+    read -r -t 10 -u "$watch_fd" line || fail "watch printed no line, expected '$1'"
+    [ "$line" = "$1" ] || fail "watch printed '$line', expected '$1'"
+}
+z 0 set w k 1
+z 0 set w s "two words"
+z 0 set w2 k 1          # another object: not shown, but it takes a seq
+z 0 del w k
+z 0 set w x 2.5
+z 4 incr w
+expect_err "another type"
+watch_line "$((from + 1)) 1 set \"k\" 1"
+watch_line "$((from + 2)) 2 set \"s\" \"two words\""
+watch_line "$((from + 4)) 3 del \"k\""
+watch_line "$((from + 5)) 4 set \"x\" 2.5"
+kill -TERM "$watcher"
+code=0
+wait "$watcher" || code=$?
+[ "$code" = 0 ] || fail "watch exited $code on SIGTERM"
+read -r -t 10 -u "$watch_fd" line && fail "watch printed '$line' after the last change"
+exec {watch_fd}<&-
+# A value object, stopped with SIGINT
+mkfifo "$work/watch2.out"
+set -m
+"$zown" watch hits --name "$name" >"$work/watch2.out" 2>"$work/watch.err" &
+watcher=$!
+set +m
+servers+=("$watcher")
+exec {watch_fd}<"$work/watch2.out"
+read -r -t 10 -u "$watch_fd" line || fail "watch printed nothing ($(<"$work/watch.err"))"
+from=${line##* }
+z 0 incr hits 5
+watch_line "$((from + 1)) 1 set 5"
+kill -INT "$watcher"
+code=0
+wait "$watcher" || code=$?
+[ "$code" = 0 ] || fail "watch exited $code on SIGINT"
+exec {watch_fd}<&-
+run 3 watch w --name "nobody$$" --timeout 200
+expect_err "no owner answers at ipc://$ZOWN_RUNDIR/nobody$$.sock"
+run 3 watch w --name "$name" --feed "ipc://$work/nofeed.feed" --timeout 300
+expect_err "no change feed answers at ipc://$work/nofeed.feed"
 
 echo "== unreachable owners"
 run 3 get d k --name "nobody$$" --timeout 200

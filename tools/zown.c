@@ -4,6 +4,7 @@
 
     zown serve [--name NAME] [--endpoint ENDPOINT]...
     zown set|get|del|keys|incr|dump|stats ... [--name NAME | --endpoint E]
+    zown watch NAME [--name NAME | --endpoint E --feed F]
 
     Every command, flag, output format and exit code is in docs/CLI.md.
     Options may come before or after the arguments; a word is an option
@@ -16,11 +17,14 @@
 #include <ctype.h>
 #include <errno.h>
 #include <signal.h>
+#include <sys/signalfd.h>
+#include <zmq.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 //  Exit codes (docs/CLI.md)
 enum {
@@ -39,10 +43,11 @@ enum {
 #define CLI_ENDPOINTS_MAX 16
 
 //  Which commands accept an option: bits of s_command_t.options.
-#define OPT_CLIENT   1u  //  --name, --endpoint (once), --timeout
-#define OPT_SERVE    2u  //  --name, --endpoint (repeatable)
-#define OPT_STRING   4u  //  --string
-#define OPT_INTERVAL 8u  //  --interval
+#define OPT_CLIENT   1u   //  --name, --endpoint (once), --timeout
+#define OPT_SERVE    2u   //  --name, --endpoint (repeatable)
+#define OPT_STRING   4u   //  --string
+#define OPT_INTERVAL 8u   //  --interval
+#define OPT_FEED     16u  //  --feed
 
 typedef struct _s_run_t s_run_t;
 
@@ -66,6 +71,7 @@ struct _s_run_t {
     int interval;          //  --interval, ms
     bool string;           //  --string
     const char *data;      //  --data (serve)
+    const char *feed;      //  --feed (watch)
     zown_fsync_t fsync;    //  --fsync (serve)
     const char *args [3];  //  The arguments, after the options are taken out
     size_t argc;
@@ -98,6 +104,8 @@ static const s_option_t s_options [] = {
       "set: store VALUE as a string even if it reads as a number" },
     { "interval", 'i', OPT_INTERVAL, "MS",
       "stats: measure ops/s over MS milliseconds (default 1000)" },
+    { "feed", 'F', OPT_FEED, "ENDPOINT",
+      "watch: the owner's change feed (default ipc://RUNDIR/NAME.feed of --name)" },
     { "help", 'h', 0, NULL, "show this help" },
 };
 #define OPTION_COUNT (sizeof (s_options) / sizeof (s_options [0]))
@@ -489,6 +497,166 @@ s_stats (s_run_t *run)
 }
 
 //  --------------------------------------------------------------------------
+//  watch: one line per change of one object
+
+//  SIGINT and SIGTERM, blocked in this thread, and so in every thread it
+//  starts afterwards (ZeroMQ's among them): they are taken only where
+//  serve (sigwait) and watch (signalfd) wait for them. -1 if they cannot be.
+static int
+s_block_stop_signals (sigset_t *signals)
+{
+    sigemptyset (signals);
+    sigaddset (signals, SIGINT);
+    sigaddset (signals, SIGTERM);
+    if (pthread_sigmask (SIG_BLOCK, signals, NULL) == 0)
+        return 0;
+    fprintf (stderr, "zown: cannot block SIGINT and SIGTERM\n");
+    return -1;
+}
+
+//  "SEQ VERSION KIND VALUE...", values as JSON (docs/CLI.md, watch).
+static void
+s_print_record (const zown_feed_record_t *record)
+{
+    static const char *kinds [] = { NULL, "set", "del", "clear", "drop", "op" };
+    printf ("%llu %llu", (unsigned long long) record->seq, (unsigned long long) record->version);
+    size_t first = 0;
+    if (record->kind >= ZOWN_CHANGE_SET && record->kind <= ZOWN_CHANGE_OP)
+        printf (" %s", kinds [record->kind]);
+    else
+        printf (" kind %d", record->kind);  //  Of a newer owner
+    if (record->kind == ZOWN_CHANGE_OP)
+        printf (" 0x%02x", record->op);
+    //  A value object's SET has a nil key: only the number is shown.
+    if (record->kind == ZOWN_CHANGE_SET && record->count == 2 && record->values [0].tag == ZOWN_NIL)
+        first = 1;
+    for (size_t index = first; index < record->count; index++) {
+        putchar (' ');
+        cli_json_value (record->values [index]);
+    }
+    putchar ('\n');
+}
+
+//  MARK until one comes back on the feed. NAME was subscribed to before
+//  the MARKs ("" topic), on the same connection, so its subscription is
+//  live too once a MARK arrives. Sets *from_p to that MARK's seq.
+static int
+s_watch_live (s_run_t *run, zown_subscriber_t *subscriber, const char *feed, uint64_t *from_p)
+{
+    char token [48];
+    snprintf (token, sizeof (token), "zown watch %d", (int) getpid ());
+    zown_datum_t argument = zown_datum_str (token);
+    int64_t deadline = s_now_ms () + run->timeout;
+    while (true) {
+        zown_reply_t *reply;
+        int code = s_call (run, ZOWN_OP_MARK, NULL, 1, &argument, &reply);
+        if (code)
+            return code;
+        //  A MARK the owner handled before it saw the subscription is not
+        //  sent: ask again every 100 ms, until the deadline.
+        int64_t left = deadline - s_now_ms ();
+        int wait = left < 0 ? 0 : left < 100 ? (int) left : 100;
+        zown_feed_record_t record;
+        while (zown_subscriber_recv (subscriber, &record, wait) == 0)
+            if (record.kind == ZOWN_CHANGE_MARK) {
+                *from_p = record.seq;
+                return CLI_OK;
+            }
+        if (zown_errno () != ZOWN_TIMEOUT && zown_errno () != ZOWN_PROTOCOL)
+            return s_fail (run, feed, zown_errno ());
+        if (s_now_ms () >= deadline) {
+            fprintf (stderr, "zown: no change feed answers at %s\n", feed);
+            return CLI_UNREACHABLE;
+        }
+    }
+}
+
+//  Prints each record as it comes until a stop signal is read from
+//  signal_fd; CLI_OK then.
+static int
+s_watch_loop (zown_subscriber_t *subscriber, int signal_fd)
+{
+    zmq_pollitem_t items [] = { { zown_subscriber_socket (subscriber), 0, ZMQ_POLLIN, 0 },
+                                { NULL, signal_fd, ZMQ_POLLIN, 0 } };
+    while (true) {
+        if (zmq_poll (items, 2, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            fprintf (stderr, "zown: cannot wait for the feed: %s\n", zmq_strerror (errno));
+            return CLI_FAILED;
+        }
+        if (items [1].revents & ZMQ_POLLIN)
+            return CLI_OK;
+        zown_feed_record_t record;
+        while (true) {
+            if (zown_subscriber_recv (subscriber, &record, 0)) {
+                if (zown_errno () == ZOWN_PROTOCOL)
+                    continue;  //  Not a record of this version: skipped.
+                break;
+            }
+            //  MARKs asked for before the unsubscribe may still come.
+            if (record.kind == ZOWN_CHANGE_MARK)
+                continue;
+            s_print_record (&record);
+            if (fflush (stdout)) {
+                fprintf (stderr, "zown: cannot write to stdout\n");
+                return CLI_FAILED;
+            }
+        }
+    }
+}
+
+//  SIGINT and SIGTERM were blocked in main, before the client started
+//  ZeroMQ's threads: a signalfd polled with the feed takes them.
+static int
+s_watch (s_run_t *run)
+{
+    const char *name = run->args [0];
+    if (!run->feed && run->endpoint)
+        return s_usage (run->command, "--endpoint needs --feed, the owner's change feed", NULL);
+    char *derived = run->feed ? NULL : zown_owner_feed_endpoint_for (run->name);
+    const char *feed = run->feed ? run->feed : derived;
+    if (!feed)
+        return s_fail (run, run->name, zown_errno ());
+    zown_subscriber_t *subscriber = zown_subscriber_new (feed);
+    int code = CLI_OK;
+    if (!subscriber)
+        code = zown_errno () == ZOWN_INVALID ? s_usage (run->command, "invalid feed endpoint", feed)
+                                             : s_fail (run, feed, zown_errno ());
+    else if (zown_subscriber_subscribe (subscriber, name)
+             || zown_subscriber_subscribe (subscriber, ""))
+        code = zown_errno () == ZOWN_INVALID ? s_usage (run->command, "object name too long", name)
+                                             : s_fail (run, feed, zown_errno ());
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGINT);
+    sigaddset (&signals, SIGTERM);
+    int signal_fd = code ? -1 : signalfd (-1, &signals, SFD_CLOEXEC);
+    if (!code && signal_fd == -1) {
+        fprintf (stderr, "zown: cannot wait for SIGINT or SIGTERM\n");
+        code = CLI_FAILED;
+    }
+    uint64_t from = 0;
+    if (!code)
+        code = s_watch_live (run, subscriber, feed, &from);
+    if (!code && zown_subscriber_unsubscribe (subscriber, ""))
+        code = s_fail (run, feed, zown_errno ());
+    if (!code) {
+        printf ("watching %s from seq %llu\n", name, (unsigned long long) from);
+        if (fflush (stdout)) {
+            fprintf (stderr, "zown: cannot write to stdout\n");
+            code = CLI_FAILED;
+        } else
+            code = s_watch_loop (subscriber, signal_fd);
+    }
+    if (signal_fd != -1)
+        close (signal_fd);
+    zown_subscriber_destroy (&subscriber);
+    free (derived);
+    return code;
+}
+
+//  --------------------------------------------------------------------------
 //  serve
 
 //  Binds, prints the endpoints, then waits for SIGINT or SIGTERM. They
@@ -511,15 +679,11 @@ s_serve (s_run_t *run)
     }
     zown_owner_options_t options = { .data = run->data, .fsync = run->fsync };
     sigset_t signals;
-    sigemptyset (&signals);
-    sigaddset (&signals, SIGINT);
-    sigaddset (&signals, SIGTERM);
     zown_owner_t *owner = NULL;
     int code = CLI_OK;
-    if (pthread_sigmask (SIG_BLOCK, &signals, NULL)) {
-        fprintf (stderr, "zown: cannot block SIGINT and SIGTERM\n");
+    if (s_block_stop_signals (&signals))
         code = CLI_FAILED;
-    } else if (!(owner = zown_owner_new_with (run->name, &options))) {
+    else if (!(owner = zown_owner_new_with (run->name, &options))) {
         int status = zown_errno ();
         if (status == ZOWN_INVALID && run->data)
             fprintf (stderr, "zown: cannot load the journal %s (see above)\n", run->data);
@@ -596,6 +760,15 @@ static const s_command_t s_commands [] = {
       "\"name\", \"type\", then the content (dict, list, array: \"items\"; value, semaphore:\n"
       "\"value\"; queue: \"len\", \"maxsize\"; event: \"set\"; lock, rlock: \"locked\";\n"
       "barrier: \"parties\", \"waiting\", \"broken\"). Exits 1 if NAME does not exist.\n" },
+    { "watch", s_watch, 1, 1, OPT_CLIENT | OPT_FEED, "NAME",
+      "print each change of the object NAME as it happens",
+      "Prints \"watching NAME from seq N\" once every change after seq N will be shown,\n"
+      "then one line per change of the object NAME, as the owner commits it, until\n"
+      "SIGINT or SIGTERM (exit 0): \"SEQ VERSION KIND [VALUE]...\", with KEY and VALUE\n"
+      "as JSON. KIND is set (dict: KEY VALUE; value object: VALUE), del (KEY), clear,\n"
+      "drop, or op (the op code in hex, then its arguments: lists, queues and the\n"
+      "other types). SEQ numbers every change of the owner, so other objects' changes\n"
+      "leave gaps; VERSION counts this object's. With --endpoint, give --feed too.\n" },
     { "stats", s_stats, 0, 0, OPT_CLIENT | OPT_INTERVAL, "", "print the owner's statistics",
       "Prints one \"name value\" line per statistic of the owner (docs/PROTOCOL.md,\n"
       "STATS), then ops_per_sec: the ops the owner applied over --interval, per second.\n"
@@ -647,7 +820,7 @@ s_help (const s_command_t *command)
     printf ("\nOptions of serve:\n");
     s_print_options (OPT_SERVE);
     printf ("\nOptions of the other commands:\n");
-    s_print_options (OPT_CLIENT | OPT_STRING | OPT_INTERVAL);
+    s_print_options (OPT_CLIENT | OPT_STRING | OPT_INTERVAL | OPT_FEED);
     printf ("\nExit codes: 0 success, 1 not found, 2 usage error, 3 no owner answers,\n"
             "4 other failure, 5 (serve) an owner already serves that name or endpoint.\n"
             "'zown COMMAND --help' tells more; docs/CLI.md tells everything.\n");
@@ -730,6 +903,9 @@ s_parse (const s_command_t *command, int argc, char **argv, s_run_t *run)
             case 'd':
                 run->data = value;
                 break;
+            case 'F':
+                run->feed = value;
+                break;
             case 'f':
                 if (strcmp (value, "always") == 0)
                     run->fsync = ZOWN_FSYNC_ALWAYS;
@@ -801,6 +977,11 @@ main (int argc, char *argv [])
         }
     }
     run.target = run.endpoint ? run.endpoint : endpoint;
+    sigset_t signals;
+    if ((command->options & OPT_FEED) && s_block_stop_signals (&signals)) {
+        free (endpoint);
+        return CLI_FAILED;
+    }
     if (!(command->options & OPT_SERVE)) {
         run.client = zown_client_new (run.target);
         if (!run.client || zown_client_set_timeout (run.client, run.timeout)) {
