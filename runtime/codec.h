@@ -117,7 +117,9 @@ static inline void
 zown_reader_init (zown_reader_t *self, const void *data, size_t size)
 {
     self->pos = (const uint8_t *) data;
-    self->end = self->pos + size;
+    //  An empty buffer may have no memory at all (NULL); NULL + 0 is
+    //  undefined behaviour in C, so it is not computed.
+    self->end = size ? self->pos + size : self->pos;
 }
 
 static inline int
