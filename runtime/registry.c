@@ -907,7 +907,12 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
     parked->identity_size = call->peer->identity_size;
     parked->envelope = call->peer->envelope;
     parked->object = call->object;
-    parked->deadline = timeout_ms < 0 ? -1 : zown_now_ms () + timeout_ms;
+    //  A client may send any int64 timeout: one that would take the
+    //  deadline past INT64_MAX saturates there (it never comes).
+    int64_t now = zown_now_ms ();
+    parked->deadline = timeout_ms < 0  ? -1
+        : timeout_ms > INT64_MAX - now ? INT64_MAX
+                                       : now + timeout_ms;
     if (timeout_ms > 0)
         parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
     parked->session = zown_session_find (self, parked->identity, parked->identity_size);
