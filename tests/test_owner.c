@@ -5,9 +5,13 @@
 */
 #include "testutil.h"
 #include "zown_internal.h"
+#include <grp.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+
+//  Made first in main, while the test process has one thread.
+static zown_spawner_t *s_spawner;
 
 static const char *
 s_path (const char *endpoint)
@@ -269,10 +273,57 @@ test_wire_garbage_is_answered (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  In a process of another user: connecting to the owner must fail, as the
+//  run directory (0700) and the socket file (0600) are the owner's user's.
+static int
+s_connect_as_nobody (void *args, const void *payload, size_t size)
+{
+    (void) args;
+    (void) size;
+    if (setgroups (0, NULL) || setgid (65534) || setuid (65534))
+        return 10;
+    zown_client_t *client = zown_client_new (payload);
+    if (!client || zown_client_set_timeout (client, 300))
+        return 11;
+    int rc = zown_client_ping (client);
+    int status = zown_errno ();
+    zown_client_destroy (&client);
+    return rc == -1 && (status == ZOWN_UNREACHABLE || status == ZOWN_TIMEOUT) ? 0 : 12;
+}
+
+static void
+test_another_user_cannot_connect (void **state)
+{
+    (void) state;
+    if (geteuid () != 0) {
+        //  Switching users needs root: reported, not silently passed.
+        printf ("[ SKIPPED  ] test_another_user_cannot_connect: not root\n");
+        return;
+    }
+    zown_owner_t *owner = testutil_owner ();
+    const char *endpoint = zown_owner_ipc (owner);
+    pid_t pid =
+        zown_spawner_spawn (s_spawner, s_connect_as_nobody, NULL, endpoint, strlen (endpoint) + 1);
+    assert_true (pid > 0);
+    int status;
+    assert_int_equal (zown_spawner_wait (s_spawner, ZOWN_FOREVER, NULL, &status), 0);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+    //  The owner still serves its own user.
+    zown_client_t *client = testutil_client (endpoint);
+    assert_int_equal (zown_client_ping (client), 0);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
+    s_spawner = zown_spawner_new ();
+    if (!s_spawner)
+        return 1;
     const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_another_user_cannot_connect),
         cmocka_unit_test (test_endpoints_and_permissions),
         cmocka_unit_test (test_name_is_free_again_after_destroy),
         cmocka_unit_test (test_invalid_names),
@@ -283,5 +334,7 @@ main (void)
         cmocka_unit_test (test_req_socket_client),
         cmocka_unit_test (test_wire_garbage_is_answered),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zown_spawner_destroy (&s_spawner);
+    return failed;
 }
