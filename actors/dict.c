@@ -7,12 +7,9 @@
 */
 #include "zown_internal.h"
 
-//  A key: a lookup key points into the request frame; a stored key owns its
-//  bytes, which follow the struct in the same allocation.
-typedef struct {
-    const uint8_t *ptr;
-    size_t len;
-} s_key_t;
+//  A key (zown_key_t): a lookup key points into the request frame; a stored
+//  key owns its bytes, which follow the struct in the same allocation.
+typedef zown_key_t s_key_t;
 
 typedef struct {
     zown_datum_t value;  //  Byte strings own a malloc'd copy
@@ -21,62 +18,6 @@ typedef struct {
 
 //  --------------------------------------------------------------------------
 //  Keys and entries
-
-//  FNV-1a with a per-process random basis, so that hash chains are not the
-//  same from one run to the next. Set once, before any table exists, since
-//  owners on other threads share it.
-static uint64_t s_hash_basis;
-static pthread_once_t s_hash_once = PTHREAD_ONCE_INIT;
-
-static void
-s_hash_init (void)
-{
-    s_hash_basis =
-        14695981039346656037ull ^ ((uint64_t) getpid () << 32) ^ (uint64_t) zclock_usecs ();
-}
-
-static size_t
-s_key_hash (const void *item)
-{
-    const s_key_t *key = (const s_key_t *) item;
-    uint64_t hash = s_hash_basis;
-    for (size_t index = 0; index < key->len; index++) {
-        hash ^= key->ptr [index];
-        hash *= 1099511628211ull;
-    }
-    return (size_t) hash;
-}
-
-static int
-s_key_compare (const void *item1, const void *item2)
-{
-    const s_key_t *a = (const s_key_t *) item1;
-    const s_key_t *b = (const s_key_t *) item2;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    return a->len ? memcmp (a->ptr, b->ptr, a->len) : 0;
-}
-
-static void *
-s_key_dup (const void *item)
-{
-    const s_key_t *key = (const s_key_t *) item;
-    s_key_t *copy = (s_key_t *) malloc (sizeof (s_key_t) + key->len);
-    if (copy) {
-        copy->ptr = (const uint8_t *) (copy + 1);
-        copy->len = key->len;
-        if (key->len)
-            memcpy (copy + 1, key->ptr, key->len);
-    }
-    return copy;
-}
-
-static void
-s_key_free (void **item)
-{
-    free (*item);
-    *item = NULL;
-}
 
 static s_key_t
 s_key_of (zown_datum_t datum)
@@ -112,21 +53,12 @@ s_entry_free (void **item)
 static zhashx_t *
 s_table_new (void)
 {
-    zhashx_t *table = zhashx_new ();
-    if (!table)
-        return NULL;
-    zhashx_set_key_hasher (table, s_key_hash);
-    zhashx_set_key_comparator (table, s_key_compare);
-    zhashx_set_key_duplicator (table, s_key_dup);
-    zhashx_set_key_destructor (table, s_key_free);
-    zhashx_set_destructor (table, s_entry_free);
-    return table;
+    return zown_key_table_new (s_entry_free);
 }
 
 static void *
 s_create (void)
 {
-    pthread_once (&s_hash_once, s_hash_init);
     return s_table_new ();
 }
 
@@ -208,7 +140,7 @@ s_save_key (zown_call_t *call, const s_key_t *key)
     s_saved_key_t *record = (s_saved_key_t *) calloc (1, sizeof (s_saved_key_t));
     if (!record)
         return -1;
-    record->key = (s_key_t *) s_key_dup (key);
+    record->key = zown_key_dup (key);
     s_entry_t *entry = (s_entry_t *) zhashx_lookup ((zhashx_t *) call->object->impl, key);
     if (entry)
         record->entry = s_entry_new (entry->value, entry->version);

@@ -103,3 +103,82 @@ zown_number_add (zown_datum_t a, zown_datum_t b, zown_datum_t *sum)
     *sum = zown_datum_double (left + right);
     return ZOWN_OK;
 }
+
+//  --------------------------------------------------------------------------
+//  Tables keyed by byte strings (dicts, and their replicas)
+
+//  FNV-1a with a per-process random basis. Set once, before any table
+//  exists, since owners and replicas on other threads share it.
+static uint64_t s_hash_basis;
+static pthread_once_t s_hash_once = PTHREAD_ONCE_INIT;
+
+static void
+s_hash_init (void)
+{
+    s_hash_basis =
+        14695981039346656037ull ^ ((uint64_t) getpid () << 32) ^ (uint64_t) zclock_usecs ();
+}
+
+static size_t
+s_key_hash (const void *item)
+{
+    const zown_key_t *key = (const zown_key_t *) item;
+    uint64_t hash = s_hash_basis;
+    for (size_t index = 0; index < key->len; index++) {
+        hash ^= key->ptr [index];
+        hash *= 1099511628211ull;
+    }
+    return (size_t) hash;
+}
+
+static int
+s_key_compare (const void *item1, const void *item2)
+{
+    const zown_key_t *a = (const zown_key_t *) item1;
+    const zown_key_t *b = (const zown_key_t *) item2;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    return a->len ? memcmp (a->ptr, b->ptr, a->len) : 0;
+}
+
+zown_key_t *
+zown_key_dup (const zown_key_t *key)
+{
+    zown_key_t *copy = (zown_key_t *) malloc (sizeof (zown_key_t) + key->len);
+    if (copy) {
+        copy->ptr = (const uint8_t *) (copy + 1);
+        copy->len = key->len;
+        if (key->len)
+            memcpy (copy + 1, key->ptr, key->len);
+    }
+    return copy;
+}
+
+static void *
+s_key_dup (const void *item)
+{
+    return zown_key_dup ((const zown_key_t *) item);
+}
+
+static void
+s_key_free (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+zhashx_t *
+zown_key_table_new (zhashx_destructor_fn *destructor)
+{
+    pthread_once (&s_hash_once, s_hash_init);
+    zhashx_t *table = zhashx_new ();
+    if (!table)
+        return NULL;
+    zhashx_set_key_hasher (table, s_key_hash);
+    zhashx_set_key_comparator (table, s_key_compare);
+    zhashx_set_key_duplicator (table, s_key_dup);
+    zhashx_set_key_destructor (table, s_key_free);
+    if (destructor)
+        zhashx_set_destructor (table, destructor);
+    return table;
+}

@@ -1170,21 +1170,6 @@ s_receive (zown_pool_t *self, int timeout_ms)
     return 0;
 }
 
-static int64_t
-s_remaining (int64_t deadline)
-{
-    if (deadline < 0)
-        return -1;
-    int64_t left = deadline - zown_now_ms ();
-    return left > 0 ? left : 0;
-}
-
-static int64_t
-s_deadline (int timeout_ms)
-{
-    return timeout_ms < 0 ? -1 : zown_now_ms () + timeout_ms;
-}
-
 static zown_future_t *
 s_submit (zown_pool_t *self, const void *data, size_t size, bool block)
 {
@@ -1319,9 +1304,9 @@ s_stop_workers (zown_pool_t *self, char kind)
     if (!self->running || self->stopped)
         return;
     zmq_send (self->pipe, &kind, 1, 0);
-    int64_t deadline = s_deadline (S_COMMAND_TIMEOUT + self->config.stop_timeout_ms);
-    while (!self->stopped && s_remaining (deadline) > 0)
-        s_receive (self, (int) s_remaining (deadline));
+    int64_t deadline = zown_deadline_ms (S_COMMAND_TIMEOUT + self->config.stop_timeout_ms);
+    while (!self->stopped && zown_left_ms (deadline) > 0)
+        s_receive (self, zown_left_ms (deadline));
     if (!self->stopped) {
         fprintf (stderr, "zown: pool thread did not stop its workers in time\n");
         self->stopped = true;
@@ -1334,12 +1319,12 @@ zown_pool_join (zown_pool_t *self, int timeout_ms)
     if (!self)
         return zown_fail (ZOWN_INVALID);
     self->closed = true;
-    int64_t deadline = s_deadline (timeout_ms);
+    int64_t deadline = zown_deadline_ms (timeout_ms);
     while (zhashx_size (self->pending))
-        if (deadline >= 0 && s_remaining (deadline) == 0)
+        if (deadline >= 0 && zown_left_ms (deadline) == 0)
             return zown_fail (ZOWN_TIMEOUT);
         else
-            s_receive (self, (int) s_remaining (deadline));
+            s_receive (self, zown_left_ms (deadline));
     s_stop_workers (self, 'J');
     return zown_ok ();
 }
@@ -1403,9 +1388,9 @@ zown_pool_stats (zown_pool_t *self, zown_pool_stats_t *stats)
         self->stats_fresh = false;
         char kind = 'Q';
         zmq_send (self->pipe, &kind, 1, 0);
-        int64_t deadline = s_deadline (S_COMMAND_TIMEOUT);
-        while (!self->stats_fresh && s_remaining (deadline) > 0)
-            s_receive (self, (int) s_remaining (deadline));
+        int64_t deadline = zown_deadline_ms (S_COMMAND_TIMEOUT);
+        while (!self->stats_fresh && zown_left_ms (deadline) > 0)
+            s_receive (self, zown_left_ms (deadline));
     }
     *stats = self->stats;
 }
@@ -1424,11 +1409,11 @@ zown_future_wait (zown_future_t *self, int timeout_ms)
 {
     if (!self)
         return zown_fail (ZOWN_INVALID);
-    int64_t deadline = s_deadline (timeout_ms);
+    int64_t deadline = zown_deadline_ms (timeout_ms);
     while (self->status == ZOWN_BUSY) {
-        if (deadline >= 0 && s_remaining (deadline) == 0)
+        if (deadline >= 0 && zown_left_ms (deadline) == 0)
             return zown_fail (ZOWN_BUSY);
-        s_receive (self->pool, (int) s_remaining (deadline));
+        s_receive (self->pool, zown_left_ms (deadline));
     }
     return self->status == ZOWN_OK ? zown_ok () : zown_fail (self->status);
 }

@@ -63,73 +63,10 @@ s_forked (zown_replica_t *self)
     return self->generation != zown_fork_generation ();
 }
 
-static int64_t
-s_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-static int64_t
-s_deadline (int timeout_ms)
-{
-    return timeout_ms < 0 ? -1 : s_now_ms () + timeout_ms;
-}
-
-//  Time left until deadline, ms: ZOWN_FOREVER for none, 0 once passed.
-static int
-s_left (int64_t deadline)
-{
-    if (deadline < 0)
-        return ZOWN_FOREVER;
-    int64_t left = deadline - s_now_ms ();
-    return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int) left;
-}
-
 //  --------------------------------------------------------------------------
 //  Keys: byte strings, which may hold zeros, so not C strings
 
-typedef struct {
-    const uint8_t *ptr;
-    size_t len;
-} s_key_t;
-
-static size_t
-s_key_hash (const void *item)
-{
-    const s_key_t *key = (const s_key_t *) item;
-    uint64_t hash = 14695981039346656037ull;  //  FNV-1a
-    for (size_t index = 0; index < key->len; index++) {
-        hash ^= key->ptr [index];
-        hash *= 1099511628211ull;
-    }
-    return (size_t) hash;
-}
-
-static int
-s_key_compare (const void *item1, const void *item2)
-{
-    const s_key_t *a = (const s_key_t *) item1, *b = (const s_key_t *) item2;
-    if (a->len != b->len)
-        return a->len < b->len ? -1 : 1;
-    return a->len ? memcmp (a->ptr, b->ptr, a->len) : 0;
-}
-
-//  A stored key owns its bytes, right after it in one allocation.
-static void *
-s_key_dup (const void *item)
-{
-    const s_key_t *key = (const s_key_t *) item;
-    s_key_t *copy = (s_key_t *) malloc (sizeof (s_key_t) + key->len);
-    if (copy) {
-        copy->ptr = (const uint8_t *) (copy + 1);
-        copy->len = key->len;
-        if (key->len)
-            memcpy (copy + 1, key->ptr, key->len);
-    }
-    return copy;
-}
+typedef zown_key_t s_key_t;
 
 static void
 s_free (void **item)
@@ -150,15 +87,7 @@ s_value_free (void **item)
 static zhashx_t *
 s_items_new (void)
 {
-    zhashx_t *items = zhashx_new ();
-    if (items) {
-        zhashx_set_key_hasher (items, s_key_hash);
-        zhashx_set_key_comparator (items, s_key_compare);
-        zhashx_set_key_duplicator (items, s_key_dup);
-        zhashx_set_key_destructor (items, s_free);
-        zhashx_set_destructor (items, s_value_free);
-    }
-    return items;
+    return zown_key_table_new (s_value_free);
 }
 
 //  Set key to a copy of value; -1 if out of memory (nothing changed).
@@ -284,7 +213,7 @@ static int
 s_call (zown_replica_t *self, zown_request_t *request, int64_t deadline, zown_reply_t **reply_p)
 {
     int patience = S_CALL_PATIENCE_MS, status = ZOWN_TIMEOUT;
-    for (int left = s_left (deadline); left != 0; left = s_left (deadline)) {
+    for (int left = zown_left_ms (deadline); left != 0; left = zown_left_ms (deadline)) {
         if (zown_client_set_timeout (self->client,
                                      left == ZOWN_FOREVER || left > patience ? patience : left))
             return -1;
@@ -327,7 +256,7 @@ s_go_live (zown_replica_t *self, int64_t deadline)
         uint64_t seq;
         if (s_mark (self, deadline, &seq))
             return -1;
-        int left = s_left (deadline);
+        int left = zown_left_ms (deadline);
         int wait = left == ZOWN_FOREVER || left > S_MARK_RETRY_MS ? S_MARK_RETRY_MS : left;
         zown_feed_record_t record;
         if (zown_subscriber_recv (self->subscriber, &record, wait) == 0
@@ -335,7 +264,7 @@ s_go_live (zown_replica_t *self, int64_t deadline)
             self->live = true;
         else if (zown_errno () != ZOWN_TIMEOUT)
             return -1;
-        else if (s_left (deadline) == 0)
+        else if (zown_left_ms (deadline) == 0)
             return zown_fail (ZOWN_TIMEOUT);
     }
     return 0;
@@ -519,7 +448,7 @@ static int
 s_resync (zown_replica_t *self)
 {
     self->stale = true;
-    if (s_snapshot (self, s_deadline (self->timeout)))
+    if (s_snapshot (self, zown_deadline_ms (self->timeout)))
         return -1;
     self->stats.resyncs++;
     return 0;
@@ -541,7 +470,7 @@ zown_replica_add (zown_replica_t *self, const char *name)
         s_object_free ((void **) &object);
         return zown_fail (ZOWN_NO_MEMORY);
     }
-    int64_t deadline = s_deadline (self->timeout);
+    int64_t deadline = zown_deadline_ms (self->timeout);
     if (s_go_live (self, deadline) || s_snapshot (self, deadline)) {
         int status = zown_errno ();
         zhashx_delete (self->objects, name);
@@ -655,7 +584,7 @@ s_pump (zown_replica_t *self, uint64_t target, int64_t deadline, bool until_targ
         zown_feed_record_t record;
         int rc = zown_subscriber_recv (self->subscriber, &record, 0);
         if (rc && zown_errno () == ZOWN_TIMEOUT && (until_target || count == 0)) {
-            int wait = s_left (deadline);
+            int wait = zown_left_ms (deadline);
             if (wait)
                 rc = zown_subscriber_recv (self->subscriber, &record, wait);
         }
@@ -698,13 +627,13 @@ static int
 s_catch_up (zown_replica_t *self, uint64_t target, int64_t deadline)
 {
     while (true) {
-        int left = s_left (deadline);
+        int left = zown_left_ms (deadline);
         int slice = left == ZOWN_FOREVER || left > S_MARK_RETRY_MS ? S_MARK_RETRY_MS : left;
-        if (s_pump (self, target, s_deadline (slice), true) == 0)
+        if (s_pump (self, target, zown_deadline_ms (slice), true) == 0)
             return 0;
         if (zown_errno () != ZOWN_TIMEOUT)
             return -1;
-        if (s_left (deadline) == 0)
+        if (zown_left_ms (deadline) == 0)
             return zown_fail (ZOWN_TIMEOUT);
         uint64_t owner_seq;
         if (s_check (self, deadline, &owner_seq))
@@ -722,19 +651,19 @@ zown_replica_update (zown_replica_t *self, int timeout_ms)
     if (!self->stats.snapshots)
         return zown_ok ();  //  Nothing replicated yet.
     self->heard = false;
-    if (s_pump (self, 0, s_deadline (timeout_ms), false))
+    if (s_pump (self, 0, zown_deadline_ms (timeout_ms), false))
         return -1;
     if (self->heard) {
         self->idle_since = 0;
         return zown_ok ();
     }
     //  Quiet for a while: perhaps the last records were lost. Ask.
-    int64_t now = s_now_ms ();
+    int64_t now = zown_now_ms ();
     if (!self->idle_since)
         self->idle_since = now;
     else if (now - self->idle_since >= S_IDLE_CHECK_MS) {
         self->idle_since = now;
-        int64_t deadline = s_deadline (self->timeout);
+        int64_t deadline = zown_deadline_ms (self->timeout);
         uint64_t target;
         if (s_check (self, deadline, &target) || s_catch_up (self, target, deadline))
             return -1;
@@ -751,7 +680,7 @@ zown_replica_wait (zown_replica_t *self, uint64_t seq, int timeout_ms)
         return zown_fail (ZOWN_FORKED);
     if (!self->stats.snapshots)
         return zown_fail (ZOWN_INVALID);
-    return s_catch_up (self, seq, s_deadline (timeout_ms)) ? -1 : zown_ok ();
+    return s_catch_up (self, seq, zown_deadline_ms (timeout_ms)) ? -1 : zown_ok ();
 }
 
 int
@@ -763,7 +692,7 @@ zown_replica_sync (zown_replica_t *self, int timeout_ms)
         return zown_fail (ZOWN_FORKED);
     if (!self->stats.snapshots)
         return zown_fail (ZOWN_INVALID);
-    int64_t deadline = s_deadline (timeout_ms);
+    int64_t deadline = zown_deadline_ms (timeout_ms);
     uint64_t target;
     if (s_check (self, deadline, &target) || s_catch_up (self, target, deadline))
         return -1;

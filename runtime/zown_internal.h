@@ -63,6 +63,24 @@ void zown_request_seal (zown_request_t *self, uint64_t id);
 
 //  Monotonic clock, in milliseconds.
 int64_t zown_now_ms (void);
+//  The deadline timeout_ms from now; -1 for ZOWN_FOREVER (any negative).
+int64_t zown_deadline_ms (int timeout_ms);
+//  Milliseconds left until a deadline: ZOWN_FOREVER for none, 0 once it
+//  has passed, at most INT32_MAX.
+int zown_left_ms (int64_t deadline);
+
+//  A byte-string key (it may hold zeros) of a table from zown_key_table_new.
+typedef struct {
+    const uint8_t *ptr;
+    size_t len;
+} zown_key_t;
+//  A zhashx table keyed by zown_key_t: a key is copied with its bytes on
+//  insert; items are freed by `destructor` (may be NULL). Hashed with FNV-1a
+//  from a per-process random basis, so chains differ from run to run.
+zhashx_t *zown_key_table_new (zhashx_destructor_fn *destructor);
+//  A copy of a key and its bytes, in one allocation (free it with free);
+//  NULL if out of memory.
+zown_key_t *zown_key_dup (const zown_key_t *key);
 //  Set an int socket option; 0, or -1 (zmq_errno) as zmq_setsockopt.
 int zown_set_int (void *socket, int option, int value);
 
