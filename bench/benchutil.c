@@ -84,3 +84,19 @@ bench_pct_u32 (const uint32_t *sorted, size_t count, double p)
         k = (long) count - 1;
     return sorted [k];
 }
+
+long
+bench_arg_long (int argc, char *argv [], int *index, const char *program, void (*usage) (FILE *out))
+{
+    if (*index + 1 >= argc) {
+        usage (stderr);
+        exit (2);
+    }
+    char *end;
+    long value = strtol (argv [++*index], &end, 10);
+    if (*end || value < 1) {
+        fprintf (stderr, "%s: %s needs a positive integer\n", program, argv [*index - 1]);
+        exit (2);
+    }
+    return value;
+}

@@ -7,6 +7,7 @@
 #define ZOWN_BENCHUTIL_H_INCLUDED
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 //  Monotonic clock in nanoseconds.
@@ -16,6 +17,12 @@ int64_t bench_now_ns (void);
 //  or end of file.
 int bench_write_all (int fd, const void *data, size_t size);
 int bench_read_all (int fd, void *data, size_t size);
+
+//  The positive integer after argv [*index] (which it steps over), for
+//  options such as --repeat N. A missing value prints usage to stderr, a bad
+//  one says so: both exit 2.
+long bench_arg_long (int argc, char *argv [], int *index, const char *program,
+                     void (*usage) (FILE *out));
 
 //  qsort comparator for doubles, ascending.
 int bench_cmp_double (const void *a, const void *b);

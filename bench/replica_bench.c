@@ -369,22 +369,6 @@ s_usage (FILE *out)
              DEFAULT_KEYS, DEFAULT_READS, DEFAULT_RT, DEFAULT_UPDATES, DEFAULT_CHANGES);
 }
 
-static long
-s_arg_long (int argc, char *argv [], int *index)
-{
-    if (*index + 1 >= argc) {
-        s_usage (stderr);
-        exit (2);
-    }
-    char *end;
-    long value = strtol (argv [++*index], &end, 10);
-    if (*end || value < 1) {
-        fprintf (stderr, "replica_bench: %s needs a positive integer\n", argv [*index - 1]);
-        exit (2);
-    }
-    return value;
-}
-
 static void
 s_parse (int argc, char *argv [])
 {
@@ -392,21 +376,21 @@ s_parse (int argc, char *argv [])
     for (int index = 1; index < argc; index++) {
         const char *arg = argv [index];
         if (!strcmp (arg, "--repeat"))
-            s_bench.repeat = (int) s_arg_long (argc, argv, &index);
+            s_bench.repeat = (int) bench_arg_long (argc, argv, &index, "replica_bench", s_usage);
         else if (!strcmp (arg, "--json"))
             s_bench.json = true;
         else if (!strcmp (arg, "--quick"))
             s_bench.quick = true;
         else if (!strcmp (arg, "--keys"))
-            s_bench.keys = s_arg_long (argc, argv, &index);
+            s_bench.keys = bench_arg_long (argc, argv, &index, "replica_bench", s_usage);
         else if (!strcmp (arg, "--reads"))
-            s_bench.reads = s_arg_long (argc, argv, &index);
+            s_bench.reads = bench_arg_long (argc, argv, &index, "replica_bench", s_usage);
         else if (!strcmp (arg, "--rt-reads"))
-            s_bench.rt_reads = s_arg_long (argc, argv, &index);
+            s_bench.rt_reads = bench_arg_long (argc, argv, &index, "replica_bench", s_usage);
         else if (!strcmp (arg, "--update-reads"))
-            s_bench.update_reads = s_arg_long (argc, argv, &index);
+            s_bench.update_reads = bench_arg_long (argc, argv, &index, "replica_bench", s_usage);
         else if (!strcmp (arg, "--changes"))
-            s_bench.changes = s_arg_long (argc, argv, &index);
+            s_bench.changes = bench_arg_long (argc, argv, &index, "replica_bench", s_usage);
         else if (!strcmp (arg, "-h") || !strcmp (arg, "--help")) {
             s_usage (stdout);
             exit (0);

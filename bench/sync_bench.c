@@ -595,22 +595,6 @@ s_usage (FILE *file)
              DEFAULT_TRIALS);
 }
 
-static long
-s_arg_long (int argc, char *argv [], int *index)
-{
-    if (*index + 1 >= argc) {
-        s_usage (stderr);
-        exit (2);
-    }
-    char *end;
-    long value = strtol (argv [++*index], &end, 10);
-    if (*end || value < 1) {
-        fprintf (stderr, "sync_bench: %s needs a positive integer\n", argv [*index - 1]);
-        exit (2);
-    }
-    return value;
-}
-
 static void
 s_parse (int argc, char *argv [])
 {
@@ -618,21 +602,21 @@ s_parse (int argc, char *argv [])
     for (int index = 1; index < argc; index++) {
         const char *arg = argv [index];
         if (!strcmp (arg, "--repeat"))
-            s_bench.repeat = (int) s_arg_long (argc, argv, &index);
+            s_bench.repeat = (int) bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--json"))
             s_bench.json = true;
         else if (!strcmp (arg, "--quick"))
             s_bench.quick = true;
         else if (!strcmp (arg, "--pairs"))
-            s_bench.pairs = s_arg_long (argc, argv, &index);
+            s_bench.pairs = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--contended"))
-            s_bench.contend = s_arg_long (argc, argv, &index);
+            s_bench.contend = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--items"))
-            s_bench.items = s_arg_long (argc, argv, &index);
+            s_bench.items = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--batch-items"))
-            s_bench.batched = s_arg_long (argc, argv, &index);
+            s_bench.batched = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--trials"))
-            s_bench.trials = (int) s_arg_long (argc, argv, &index);
+            s_bench.trials = (int) bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "-h") || !strcmp (arg, "--help")) {
             s_usage (stdout);
             exit (0);
