@@ -36,5 +36,6 @@
 #include "zown_pipeline.h"
 #include "zown_subscriber.h"
 #include "zown_replica.h"
+#include "zown_curve.h"
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "zown_reply.h"
 #include "zown_request.h"
+#include <stdbool.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -40,6 +41,22 @@ typedef struct _zown_client_t zown_client_t;
 //  means that owner's default ipc endpoint. Returns NULL with ZOWN_INVALID,
 //  ZOWN_SYSTEM or ZOWN_NO_MEMORY. Connecting never waits for the owner.
 zown_client_t *zown_client_new (const char *target);
+
+typedef struct {
+    //  For tcp:// targets (docs/SECURITY.md): the owner's public key (Z85
+    //  text, or its public certificate file) and this client's secret
+    //  certificate file (zown_curve_keygen). Both are needed for tcp,
+    //  unless `insecure`: plain tcp, to an owner that serves it.
+    const char *server_key;
+    const char *cert;
+    bool insecure;
+} zown_client_options_t;
+
+//  The same with options (NULL: as zown_client_new). Fails also with
+//  ZOWN_INVALID for a tcp target without keys (and not `insecure`), or a
+//  key or certificate that cannot be read. A call to an owner that refuses
+//  the handshake fails with ZOWN_DENIED.
+zown_client_t *zown_client_new_with (const char *target, const zown_client_options_t *options);
 
 //  Close the client; accepts NULL and nulls the caller's pointer. Pending
 //  replies are discarded. Tells the owner the client is leaving (so what it

@@ -45,7 +45,8 @@ typedef enum {
     ZOWN_THREADED = 71,     //  Fork server asked for in a process already running threads
     ZOWN_TASK_FAILED = 72,  //  The task function reported a failure
     ZOWN_WORKER_DIED = 73,  //  The worker running the task died, on every attempt
-    ZOWN_CLOSED = 74        //  Pool closed or terminated: the task was refused or never ran
+    ZOWN_CLOSED = 74,       //  Pool closed or terminated: the task was refused or never ran
+    ZOWN_DENIED = 75        //  The owner refused this client's CURVE handshake (key or server key)
 } zown_status_t;
 
 //  Status code of the last failed zown call on this thread.

@@ -12,6 +12,7 @@
 #ifndef ZOWN_OWNER_H_INCLUDED
 #define ZOWN_OWNER_H_INCLUDED
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -40,6 +41,15 @@ typedef struct {
     //  Compact (snapshot, then empty the log) when the log grows past this
     //  many bytes; 0: 64 MiB.
     uint64_t compact_bytes;
+    //  tcp:// endpoints (docs/SECURITY.md). `cert`: the owner's secret
+    //  certificate file (zown_curve_keygen); `allow`: the directory of the
+    //  public certificates of the clients it accepts. Both are needed to
+    //  bind tcp://, unless `insecure`: then tcp endpoints are plain, and
+    //  anyone who reaches them reads and changes every object (each such
+    //  bind is logged as a warning).
+    const char *cert;
+    const char *allow;
+    bool insecure;
 } zown_owner_options_t;
 
 //  Start an owner named `name` and bind its two endpoints. Returns NULL
@@ -82,9 +92,21 @@ const char *zown_owner_inproc (zown_owner_t *self);
 //  The ipc endpoint (for other processes, forked workers included).
 const char *zown_owner_ipc (zown_owner_t *self);
 
-//  Bind one more endpoint (ipc:// or inproc://; tcp:// comes with CURVE).
-//  Returns 0, or -1 with ZOWN_INVALID, ZOWN_ADDR_IN_USE or ZOWN_SYSTEM.
+//  Bind one more endpoint: ipc://, inproc://, or tcp:// ("tcp://*:7300",
+//  "tcp://10.0.0.1:*" for a port the system picks), which is CURVE unless
+//  the owner was made `insecure`. Returns 0, or -1 with ZOWN_INVALID (tcp
+//  without `cert` and `allow`, a bad address), ZOWN_ADDR_IN_USE (the
+//  address is taken; for a CURVE endpoint also: another owner of this
+//  process serves CURVE endpoints) or ZOWN_SYSTEM.
 int zown_owner_bind (zown_owner_t *self, const char *endpoint);
+
+//  The endpoint the last successful zown_owner_bind bound, with the port
+//  the system picked for "*"; "" before any.
+const char *zown_owner_bound (zown_owner_t *self);
+
+//  The owner's CURVE public key in Z85 text (what clients pass as their
+//  server key); "" for an owner without `cert`.
+const char *zown_owner_public_key (zown_owner_t *self);
 
 //  Default ipc endpoint of the owner `name`, as "ipc://..." in a fresh
 //  string the caller frees; NULL with ZOWN_INVALID or ZOWN_SYSTEM.

@@ -13,7 +13,15 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include "curve.h"
+#include <inttypes.h>
+#include <stdatomic.h>
 #include <time.h>
+
+//  tcp connections: heartbeats find a peer that vanished (a cut link, a
+//  host that died) so that libzmq reconnects.
+#define S_HEARTBEAT_IVL     1000
+#define S_HEARTBEAT_TIMEOUT 5000
 
 struct _zown_client_t {
     void *socket;             //  DEALER in this process's zown context
@@ -29,6 +37,8 @@ struct _zown_client_t {
     zown_reply_t reply;       //  Last reply, decoded
     zown_request_t *request;  //  Reused by the typed handles
     bool said_hello;          //  HELLO sent before the first request
+    void *monitor;            //  CURVE handshake events (tcp only), else NULL
+    bool denied;              //  The last handshake was refused
 };
 
 static int s_call (zown_client_t *self, zown_request_t *request, int timeout,
@@ -43,6 +53,63 @@ s_forked (zown_client_t *self)
 //  --------------------------------------------------------------------------
 
 //  Sends HELLO or BYE (id 0, answer ignored); flags as for zmq_send.
+//  A call that got no answer: tells a refused handshake apart from an
+//  owner that is away or slow, from the monitor's last handshake event.
+static int
+s_no_answer (zown_client_t *self, int status)
+{
+    if (!self->monitor)
+        return zown_fail (status);
+    zmq_msg_t event;
+    zmq_msg_init (&event);
+    while (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) != -1) {
+        if (zmq_msg_size (&event) >= 2) {
+            uint16_t kind;
+            memcpy (&kind, zmq_msg_data (&event), sizeof (kind));
+            self->denied = kind != ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+        }
+        //  The event's second frame, its endpoint.
+        if (zmq_msg_more (&event))
+            zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT);
+    }
+    zmq_msg_close (&event);
+    return zown_fail (self->denied ? ZOWN_DENIED : status);
+}
+
+//  CURVE keys and a handshake monitor for a tcp target; plain tcp only when
+//  asked for. Returns a status.
+static int
+s_secure (zown_client_t *self, const zown_client_options_t *options)
+{
+    if (zown_set_int (self->socket, ZMQ_HEARTBEAT_IVL, S_HEARTBEAT_IVL)
+        || zown_set_int (self->socket, ZMQ_HEARTBEAT_TIMEOUT, S_HEARTBEAT_TIMEOUT))
+        return ZOWN_SYSTEM;
+    if (options && !options->server_key && !options->cert && options->insecure)
+        return ZOWN_OK;
+    uint8_t server [ZOWN_CURVE_KEY], public_key [ZOWN_CURVE_KEY], secret_key [ZOWN_CURVE_KEY];
+    if (!options || zown_curve_load_public (options->server_key, server)
+        || zown_curve_load_pair (options->cert, public_key, secret_key))
+        return ZOWN_INVALID;
+    static atomic_uint_fast64_t monitors;
+    char endpoint [64];
+    snprintf (endpoint, sizeof (endpoint), "inproc://zown-monitor-%d-%" PRIuFAST64, (int) getpid (),
+              atomic_fetch_add (&monitors, 1));
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    int status = zmq_setsockopt (self->socket, ZMQ_CURVE_SERVERKEY, server, ZOWN_CURVE_KEY) == 0
+            && zmq_setsockopt (self->socket, ZMQ_CURVE_PUBLICKEY, public_key, ZOWN_CURVE_KEY) == 0
+            && zmq_setsockopt (self->socket, ZMQ_CURVE_SECRETKEY, secret_key, ZOWN_CURVE_KEY) == 0
+            && zmq_socket_monitor (self->socket, endpoint, events) == 0
+            && (self->monitor = zmq_socket (zown_ctx (), ZMQ_PAIR))
+            && zown_set_int (self->monitor, ZMQ_LINGER, 0) == 0
+            && zmq_connect (self->monitor, endpoint) == 0
+        ? ZOWN_OK
+        : ZOWN_SYSTEM;
+    //  The secret key stays in libzmq's copy only.
+    memset (secret_key, 0, sizeof (secret_key));
+    return status;
+}
+
 static int
 s_say (zown_client_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv, int flags)
 {
@@ -59,6 +126,12 @@ s_say (zown_client_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
 
 zown_client_t *
 zown_client_new (const char *target)
+{
+    return zown_client_new_with (target, NULL);
+}
+
+zown_client_t *
+zown_client_new_with (const char *target, const zown_client_options_t *options)
 {
     if (!target || !*target)
         return (zown_client_t *) zown_fail_null (ZOWN_INVALID);
@@ -94,10 +167,12 @@ zown_client_new (const char *target)
         && zown_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
         && zown_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
         && zown_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
-        if (zmq_connect (self->socket, endpoint) == 0)
+        status = strncmp (endpoint, "tcp://", 6) == 0 ? s_secure (self, options) : ZOWN_OK;
+        if (status == ZOWN_OK && zmq_connect (self->socket, endpoint) == 0)
             return self;
-        status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT ? ZOWN_INVALID
-                                                                                : ZOWN_SYSTEM;
+        if (status == ZOWN_OK)
+            status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT ? ZOWN_INVALID
+                                                                                    : ZOWN_SYSTEM;
     }
     zown_client_destroy (&self);
     return (zown_client_t *) zown_fail_null (status);
@@ -126,6 +201,8 @@ zown_client_destroy (zown_client_t **self_p)
         zmq_msg_close (&self->frame);
         if (self->socket)
             zmq_close (self->socket);
+        if (self->monitor)
+            zmq_close (self->monitor);
     }
     zown_reply_fini (&self->reply);
     zown_request_destroy (&self->request);
@@ -192,9 +269,13 @@ s_send (zown_client_t *self, zown_request_t *request)
     if (!request || zown_request_ops (request) == 0)
         return zown_fail (ZOWN_INVALID);
     if (!self->said_hello) {
-        zown_datum_t pid = zown_datum_int (getpid ());
-        if (s_say (self, ZOWN_OP_HELLO, 1, &pid, 0))
-            return zown_fail (errno == EAGAIN ? ZOWN_UNREACHABLE : ZOWN_SYSTEM);
+        //  With the boot id, an owner on another host never takes our pid
+        //  for one of its own processes.
+        char boot [ZOWN_BOOT_ID_SIZE];
+        zown_datum_t hello [2] = { zown_datum_int (getpid ()),
+                                   zown_datum_bytes (boot, zown_boot_id (boot)) };
+        if (s_say (self, ZOWN_OP_HELLO, hello [1].u.b.len ? 2 : 1, hello, 0))
+            return errno == EAGAIN ? s_no_answer (self, ZOWN_UNREACHABLE) : zown_fail (ZOWN_SYSTEM);
         self->said_hello = true;
     }
     zown_request_seal (request, self->next_id);
@@ -202,7 +283,7 @@ s_send (zown_client_t *self, zown_request_t *request)
     while (zmq_send (self->socket, buf->data, buf->size, 0) == -1) {
         if (errno == EINTR)
             continue;
-        return zown_fail (errno == EAGAIN ? ZOWN_UNREACHABLE : ZOWN_SYSTEM);
+        return errno == EAGAIN ? s_no_answer (self, ZOWN_UNREACHABLE) : zown_fail (ZOWN_SYSTEM);
     }
     self->next_id++;
     return 0;
@@ -224,7 +305,7 @@ s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
             if (*deadline_p < 0)
                 *deadline_p = now + timeout;
             else if (now >= *deadline_p)
-                return zown_fail (ZOWN_TIMEOUT);
+                return s_no_answer (self, ZOWN_TIMEOUT);
             remaining = (int) (*deadline_p - now);
         }
         if (remaining != self->rcvtimeo) {

@@ -69,6 +69,8 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_TASK_FAILED, "TASK_FAILED", "the task function reported a failure" },
     { ZOWN_WORKER_DIED, "WORKER_DIED", "the worker running the task died" },
     { ZOWN_CLOSED, "CLOSED", "the pool is closed or terminated" },
+    { ZOWN_DENIED, "DENIED",
+      "the owner refused this client: its key is not allowed, or the server key is wrong" },
 };
 
 static const s_status_info_t *

@@ -52,6 +52,7 @@ s_stats (zown_call_t *call)
     s_reply_stat (call, "sessions_died", stats->sessions_died);
     s_reply_stat (call, "pid", (uint64_t) getpid ());
     s_reply_stat (call, "rss_kb", s_rss_kb ());
+    s_reply_stat (call, "auth_refused", stats->auth_refused);
     return ZOWN_OK;
 }
 
@@ -62,7 +63,13 @@ s_hello (zown_call_t *call)
     if (!session)
         return zown_call_fail (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
     int64_t pid = call->argv [0].u.i;
-    int status = zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid);
+    //  A pid from another host (another boot id) is not watched.
+    char boot [ZOWN_BOOT_ID_SIZE];
+    bool local = call->argc < 2
+        || (call->argv [1].u.b.len == ZOWN_BOOT_ID_SIZE && zown_boot_id (boot) == ZOWN_BOOT_ID_SIZE
+            && memcmp (boot, call->argv [1].u.b.ptr, ZOWN_BOOT_ID_SIZE) == 0);
+    int status =
+        zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
     return status == ZOWN_OK ? ZOWN_OK : zown_call_fail (call, status, "pid must be positive");
 }
 
@@ -157,9 +164,9 @@ static const zown_command_t s_commands [] = {
     { ZOWN_OP_HELLO,
       "HELLO",
       1,
-      1,
+      2,
       ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE,
-      { ZOWN_ARG_INT },
+      { ZOWN_ARG_INT, ZOWN_ARG_BYTES },
       s_hello },
     { ZOWN_OP_BYE, "BYE", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE, { 0 }, s_bye },
     { ZOWN_OP_SEQ, "SEQ", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_seq },

@@ -13,11 +13,16 @@
 
     ipc endpoints are bound with zown_ipc_bind (runtime/process.c), which
     refuses a path a live owner already serves and replaces a stale file.
+    tcp endpoints are CURVE servers (runtime/curve.c): security options are
+    set on the ROUTER just for each tcp bind, since libzmq copies them into
+    the listener at bind; the ipc and inproc endpoints stay NULL-mechanism,
+    guarded by file modes and the process boundary.
     =========================================================================
 */
 #include "zown_internal.h"
 #include "feed.h"
 #include "journal.h"
+#include "curve.h"
 #include <time.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -31,6 +36,10 @@
 //  Frames over this size never reach the owner: libzmq drops the
 //  connection that sent one (docs/PROTOCOL.md, limits).
 #define ZOWN_OWNER_MAX_FRAME (256 * 1024 * 1024)
+//  tcp connections: a heartbeat every second, a peer silent for 10 s is
+//  disconnected (a host that vanished without closing its connection).
+#define ZOWN_OWNER_HEARTBEAT_IVL     1000
+#define ZOWN_OWNER_HEARTBEAT_TIMEOUT 10000
 
 typedef struct {
     void *pipe;                 //  Owner thread's end of the command pipe
@@ -53,6 +62,13 @@ typedef struct {
     bool group_commit;
     bool unsynced;      //  Changes appended since the last sync
     zown_buf_t outbox;  //  Per reply: u16 identity size, identity, u8 envelope, u32 size, body
+    //  tcp endpoints
+    bool curve;                           //  Keys loaded: tcp is CURVE
+    bool insecure;                        //  tcp may be plain
+    uint8_t secret_key [ZOWN_CURVE_KEY];  //  Owner's CURVE secret key
+    char *allow;                          //  Allow-list directory
+    zown_zap_t *zap;                      //  ZAP handler, from the first CURVE bind
+    char bound [512];                     //  Last endpoint bound
 } s_self_t;
 
 struct _zown_owner_t {
@@ -65,17 +81,71 @@ struct _zown_owner_t {
     char *ipc;          //  Default ipc endpoint
     char *feed_inproc;  //  Change feed endpoints
     char *feed_ipc;
-    char *recovery;  //  What loading the journal found
+    char *recovery;                             //  What loading the journal found
+    char bound [512];                           //  Last endpoint bound
+    char public_key [ZOWN_CURVE_KEY_TEXT + 1];  //  CURVE public key, "" if none
 };
 
 //  --------------------------------------------------------------------------
 //  Endpoints
 
 static int
+s_tcp_bind_status (void)
+{
+    return errno == EADDRINUSE ? ZOWN_ADDR_IN_USE
+        : errno == EINVAL || errno == ENODEV || errno == EADDRNOTAVAIL || errno == ENOENT
+        ? ZOWN_INVALID
+        : ZOWN_SYSTEM;
+}
+
+//  A CURVE listener: the ZAP handler first, so that no connection is ever
+//  accepted without being asked about (libzmq lets every CURVE client in
+//  when no handler answers); then the options, for this bind only.
+static int
+s_bind_curve (s_self_t *self, const char *endpoint)
+{
+    int status = ZOWN_OK;
+    if (!self->zap && !(self->zap = zown_zap_new (zown_ctx (), self->allow, &status)))
+        return status;
+    status = ZOWN_SYSTEM;
+    if (zown_set_int (self->router, ZMQ_CURVE_SERVER, 1) == 0
+        && zmq_setsockopt (self->router, ZMQ_CURVE_SECRETKEY, self->secret_key, ZOWN_CURVE_KEY) == 0
+        && zmq_setsockopt (self->router, ZMQ_ZAP_DOMAIN, "zown", 4) == 0)
+        status = zmq_bind (self->router, endpoint) == 0 ? ZOWN_OK : s_tcp_bind_status ();
+    zown_set_int (self->router, ZMQ_CURVE_SERVER, 0);
+    zmq_setsockopt (self->router, ZMQ_ZAP_DOMAIN, "", 0);
+    return status;
+}
+
+static int
+s_bind_tcp (s_self_t *self, const char *endpoint)
+{
+    if (!self->curve && !self->insecure)
+        return ZOWN_INVALID;
+    if (zown_set_int (self->router, ZMQ_HEARTBEAT_IVL, ZOWN_OWNER_HEARTBEAT_IVL)
+        || zown_set_int (self->router, ZMQ_HEARTBEAT_TIMEOUT, ZOWN_OWNER_HEARTBEAT_TIMEOUT))
+        return ZOWN_SYSTEM;
+    if (self->curve)
+        return s_bind_curve (self, endpoint);
+    if (zmq_bind (self->router, endpoint))
+        return s_tcp_bind_status ();
+    char bound [256] = "";
+    size_t size = sizeof (bound);
+    zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, bound, &size);
+    fprintf (stderr,
+             "zown: WARNING: %s is plain tcp (insecure): anyone who reaches it reads and "
+             "changes every object\n",
+             bound);
+    return ZOWN_OK;
+}
+
+static int
 s_bind (s_self_t *self, const char *endpoint)
 {
     if (!endpoint)
         return ZOWN_INVALID;
+    if (strncmp (endpoint, "tcp://", 6) == 0)
+        return s_bind_tcp (self, endpoint);
     if (strncmp (endpoint, "ipc://", 6) == 0) {
         const char *path = endpoint + 6;
         if (!*path || *path == '@')
@@ -89,7 +159,6 @@ s_bind (s_self_t *self, const char *endpoint)
         return status;
     }
     if (strncmp (endpoint, "inproc://", 9) != 0)
-        //  tcp waits for CURVE authentication (issue: beyond one machine).
         return ZOWN_INVALID;
     if (zmq_bind (self->router, endpoint))
         return errno == EADDRINUSE ? ZOWN_ADDR_IN_USE : ZOWN_SYSTEM;
@@ -142,6 +211,8 @@ s_self_destroy (s_self_t **self_p)
     free (self->recovery);
     zown_buf_free (&self->out);
     zown_buf_free (&self->outbox);
+    zown_zap_destroy (&self->zap);
+    free (self->allow);
     free (self);
     *self_p = NULL;
 }
@@ -287,6 +358,18 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
         zown_registry_set_publish (self->registry, zown_feed_publish, self->feed);
     if (status == ZOWN_OK && options && options->data)
         status = s_open_journal (self, options);
+    if (status == ZOWN_OK && options && options->cert) {
+        uint8_t public_key [ZOWN_CURVE_KEY];
+        self->curve = true;
+        if (zown_curve_load_pair (options->cert, public_key, self->secret_key))
+            status = ZOWN_INVALID;
+        else
+            zmq_z85_encode (owner->public_key, public_key, ZOWN_CURVE_KEY);
+        if (status == ZOWN_OK && !(self->allow = strdup (options->allow)))
+            status = ZOWN_NO_MEMORY;
+    }
+    if (options)
+        self->insecure = options->insecure;
     if (status != ZOWN_OK)
         s_self_destroy (&self);
     *status_p = status;
@@ -416,7 +499,13 @@ s_handle_pipe (s_self_t *self)
     if (command [0] == 'B') {
         command [size < (int) sizeof (command) ? size : (int) sizeof (command) - 1] = 0;
         int status = size >= (int) sizeof (command) - 1 ? ZOWN_INVALID : s_bind (self, command + 1);
-        zmq_send (self->pipe, &status, sizeof (status), 0);
+        //  The endpoint as bound: a tcp port given as '*' is now a number.
+        size_t bound_size = sizeof (self->bound);
+        if (status != ZOWN_OK
+            || zmq_getsockopt (self->router, ZMQ_LAST_ENDPOINT, self->bound, &bound_size))
+            self->bound [0] = 0;
+        zmq_send (self->pipe, &status, sizeof (status), ZMQ_SNDMORE);
+        zmq_send (self->pipe, self->bound, strlen (self->bound), 0);
     }
 }
 
@@ -471,28 +560,33 @@ s_owner_thread (void *args)
     //  copies a thread that is still starting.
     zown_registry_set_sender (self->registry, s_send_later, self);
     zmq_send (self->pipe, "R", 1, 0);
-    //  Poll set: the pipe, the ROUTER, then one pidfd per watched session.
+    //  Poll set: the pipe, the ROUTER, the feed, the ZAP handler once there
+    //  is one, then one pidfd per watched session.
     zmq_pollitem_t *items = NULL;
-    size_t capacity = 0, watched = 0;
+    size_t capacity = 0, watched = 0, fixed = 0;
     zown_session_t **sessions = NULL;
     uint64_t generation = zown_registry_watch_generation (self->registry) - 1;
     while (!self->terminated) {
-        if (generation != zown_registry_watch_generation (self->registry)) {
+        if (generation != zown_registry_watch_generation (self->registry)
+            || fixed != 3u + (self->zap != NULL)) {
             generation = zown_registry_watch_generation (self->registry);
+            fixed = 3u + (self->zap != NULL);
             watched = zown_registry_watched (self->registry, &sessions);
-            if (zown_grow ((void **) &items, &capacity, 3 + watched, sizeof (zmq_pollitem_t)))
+            if (zown_grow ((void **) &items, &capacity, fixed + watched, sizeof (zmq_pollitem_t)))
                 watched = 0;  //  Out of memory: deaths go unseen until it passes.
             if (!items)
                 break;
             items [0] = (zmq_pollitem_t){ self->pipe, 0, ZMQ_POLLIN, 0 };
             items [1] = (zmq_pollitem_t){ self->router, 0, ZMQ_POLLIN, 0 };
             items [2] = (zmq_pollitem_t){ zown_feed_socket (self->feed), 0, ZMQ_POLLIN, 0 };
+            if (self->zap)
+                items [3] = (zmq_pollitem_t){ zown_zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
             for (size_t index = 0; index < watched; index++)
-                items [3 + index] =
+                items [fixed + index] =
                     (zmq_pollitem_t){ NULL, sessions [index]->pidfd, ZMQ_POLLIN, 0 };
         }
         //  Wake at the nearest deadline of a parked request.
-        if (zmq_poll (items, (int) (3 + watched), zown_registry_next_timeout (self->registry))
+        if (zmq_poll (items, (int) (fixed + watched), zown_registry_next_timeout (self->registry))
             == -1) {
             if (errno == EINTR)
                 continue;
@@ -500,6 +594,8 @@ s_owner_thread (void *args)
         }
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
+        if (fixed > 3 && (items [3].revents & ZMQ_POLLIN))
+            zown_zap_handle (self->zap, &zown_registry_stats (self->registry)->auth_refused);
         //  Subscriptions first: a subscriber that asks for a MARK after
         //  subscribing gets it.
         if (items [2].revents & ZMQ_POLLIN)
@@ -515,7 +611,7 @@ s_owner_thread (void *args)
         //  poll set is stale: a death still pending shows again next time.
         if (generation == zown_registry_watch_generation (self->registry))
             for (size_t index = 0; index < watched; index++)
-                if (items [3 + index].revents & ZMQ_POLLIN) {
+                if (items [fixed + index].revents & ZMQ_POLLIN) {
                     //  What it held goes to the next in line, flagged.
                     zown_session_end (self->registry, sessions [index], true);
                     zown_registry_run_wakes (self->registry);
@@ -543,7 +639,9 @@ zown_owner_t *
 zown_owner_new_with (const char *name, const zown_owner_options_t *options)
 {
     if (!zown_name_valid (name)
-        || (options && (options->fsync < ZOWN_FSYNC_ALWAYS || options->fsync > ZOWN_FSYNC_NO)))
+        || (options
+            && (options->fsync < ZOWN_FSYNC_ALWAYS || options->fsync > ZOWN_FSYNC_NO
+                || !options->cert != !options->allow)))
         return (zown_owner_t *) zown_fail_null (ZOWN_INVALID);
     void *ctx = zown_ctx ();
     if (!ctx)
@@ -682,8 +780,27 @@ zown_owner_bind (zown_owner_t *self, const char *endpoint)
     char command [512];
     int size = snprintf (command, sizeof (command), "B%s", endpoint);
     int status = ZOWN_SYSTEM;
+    char bound [sizeof (self->bound)];
+    int bound_size = -1;
     if (zmq_send (self->pipe, command, (size_t) size, 0) != size
-        || zmq_recv (self->pipe, &status, sizeof (status), 0) != sizeof (status))
+        || zmq_recv (self->pipe, &status, sizeof (status), 0) != sizeof (status)
+        || (bound_size = zmq_recv (self->pipe, bound, sizeof (bound) - 1, 0)) < 0)
         return zown_fail (ZOWN_SYSTEM);
-    return status == ZOWN_OK ? zown_ok () : zown_fail (status);
+    if (status != ZOWN_OK)
+        return zown_fail (status);
+    bound [bound_size < (int) sizeof (bound) ? bound_size : (int) sizeof (bound) - 1] = 0;
+    memcpy (self->bound, bound, sizeof (bound));
+    return zown_ok ();
+}
+
+const char *
+zown_owner_bound (zown_owner_t *self)
+{
+    return self->bound;
+}
+
+const char *
+zown_owner_public_key (zown_owner_t *self)
+{
+    return self->public_key;
 }

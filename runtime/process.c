@@ -107,6 +107,17 @@ zown_set_int (void *socket, int option, int value)
     return zmq_setsockopt (socket, option, &value, sizeof (value));
 }
 
+size_t
+zown_boot_id (char *id)
+{
+    FILE *file = fopen ("/proc/sys/kernel/random/boot_id", "r");
+    if (!file)
+        return 0;
+    size_t size = fread (id, 1, ZOWN_BOOT_ID_SIZE, file);
+    fclose (file);
+    return size == ZOWN_BOOT_ID_SIZE ? size : 0;
+}
+
 bool
 zown_name_valid (const char *name)
 {

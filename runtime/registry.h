@@ -125,6 +125,7 @@ typedef struct {
     uint64_t parked;           //  Requests parked now
     uint64_t sessions;         //  Sessions now
     uint64_t sessions_died;    //  Sessions ended because their process died
+    uint64_t auth_refused;     //  tcp clients refused by CURVE authentication
 } zown_stats_t;
 
 //  What a handler sees.
@@ -203,9 +204,9 @@ int zown_lock_take (zown_object_t *lock, zown_session_t *session);
 void zown_session_free (void **item);
 zown_session_t *zown_session_find (zown_registry_t *self, const void *identity, size_t size);
 zown_session_t *zown_session_ensure (zown_registry_t *self, const void *identity, size_t size);
-//  HELLO: the session's process, watched through a pidfd when it is not the
-//  owner's own process. Returns a status.
-int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid);
+//  HELLO: the session's process, watched through a pidfd when it runs on
+//  this host (`local`) and is not the owner's own process. Returns a status.
+int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);
 //  End a session: release what it holds, drop what it waits for, forget it.
 void zown_session_end (zown_registry_t *self, zown_session_t *session, bool died);
 //  Sessions whose process is watched, and how many; for the owner's poll.

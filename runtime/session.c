@@ -76,7 +76,7 @@ zown_session_ensure (zown_registry_t *self, const void *identity, size_t size)
 }
 
 int
-zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid)
+zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local)
 {
     if (pid <= 0)
         return ZOWN_BAD_ARGS;
@@ -87,7 +87,7 @@ zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid)
         session->pidfd = -1;
     }
     session->pid = pid;
-    if (pid != getpid ()) {
+    if (local && pid != getpid ()) {
         //  Without a pidfd (no such process, or not allowed) the session
         //  still works; it just ends only by BYE.
         session->pidfd = pidfd_open (pid, 0);

@@ -84,6 +84,11 @@ zown_key_t *zown_key_dup (const zown_key_t *key);
 //  Set an int socket option; 0, or -1 (zmq_errno) as zmq_setsockopt.
 int zown_set_int (void *socket, int option, int value);
 
+//  This host's boot id (/proc/sys/kernel/random/boot_id: 36 characters, no
+//  NUL, new at every boot) in id; returns its length, 0 if unknown. A pid
+//  means a process of the owner's own only with the owner's boot id.
+#define ZOWN_BOOT_ID_SIZE 36
+size_t zown_boot_id (char *id);
 //  Validated owner names and their run-directory paths (runtime/process.c)
 bool zown_name_valid (const char *name);
 //  Directory for ipc sockets, created 0700 if missing; caller frees.

@@ -102,10 +102,10 @@ z () {
 
 echo "== help"
 run 0 --help
-for command in serve set get del keys incr dump stats watch; do
+for command in serve set get del keys incr dump stats watch keygen; do
     [[ $out == *"  $command "* ]] || fail "zown --help does not list $command"
 done
-for command in serve set get del keys incr dump stats watch; do
+for command in serve set get del keys incr dump stats watch keygen; do
     run 0 "$command" --help
     [[ $out == "usage: zown $command"* ]] || fail "zown $command --help: $out"
 done
@@ -135,7 +135,12 @@ usage frobnicate --help
 usage set d k 99999999999999999999 --name "$name"
 usage serve extra
 usage serve --name "u$$" --endpoint tcp://127.0.0.1:5555
-expect_err "tcp"
+expect_err "needs --cert and --allow (CURVE), or --insecure"
+usage serve --name "u$$" --cert "$work/none.secret"
+expect_err "--cert and --allow go together"
+usage get d k --endpoint tcp://127.0.0.1:5555
+expect_err "tcp needs --server-key"
+usage keygen
 usage serve --name "u$$" --endpoint udp://nowhere
 usage serve --name "u$$" --endpoint ipc://
 usage watch
@@ -347,6 +352,38 @@ if [ -w /dev/full ]; then
     "$zown" keys d --name "$name" >/dev/full 2>"$work/stderr" || code=$?
     [ "$code" = 4 ] || fail "keys to /dev/full exited $code"
 fi
+
+echo "== tcp with CURVE"
+mkdir "$work/allow"
+run 0 keygen "$work/owner"
+owner_key=$out
+[ ${#owner_key} = 40 ] || fail "keygen printed '$owner_key', not a key"
+[ "$(stat -c %a "$work/owner.secret")" = 600 ] || fail "owner.secret is not mode 600"
+run 4 keygen "$work/owner"
+expect_err "exists already"
+run 0 keygen "$work/worker"
+mv "$work/worker.key" "$work/allow/"
+run 0 keygen "$work/stranger"
+usage serve --name "c$$" --endpoint "tcp://127.0.0.1:*" --cert "$work/allow/worker.key" \
+    --allow "$work/allow"
+expect_err "not a secret certificate"
+serve "c$$" --endpoint "tcp://127.0.0.1:*" --cert "$work/owner.secret" --allow "$work/allow"
+next_line "inproc://zown-c$$"
+read -r -t 10 -u "$serve_fd" tcp || fail "serve printed no tcp endpoint"
+[[ $tcp == tcp://127.0.0.1:[0-9]* ]] || fail "serve printed '$tcp' for tcp://127.0.0.1:*"
+grep -qF -- "--server-key $owner_key" "$work/serve-c$$.err" || fail "serve did not print its key"
+run 0 incr hits --endpoint "$tcp" --server-key "$owner_key" --cert "$work/worker.secret"
+expect_out 1
+run 0 incr hits --endpoint "$tcp" --server-key "$work/owner.key" --cert "$work/worker.secret"
+expect_out 2
+run 4 incr hits --endpoint "$tcp" --server-key "$owner_key" --cert "$work/stranger.secret" \
+    --timeout 500
+expect_err "refused"
+run 3 incr hits --endpoint "$tcp" --insecure --timeout 300
+run 0 incr hits 0 --name "c$$"
+expect_out 2
+grep -q "refused: not in the allow list" "$work/serve-c$$.err" || fail "the refusal was not logged"
+stop TERM
 
 echo "== SIGTERM"
 server=$first

@@ -147,7 +147,7 @@ test_bind_more_endpoints (void **state)
     zown_client_t *by_inproc = testutil_client ("inproc://extra-inproc");
     assert_int_equal (zown_client_ping (by_ipc), 0);
     assert_int_equal (zown_client_ping (by_inproc), 0);
-    //  tcp needs CURVE (not yet); garbage is refused.
+    //  tcp needs CURVE keys or `insecure` (tests/test_curve.c); garbage is refused.
     assert_int_equal (zown_owner_bind (owner, "tcp://127.0.0.1:*"), -1);
     assert_int_equal (zown_errno (), ZOWN_INVALID);
     assert_int_equal (zown_owner_bind (owner, "nonsense"), -1);

@@ -171,12 +171,14 @@ test_owner_ops (void **state)
     assert_int_equal (s_one (self, ZOWN_OP_STATS, NULL, 0), ZOWN_OK);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 0), "objects"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 1).u.i, 2);
-    //  The last two pairs: the owner's process and its resident memory.
-    assert_int_equal (zown_reply_count (&self->reply, 0), 24);
+    //  Then the owner's process, its resident memory, and refusals.
+    assert_int_equal (zown_reply_count (&self->reply, 0), 26);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 20), "pid"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 21).u.i, getpid ());
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 22), "rss_kb"));
     assert_true (zown_reply_value (&self->reply, 0, 23).u.i > 0);
+    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 24), "auth_refused"));
+    assert_int_equal (zown_reply_value (&self->reply, 0, 25).u.i, 0);
 }
 
 static void

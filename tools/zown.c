@@ -2,9 +2,10 @@
     zown - the command line: serve an owner in the foreground, or read and
     change the objects of a running one
 
-    zown serve [--name NAME] [--endpoint ENDPOINT]...
+    zown serve [--name NAME] [--endpoint ENDPOINT]... [--cert FILE --allow DIR]
     zown set|get|del|keys|incr|dump|stats ... [--name NAME | --endpoint E]
     zown watch NAME [--name NAME | --endpoint E --feed F]
+    zown keygen BASE
 
     Every command, flag, output format and exit code is in docs/CLI.md.
     Options may come before or after the arguments; a word is an option
@@ -67,13 +68,17 @@ struct _s_run_t {
     const char *endpoint;                       //  --endpoint (client commands)
     const char *endpoints [CLI_ENDPOINTS_MAX];  //  --endpoint (serve)
     size_t endpoint_count;
-    int timeout;           //  --timeout, ms
-    int interval;          //  --interval, ms
-    bool string;           //  --string
-    const char *data;      //  --data (serve)
-    const char *feed;      //  --feed (watch)
-    zown_fsync_t fsync;    //  --fsync (serve)
-    const char *args [3];  //  The arguments, after the options are taken out
+    int timeout;             //  --timeout, ms
+    int interval;            //  --interval, ms
+    bool string;             //  --string
+    const char *data;        //  --data (serve)
+    const char *feed;        //  --feed (watch)
+    zown_fsync_t fsync;      //  --fsync (serve)
+    const char *cert;        //  --cert: the owner's or the client's secret certificate
+    const char *allow;       //  --allow (serve)
+    const char *server_key;  //  --server-key (client commands)
+    bool insecure;           //  --insecure
+    const char *args [3];    //  The arguments, after the options are taken out
     size_t argc;
     zown_client_t *client;       //  Connected client (client commands)
     const char *target;          //  Endpoint the client talks to, for messages
@@ -93,7 +98,15 @@ static const s_option_t s_options [] = {
       "owner name (default " CLI_DEFAULT_NAME "); its endpoint is ipc://RUNDIR/NAME.sock" },
     { "endpoint", 'e', OPT_CLIENT, "ENDPOINT", "talk to the owner at ENDPOINT instead of --name" },
     { "endpoint", 'e', OPT_SERVE, "ENDPOINT",
-      "also listen on ENDPOINT (ipc:// or inproc://; repeatable)" },
+      "also listen on ENDPOINT (ipc://, inproc:// or tcp://HOST:PORT; repeatable)" },
+    { "cert", 'c', OPT_SERVE, "FILE",
+      "tcp: the owner's secret certificate (zown keygen), for CURVE; needs --allow" },
+    { "allow", 'a', OPT_SERVE, "DIR", "tcp: accept only the clients whose public keys are in DIR" },
+    { "cert", 'c', OPT_CLIENT, "FILE", "tcp: this client's secret certificate (zown keygen)" },
+    { "server-key", 'k', OPT_CLIENT, "KEY",
+      "tcp: the owner's public key (as serve prints it, or its .key file)" },
+    { "insecure", 'I', OPT_CLIENT | OPT_SERVE, NULL,
+      "tcp without CURVE: no authentication, no encryption (isolated networks only)" },
     { "data", 'd', OPT_SERVE, "FILE",
       "keep the state in the journal FILE (and FILE.snap): loaded at start, every change "
       "logged" },
@@ -666,18 +679,24 @@ s_watch (s_run_t *run)
 static int
 s_serve (s_run_t *run)
 {
+    bool tcp = false;
     for (size_t index = 0; index < run->endpoint_count; index++) {
         const char *endpoint = run->endpoints [index];
-        if (strncmp (endpoint, "tcp://", 6) == 0)
-            return s_usage (run->command,
-                            "tcp endpoints are not supported yet (they come with CURVE "
-                            "authentication); use ipc:// or inproc://",
-                            endpoint);
-        if (strncmp (endpoint, "ipc://", 6) && strncmp (endpoint, "inproc://", 9))
-            return s_usage (run->command, "only ipc:// and inproc:// endpoints are supported",
-                            endpoint);
+        tcp |= strncmp (endpoint, "tcp://", 6) == 0;
+        if (strncmp (endpoint, "ipc://", 6) && strncmp (endpoint, "inproc://", 9)
+            && strncmp (endpoint, "tcp://", 6))
+            return s_usage (run->command, "only ipc://, inproc:// and tcp:// endpoints", endpoint);
     }
-    zown_owner_options_t options = { .data = run->data, .fsync = run->fsync };
+    if (!run->cert != !run->allow)
+        return s_usage (run->command, "--cert and --allow go together", NULL);
+    if (tcp && !run->cert && !run->insecure)
+        return s_usage (run->command,
+                        "a tcp endpoint needs --cert and --allow (CURVE), or --insecure", NULL);
+    zown_owner_options_t options = { .data = run->data,
+                                     .fsync = run->fsync,
+                                     .cert = run->cert,
+                                     .allow = run->allow,
+                                     .insecure = run->insecure };
     sigset_t signals;
     zown_owner_t *owner = NULL;
     int code = CLI_OK;
@@ -687,6 +706,9 @@ s_serve (s_run_t *run)
         int status = zown_errno ();
         if (status == ZOWN_INVALID && run->data)
             fprintf (stderr, "zown: cannot load the journal %s (see above)\n", run->data);
+        else if (status == ZOWN_INVALID && run->cert)
+            return s_usage (run->command, "not a secret certificate (zown keygen writes one)",
+                            run->cert);
         else if (status == ZOWN_ADDR_IN_USE)
             fprintf (stderr, "zown: an owner already serves '%s' at %s\n", run->name, run->target);
         else
@@ -694,22 +716,31 @@ s_serve (s_run_t *run)
                      zown_strerror (status));
         code = status == ZOWN_ADDR_IN_USE ? CLI_IN_USE : CLI_FAILED;
     }
+    //  Printed as bound: a port given as '*' is a number there.
+    char *bound [CLI_ENDPOINTS_MAX] = { NULL };
     for (size_t index = 0; !code && index < run->endpoint_count; index++)
         if (zown_owner_bind (owner, run->endpoints [index])) {
             int status = zown_errno ();
-            if (status == ZOWN_INVALID)
+            if (status == ZOWN_INVALID && run->allow && !strncmp (run->endpoints [index], "tcp", 3))
+                code = s_usage (run->command, "invalid tcp endpoint, or --allow not a directory",
+                                run->endpoints [index]);
+            else if (status == ZOWN_INVALID)
                 code = s_usage (run->command, "invalid endpoint", run->endpoints [index]);
             else {
                 fprintf (stderr, "zown: cannot listen on %s: %s\n", run->endpoints [index],
                          zown_strerror (status));
                 code = status == ZOWN_ADDR_IN_USE ? CLI_IN_USE : CLI_FAILED;
             }
-        }
+        } else if (!(bound [index] = strdup (zown_owner_bound (owner))))
+            code = CLI_FAILED;
     if (!code) {
         printf ("%s\n%s\n", zown_owner_ipc (owner), zown_owner_inproc (owner));
         for (size_t index = 0; index < run->endpoint_count; index++)
-            printf ("%s\n", run->endpoints [index]);
+            printf ("%s\n", bound [index]);
         printf ("%s\n", zown_owner_feed_ipc (owner));
+        if (run->cert && tcp)
+            fprintf (stderr, "zown: tcp is CURVE; clients pass --server-key %s\n",
+                     zown_owner_public_key (owner));
         if (run->data)
             fprintf (stderr, "zown: %s\n", zown_owner_recovery (owner));
         if (fflush (stdout)) {
@@ -722,8 +753,29 @@ s_serve (s_run_t *run)
         fprintf (stderr, "zown: cannot wait for SIGINT or SIGTERM\n");
         code = CLI_FAILED;
     }
+    for (size_t index = 0; index < run->endpoint_count; index++)
+        free (bound [index]);
     zown_owner_destroy (&owner);
     return code;
+}
+
+//  --------------------------------------------------------------------------
+//  keygen
+
+static int
+s_keygen (s_run_t *run)
+{
+    const char *base = run->args [0];
+    const char *slash = strrchr (base, '/');
+    char key [ZOWN_CURVE_KEY_TEXT + 1];
+    if (zown_curve_keygen (base, slash ? slash + 1 : base, key)) {
+        fprintf (stderr, "zown: cannot write %s.key and %s.secret: %s\n", base, base,
+                 zown_errno () == ZOWN_INVALID ? "one exists already, or no such directory"
+                                               : strerror (errno));
+        return CLI_FAILED;
+    }
+    printf ("%s\n", key);
+    return CLI_OK;
 }
 
 //  --------------------------------------------------------------------------
@@ -769,6 +821,11 @@ static const s_command_t s_commands [] = {
       "drop, or op (the op code in hex, then its arguments: lists, queues and the\n"
       "other types). SEQ numbers every change of the owner, so other objects' changes\n"
       "leave gaps; VERSION counts this object's. With --endpoint, give --feed too.\n" },
+    { "keygen", s_keygen, 1, 1, 0, "BASE", "write a CURVE key pair for tcp",
+      "Writes a new CURVE key pair: BASE.key, the public certificate (copy it into an\n"
+      "owner's --allow directory, or give it to clients as --server-key), and\n"
+      "BASE.secret, both keys (mode 0600; it never leaves this host). Prints the\n"
+      "public key. Never replaces an existing file.\n" },
     { "stats", s_stats, 0, 0, OPT_CLIENT | OPT_INTERVAL, "", "print the owner's statistics",
       "Prints one \"name value\" line per statistic of the owner (docs/PROTOCOL.md,\n"
       "STATS), then ops_per_sec: the ops the owner applied over --interval, per second.\n"
@@ -906,6 +963,18 @@ s_parse (const s_command_t *command, int argc, char **argv, s_run_t *run)
             case 'F':
                 run->feed = value;
                 break;
+            case 'c':
+                run->cert = value;
+                break;
+            case 'a':
+                run->allow = value;
+                break;
+            case 'k':
+                run->server_key = value;
+                break;
+            case 'I':
+                run->insecure = true;
+                break;
             case 'f':
                 if (strcmp (value, "always") == 0)
                     run->fsync = ZOWN_FSYNC_ALWAYS;
@@ -982,12 +1051,20 @@ main (int argc, char *argv [])
         free (endpoint);
         return CLI_FAILED;
     }
-    if (!(command->options & OPT_SERVE)) {
-        run.client = zown_client_new (run.target);
+    if (command->options & OPT_CLIENT) {
+        zown_client_options_t options = { .server_key = run.server_key,
+                                          .cert = run.cert,
+                                          .insecure = run.insecure };
+        run.client = zown_client_new_with (run.target, &options);
         if (!run.client || zown_client_set_timeout (run.client, run.timeout)) {
             int status = zown_errno ();
             free (endpoint);
             zown_client_destroy (&run.client);
+            if (status == ZOWN_INVALID && strncmp (run.target, "tcp://", 6) == 0)
+                return s_usage (command,
+                                "tcp needs --server-key and --cert that can be read, or "
+                                "--insecure",
+                                run.target);
             if (status == ZOWN_INVALID)
                 return s_usage (command, "invalid endpoint", run.target);
             fprintf (stderr, "zown: cannot connect to %s: %s\n", run.target,
