@@ -22,6 +22,9 @@
 //  host that died) so that libzmq reconnects.
 #define S_HEARTBEAT_IVL     1000
 #define S_HEARTBEAT_TIMEOUT 5000
+//  Handshakes closed in a row without a reason before the owner is taken
+//  to refuse us (libzmq retries every 100 ms).
+#define S_REFUSALS 3
 
 struct _zown_client_t {
     void *socket;             //  DEALER in this process's zown context
@@ -38,7 +41,8 @@ struct _zown_client_t {
     zown_request_t *request;  //  Reused by the typed handles
     bool said_hello;          //  HELLO sent before the first request
     void *monitor;            //  CURVE handshake events (tcp only), else NULL
-    bool denied;              //  The last handshake was refused
+    bool denied;              //  The owner refuses our handshakes
+    unsigned failures;        //  Handshakes failed in a row
 };
 
 static int s_call (zown_client_t *self, zown_request_t *request, int timeout,
@@ -53,27 +57,58 @@ s_forked (zown_client_t *self)
 //  --------------------------------------------------------------------------
 
 //  Sends HELLO or BYE (id 0, answer ignored); flags as for zmq_send.
-//  A call that got no answer: tells a refused handshake apart from an
-//  owner that is away or slow, from the monitor's last handshake event.
-static int
-s_no_answer (zown_client_t *self, int status)
+//  Reads the handshake events waiting; true if the last one was a refusal.
+static bool
+s_denied (zown_client_t *self)
 {
-    if (!self->monitor)
-        return zown_fail (status);
     zmq_msg_t event;
     zmq_msg_init (&event);
     while (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) != -1) {
         if (zmq_msg_size (&event) >= 2) {
             uint16_t kind;
             memcpy (&kind, zmq_msg_data (&event), sizeof (kind));
-            self->denied = kind != ZMQ_EVENT_HANDSHAKE_SUCCEEDED;
+            //  A ZAP refusal or a protocol error is explicit. An owner that
+            //  cannot read our hello (a wrong server key) just closes the
+            //  connection, as a network fault would: refused only when it
+            //  happens at every attempt.
+            self->failures = kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? 0 : self->failures + 1;
+            self->denied = kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || self->failures >= S_REFUSALS;
         }
         //  The event's second frame, its endpoint.
         if (zmq_msg_more (&event))
             zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT);
     }
     zmq_msg_close (&event);
-    return zown_fail (self->denied ? ZOWN_DENIED : status);
+    return self->denied;
+}
+
+//  A call that got no answer: tells a refused handshake apart from an
+//  owner that is away or slow.
+static int
+s_no_answer (zown_client_t *self, int status)
+{
+    return zown_fail (self->monitor && s_denied (self) ? ZOWN_DENIED : status);
+}
+
+//  A tcp client's first request waits for the handshake, so that a refusal
+//  ends the call at once rather than at its deadline.
+static int
+s_await_handshake (zown_client_t *self)
+{
+    int64_t deadline = zown_deadline_ms (self->timeout);
+    while (true) {
+        zmq_pollitem_t items [2] = { { self->socket, 0, ZMQ_POLLOUT, 0 },
+                                     { self->monitor, 0, ZMQ_POLLIN, 0 } };
+        if (zmq_poll (items, 2, zown_left_ms (deadline)) == -1 && errno != EINTR)
+            return zown_fail (ZOWN_SYSTEM);
+        if (items [0].revents & ZMQ_POLLOUT)
+            return 0;
+        if ((items [1].revents & ZMQ_POLLIN) && s_denied (self))
+            return zown_fail (ZOWN_DENIED);
+        if (zown_left_ms (deadline) == 0)
+            return zown_fail (ZOWN_UNREACHABLE);
+    }
 }
 
 //  CURVE keys and a handshake monitor for a tcp target; plain tcp only when
@@ -269,6 +304,8 @@ s_send (zown_client_t *self, zown_request_t *request)
     if (!request || zown_request_ops (request) == 0)
         return zown_fail (ZOWN_INVALID);
     if (!self->said_hello) {
+        if (self->monitor && s_await_handshake (self))
+            return -1;
         //  With the boot id, an owner on another host never takes our pid
         //  for one of its own processes.
         char boot [ZOWN_BOOT_ID_SIZE];
