@@ -329,7 +329,7 @@ s_step (s_fuzz_t *self, uint8_t who, const uint8_t *frame, size_t size)
             return;
     }
     uint8_t identity [2] = { 'c', (uint8_t) ('0' + (who & S_CLIENTS)) };
-    zown_peer_t peer = { identity, sizeof (identity), (who & S_REQ) != 0 };
+    zown_peer_t peer = { identity, sizeof (identity), (who & S_REQ) != 0, -1 };
     if (who & S_QUIET)
         zown_registry_set_feed_active (self->owner, false);
     bool answered = true;

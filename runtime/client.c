@@ -14,8 +14,6 @@
 */
 #include "zown_internal.h"
 #include "curve.h"
-#include <inttypes.h>
-#include <stdatomic.h>
 #include <time.h>
 
 //  tcp connections: heartbeats find a peer that vanished (a cut link, a
@@ -125,19 +123,12 @@ s_secure (zown_client_t *self, const zown_client_options_t *options)
     if (!options || zown_curve_load_public (options->server_key, server)
         || zown_curve_load_pair (options->cert, public_key, secret_key))
         return ZOWN_INVALID;
-    static atomic_uint_fast64_t monitors;
-    char endpoint [64];
-    snprintf (endpoint, sizeof (endpoint), "inproc://zown-monitor-%d-%" PRIuFAST64, (int) getpid (),
-              atomic_fetch_add (&monitors, 1));
     int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
         | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     int status = zmq_setsockopt (self->socket, ZMQ_CURVE_SERVERKEY, server, ZOWN_CURVE_KEY) == 0
             && zmq_setsockopt (self->socket, ZMQ_CURVE_PUBLICKEY, public_key, ZOWN_CURVE_KEY) == 0
             && zmq_setsockopt (self->socket, ZMQ_CURVE_SECRETKEY, secret_key, ZOWN_CURVE_KEY) == 0
-            && zmq_socket_monitor (self->socket, endpoint, events) == 0
-            && (self->monitor = zmq_socket (zown_ctx (), ZMQ_PAIR))
-            && zown_set_int (self->monitor, ZMQ_LINGER, 0) == 0
-            && zmq_connect (self->monitor, endpoint) == 0
+            && (self->monitor = zown_monitor_new (self->socket, events))
         ? ZOWN_OK
         : ZOWN_SYSTEM;
     //  The secret key stays in libzmq's copy only.
@@ -234,10 +225,10 @@ zown_client_destroy (zown_client_t **self_p)
                 s_call (self, self->request, ZOWN_CLIENT_BYE_TIMEOUT, NULL);
         }
         zmq_msg_close (&self->frame);
-        if (self->socket)
+        if (self->socket) {
+            zown_monitor_stop (self->socket, &self->monitor);
             zmq_close (self->socket);
-        if (self->monitor)
-            zmq_close (self->monitor);
+        }
     }
     zown_reply_fini (&self->reply);
     zown_request_destroy (&self->request);

@@ -68,6 +68,7 @@ typedef struct {
     uint8_t secret_key [ZOWN_CURVE_KEY];  //  Owner's CURVE secret key
     char *allow;                          //  Allow-list directory
     zown_zap_t *zap;                      //  ZAP handler, from the first CURVE bind
+    void *monitor;                        //  Closed connections, from the first tcp bind
     char bound [512];                     //  Last endpoint bound
 } s_self_t;
 
@@ -117,11 +118,39 @@ s_bind_curve (s_self_t *self, const char *endpoint)
     return status;
 }
 
+//  The ROUTER's closed connections, so that the session of a tcp client
+//  ends when its connection does (a process on another host cannot be
+//  watched like a local one).
+//  Ends the sessions of the tcp connections that closed.
+static void
+s_handle_monitor (s_self_t *self)
+{
+    zmq_msg_t event;
+    zmq_msg_init (&event);
+    while (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) != -1) {
+        uint16_t kind = 0;
+        uint32_t fd = 0;
+        if (zmq_msg_size (&event) == sizeof (kind) + sizeof (fd)) {
+            memcpy (&kind, zmq_msg_data (&event), sizeof (kind));
+            memcpy (&fd, (uint8_t *) zmq_msg_data (&event) + sizeof (kind), sizeof (fd));
+        }
+        //  The event's second frame, its endpoint.
+        if (zmq_msg_more (&event))
+            zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT);
+        if (kind == ZMQ_EVENT_DISCONNECTED && zown_session_disconnected (self->registry, (int) fd))
+            zown_registry_run_wakes (self->registry);
+    }
+    zmq_msg_close (&event);
+}
+
 static int
 s_bind_tcp (s_self_t *self, const char *endpoint)
 {
     if (!self->curve && !self->insecure)
         return ZOWN_INVALID;
+    if (!self->monitor
+        && !(self->monitor = zown_monitor_new (self->router, ZMQ_EVENT_DISCONNECTED)))
+        return ZOWN_SYSTEM;
     if (zown_set_int (self->router, ZMQ_HEARTBEAT_IVL, ZOWN_OWNER_HEARTBEAT_IVL)
         || zown_set_int (self->router, ZMQ_HEARTBEAT_TIMEOUT, ZOWN_OWNER_HEARTBEAT_TIMEOUT))
         return ZOWN_SYSTEM;
@@ -180,6 +209,7 @@ s_release_endpoints (s_self_t *self)
              endpoint = (const char *) zlistx_next (self->inprocs))
             zmq_unbind (self->router, endpoint);
         zlistx_purge (self->inprocs);
+        zown_monitor_stop (self->router, &self->monitor);
         zmq_close (self->router);
         self->router = NULL;
     }
@@ -467,7 +497,7 @@ s_handle_request (s_self_t *self)
         zmq_msg_close (&extra);
     } else {
         zown_peer_t peer = { zmq_msg_data (&self->identity), zmq_msg_size (&self->identity),
-                             has_envelope };
+                             has_envelope, zmq_msg_get (&self->body, ZMQ_SRCFD) };
         if (!zown_registry_execute_from (self->registry, &peer, zmq_msg_data (&self->body),
                                          zmq_msg_size (&self->body), &self->out))
             return 0;  //  Parked: its reply goes out when it completes.
@@ -560,17 +590,17 @@ s_owner_thread (void *args)
     //  copies a thread that is still starting.
     zown_registry_set_sender (self->registry, s_send_later, self);
     zmq_send (self->pipe, "R", 1, 0);
-    //  Poll set: the pipe, the ROUTER, the feed, the ZAP handler once there
-    //  is one, then one pidfd per watched session.
+    //  Poll set: the pipe, the ROUTER, the feed, the monitor and the ZAP
+    //  handler once there are, then one pidfd per watched session.
     zmq_pollitem_t *items = NULL;
     size_t capacity = 0, watched = 0, fixed = 0;
     zown_session_t **sessions = NULL;
     uint64_t generation = zown_registry_watch_generation (self->registry) - 1;
     while (!self->terminated) {
         if (generation != zown_registry_watch_generation (self->registry)
-            || fixed != 3u + (self->zap != NULL)) {
+            || fixed != 3u + (self->monitor != NULL) + (self->zap != NULL)) {
             generation = zown_registry_watch_generation (self->registry);
-            fixed = 3u + (self->zap != NULL);
+            fixed = 3u + (self->monitor != NULL) + (self->zap != NULL);
             watched = zown_registry_watched (self->registry, &sessions);
             if (zown_grow ((void **) &items, &capacity, fixed + watched, sizeof (zmq_pollitem_t)))
                 watched = 0;  //  Out of memory: deaths go unseen until it passes.
@@ -579,8 +609,11 @@ s_owner_thread (void *args)
             items [0] = (zmq_pollitem_t){ self->pipe, 0, ZMQ_POLLIN, 0 };
             items [1] = (zmq_pollitem_t){ self->router, 0, ZMQ_POLLIN, 0 };
             items [2] = (zmq_pollitem_t){ zown_feed_socket (self->feed), 0, ZMQ_POLLIN, 0 };
+            if (self->monitor)
+                items [3] = (zmq_pollitem_t){ self->monitor, 0, ZMQ_POLLIN, 0 };
             if (self->zap)
-                items [3] = (zmq_pollitem_t){ zown_zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
+                items [fixed - 1] =
+                    (zmq_pollitem_t){ zown_zap_socket (self->zap), 0, ZMQ_POLLIN, 0 };
             for (size_t index = 0; index < watched; index++)
                 items [fixed + index] =
                     (zmq_pollitem_t){ NULL, sessions [index]->pidfd, ZMQ_POLLIN, 0 };
@@ -594,7 +627,7 @@ s_owner_thread (void *args)
         }
         if (items [0].revents & ZMQ_POLLIN)
             s_handle_pipe (self);
-        if (fixed > 3 && (items [3].revents & ZMQ_POLLIN))
+        if (self->zap && (items [fixed - 1].revents & ZMQ_POLLIN))
             zown_zap_handle (self->zap, &zown_registry_stats (self->registry)->auth_refused);
         //  Subscriptions first: a subscriber that asks for a MARK after
         //  subscribing gets it.
@@ -604,6 +637,9 @@ s_owner_thread (void *args)
             for (int count = 0; count < ZOWN_OWNER_BURST; count++)
                 if (s_handle_request (self))
                     break;
+        //  Closed connections after requests, as deaths below.
+        if (self->monitor && (items [3].revents & ZMQ_POLLIN))
+            s_handle_monitor (self);
         if (self->journal)
             s_maybe_compact (self);
         //  Dead processes after requests, so that a BYE already received

@@ -955,7 +955,7 @@ static void
 s_parked_send (zown_registry_t *self, s_parked_t *parked, const zown_buf_t *reply)
 {
     if (self->send && !self->closing && !reply->failed) {
-        zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope };
+        zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope, -1 };
         self->send (&peer, reply->data, reply->size, self->send_arg);
     }
     s_parked_forget (self, parked);
@@ -979,7 +979,7 @@ s_retry (zown_registry_t *self, s_parked_t *parked)
 {
     //  The frame was decoded and checked when it was parked.
     zown_decode_request (&self->decoded, parked->frame, parked->frame_size, self->max_value);
-    zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope };
+    zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope, -1 };
     zown_call_t call = {
         .registry = self, .out = &self->wake_out, .peer = &peer, .parked = parked
     };
@@ -1056,7 +1056,7 @@ zown_call_session (zown_call_t *call)
 {
     if (!call->peer)
         return NULL;
-    return zown_session_ensure (call->registry, call->peer->identity, call->peer->identity_size);
+    return zown_session_ensure (call->registry, call->peer);
 }
 
 void *

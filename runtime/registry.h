@@ -24,6 +24,11 @@ typedef struct {
     int pidfd;         //  Readable when that process has died; -1 if none
     zlistx_t *held;    //  Objects it holds (locks), in taking order
     zlistx_t *parked;  //  Its parked requests
+    //  A tcp connection's descriptor and peer address, -1 for other
+    //  transports: the session ends when that connection closes.
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_size;
 } zown_session_t;
 
 //  One named object held by the owner.
@@ -42,6 +47,7 @@ typedef struct {
     const void *identity;  //  ROUTER identity frame
     size_t identity_size;  //  At most 255 octets (ZMTP)
     bool envelope;         //  Echo an empty delimiter before the reply (REQ)
+    int fd;                //  Its connection's descriptor (ZMQ_SRCFD); -1 if unknown
 } zown_peer_t;
 
 //  Sends a reply that answers a parked request (woken, expired or failed),
@@ -203,7 +209,11 @@ int zown_lock_take (zown_object_t *lock, zown_session_t *session);
 //  Frees a session (the session table's destructor).
 void zown_session_free (void **item);
 zown_session_t *zown_session_find (zown_registry_t *self, const void *identity, size_t size);
-zown_session_t *zown_session_ensure (zown_registry_t *self, const void *identity, size_t size);
+//  The session of a peer, made on first use (with its connection, if tcp).
+zown_session_t *zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer);
+//  A connection closed (the owner's socket monitor): end, as died, the
+//  sessions of a tcp connection that had descriptor fd. Returns how many.
+size_t zown_session_disconnected (zown_registry_t *self, int fd);
 //  HELLO: the session's process, watched through a pidfd when it runs on
 //  this host (`local`) and is not the owner's own process. Returns a status.
 int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);

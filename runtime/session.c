@@ -50,9 +50,59 @@ zown_session_find (zown_registry_t *self, const void *identity, size_t size)
     return (zown_session_t *) zhashx_lookup (zown_registry_sessions (self), key);
 }
 
-zown_session_t *
-zown_session_ensure (zown_registry_t *self, const void *identity, size_t size)
+//  A tcp session remembers its connection. The owner hears of a closed
+//  connection by its descriptor only, and a later connection may get the
+//  same number: the peer address tells them apart.
+static void
+s_note_connection (zown_session_t *session, int fd)
 {
+    struct sockaddr_storage local;
+    socklen_t size = sizeof (local);
+    session->fd = -1;
+    if (fd < 0 || getsockname (fd, (struct sockaddr *) &local, &size)
+        || (local.ss_family != AF_INET && local.ss_family != AF_INET6))
+        return;
+    session->peer_size = sizeof (session->peer);
+    if (getpeername (fd, (struct sockaddr *) &session->peer, &session->peer_size) == 0)
+        session->fd = fd;
+}
+
+//  True if fd is no longer the session's connection.
+static bool
+s_connection_gone (const zown_session_t *session)
+{
+    struct sockaddr_storage peer;
+    socklen_t size = sizeof (peer);
+    return getpeername (session->fd, (struct sockaddr *) &peer, &size) || size != session->peer_size
+        || memcmp (&peer, &session->peer, size) != 0;
+}
+
+size_t
+zown_session_disconnected (zown_registry_t *self, int fd)
+{
+    size_t ended = 0;
+    zhashx_t *sessions = zown_registry_sessions (self);
+    //  Ending a session changes the table: look again from the start.
+    bool found = true;
+    while (found) {
+        found = false;
+        for (zown_session_t *session = (zown_session_t *) zhashx_first (sessions); session;
+             session = (zown_session_t *) zhashx_next (sessions))
+            if (session->fd == fd && fd >= 0 && s_connection_gone (session)) {
+                zown_session_end (self, session, true);
+                ended++;
+                found = true;
+                break;
+            }
+    }
+    return ended;
+}
+
+zown_session_t *
+zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer)
+{
+    const void *identity = peer->identity;
+    size_t size = peer->identity_size;
     zown_session_t *session = zown_session_find (self, identity, size);
     if (session || size > 255)
         return session;
@@ -62,6 +112,7 @@ zown_session_ensure (zown_registry_t *self, const void *identity, size_t size)
     memcpy (session->identity, identity, size);
     session->identity_size = size;
     session->pidfd = -1;
+    s_note_connection (session, peer->fd);
     session->held = zlistx_new ();
     session->parked = zlistx_new ();
     char key [2 * 255 + 1];

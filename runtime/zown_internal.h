@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <sys/socket.h>
 
 #include "zown.h"
 #include "codec.h"
@@ -89,6 +90,13 @@ int zown_set_int (void *socket, int option, int value);
 //  means a process of the owner's own only with the owner's boot id.
 #define ZOWN_BOOT_ID_SIZE 36
 size_t zown_boot_id (char *id);
+//  A PAIR receiving the `events` of socket (zmq_socket_monitor), or NULL
+//  with ZOWN_SYSTEM. libzmq sends events with a blocking send from its own
+//  threads: the PAIR queues without limit, so an unread event never stalls
+//  them, and zown_monitor_stop must come before the socket is closed.
+void *zown_monitor_new (void *socket, int events);
+//  Stop monitoring socket and close the PAIR; accepts NULL, nulls it.
+void zown_monitor_stop (void *socket, void **monitor_p);
 //  Validated owner names and their run-directory paths (runtime/process.c)
 bool zown_name_valid (const char *name);
 //  Directory for ipc sockets, created 0700 if missing; caller frees.

@@ -290,6 +290,66 @@ test_pid_of_another_host_is_not_watched (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  One request on a raw DEALER; asserts the reply's status.
+static void
+s_raw_call (void *dealer, zown_op_t op, const char *name, zown_datum_t arg, int status)
+{
+    zown_request_t *request = zown_request_new ();
+    assert_int_equal (zown_request_add (request, op, name, 1, &arg), 0);
+    zown_request_seal (request, 1);
+    const zown_buf_t *buf = zown_request_buffer (request);
+    assert_int_equal (zmq_send (dealer, buf->data, buf->size, 0), (int) buf->size);
+    zown_request_destroy (&request);
+    zown_reply_t reply;
+    zown_reply_init (&reply);
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    assert_true (zmq_msg_recv (&frame, dealer, 0) >= 0);
+    assert_int_equal (zown_reply_decode (&reply, zmq_msg_data (&frame), zmq_msg_size (&frame)), 0);
+    assert_int_equal (zown_reply_status (&reply), status);
+    zmq_msg_close (&frame);
+    zown_reply_fini (&reply);
+}
+
+//  A client on another host cannot be watched like a local process: its
+//  session ends with its tcp connection, and a lock it held goes to the
+//  next in line, flagged as left by a dead holder.
+static void
+test_tcp_session_ends_with_its_connection (void **state)
+{
+    (void) state;
+    zown_owner_options_t insecure = { .insecure = true };
+    zown_owner_t *owner = zown_owner_new_with (testutil_name ("gone"), &insecure);
+    assert_non_null (owner);
+    assert_int_equal (zown_owner_bind (owner, "tcp://127.0.0.1:*"), 0);
+    void *ctx = zmq_ctx_new ();
+    void *remote = zmq_socket (ctx, ZMQ_DEALER);
+    assert_int_equal (zmq_connect (remote, zown_owner_bound (owner)), 0);
+    s_raw_call (remote, ZOWN_OP_LOCK_ACQUIRE, "lock", zown_datum_int (0), ZOWN_OK);
+
+    zown_client_t *waiter = testutil_client (zown_owner_inproc (owner));
+    zown_request_t *request = zown_request_new ();
+    zown_datum_t forever = zown_datum_int (-1);
+    assert_int_equal (zown_request_add (request, ZOWN_OP_LOCK_ACQUIRE, "lock", 1, &forever), 0);
+    assert_int_equal (zown_client_send (waiter, request, NULL), 0);
+    zown_client_t *observer = testutil_client (zown_owner_inproc (owner));
+    testutil_await_stat (observer, "parked", 1);
+
+    //  The connection closes without BYE, as when its host goes away.
+    zmq_close (remote);
+    zmq_ctx_term (ctx);
+    assert_int_equal (zown_client_set_timeout (waiter, 10000), 0);
+    zown_reply_t *reply;
+    assert_int_equal (zown_client_recv (waiter, &reply), 0);
+    assert_int_equal (zown_reply_status (reply), ZOWN_OK);
+    assert_int_equal (zown_reply_value (reply, 0, 0).u.i, 1);
+    assert_int_equal (testutil_stat (observer, "sessions_died"), 1);
+    zown_request_destroy (&request);
+    zown_client_destroy (&observer);
+    zown_client_destroy (&waiter);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
@@ -321,6 +381,7 @@ main (void)
         cmocka_unit_test (test_tcp_needs_keys_or_insecure),
         cmocka_unit_test (test_one_curve_owner_per_process),
         cmocka_unit_test (test_pid_of_another_host_is_not_watched),
+        cmocka_unit_test (test_tcp_session_ends_with_its_connection),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zown_spawner_destroy (&s_spawner);
