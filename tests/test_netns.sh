@@ -17,6 +17,17 @@ skip () {
 [ "$(id -u)" = 0 ] || skip "needs root to make network namespaces"
 command -v ip >/dev/null || skip "no ip command (iproute2; scripts/setup installs it)"
 
+# A run killed outright (ctest's timeout sends SIGKILL) cannot clean up:
+# the next run removes the namespaces of runs that are gone.
+for ns in $(ip netns list 2>/dev/null | grep -oE '^zn[0-9]+-(srv|[0-9])' || true); do
+    pid=${ns#zn}
+    ! kill -0 "${pid%%-*}" 2>/dev/null || continue
+    for pid in $(ip netns pids "$ns" 2>/dev/null); do
+        kill -9 "$pid" 2>/dev/null || true
+    done
+    ip netns del "$ns" 2>/dev/null || true
+done
+
 work=$(mktemp -d)
 export ZOWN_RUNDIR=$work/run
 tag=$$
