@@ -161,11 +161,15 @@ start () {
     children+=("$pid")
 }
 
-# finish PID: the worker PID must exit 0.
+# finish PID WHAT: PID must exit 0; once reaped, cleanup must not signal it.
 finish () {
-    local code=0
+    local code=0 pid rest=()
     wait "$1" || code=$?
-    [ "$code" = 0 ] || fail "a worker exited $code"
+    for pid in "${children[@]}"; do
+        [ "$pid" = "$1" ] || rest+=("$pid")
+    done
+    children=(${rest[@]+"${rest[@]}"})
+    [ "$code" = 0 ] || fail "$2 exited $code"
 }
 
 echo "== two workers on two links: exact totals"
@@ -173,8 +177,8 @@ n=1000
 start 1 /dev/null /dev/null count "$n"
 first=$pid
 start 2 /dev/null /dev/null count "$n"
-finish "$first"
-finish "$pid"
+finish "$first" w1
+finish "$pid" w2
 run "$srv" 0 dump total --name "$name"
 expect_out "$(value total $((2 * n)))"
 run "$srv" 0 dump seen --name "$name"
@@ -213,11 +217,11 @@ echo "link down for $((SECONDS - down)) s"
 exec {w1_in}>&-
 while [[ $line != "done "* ]]; do next "$w1_fd"; done
 read -r _ total1 fails late <<<"$line"
-finish "$w1"
+finish "$w1" w1
 line=""
 while [[ $line != "done "* ]]; do next "$w2_fd"; done
 read -r _ total2 fails2 _ <<<"$line"
-finish "$w2"
+finish "$w2" w2
 [ "$total2" = "$steps" ] || fail "w2 made $total2 steps, not $steps"
 ((total1 >= 2 * steps)) || fail "w1 made only $total1 steps"
 # Every failed call of w1 failed as it should, in bounded time.
@@ -265,8 +269,6 @@ run "$srv" 0 stats --interval 1 --name "$name"
 refused=$(sed -n 's/^auth_refused //p' <<<"$out")
 ((${refused:-0} >= 1)) || fail "stats: auth_refused is '$refused'"
 
-code=0
 kill -TERM "$server"
-wait "$server" || code=$?
-[ "$code" = 0 ] || fail "serve exited $code on SIGTERM"
+finish "$server" "serve, on SIGTERM,"
 echo "netns: every check passed"
