@@ -27,7 +27,6 @@
 #include <zmq.h>
 #include "benchutil.h"
 #include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -271,20 +270,11 @@ s_parse (int argc, char *argv [])
             s_die ("workers: 1..%d", WORKERS_MAX);
 }
 
-static int
-s_remove (const char *path, const struct stat *info, int flag, struct FTW *walk)
-{
-    (void) info;
-    (void) flag;
-    (void) walk;
-    return remove (path);
-}
-
 static void
 s_cleanup (void)
 {
     if (*s_bench.rundir)
-        nftw (s_bench.rundir, s_remove, 8, FTW_DEPTH | FTW_PHYS);
+        bench_remove_tree (s_bench.rundir);
 }
 
 int
@@ -295,11 +285,9 @@ main (int argc, char *argv [])
     if (!s_bench.spawner)
         s_die ("zown_spawner_new: %s", zown_strerror (zown_errno ()));
     s_parse (argc, argv);
-    strcpy (s_bench.rundir, "/tmp/zown-pipeline-XXXXXX");
-    if (!mkdtemp (s_bench.rundir))
+    if (bench_rundir (s_bench.rundir, sizeof (s_bench.rundir), "pipeline"))
         s_die ("mkdtemp: %s", strerror (errno));
     atexit (s_cleanup);
-    setenv ("ZOWN_RUNDIR", s_bench.rundir, 1);
 
     int sets = s_bench.worker_sets, repeat = s_bench.repeat;
     double *raw = calloc ((size_t) (sets * repeat), sizeof (double));

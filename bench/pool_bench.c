@@ -137,16 +137,8 @@ s_task_sleep1ms (zown_worker_t *worker, zown_task_t *task)
 //  --------------------------------------------------------------------------
 //  One cell run, in a forked runner process
 
-static void
-s_cell_fail (cell_result_t *result, const char *format, ...)
-{
-    if (result->failed++)
-        return;  //  Keep the first error
-    va_list args;
-    va_start (args, format);
-    vsnprintf (result->error, sizeof (result->error), format, args);
-    va_end (args);
-}
+#define s_cell_fail(result, ...)                                                                   \
+    bench_fail (&(result)->failed, (result)->error, sizeof ((result)->error), __VA_ARGS__)
 
 //  Warm-up maps until every worker has run a task; returns the rounds.
 static int
@@ -448,12 +440,10 @@ main (int argc, char *argv [])
 {
     s_parse (argc, argv);
     //  A private run directory for the pools' ipc sockets.
-    strcpy (s_opt.rundir, "/tmp/zown-pool-bench-XXXXXX");
-    if (!mkdtemp (s_opt.rundir)) {
+    if (bench_rundir (s_opt.rundir, sizeof (s_opt.rundir), "pool-bench")) {
         fprintf (stderr, "pool_bench: mkdtemp: %s\n", strerror (errno));
         return 1;
     }
-    setenv ("ZOWN_RUNDIR", s_opt.rundir, 1);
     if (!s_opt.json)
         printf ("pool_bench: zown_pool_map of %ld empty / %ld sleep1ms tasks, %d run(s); "
                 "rss in KiB\n%-9s %3s %8s %8s %4s %9s %9s %11s %9s %9s\n",
@@ -503,6 +493,6 @@ main (int argc, char *argv [])
                                     bench_median (s_rates_of (mode, wi, wl, pi), s_opt.repeat));
     }
     free (s_rates);
-    rmdir (s_opt.rundir);
+    bench_remove_tree (s_opt.rundir);
     return failed;
 }

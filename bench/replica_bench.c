@@ -70,7 +70,7 @@ s_cleanup (void)
     zown_client_destroy (&s_bench.control);
     zown_owner_destroy (&s_bench.owner);
     if (*s_bench.rundir)
-        rmdir (s_bench.rundir);  //  The owner removes its socket files
+        bench_remove_tree (s_bench.rundir);  //  The owner leaves its .lock file
 }
 
 static void s_die (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
@@ -421,12 +421,8 @@ main (int argc, char *argv [])
 {
     s_parse (argc, argv);
     //  A private run directory, so the benchmark never meets a real owner.
-    strcpy (s_bench.rundir, "/tmp/zown-replica-XXXXXX");
-    if (!mkdtemp (s_bench.rundir)) {
-        *s_bench.rundir = 0;
+    if (bench_rundir (s_bench.rundir, sizeof (s_bench.rundir), "replica"))
         s_die ("mkdtemp: %s", strerror (errno));
-    }
-    setenv ("ZOWN_RUNDIR", s_bench.rundir, 1);
     s_bench.key = calloc ((size_t) s_bench.keys, sizeof (*s_bench.key));
     if (!s_bench.key)
         s_die ("no memory");

@@ -81,7 +81,7 @@ s_cleanup (void)
     zown_client_destroy (&s_bench.control);
     zown_owner_destroy (&s_bench.owner);
     if (*s_bench.rundir)
-        rmdir (s_bench.rundir);  //  The owner removes its socket file
+        bench_remove_tree (s_bench.rundir);  //  The owner leaves its .lock file
 }
 
 static void s_die (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
@@ -467,9 +467,7 @@ s_run_cell (wl_t wl, int run)
         if (!lock || zown_lock_locked (lock) != 0)
             s_die ("%s run %d: lock still held after the run", s_wl_name [wl], run);
         zown_lock_destroy (&lock);
-        qsort (lat, (size_t) lat_count, sizeof (uint32_t), bench_cmp_u32);
-        cell.p50_us = bench_pct_u32 (lat, (size_t) lat_count, 50) / 1000.0;
-        cell.p99_us = bench_pct_u32 (lat, (size_t) lat_count, 99) / 1000.0;
+        bench_latency_us (lat, (size_t) lat_count, &cell.p50_us, &cell.p99_us);
     }
     free (lat);
     cell.died = s_settled_died () - died_before;
@@ -648,12 +646,8 @@ main (int argc, char *argv [])
 {
     s_parse (argc, argv);
     //  A private run directory, so the benchmark never meets a real owner.
-    strcpy (s_bench.rundir, "/tmp/zown-sync-XXXXXX");
-    if (!mkdtemp (s_bench.rundir)) {
-        *s_bench.rundir = 0;
+    if (bench_rundir (s_bench.rundir, sizeof (s_bench.rundir), "sync"))
         s_die ("mkdtemp: %s", strerror (errno));
-    }
-    setenv ("ZOWN_RUNDIR", s_bench.rundir, 1);
     char name [ZOWN_NAME_MAX + 1];
     snprintf (name, sizeof (name), "sync-%d", (int) getpid ());
     s_bench.owner = zown_owner_new (name);

@@ -22,7 +22,6 @@
 #include <zown.h>
 #include "benchutil.h"
 #include <zmq.h>
-#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -37,13 +36,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define WINDOW        100  //  Pipelined requests in flight per worker
-#define NKEYS         100  //  Keys per dict worker (as mp_baseline.py)
-#define MAX_WORKERS   64
-#define IO_TIMEOUT_MS 5000    //  Raw sockets: a lost echo fails, never hangs
-#define RAW_HWM       100000  //  As ZOWN_OWNER_HWM in runtime/owner.c
-#define CLIENT_HWM    20000   //  As 2 * ZOWN_CLIENT_WINDOW_MAX (client.c)
-#define RAW_BURST     256     //  As ZOWN_OWNER_BURST in runtime/owner.c
+#define WINDOW      100  //  Pipelined requests in flight per worker
+#define NKEYS       100  //  Keys per dict worker (as mp_baseline.py)
+#define MAX_WORKERS 64
+#define RAW_HWM     100000  //  As ZOWN_OWNER_HWM in runtime/owner.c
+#define RAW_BURST   256     //  As ZOWN_OWNER_BURST in runtime/owner.c
 //  Size of a zown VALUE_ADD request on object "counter": header 14 (sig 2,
 //  version, kind, id 8, op count 2) + op 1 + name length 1 + name 7 +
 //  argc 2 + int datum 9 (tag + 8) = 34 bytes.
@@ -90,25 +87,6 @@ s_sleep_ms (int ms)
     nanosleep (&pause, NULL);
 }
 
-//  A /proc/self/status field in kB ("VmRSS", "VmHWM"), or -1.
-static long
-s_proc_status_kb (const char *field)
-{
-    FILE *file = fopen ("/proc/self/status", "r");
-    if (!file)
-        return -1;
-    char line [256];
-    long value = -1;
-    size_t length = strlen (field);
-    while (fgets (line, sizeof (line), file))
-        if (strncmp (line, field, length) == 0 && line [length] == ':') {
-            value = strtol (line + length + 1, NULL, 10);
-            break;
-        }
-    fclose (file);
-    return value;
-}
-
 static long
 s_maxrss_kb (void)
 {
@@ -145,14 +123,9 @@ typedef struct {
     zown_client_t *control;  //  Parent's own client (inproc), never in a child
     //  Raw libzmq echo server
     void *raw_ctx;
-    void *raw_router;
-    void *raw_ctl;       //  Main thread's end of the control pair
-    void *raw_ctl_peer;  //  Echo thread's end
-    pthread_t raw_thread;
-    bool raw_running;
+    bench_echo_t *raw_echo;
     char raw_inproc [64];
     char raw_ipc [128];
-    volatile uint64_t raw_dropped;
     //  Results: ops/s per [run][transport][worker index][workload]
     double *results;
     long rss_before_inproc_kb;
@@ -182,45 +155,7 @@ s_die (const char *format, ...)
 }
 
 //  --------------------------------------------------------------------------
-//  Raw libzmq echo server: a thread shaped like the owner (poll a control
-//  socket and the ROUTER, then answer up to RAW_BURST requests per wake-up)
-
-static void *
-s_echo_thread (void *args)
-{
-    (void) args;
-    void *router = s_bench.raw_router;
-    zmq_msg_t identity, payload;
-    zmq_msg_init (&identity);
-    zmq_msg_init (&payload);
-    zmq_pollitem_t items [] = {
-        { s_bench.raw_ctl_peer, 0, ZMQ_POLLIN, 0 },
-        { router, 0, ZMQ_POLLIN, 0 },
-    };
-    while (true) {
-        if (zmq_poll (items, 2, -1) == -1) {
-            if (errno == EINTR)
-                continue;
-            break;
-        }
-        if (items [0].revents & ZMQ_POLLIN)
-            break;
-        if (!(items [1].revents & ZMQ_POLLIN))
-            continue;
-        for (int count = 0; count < RAW_BURST; count++) {
-            if (zmq_msg_recv (&identity, router, ZMQ_DONTWAIT) == -1)
-                break;
-            if (!zmq_msg_more (&identity) || zmq_msg_recv (&payload, router, ZMQ_DONTWAIT) == -1)
-                continue;
-            if (zmq_msg_send (&identity, router, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
-                || zmq_msg_send (&payload, router, ZMQ_DONTWAIT) == -1)
-                s_bench.raw_dropped++;
-        }
-    }
-    zmq_msg_close (&identity);
-    zmq_msg_close (&payload);
-    return NULL;
-}
+//  Raw libzmq echo server (benchutil)
 
 static void
 s_raw_start (void)
@@ -232,39 +167,21 @@ s_raw_start (void)
               (int) getpid ());
     snprintf (s_bench.raw_ipc, sizeof (s_bench.raw_ipc), "ipc://%s/raw.sock", s_bench.rundir);
     void *router = zmq_socket (s_bench.raw_ctx, ZMQ_ROUTER);
-    s_bench.raw_router = router;
     //  The same options as the owner's ROUTER (runtime/owner.c).
     if (!router || s_set_int (router, ZMQ_LINGER, 0) || s_set_int (router, ZMQ_ROUTER_MANDATORY, 1)
         || s_set_int (router, ZMQ_SNDHWM, RAW_HWM) || s_set_int (router, ZMQ_RCVHWM, RAW_HWM)
-        || zmq_bind (router, s_bench.raw_inproc) || zmq_bind (router, s_bench.raw_ipc))
+        || zmq_bind (router, s_bench.raw_inproc) || zmq_bind (router, s_bench.raw_ipc)
+        || !(s_bench.raw_echo = bench_echo_start (s_bench.raw_ctx, router, RAW_BURST))) {
+        if (router)
+            zmq_close (router);
         s_die ("raw ROUTER: %s", zmq_strerror (errno));
-    s_bench.raw_ctl = zmq_socket (s_bench.raw_ctx, ZMQ_PAIR);
-    s_bench.raw_ctl_peer = zmq_socket (s_bench.raw_ctx, ZMQ_PAIR);
-    if (!s_bench.raw_ctl || !s_bench.raw_ctl_peer || s_set_int (s_bench.raw_ctl, ZMQ_LINGER, 0)
-        || s_set_int (s_bench.raw_ctl_peer, ZMQ_LINGER, 0)
-        || zmq_bind (s_bench.raw_ctl, "inproc://raw-bench-ctl")
-        || zmq_connect (s_bench.raw_ctl_peer, "inproc://raw-bench-ctl"))
-        s_die ("raw control pair: %s", zmq_strerror (errno));
-    if (pthread_create (&s_bench.raw_thread, NULL, s_echo_thread, NULL))
-        s_die ("pthread_create");
-    s_bench.raw_running = true;
+    }
 }
 
 static void
 s_raw_stop (void)
 {
-    if (s_bench.raw_running) {
-        zmq_send (s_bench.raw_ctl, "$TERM", 5, 0);
-        pthread_join (s_bench.raw_thread, NULL);
-        s_bench.raw_running = false;
-    }
-    if (s_bench.raw_router)
-        zmq_close (s_bench.raw_router);
-    if (s_bench.raw_ctl)
-        zmq_close (s_bench.raw_ctl);
-    if (s_bench.raw_ctl_peer)
-        zmq_close (s_bench.raw_ctl_peer);
-    s_bench.raw_router = s_bench.raw_ctl = s_bench.raw_ctl_peer = NULL;
+    bench_echo_stop (&s_bench.raw_echo);
     if (s_bench.raw_ctx)
         zmq_ctx_term (s_bench.raw_ctx);
     s_bench.raw_ctx = NULL;
@@ -308,16 +225,8 @@ typedef struct {
     char error [200];
 } child_result_t;
 
-static void
-s_job_fail (job_t *job, const char *format, ...)
-{
-    if (job->failed++)
-        return;  //  Keep the first error
-    va_list args;
-    va_start (args, format);
-    vsnprintf (job->error, sizeof (job->error), format, args);
-    va_end (args);
-}
+#define s_job_fail(job, ...)                                                                       \
+    bench_fail (&(job)->failed, (job)->error, sizeof ((job)->error), __VA_ARGS__)
 
 static void
 s_gate_pass (job_t *job)
@@ -370,32 +279,10 @@ s_zown_worker (job_t *job)
 
     long ops = job->ops;
     if (job->workload == WL_PIPE_ADD) {
-        long sent = 0, received = 0;
-        while (received < ops) {
-            if (sent < ops && zown_client_pending (client) < WINDOW) {
-                if (zown_client_send (client, request, NULL)) {
-                    s_job_fail (job, "worker %d: send %ld: %s", job->wid, sent,
-                                zown_strerror (zown_errno ()));
-                    break;
-                }
-                sent++;
-            } else {
-                zown_reply_t *reply;
-                if (zown_client_recv (client, &reply)) {
-                    s_job_fail (job, "worker %d: recv %ld (sent %ld): %s", job->wid, received, sent,
-                                zown_strerror (zown_errno ()));
-                    break;
-                }
-                received++;
-                if (zown_reply_status (reply) != ZOWN_OK || zown_reply_results (reply) != 1
-                    || zown_reply_value (reply, 0, 0).tag != ZOWN_INT) {
-                    s_job_fail (job, "worker %d: reply %ld: status %s", job->wid, received,
-                                zown_status_name (zown_reply_status (reply)));
-                    break;
-                }
-            }
-        }
-        job->done = received;
+        char error [160];
+        job->done = bench_zown_pipe (client, request, ops, WINDOW, error, sizeof (error));
+        if (job->done < ops)
+            s_job_fail (job, "worker %d: %s", job->wid, error);
     } else {
         long index;
         for (index = 0; index < ops; index++) {
@@ -436,66 +323,23 @@ static void
 s_raw_worker (job_t *job)
 {
     void *ctx = job->raw_ctx ? job->raw_ctx : zmq_ctx_new ();
-    void *dealer = ctx ? zmq_socket (ctx, ZMQ_DEALER) : NULL;
-    uint8_t payload [RAW_PAYLOAD], echo [RAW_PAYLOAD + 16];
-    memset (payload, 'z', sizeof (payload));
-    //  The same options as a zown client (runtime/client.c).
-    if (!dealer || s_set_int (dealer, ZMQ_LINGER, 0) || s_set_int (dealer, ZMQ_IMMEDIATE, 1)
-        || s_set_int (dealer, ZMQ_SNDHWM, CLIENT_HWM) || s_set_int (dealer, ZMQ_RCVHWM, CLIENT_HWM)
-        || s_set_int (dealer, ZMQ_SNDTIMEO, IO_TIMEOUT_MS)
-        || s_set_int (dealer, ZMQ_RCVTIMEO, IO_TIMEOUT_MS) || zmq_connect (dealer, job->endpoint))
+    void *dealer = ctx ? bench_dealer_new (ctx, job->endpoint, NULL) : NULL;
+    char error [160];
+    uint32_t warm;
+    if (!dealer)
         s_job_fail (job, "worker %d: raw setup: %s", job->wid, zmq_strerror (errno));
-    else if (zmq_send (dealer, payload, RAW_PAYLOAD, 0) != RAW_PAYLOAD
-             || zmq_recv (dealer, echo, sizeof (echo), 0) != RAW_PAYLOAD)
-        s_job_fail (job, "worker %d: raw warm-up: %s", job->wid, zmq_strerror (errno));
+    else if (bench_echo_rt (dealer, RAW_PAYLOAD, 1, &warm, error, sizeof (error)) != 1)
+        s_job_fail (job, "worker %d: raw warm-up: %s", job->wid, error);
 
     s_gate_pass (job);
     if (job->failed)
         goto done;
-
-    long ops = job->ops;
-    if (job->workload == WL_ECHO_PIPE) {
-        long sent = 0, received = 0;
-        while (received < ops) {
-            if (sent < ops && sent - received < WINDOW) {
-                memcpy (payload, &sent, sizeof (sent));
-                if (zmq_send (dealer, payload, RAW_PAYLOAD, 0) != RAW_PAYLOAD) {
-                    s_job_fail (job, "worker %d: raw send %ld: %s", job->wid, sent,
-                                zmq_strerror (errno));
-                    break;
-                }
-                sent++;
-            } else {
-                int size = zmq_recv (dealer, echo, sizeof (echo), 0);
-                long seq;
-                memcpy (&seq, echo, sizeof (seq));
-                if (size != RAW_PAYLOAD || seq != received) {
-                    s_job_fail (job, "worker %d: raw recv %ld (sent %ld): %s", job->wid, received,
-                                sent, size < 0 ? zmq_strerror (errno) : "wrong echo");
-                    break;
-                }
-                received++;
-            }
-        }
-        job->done = received;
-    } else {
-        long index;
-        for (index = 0; index < ops; index++) {
-            int64_t started = bench_now_ns ();
-            memcpy (payload, &index, sizeof (index));
-            int size = -1;
-            if (zmq_send (dealer, payload, RAW_PAYLOAD, 0) == RAW_PAYLOAD)
-                size = zmq_recv (dealer, echo, sizeof (echo), 0);
-            int64_t elapsed = bench_now_ns () - started;
-            if (size != RAW_PAYLOAD || memcmp (echo, &index, sizeof (index))) {
-                s_job_fail (job, "worker %d: raw round trip %ld: %s", job->wid, index,
-                            size < 0 ? zmq_strerror (errno) : "wrong echo");
-                break;
-            }
-            job->lat [index] = elapsed > UINT32_MAX ? UINT32_MAX : (uint32_t) elapsed;
-        }
-        job->done = index;
-    }
+    if (job->workload == WL_ECHO_PIPE)
+        job->done = bench_echo_pipe (dealer, RAW_PAYLOAD, job->ops, WINDOW, error, sizeof (error));
+    else
+        job->done = bench_echo_rt (dealer, RAW_PAYLOAD, job->ops, job->lat, error, sizeof (error));
+    if (job->done < job->ops)
+        s_job_fail (job, "worker %d: raw: %s", job->wid, error);
 done:
     job->end_ns = bench_now_ns ();
     if (dealer)
@@ -756,17 +600,16 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     }
     if (wl == WL_DICT_SET)
         s_dict_check_set (workers, ops);
-    if (s_bench.raw_dropped)
-        s_die ("raw ROUTER refused %llu echoes", (unsigned long long) s_bench.raw_dropped);
+    if (bench_echo_refused (s_bench.raw_echo))
+        s_die ("raw ROUTER refused %llu echoes",
+               (unsigned long long) bench_echo_refused (s_bench.raw_echo));
 
     cell_t cell = { 0 };
     cell.total = total;
     cell.seconds = (double) elapsed / 1e9;
     cell.ops_per_s = (double) total / cell.seconds;
     if (lat) {
-        qsort (lat, (size_t) total, sizeof (uint32_t), bench_cmp_u32);
-        cell.p50_us = bench_pct_u32 (lat, (size_t) total, 50) / 1000.0;
-        cell.p99_us = bench_pct_u32 (lat, (size_t) total, 99) / 1000.0;
+        bench_latency_us (lat, (size_t) total, &cell.p50_us, &cell.p99_us);
         free (lat);
     }
     return cell;
@@ -912,7 +755,7 @@ s_soak_monitor (long total)
         } else if (bench_now_ns () - last_change > 10 * 1000000000LL)
             return;  //  Stalled: the workers report why
         while (next < 2 && now >= marks [next])
-            s_soak_rss [next++] = s_proc_status_kb ("VmRSS");
+            s_soak_rss [next++] = bench_proc_status_kb ("VmRSS");
         s_sleep_ms (5);
     }
 }
@@ -923,7 +766,7 @@ s_soak (void)
     int workers = s_bench.workers_given ? s_bench.workers [0] : 2;
     long total = s_bench.soak;
     s_value_reset ("soak");
-    s_soak_rss_start = s_proc_status_kb ("VmRSS");
+    s_soak_rss_start = bench_proc_status_kb ("VmRSS");
     job_t jobs [MAX_WORKERS];
     memset (jobs, 0, sizeof (jobs));
     for (int index = 0; index < workers; index++) {
@@ -935,7 +778,7 @@ s_soak (void)
     }
     int64_t elapsed = s_run_jobs (jobs, workers, true, s_soak_monitor, total);
     int64_t final = s_value_of ("soak");
-    s_soak_rss [2] = s_proc_status_kb ("VmRSS");
+    s_soak_rss [2] = bench_proc_status_kb ("VmRSS");
     if (final != total)
         s_die ("soak: counter = %lld, expected %ld", (long long) final, total);
     int64_t requests, dropped;
@@ -943,7 +786,7 @@ s_soak (void)
     if (dropped != 0)
         s_die ("soak: owner dropped %lld replies", (long long) dropped);
     double seconds = (double) elapsed / 1e9;
-    long hwm = s_proc_status_kb ("VmHWM");
+    long hwm = bench_proc_status_kb ("VmHWM");
     if (s_bench.json)
         printf ("{\"kind\":\"soak\",\"adds\":%ld,\"workers\":%d,\"transport\":\"ipc\","
                 "\"window\":%d,\"seconds\":%.3f,\"ops_per_s\":%.1f,\"rss_kb_start\":%ld,"
@@ -971,18 +814,7 @@ s_cleanup (void)
     zown_owner_destroy (&s_bench.owner);
     s_raw_stop ();
     if (*s_bench.rundir) {
-        DIR *dir = opendir (s_bench.rundir);
-        if (dir) {
-            struct dirent *entry;
-            while ((entry = readdir (dir)))
-                if (strcmp (entry->d_name, ".") && strcmp (entry->d_name, "..")) {
-                    char path [512];
-                    snprintf (path, sizeof (path), "%s/%s", s_bench.rundir, entry->d_name);
-                    unlink (path);
-                }
-            closedir (dir);
-        }
-        rmdir (s_bench.rundir);
+        bench_remove_tree (s_bench.rundir);
         *s_bench.rundir = 0;
     }
     free (s_bench.results);
@@ -1121,12 +953,8 @@ main (int argc, char *argv [])
 {
     s_parse (argc, argv);
     //  A private run directory, so the benchmark never meets a real owner.
-    strcpy (s_bench.rundir, "/tmp/zown-bench-XXXXXX");
-    if (!mkdtemp (s_bench.rundir)) {
-        *s_bench.rundir = 0;
+    if (bench_rundir (s_bench.rundir, sizeof (s_bench.rundir), "bench"))
         s_die ("mkdtemp: %s", strerror (errno));
-    }
-    setenv ("ZOWN_RUNDIR", s_bench.rundir, 1);
     char name [ZOWN_NAME_MAX + 1];
     snprintf (name, sizeof (name), "bench-%d", (int) getpid ());
     s_bench.owner = zown_owner_new (name);
@@ -1190,7 +1018,7 @@ main (int argc, char *argv [])
     int64_t requests, dropped;
     s_owner_stats (&requests, &dropped);
     long peak = s_maxrss_kb ();
-    long rss = s_proc_status_kb ("VmRSS");
+    long rss = bench_proc_status_kb ("VmRSS");
     if (s_bench.json)
         printf ("{\"kind\":\"memory\",\"peak_rss_kb\":%ld,\"peak_rss_kb_before_inproc\":%ld,"
                 "\"vm_rss_kb_end\":%ld,\"owner_requests\":%lld,\"replies_dropped\":%lld,"
