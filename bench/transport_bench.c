@@ -22,6 +22,7 @@
 
     Usage: transport_bench [--repeat R] [--ops N] [--pipe-ops N]
                            [--clients LIST] [--window N] [--json] [--quick]
+                           [--transports LIST]
     =========================================================================
 */
 #define _POSIX_C_SOURCE 200809L
@@ -75,7 +76,8 @@ static struct {
     int clients [CLIENT_SETS_MAX];
     int client_sets;
     bool json, quick, hwm_reset;
-    char dir [64];  //  Keys, the allow list, every socket file
+    bool transports [TR_COUNT];  //  --transports: run only these
+    char dir [64];               //  Keys, the allow list, every socket file
     char client_secret [128];
     zown_owner_t *plain, *curve;
     zown_client_t *plain_control, *curve_control;  //  Over inproc, in this process
@@ -472,8 +474,9 @@ s_print_memory (void)
     }
     if (!s_bench.json)
         for (int tr = 0; tr < TR_COUNT; tr++)
-            printf ("  largest in a %s cell: %ld, client %ld\n", s_tr_name [tr], by_tr [tr],
-                    clients_by_tr [tr]);
+            if (s_bench.transports [tr])
+                printf ("  largest in a %s cell: %ld, client %ld\n", s_tr_name [tr], by_tr [tr],
+                        clients_by_tr [tr]);
 }
 
 //  --------------------------------------------------------------------------
@@ -569,7 +572,8 @@ s_usage (FILE *out)
              "  --clients LIST  pipelining clients at once, e.g. 1,4 (default 1,4; at most %d)\n"
              "  --window N      pipelined requests in flight per client (default %d, at most %d)\n"
              "  --json          JSON lines on stdout, one per cell and run\n"
-             "  --quick         smoke test: tiny sizes, one run\n",
+             "  --quick         smoke test: tiny sizes, one run\n"
+             "  --transports L  only these of ipc,tcp,curve (to profile one; no summary)\n",
              DEFAULT_OPS, DEFAULT_PIPE_OPS, CLIENT_SETS_MAX, DEFAULT_WINDOW,
              ZOWN_CLIENT_WINDOW_MAX);
 }
@@ -582,6 +586,8 @@ s_parse (int argc, char *argv [])
     s_bench.clients [0] = 1;
     s_bench.clients [1] = 4;
     s_bench.client_sets = 2;
+    for (int tr = 0; tr < TR_COUNT; tr++)
+        s_bench.transports [tr] = true;
     for (int index = 1; index < argc; index++) {
         const char *arg = argv [index];
         if (!strcmp (arg, "--repeat"))
@@ -596,7 +602,15 @@ s_parse (int argc, char *argv [])
             s_bench.json = true;
         else if (!strcmp (arg, "--quick"))
             s_bench.quick = true;
-        else if (!strcmp (arg, "--clients") && index + 1 < argc) {
+        else if (!strcmp (arg, "--transports") && index + 1 < argc) {
+            const char *list = argv [++index];
+            for (int tr = 0; tr < TR_COUNT; tr++) {
+                const char *at = strstr (list, s_tr_name [tr]);
+                size_t length = strlen (s_tr_name [tr]);
+                s_bench.transports [tr] =
+                    at && (at == list || at [-1] == ',') && (at [length] == ',' || !at [length]);
+            }
+        } else if (!strcmp (arg, "--clients") && index + 1 < argc) {
             s_bench.client_sets = 0;
             char *copy = strdup (argv [++index]), *save = NULL;
             for (char *item = strtok_r (copy, ",", &save); item;
@@ -623,14 +637,18 @@ s_parse (int argc, char *argv [])
         s_bench.pipe_ops = s_bench.quick ? 4000 : DEFAULT_PIPE_OPS;
     if (s_bench.quick)
         s_bench.repeat = 1;
+    if (!s_bench.transports [TR_IPC] && !s_bench.transports [TR_TCP]
+        && !s_bench.transports [TR_CURVE])
+        s_die ("--transports: a list of ipc, tcp, curve");
     //  The order of a run: each load on each implementation, the three
     //  transports side by side.
     for (int set = -1; set < s_bench.client_sets; set++)
         for (int impl = 0; impl < IMPL_COUNT; impl++)
             for (int tr = 0; tr < TR_COUNT; tr++)
-                s_bench.cells [s_bench.cell_count++] =
-                    (cell_def_t){ (impl_t) impl, set < 0 ? 0 : s_bench.clients [set],
-                                  (transport_t) tr };
+                if (s_bench.transports [tr])
+                    s_bench.cells [s_bench.cell_count++] =
+                        (cell_def_t){ (impl_t) impl, set < 0 ? 0 : s_bench.clients [set],
+                                      (transport_t) tr };
 }
 
 int
@@ -654,7 +672,7 @@ main (int argc, char *argv [])
             s_bench.results [run][cell] = s_run_cell (&s_bench.cells [cell]);
             s_print_cell (&s_bench.cells [cell], run + 1, &s_bench.results [run][cell]);
         }
-    if (!s_bench.json)
+    if (!s_bench.json && s_bench.cell_count == (1 + s_bench.client_sets) * IMPL_COUNT * TR_COUNT)
         s_print_summary ();
     s_print_memory ();
     s_cleanup ();
