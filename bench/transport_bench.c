@@ -385,23 +385,25 @@ s_median (int cell, size_t field)
     return bench_median (values, s_bench.repeat);
 }
 
-//  Median over the runs of ops/s of cell a / ops/s of cell b.
-static double
-s_ratio (int a, int b)
+//  Print the median over the runs of ops/s of cell a / ops/s of cell b,
+//  and the range of those same-run ratios.
+static void
+s_print_ratio (int a, int b)
 {
     double values [RUNS_MAX];
     for (int run = 0; run < s_bench.repeat; run++)
         values [run] = s_bench.results [run][a].ops_per_s / s_bench.results [run][b].ops_per_s;
-    return bench_median (values, s_bench.repeat);
+    double median = bench_median (values, s_bench.repeat);  //  Sorts them
+    printf ("  %4.2f %4.2f-%4.2f", median, values [0], values [s_bench.repeat - 1]);
 }
 
 static void
 s_print_summary (void)
 {
-    printf ("\nMedians of %d run(s), ops/s (totals over the clients); ratios are medians of the "
-            "same-run ratios; z/r = zown / raw-zmq\n%-22s %10s %10s %10s %8s %9s %8s %8s %9s\n",
-            s_bench.repeat, "load", "ipc", "tcp", "curve", "tcp/ipc", "curve/tcp", "z/r ipc",
-            "z/r tcp", "z/r curve");
+    printf ("\nMedians of %d run(s), ops/s (totals over the clients). Ratios: median of the "
+            "same-run ratios, then their range\n"
+            "%-16s %9s %9s %9s %16s %16s\n",
+            s_bench.repeat, "load", "ipc", "tcp", "curve", "tcp/ipc", "curve/tcp");
     int sets [1 + CLIENT_SETS_MAX] = { 0 };
     memcpy (sets + 1, s_bench.clients, sizeof (s_bench.clients));
     for (int set = 0; set <= s_bench.client_sets; set++)
@@ -414,18 +416,26 @@ s_print_summary (void)
                 snprintf (label, sizeof (label), "%s pipe x%d", s_impl_name [impl], sets [set]);
             else
                 snprintf (label, sizeof (label), "%s rt", s_impl_name [impl]);
-            printf ("%-22s", label);
+            printf ("%-16s", label);
             for (int tr = 0; tr < TR_COUNT; tr++)
-                printf (" %10.0f", s_median (cells [tr], offsetof (cell_t, ops_per_s)));
-            printf (" %8.2f %9.2f", s_ratio (cells [TR_TCP], cells [TR_IPC]),
-                    s_ratio (cells [TR_CURVE], cells [TR_TCP]));
-            if (impl == IMPL_ZOWN)
-                for (int tr = 0; tr < TR_COUNT; tr++)
-                    printf (tr == TR_CURVE ? " %9.2f" : " %8.2f",
-                            s_ratio (cells [tr],
-                                     s_cell_index (IMPL_RAW, sets [set], (transport_t) tr)));
+                printf (" %9.0f", s_median (cells [tr], offsetof (cell_t, ops_per_s)));
+            s_print_ratio (cells [TR_TCP], cells [TR_IPC]);
+            s_print_ratio (cells [TR_CURVE], cells [TR_TCP]);
             printf ("\n");
         }
+    printf ("\n%-16s %16s %16s %16s\n", "zown / raw-zmq", "ipc", "tcp", "curve");
+    for (int set = 0; set <= s_bench.client_sets; set++) {
+        char label [40];
+        if (sets [set])
+            snprintf (label, sizeof (label), "pipe x%d", sets [set]);
+        else
+            snprintf (label, sizeof (label), "rt");
+        printf ("%-16s", label);
+        for (int tr = 0; tr < TR_COUNT; tr++)
+            s_print_ratio (s_cell_index (IMPL_ZOWN, sets [set], (transport_t) tr),
+                           s_cell_index (IMPL_RAW, sets [set], (transport_t) tr));
+        printf ("\n");
+    }
     printf ("\nRound trips, medians (us): p50 / p99 latency; connect = new client to first reply\n"
             "%-22s %18s %18s %18s %8s %8s %8s\n",
             "load", "ipc", "tcp", "curve", "conn ipc", "tcp", "curve");
