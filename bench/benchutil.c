@@ -59,6 +59,20 @@ bench_read_all (int fd, void *data, size_t size)
 }
 
 void
+bench_die (const char *program, void (*cleanup) (void), const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fprintf (stderr, "%s: ", program);
+    vfprintf (stderr, format, args);
+    fprintf (stderr, "\n");
+    va_end (args);
+    if (cleanup)
+        cleanup ();
+    exit (1);
+}
+
+void
 bench_fail (int *failed, char *error, size_t size, const char *format, ...)
 {
     if ((*failed)++)

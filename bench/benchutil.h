@@ -28,6 +28,10 @@ int bench_read_all (int fd, void *data, size_t size);
 long bench_arg_long (int argc, char *argv [], int *index, const char *program,
                      void (*usage) (FILE *out));
 
+//  Print "program: message" on stderr, run cleanup (may be NULL), exit 1.
+void bench_die (const char *program, void (*cleanup) (void), const char *format, ...)
+    __attribute__ ((format (printf, 3, 4), noreturn));
+
 //  Record a worker's failure: the first one's message goes into error
 //  (size bytes); later ones only count in *failed.
 void bench_fail (int *failed, char *error, size_t size, const char *format, ...)

@@ -29,7 +29,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,19 +47,7 @@ static struct {
     zown_spawner_t *spawner;
 } s_bench = { 200000, 16, { 1, 2, 4 }, 3, 5, "", NULL };
 
-static void s_die (const char *format, ...) __attribute__ ((format (printf, 1, 2), noreturn));
-
-static void
-s_die (const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    fprintf (stderr, "pipeline_bench: ");
-    vfprintf (stderr, format, args);
-    fprintf (stderr, "\n");
-    va_end (args);
-    exit (1);
-}
+#define s_die(...) bench_die ("pipeline_bench", NULL, __VA_ARGS__)
 
 //  ---------------------------------------------------------------------
 //  Raw libzmq chain

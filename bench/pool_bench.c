@@ -34,7 +34,6 @@
 #include <zown.h>
 #include "benchutil.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>

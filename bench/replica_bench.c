@@ -32,7 +32,6 @@
 #include <zown.h>
 #include "benchutil.h"
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -73,20 +72,7 @@ s_cleanup (void)
         bench_remove_tree (s_bench.rundir);  //  The owner leaves its .lock file
 }
 
-static void s_die (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
-
-static void
-s_die (const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    fprintf (stderr, "replica_bench: ");
-    vfprintf (stderr, format, args);
-    fprintf (stderr, "\n");
-    va_end (args);
-    s_cleanup ();
-    exit (1);
-}
+#define s_die(...) bench_die ("replica_bench", s_cleanup, __VA_ARGS__)
 
 //  --------------------------------------------------------------------------
 //  Workers

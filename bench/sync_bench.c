@@ -26,7 +26,6 @@
 #include "benchutil.h"
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -84,20 +83,7 @@ s_cleanup (void)
         bench_remove_tree (s_bench.rundir);  //  The owner leaves its .lock file
 }
 
-static void s_die (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
-
-static void
-s_die (const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    fprintf (stderr, "sync_bench: ");
-    vfprintf (stderr, format, args);
-    fprintf (stderr, "\n");
-    va_end (args);
-    s_cleanup ();
-    exit (1);
-}
+#define s_die(...) bench_die ("sync_bench", s_cleanup, __VA_ARGS__)
 
 //  Reads until EOF: the parent closing its end opens the gate.
 static void

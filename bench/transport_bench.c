@@ -30,7 +30,6 @@
 #include "benchutil.h"
 #include <zmq.h>
 #include <errno.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -109,20 +108,7 @@ s_cleanup (void)
     *s_bench.dir = 0;
 }
 
-static void s_die (const char *format, ...) __attribute__ ((format (printf, 1, 2), noreturn));
-
-static void
-s_die (const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    fprintf (stderr, "transport_bench: ");
-    vfprintf (stderr, format, args);
-    fprintf (stderr, "\n");
-    va_end (args);
-    s_cleanup ();
-    exit (1);
-}
+#define s_die(...) bench_die ("transport_bench", s_cleanup, __VA_ARGS__)
 
 //  --------------------------------------------------------------------------
 //  Client processes

@@ -24,7 +24,6 @@
 #include <zmq.h>
 #include <errno.h>
 #include <pthread.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -141,18 +140,7 @@ s_result (int run, int tr, int wi, int wl)
 
 static void s_cleanup (void);
 
-static void
-s_die (const char *format, ...)
-{
-    va_list args;
-    va_start (args, format);
-    fprintf (stderr, "zown_bench: FAILED: ");
-    vfprintf (stderr, format, args);
-    fprintf (stderr, "\n");
-    va_end (args);
-    s_cleanup ();
-    exit (1);
-}
+#define s_die(...) bench_die ("zown_bench: FAILED", s_cleanup, __VA_ARGS__)
 
 //  --------------------------------------------------------------------------
 //  Raw libzmq echo server (benchutil)
