@@ -25,8 +25,11 @@ worker (const char *endpoint, int number, int phases)
     for (int phase = 0; phase < phases; phase++) {
         //  The phase's work would go here; then log it, and wait for the rest.
         if (zown_list_append (log, zown_datum_int ((int64_t) phase * 1000 + number), NULL)
-            || zown_barrier_wait (barrier, 10000, NULL))
+            || zown_barrier_wait (barrier, 10000, NULL)) {
+            fprintf (stderr, "barrier_phases: worker %d, phase %d: %s\n", number, phase,
+                     zown_strerror (zown_errno ()));
             return 1;
+        }
     }
     zown_list_destroy (&log);
     zown_barrier_destroy (&barrier);
