@@ -9,9 +9,6 @@
 */
 #include "zown_internal.h"
 
-//  Largest length: 16 Mi elements, 128 MiB of storage, a 144 MiB snapshot.
-#define ZOWN_ARRAY_MAX (16u * 1024 * 1024)
-
 typedef union {
     int64_t i;
     double d;
@@ -159,9 +156,14 @@ s_create_op (zown_call_t *call)
     }
     if (length < 0)
         return zown_call_fail (call, ZOWN_BAD_ARGS, "length must not be negative");
-    if (length > ZOWN_ARRAY_MAX)
-        return zown_call_fail (call, ZOWN_TOO_LARGE, "array longer than 16 Mi elements");
-    s_slot_t *slots = (s_slot_t *) malloc ((length ? (size_t) length : 1) * sizeof (s_slot_t));
+    //  The length counts against max_items (by default 16 Mi elements,
+    //  128 MiB); a replayed one is not checked, but must still be allocatable.
+    int status = zown_call_room (call, 0, (size_t) length);
+    if (status != ZOWN_OK)
+        return status;
+    s_slot_t *slots = (uint64_t) length > SIZE_MAX / sizeof (s_slot_t)
+        ? NULL
+        : (s_slot_t *) malloc ((length ? (size_t) length : 1) * sizeof (s_slot_t));
     if (!slots)
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     s_slot_t fill = s_slot (initial);

@@ -189,10 +189,16 @@ static int
 s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64_t *version_p)
 {
     s_key_t key = s_key_of (key_datum);
+    zhashx_t *table = s_table (call);
+    if (!zhashx_lookup (table, &key)) {
+        int status = zown_call_room (call, zhashx_size (table), 1);
+        if (status != ZOWN_OK)
+            return status;
+    }
     if (s_save_key (call, &key))
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     uint64_t version = call->object->version + 1;
-    if (s_put (s_table (call), &key, value, version))
+    if (s_put (table, &key, value, version))
         return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
     zown_call_bump (call);
     zown_call_changed (call, ZOWN_CHANGE_SET, &key_datum, &value);
@@ -381,27 +387,30 @@ s_cas (zown_call_t *call)
 #define NUM ZOWN_ARG_NUMBER
 #define R   ZOWN_CMD_READ
 #define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
+//  Ops whose first argument (or every even one) is a key: max_key applies.
+#define RK (R | ZOWN_CMD_KEY)
+#define WK (W | ZOWN_CMD_KEY)
 
 static const zown_command_t s_commands [] = {
-    { ZOWN_OP_DICT_SET, "DICT_SET", 2, 2, W, { KEY, ANY }, s_set },
-    { ZOWN_OP_DICT_GET, "DICT_GET", 1, 1, R, { KEY }, s_get },
-    { ZOWN_OP_DICT_GET_OR, "DICT_GET_OR", 2, 2, R, { KEY, ANY }, s_get_or },
-    { ZOWN_OP_DICT_DEL, "DICT_DEL", 1, 1, ZOWN_CMD_WRITE, { KEY }, s_del },
-    { ZOWN_OP_DICT_CONTAINS, "DICT_CONTAINS", 1, 1, R, { KEY }, s_contains },
+    { ZOWN_OP_DICT_SET, "DICT_SET", 2, 2, WK, { KEY, ANY }, s_set },
+    { ZOWN_OP_DICT_GET, "DICT_GET", 1, 1, RK, { KEY }, s_get },
+    { ZOWN_OP_DICT_GET_OR, "DICT_GET_OR", 2, 2, RK, { KEY, ANY }, s_get_or },
+    { ZOWN_OP_DICT_DEL, "DICT_DEL", 1, 1, ZOWN_CMD_WRITE | ZOWN_CMD_KEY, { KEY }, s_del },
+    { ZOWN_OP_DICT_CONTAINS, "DICT_CONTAINS", 1, 1, RK, { KEY }, s_contains },
     { ZOWN_OP_DICT_LEN, "DICT_LEN", 0, 0, R, { 0 }, s_len },
     { ZOWN_OP_DICT_KEYS, "DICT_KEYS", 0, 0, R, { 0 }, s_keys },
     { ZOWN_OP_DICT_ITEMS, "DICT_ITEMS", 0, 0, R, { 0 }, s_items },
     { ZOWN_OP_DICT_CLEAR, "DICT_CLEAR", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_clear },
-    { ZOWN_OP_DICT_SET_IF_ABSENT, "DICT_SET_IF_ABSENT", 2, 2, W, { KEY, ANY }, s_set_if_absent },
+    { ZOWN_OP_DICT_SET_IF_ABSENT, "DICT_SET_IF_ABSENT", 2, 2, WK, { KEY, ANY }, s_set_if_absent },
     { ZOWN_OP_DICT_UPDATE,
       "DICT_UPDATE",
       2,
       ZOWN_ARGS_MAX - 1,
-      W | ZOWN_CMD_PAIRS | ZOWN_CMD_MULTI,
+      WK | ZOWN_CMD_PAIRS | ZOWN_CMD_MULTI,
       { KEY, ANY },
       s_update },
-    { ZOWN_OP_DICT_ADD, "DICT_ADD", 2, 2, W, { KEY, NUM }, s_add },
-    { ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, W, { KEY, ZOWN_ARG_INT, ANY }, s_cas },
+    { ZOWN_OP_DICT_ADD, "DICT_ADD", 2, 2, WK, { KEY, NUM }, s_add },
+    { ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, WK, { KEY, ZOWN_ARG_INT, ANY }, s_cas },
 };
 
 //  A change record read back from a journal: keys keep their versions.

@@ -258,6 +258,9 @@ static int
 s_push (zown_call_t *call)
 {
     s_list_t *list = s_list (call);
+    int status = zown_call_room (call, list->size, call->argc);
+    if (status != ZOWN_OK)
+        return status;
     if (s_reserve (list, call->argc))
         return s_no_memory (call);
     //  Copy into the spare room first; the list only grows once all fit.
@@ -284,6 +287,9 @@ s_insert (zown_call_t *call)
 {
     s_list_t *list = s_list (call);
     size_t position = s_clamp (call->argv [0].u.i, list->size);
+    int status = zown_call_room (call, list->size, 1);
+    if (status != ZOWN_OK)
+        return status;
     zown_datum_t value;
     if (s_reserve (list, 1) || zown_datum_own (&value, call->argv [1]))
         return s_no_memory (call);

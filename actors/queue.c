@@ -164,6 +164,9 @@ s_put (zown_call_t *call)
     s_queue_t *queue = s_queue (call);
     if (s_full (queue))
         return zown_call_park (call, call->argv [1].u.i);
+    int status = zown_call_room (call, queue->size, 1);
+    if (status != ZOWN_OK)
+        return status;
     zown_datum_t item;
     if (s_reserve (queue) || zown_datum_own (&item, call->argv [0]))
         return s_no_memory (call);

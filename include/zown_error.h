@@ -24,7 +24,7 @@ typedef enum {
     ZOWN_BAD_VERSION = 4,    //  Protocol version not spoken by this owner
     ZOWN_UNKNOWN_OP = 5,     //  Op code not in the command table
     ZOWN_BAD_ARGS = 6,       //  Wrong argument count, argument type or name
-    ZOWN_TOO_LARGE = 7,      //  A byte string over the owner's value size limit
+    ZOWN_TOO_LARGE = 7,      //  A request, key or byte string over the owner's size limits
     ZOWN_CONFLICT = 8,       //  Compare-and-swap saw another value or version
     ZOWN_OVERFLOW = 9,       //  Integer arithmetic would overflow int64
     ZOWN_ABORTED = 10,       //  Op of a batch that failed elsewhere; not applied
@@ -34,6 +34,7 @@ typedef enum {
     ZOWN_NOT_HELD = 14,      //  Releasing a lock the caller does not hold
     ZOWN_BROKEN = 15,        //  Barrier broken: aborted, reset, or a party left
     ZOWN_NOT_DURABLE = 16,   //  The owner cannot write its journal: writes are refused
+    ZOWN_LIMIT = 17,         //  An owner limit was reached: objects, items, parked requests
     //  Client-side statuses (never on the wire)
     ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline
     ZOWN_FORKED = 65,       //  Handle created in another process (see docs/FORK.md)

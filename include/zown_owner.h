@@ -13,6 +13,7 @@
 #define ZOWN_OWNER_H_INCLUDED
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #ifdef __cplusplus
@@ -33,6 +34,41 @@ typedef struct _zown_owner_t zown_owner_t;
 //  NO: the operating system decides.
 typedef enum { ZOWN_FSYNC_ALWAYS = 0, ZOWN_FSYNC_EVERYSEC = 1, ZOWN_FSYNC_NO = 2 } zown_fsync_t;
 
+//  Owner limits (docs/PROTOCOL.md, 2.4). A request over a limit is refused
+//  with an error reply (TOO_LARGE for sizes, LIMIT for counts) and counted in
+//  STATS; nothing else is affected. 0 in a field means its default.
+#define ZOWN_LIMIT_MESSAGE_DEFAULT       (128u << 20)  //  Bytes of one request frame
+#define ZOWN_LIMIT_KEY_DEFAULT           (64u << 10)   //  Bytes of a dict key
+#define ZOWN_LIMIT_VALUE_DEFAULT         (64u << 20)   //  Bytes of any byte-string argument
+#define ZOWN_LIMIT_OBJECTS_DEFAULT       1000000       //  Objects of the owner
+#define ZOWN_LIMIT_ITEMS_DEFAULT         (16u << 20)   //  Items of one dict, list, queue, array
+#define ZOWN_LIMIT_PARKED_CLIENT_DEFAULT 10000         //  Parked requests of one client
+#define ZOWN_LIMIT_PARKED_DEFAULT        100000        //  Parked requests in all
+#define ZOWN_LIMIT_INFLIGHT_DEFAULT      100000        //  Replies queued for one client
+//  Bounds of max_message: a request must fit a header and a small op, and
+//  its changes must fit one journal record (at most 256 MiB).
+#define ZOWN_LIMIT_MESSAGE_MIN 1024
+#define ZOWN_LIMIT_MESSAGE_MAX (256u << 20)
+//  Least max_inflight: twice the client library's default window
+//  (../shared/LESSONS.md 13: a window over half the high-water mark loses
+//  replies).
+#define ZOWN_LIMIT_INFLIGHT_MIN 2000
+
+typedef struct {
+    size_t max_message;        //  Request frame, bytes: TOO_LARGE
+    size_t max_key;            //  Dict key, bytes: TOO_LARGE
+    size_t max_value;          //  Any byte-string argument, bytes: TOO_LARGE
+    size_t max_objects;        //  Objects: creating one more is LIMIT
+    size_t max_items;          //  Items per container: adding past it is LIMIT
+    size_t max_parked_client;  //  Parked requests per client: LIMIT
+    size_t max_parked;         //  Parked requests in all: LIMIT
+    //  Replies queued for one client that does not read them (the ROUTER's
+    //  per-connection high-water marks): the reply after that is dropped
+    //  and counted (replies_dropped). Transport level: no error reply can
+    //  reach a client that does not read.
+    size_t max_inflight;
+} zown_limits_t;
+
 typedef struct {
     //  Journal file: every change is logged there and replayed at start
     //  (snapshots go beside it, as FILE.snap). NULL: nothing is durable.
@@ -50,6 +86,8 @@ typedef struct {
     const char *cert;
     const char *allow;
     bool insecure;
+    //  Limits; all zero: the defaults.
+    zown_limits_t limits;
 } zown_owner_options_t;
 
 //  Start an owner named `name` and bind its two endpoints. Returns NULL
@@ -62,7 +100,9 @@ zown_owner_t *zown_owner_new (const char *name);
 //  The same with options (NULL: as zown_owner_new). With `data`, the
 //  journal is loaded first; a torn or corrupt tail is set aside and
 //  reported (zown_owner_recovery). Fails also with ZOWN_INVALID (a
-//  corrupt snapshot, or a journal that does not apply), ZOWN_ADDR_IN_USE
+//  corrupt snapshot, a journal that does not apply, or a limit out of its
+//  bounds: max_message outside ZOWN_LIMIT_MESSAGE_MIN..MAX, max_inflight
+//  under ZOWN_LIMIT_INFLIGHT_MIN or over INT_MAX), ZOWN_ADDR_IN_USE
 //  (another owner has that journal open).
 zown_owner_t *zown_owner_new_with (const char *name, const zown_owner_options_t *options);
 

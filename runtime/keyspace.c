@@ -52,6 +52,13 @@ s_stats (zown_call_t *call)
     s_reply_stat (call, "sessions_died", stats->sessions_died);
     s_reply_stat (call, "pid", (uint64_t) getpid ());
     s_reply_stat (call, "rss_kb", s_rss_kb ());
+    //  Appended after the first twelve: clients skip names they do not know.
+    s_reply_stat (call, "refused_message", stats->refused_message);
+    s_reply_stat (call, "refused_key", stats->refused_key);
+    s_reply_stat (call, "refused_value", stats->refused_value);
+    s_reply_stat (call, "refused_objects", stats->refused_objects);
+    s_reply_stat (call, "refused_items", stats->refused_items);
+    s_reply_stat (call, "refused_parked", stats->refused_parked);
     s_reply_stat (call, "auth_refused", stats->auth_refused);
     return ZOWN_OK;
 }

@@ -27,15 +27,8 @@
 #include <inttypes.h>
 #include <stdatomic.h>
 
-//  Replies the ROUTER may queue per client. Clients keep at most
-//  ZOWN_CLIENT_WINDOW_MAX requests in flight, far below this, so the
-//  ROUTER never has to refuse a reply.
-#define ZOWN_OWNER_HWM 100000
 //  Requests handled per poll, so the pipe ($TERM) is still checked often.
 #define ZOWN_OWNER_BURST 256
-//  Frames over this size never reach the owner: libzmq drops the
-//  connection that sent one (docs/PROTOCOL.md, limits).
-#define ZOWN_OWNER_MAX_FRAME (256 * 1024 * 1024)
 //  tcp connections: a heartbeat every second, a peer silent for 10 s is
 //  disconnected (a host that vanished without closing its connection).
 #define ZOWN_OWNER_HEARTBEAT_IVL     1000
@@ -364,7 +357,19 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     self->registry = zown_registry_new ();
     self->ipc_paths = s_string_list ();
     self->inprocs = s_string_list ();
-    int64_t max_frame = ZOWN_OWNER_MAX_FRAME;
+    //  Checked by zown_owner_new_with. max_inflight bounds the replies the
+    //  ROUTER queues for one client (and the requests it takes from one);
+    //  the default, like every client window, stays far below it, so a
+    //  client that reads its replies never loses one. A frame over twice
+    //  max_message never reaches the owner: libzmq drops the connection
+    //  that sent it (docs/PROTOCOL.md, 2.4); smaller ones over the limit
+    //  are answered TOO_LARGE.
+    zown_limits_t limits = options ? options->limits : (zown_limits_t){ 0 };
+    zown_limits_resolve (&limits);
+    if (self->registry)
+        zown_registry_set_limits (self->registry, &limits);
+    int hwm = (int) limits.max_inflight;
+    int64_t max_frame = 2 * (int64_t) limits.max_message + (1 << 20);
     int status = ZOWN_SYSTEM;
     if (self->registry && self->ipc_paths && self->inprocs
         && (self->pipe = zmq_socket (ctx, ZMQ_PAIR))
@@ -375,8 +380,8 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
         //  A full pipe to a client becomes an error we count, never a silent
         //  drop (../shared/LESSONS.md 13).
         && zown_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
-        && zown_set_int (self->router, ZMQ_SNDHWM, ZOWN_OWNER_HWM) == 0
-        && zown_set_int (self->router, ZMQ_RCVHWM, ZOWN_OWNER_HWM) == 0
+        && zown_set_int (self->router, ZMQ_SNDHWM, hwm) == 0
+        && zown_set_int (self->router, ZMQ_RCVHWM, hwm) == 0
         && zmq_setsockopt (self->router, ZMQ_MAXMSGSIZE, &max_frame, sizeof (max_frame)) == 0) {
         status = s_bind (self, owner->inproc);
         if (status == ZOWN_OK)
@@ -671,13 +676,21 @@ zown_owner_new (const char *name)
     return zown_owner_new_with (name, NULL);
 }
 
+//  A known fsync mode, and limits within their bounds.
+static bool
+s_options_valid (const zown_owner_options_t *options)
+{
+    if (!options)
+        return true;
+    zown_limits_t limits = options->limits;
+    return options->fsync >= ZOWN_FSYNC_ALWAYS && options->fsync <= ZOWN_FSYNC_NO
+        && !options->cert == !options->allow && zown_limits_resolve (&limits) == ZOWN_OK;
+}
+
 zown_owner_t *
 zown_owner_new_with (const char *name, const zown_owner_options_t *options)
 {
-    if (!zown_name_valid (name)
-        || (options
-            && (options->fsync < ZOWN_FSYNC_ALWAYS || options->fsync > ZOWN_FSYNC_NO
-                || !options->cert != !options->allow)))
+    if (!zown_name_valid (name) || !s_options_valid (options))
         return (zown_owner_t *) zown_fail_null (ZOWN_INVALID);
     void *ctx = zown_ctx ();
     if (!ctx)

@@ -7,6 +7,8 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include <inttypes.h>
+#include <limits.h>
 #include <time.h>
 
 //  Every type the owner serves. Adding a type adds one line here.
@@ -16,7 +18,10 @@ static const zown_type_def_t *s_types [] = {
     &zown_queue_type,    &zown_semaphore_type, &zown_barrier_type, &zown_condition_type,
 };
 
-#define ZOWN_MAX_VALUE_DEFAULT (64u * 1024 * 1024)
+//  Error messages naming each limit and its value, written when the limits
+//  are set, so that a refusal allocates nothing.
+enum { S_MESSAGE, S_KEY, S_VALUE, S_OBJECTS, S_ITEMS, S_PARKED_CLIENT, S_PARKED, S_REFUSALS };
+#define S_REFUSAL_SIZE 80
 
 //  One undo record of a batch in progress.
 typedef struct {
@@ -50,10 +55,11 @@ struct _zown_registry_t {
     s_undo_t *undo;                              //  Undo journal of the current batch
     size_t undo_count;
     size_t undo_capacity;
-    bool journaling;     //  Journal the op being applied
-    size_t max_value;    //  Largest byte string accepted
-    zown_stats_t stats;  //  Counters for STATS
-    const void *frame;   //  Request being executed, for parking
+    bool journaling;                             //  Journal the op being applied
+    zown_limits_t limits;                        //  Resolved: no zero field
+    char refusals [S_REFUSALS][S_REFUSAL_SIZE];  //  Their error messages
+    zown_stats_t stats;                          //  Counters for STATS
+    const void *frame;                           //  Request being executed, for parking
     size_t frame_size;
     zlistx_t *deadlines;  //  Parked requests with a deadline, soonest first
     zlistx_t *to_wake;    //  Objects whose waiters to retry after commit
@@ -166,7 +172,9 @@ zown_registry_new (void)
     zown_buf_init (&self->wake_out);
     zown_buf_init (&self->changes);
     zown_buf_init (&self->durable);
-    self->max_value = ZOWN_MAX_VALUE_DEFAULT;
+    zown_limits_t defaults = { 0 };
+    zown_limits_resolve (&defaults);
+    zown_registry_set_limits (self, &defaults);
     zown_decoded_init (&self->decoded);
     for (size_t type = 0; type < sizeof (s_types) / sizeof (s_types [0]); type++)
         for (size_t index = 0; index < s_types [type]->command_count; index++) {
@@ -206,10 +214,61 @@ zown_registry_stats (zown_registry_t *self)
     return &self->stats;
 }
 
-void
-zown_registry_set_max_value (zown_registry_t *self, size_t max_value)
+int
+zown_limits_resolve (zown_limits_t *limits)
 {
-    self->max_value = max_value;
+    const struct {
+        size_t *field;
+        size_t fallback;
+    } fields [] = {
+        { &limits->max_message, ZOWN_LIMIT_MESSAGE_DEFAULT },
+        { &limits->max_key, ZOWN_LIMIT_KEY_DEFAULT },
+        { &limits->max_value, ZOWN_LIMIT_VALUE_DEFAULT },
+        { &limits->max_objects, ZOWN_LIMIT_OBJECTS_DEFAULT },
+        { &limits->max_items, ZOWN_LIMIT_ITEMS_DEFAULT },
+        { &limits->max_parked_client, ZOWN_LIMIT_PARKED_CLIENT_DEFAULT },
+        { &limits->max_parked, ZOWN_LIMIT_PARKED_DEFAULT },
+        { &limits->max_inflight, ZOWN_LIMIT_INFLIGHT_DEFAULT },
+    };
+    for (size_t index = 0; index < sizeof (fields) / sizeof (fields [0]); index++)
+        if (*fields [index].field == 0)
+            *fields [index].field = fields [index].fallback;
+    //  max_inflight becomes the ROUTER's high-water marks, which are ints.
+    return limits->max_message < ZOWN_LIMIT_MESSAGE_MIN
+            || limits->max_message > ZOWN_LIMIT_MESSAGE_MAX
+            || limits->max_inflight < ZOWN_LIMIT_INFLIGHT_MIN || limits->max_inflight > INT_MAX
+        ? ZOWN_INVALID
+        : ZOWN_OK;
+}
+
+void
+zown_registry_set_limits (zown_registry_t *self, const zown_limits_t *limits)
+{
+    self->limits = *limits;
+    const struct {
+        const char *format;
+        size_t value;
+    } refusals [S_REFUSALS] = {
+        [S_MESSAGE] = { "request over max_message (%zu bytes)", limits->max_message },
+        [S_KEY] = { "key over max_key (%zu bytes)", limits->max_key },
+        [S_VALUE] = { "value over max_value (%zu bytes)", limits->max_value },
+        [S_OBJECTS] = { "objects at max_objects (%zu)", limits->max_objects },
+        [S_ITEMS] = { "items at max_items (%zu)", limits->max_items },
+        [S_PARKED_CLIENT] = { "parked requests of this client at max_parked_client (%zu)",
+                              limits->max_parked_client },
+        [S_PARKED] = { "parked requests at max_parked (%zu)", limits->max_parked },
+    };
+    for (size_t index = 0; index < S_REFUSALS; index++)
+        snprintf (self->refusals [index], S_REFUSAL_SIZE, refusals [index].format,
+                  refusals [index].value);
+}
+
+//  Fail the call with a limit's status and message, and count it once.
+static int
+s_refuse (zown_call_t *call, int status, int refusal, uint64_t *counter)
+{
+    (*counter)++;
+    return zown_call_fail (call, status, call->registry->refusals [refusal]);
 }
 
 zown_object_t *
@@ -277,6 +336,16 @@ uint64_t
 zown_call_bump (zown_call_t *call)
 {
     return ++call->object->version;
+}
+
+int
+zown_call_room (zown_call_t *call, size_t have, size_t adding)
+{
+    zown_registry_t *self = call->registry;
+    size_t most = self->limits.max_items;
+    if (self->replaying || (have <= most && adding <= most - have))
+        return ZOWN_OK;
+    return s_refuse (call, ZOWN_LIMIT, S_ITEMS, &self->stats.refused_items);
 }
 
 int
@@ -656,6 +725,13 @@ s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *ar
             *message = "argument of a type this op does not take";
             return ZOWN_BAD_ARGS;
         }
+        //  Keys are byte strings (their commands' type masks say so).
+        if ((command->flags & ZOWN_CMD_KEY) && position == 0 && !self->replaying
+            && argv [index].u.b.len > self->limits.max_key) {
+            self->stats.refused_key++;
+            *message = self->refusals [S_KEY];
+            return ZOWN_TOO_LARGE;
+        }
     }
     bool owner_op = (command->flags & ZOWN_CMD_OWNER) != 0;
     if (owner_op != (op->name [0] == 0)) {
@@ -690,6 +766,8 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
 
     bool created = false;
     if (!object && (command->flags & ZOWN_CMD_CREATE)) {
+        if (!self->replaying && zown_registry_size (self) >= self->limits.max_objects)
+            return s_refuse (call, ZOWN_LIMIT, S_OBJECTS, &self->stats.refused_objects);
         object = s_object_new (self, op->name, type);
         if (!object || zown_registry_attach (self, object)) {
             zown_object_destroy (&object);
@@ -834,11 +912,24 @@ zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer, cons
 {
     zown_decoded_t *decoded = &self->decoded;
     self->stats.requests++;
-    int status = zown_decode_request (decoded, request, size, self->max_value);
-    if (status != ZOWN_OK) {
-        self->stats.malformed++;
+    if (size > self->limits.max_message && !self->replaying) {
+        //  Not even decoded: its id is all that is read.
+        self->stats.refused_message++;
         self->stats.errors++;
-        s_reply_failure (out, decoded->id, 1, 0, status, decoded->error);
+        s_reply_failure (out, zown_peek_id (request, size), 1, 0, ZOWN_TOO_LARGE,
+                         self->refusals [S_MESSAGE]);
+        return true;
+    }
+    int status = zown_decode_request (decoded, request, size,
+                                      self->replaying ? SIZE_MAX : self->limits.max_value);
+    if (status != ZOWN_OK) {
+        //  A value over the limit is well formed, only refused.
+        bool too_large = status == ZOWN_TOO_LARGE;
+        self->stats.malformed += !too_large;
+        self->stats.refused_value += too_large;
+        self->stats.errors++;
+        s_reply_failure (out, decoded->id, 1, 0, status,
+                         too_large ? self->refusals [S_VALUE] : decoded->error);
         return true;
     }
     //  Every op is checked before any is applied: a batch with one bad op
@@ -889,13 +980,25 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
         return zown_call_fail (call, ZOWN_TIMEOUT, "would block");
     if (call->peer->identity_size > sizeof (((s_parked_t *) 0)->identity))
         return zown_call_fail (call, ZOWN_BAD_REQUEST, "identity too long");
+    //  Every parked request belongs to a session, so that its client's
+    //  share is counted even if it never said HELLO.
+    zown_session_t *session = zown_call_session (call);
+    if (!session)
+        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    if (zlistx_size (session->parked) >= self->limits.max_parked_client)
+        return s_refuse (call, ZOWN_LIMIT, S_PARKED_CLIENT, &self->stats.refused_parked);
+    if (self->stats.parked >= self->limits.max_parked)
+        return s_refuse (call, ZOWN_LIMIT, S_PARKED, &self->stats.refused_parked);
     s_parked_t *parked = (s_parked_t *) calloc (1, sizeof (s_parked_t));
     if (parked)
         parked->frame = (uint8_t *) malloc (self->frame_size);
     if (!call->object->waiters)
         call->object->waiters = zlistx_new ();
     if (!parked || !parked->frame || !call->object->waiters
+        || !(parked->in_session = zlistx_add_end (session->parked, parked))
         || !(parked->in_object = zlistx_add_end (call->object->waiters, parked))) {
+        if (parked && parked->in_session)
+            zlistx_delete (session->parked, parked->in_session);
         if (parked)
             free (parked->frame);
         free (parked);
@@ -915,9 +1018,7 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
                                        : now + timeout_ms;
     if (timeout_ms > 0)
         parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
-    parked->session = zown_session_find (self, parked->identity, parked->identity_size);
-    if (parked->session)
-        parked->in_session = zlistx_add_end (parked->session->parked, parked);
+    parked->session = session;
     self->stats.parked++;
     return ZOWN_PARK;
 }
@@ -978,7 +1079,7 @@ static void
 s_retry (zown_registry_t *self, s_parked_t *parked)
 {
     //  The frame was decoded and checked when it was parked.
-    zown_decode_request (&self->decoded, parked->frame, parked->frame_size, self->max_value);
+    zown_decode_request (&self->decoded, parked->frame, parked->frame_size, SIZE_MAX);
     zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope, -1 };
     zown_call_t call = {
         .registry = self, .out = &self->wake_out, .peer = &peer, .parked = parked

@@ -66,6 +66,7 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 #define ZOWN_CMD_PAIRS  0x10  //  Arguments come in pairs
 #define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always journaled for undo
 #define ZOWN_CMD_ALONE  0x40  //  Must be the only op of its request (cannot roll back)
+#define ZOWN_CMD_KEY    0x80  //  The first argument (with PAIRS: every even one) is a key
 
 //  Argument type masks, one bit per tag
 #define ZOWN_ARG_NIL       (1u << ZOWN_NIL)
@@ -131,6 +132,13 @@ typedef struct {
     uint64_t parked;           //  Requests parked now
     uint64_t sessions;         //  Sessions now
     uint64_t sessions_died;    //  Sessions ended because their process died
+    //  Requests refused by a limit (zown_limits_t), one count per request
+    uint64_t refused_message;  //  Frame over max_message
+    uint64_t refused_key;      //  Key over max_key
+    uint64_t refused_value;    //  Byte string over max_value
+    uint64_t refused_objects;  //  Creating an object past max_objects
+    uint64_t refused_items;    //  Adding items past max_items
+    uint64_t refused_parked;   //  Parking past max_parked_client or max_parked
     uint64_t auth_refused;     //  tcp clients refused by CURVE authentication
 } zown_stats_t;
 
@@ -170,10 +178,15 @@ void zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key
 int zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard,
                     void *saved);
 
+//  Before a container with `have` items gets `adding` more: ZOWN_OK, or fail
+//  with ZOWN_LIMIT when that passes max_items. Journal replay always fits.
+int zown_call_room (zown_call_t *call, size_t have, size_t adding);
+
 //  A blocking op that cannot complete now: park the request until a change
 //  of its object wakes it or timeout_ms passes (-1: no deadline). Returns
 //  ZOWN_PARK, or fails with ZOWN_TIMEOUT when timeout_ms is 0 or the
-//  request cannot wait (a batch, or no peer to answer later).
+//  request cannot wait (a batch, or no peer to answer later), or with
+//  ZOWN_LIMIT when its client or the owner has too many parked already.
 int zown_call_park (zown_call_t *call, int64_t timeout_ms);
 //  After a change that may let parked requests complete: once the request
 //  commits, retry the object's parked requests, oldest first. A rolled-back
@@ -289,8 +302,13 @@ int zown_registry_replay (zown_registry_t *self, const void *records, size_t siz
 typedef int (zown_emit_fn) (void *arg, const void *record, size_t size);
 int zown_registry_dump (zown_registry_t *self, zown_emit_fn *emit, void *arg);
 
-//  Largest byte string a request may carry.
-void zown_registry_set_max_value (zown_registry_t *self, size_t max_value);
+//  Fill the zero fields of `limits` with their defaults; ZOWN_OK, or
+//  ZOWN_INVALID if one is out of its bounds (include/zown_owner.h).
+int zown_limits_resolve (zown_limits_t *limits);
+//  The limits the registry enforces (resolved, as zown_limits_resolve
+//  leaves them; the defaults until set). Journal replay ignores them: what
+//  was accepted once is loaded even if the limits were lowered since.
+void zown_registry_set_limits (zown_registry_t *self, const zown_limits_t *limits);
 
 //  Types known to the owner (registry.c lists them).
 extern const zown_type_def_t zown_keyspace_type;

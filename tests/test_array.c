@@ -62,8 +62,9 @@ test_create (void **state)
         assert_true (zown_datum_eq (zown_reply_value (reply, 0, index), zown_datum_int (7)));
 
     zown_array_t *big = zown_array_new (self->client, "big");
+    //  Longer than max_items (16 Mi by default).
     assert_int_equal (zown_array_create (big, 16u * 1024 * 1024 + 1, zown_datum_int (0)), -1);
-    assert_int_equal (zown_errno (), ZOWN_TOO_LARGE);
+    assert_int_equal (zown_errno (), ZOWN_LIMIT);
     assert_int_equal (zown_array_create (big, 4, ZOWN_STR ("x")), -1);
     assert_int_equal (zown_errno (), ZOWN_BAD_ARGS);
     //  A failed create leaves nothing behind.

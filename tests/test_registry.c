@@ -171,14 +171,15 @@ test_owner_ops (void **state)
     assert_int_equal (s_one (self, ZOWN_OP_STATS, NULL, 0), ZOWN_OK);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 0), "objects"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 1).u.i, 2);
-    //  Then the owner's process, its resident memory, and refusals.
-    assert_int_equal (zown_reply_count (&self->reply, 0), 26);
+    //  Pairs 11 and 12: the owner's process and its resident memory; the
+    //  refusal counters follow.
+    assert_int_equal (zown_reply_count (&self->reply, 0), 38);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 20), "pid"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 21).u.i, getpid ());
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 22), "rss_kb"));
     assert_true (zown_reply_value (&self->reply, 0, 23).u.i > 0);
-    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 24), "auth_refused"));
-    assert_int_equal (zown_reply_value (&self->reply, 0, 25).u.i, 0);
+    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 36), "auth_refused"));
+    assert_int_equal (zown_reply_value (&self->reply, 0, 37).u.i, 0);
 }
 
 static void
@@ -205,7 +206,9 @@ test_malformed_frames_change_nothing (void **state)
     assert_int_equal (s_value_of (self, "v"), 7);
     assert_int_equal (zown_registry_stats (self->registry)->malformed, size + 1);
     //  An oversized value
-    zown_registry_set_max_value (self->registry, 4);
+    zown_limits_t limits = { .max_value = 4 };
+    assert_int_equal (zown_limits_resolve (&limits), ZOWN_OK);
+    zown_registry_set_limits (self->registry, &limits);
     assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "d", 2, ZOWN_STR ("k"), ZOWN_STR ("12345")),
                       ZOWN_TOO_LARGE);
     assert_int_equal (s_one (self, ZOWN_OP_TYPE, "d", 0), ZOWN_NOT_FOUND);
