@@ -47,7 +47,7 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_BAD_VERSION, "BAD_VERSION", "protocol version not supported by the owner" },
     { ZOWN_UNKNOWN_OP, "UNKNOWN_OP", "unknown op code" },
     { ZOWN_BAD_ARGS, "BAD_ARGS", "wrong argument count, argument type or name" },
-    { ZOWN_TOO_LARGE, "TOO_LARGE", "value or message over the owner's limits" },
+    { ZOWN_TOO_LARGE, "TOO_LARGE", "request, key or value over the owner's size limits" },
     { ZOWN_CONFLICT, "CONFLICT", "compare-and-swap found another value or version" },
     { ZOWN_OVERFLOW, "OVERFLOW", "int64 overflow" },
     { ZOWN_ABORTED, "ABORTED", "not applied: another op of the batch failed" },

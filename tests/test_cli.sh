@@ -346,6 +346,21 @@ expect_err "$extra"
 stop INT
 [ ! -e "$work/extra.sock" ] || fail "serve left $extra behind"
 
+echo "== limits"
+usage serve --name "u$$" --max-message 12
+expect_err "12"
+usage serve --name "u$$" --max-key 1x
+usage serve --name "u$$" --max-inflight=0
+usage serve --name "u$$" --max-items
+serve "l$$" --max-key 4 --max-objects=1K --max-value 1k
+next_line "inproc://zown-l$$"
+run 0 set --name "l$$" d 1234 v
+run 4 set --name "l$$" d 12345 v
+expect_err "over the owner's size limits"
+run 0 stats --name "l$$" --interval 1
+grep -qx "refused_key 1" <<<"$out" || fail "stats counts $(grep refused_key <<<"$out")"
+stop TERM
+
 if [ -w /dev/full ]; then
     echo "== write errors"
     code=0

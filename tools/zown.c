@@ -17,7 +17,9 @@
 #include "cli_format.h"
 #include <ctype.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stddef.h>
 #include <sys/signalfd.h>
 #include <zmq.h>
 #include <stdbool.h>
@@ -78,6 +80,7 @@ struct _s_run_t {
     const char *allow;       //  --allow (serve)
     const char *server_key;  //  --server-key (client commands)
     bool insecure;           //  --insecure
+    zown_limits_t limits;    //  --max-* (serve)
     const char *args [3];    //  The arguments, after the options are taken out
     size_t argc;
     zown_client_t *client;       //  Connected client (client commands)
@@ -120,8 +123,37 @@ static const s_option_t s_options [] = {
     { "feed", 'F', OPT_FEED, "ENDPOINT",
       "watch: the owner's change feed (default ipc://RUNDIR/NAME.feed of --name)" },
     { "help", 'h', 0, NULL, "show this help" },
+    //  serve's limits (s_limits): long names only
+    { "max-message", 0, OPT_SERVE, "N", "largest request frame, bytes (default 128M)" },
+    { "max-key", 0, OPT_SERVE, "N", "largest dict key, bytes (default 64K)" },
+    { "max-value", 0, OPT_SERVE, "N", "largest byte string in a request, bytes (default 64M)" },
+    { "max-objects", 0, OPT_SERVE, "N", "most objects (default 1000000)" },
+    { "max-items", 0, OPT_SERVE, "N", "most items of a dict, list, queue or array (default 16M)" },
+    { "max-parked", 0, OPT_SERVE, "N", "most parked (blocked) requests in all (default 100000)" },
+    { "max-parked-client", 0, OPT_SERVE, "N",
+      "most parked requests of one client (default 10000)" },
+    { "max-inflight", 0, OPT_SERVE, "N",
+      "most replies queued for one client that does not read (default 100000)" },
 };
 #define OPTION_COUNT (sizeof (s_options) / sizeof (s_options [0]))
+
+//  The zown_limits_t field each --max-* option sets, and its bounds.
+static const struct {
+    const char *option;
+    size_t offset;
+    size_t least;
+    size_t most;
+} s_limits [] = {
+    { "max-message", offsetof (zown_limits_t, max_message), ZOWN_LIMIT_MESSAGE_MIN,
+      ZOWN_LIMIT_MESSAGE_MAX },
+    { "max-key", offsetof (zown_limits_t, max_key), 1, SIZE_MAX },
+    { "max-value", offsetof (zown_limits_t, max_value), 1, SIZE_MAX },
+    { "max-objects", offsetof (zown_limits_t, max_objects), 1, SIZE_MAX },
+    { "max-items", offsetof (zown_limits_t, max_items), 1, SIZE_MAX },
+    { "max-parked", offsetof (zown_limits_t, max_parked), 1, SIZE_MAX },
+    { "max-parked-client", offsetof (zown_limits_t, max_parked_client), 1, SIZE_MAX },
+    { "max-inflight", offsetof (zown_limits_t, max_inflight), ZOWN_LIMIT_INFLIGHT_MIN, INT_MAX },
+};
 
 //  --------------------------------------------------------------------------
 //  Failures: one line on stderr, and the exit code
@@ -696,7 +728,8 @@ s_serve (s_run_t *run)
                                      .fsync = run->fsync,
                                      .cert = run->cert,
                                      .allow = run->allow,
-                                     .insecure = run->insecure };
+                                     .insecure = run->insecure,
+                                     .limits = run->limits };
     sigset_t signals;
     zown_owner_t *owner = NULL;
     int code = CLI_OK;
@@ -850,8 +883,9 @@ s_print_options (unsigned scope)
         if (option->scope && !(option->scope & scope))
             continue;
         char left [40];
-        snprintf (left, sizeof (left), "-%c, --%s%s%s", option->short_name, option->long_name,
-                  option->value ? " " : "", option->value ? option->value : "");
+        snprintf (left, sizeof (left), "%c%c%s--%s%s%s", option->short_name ? '-' : ' ',
+                  option->short_name ? option->short_name : ' ', option->short_name ? ", " : "  ",
+                  option->long_name, option->value ? " " : "", option->value ? option->value : "");
         printf ("  %-26s %s\n", left, option->help);
     }
 }
@@ -892,6 +926,31 @@ s_parse_ms (const char *text, int *ms_p)
         || datum.u.i > 86400000)
         return false;
     *ms_p = (int) datum.u.i;
+    return true;
+}
+
+//  A --max-* option: a positive count, K, M or G multiplying it by 1024,
+//  1024^2 or 1024^3, within the limit's bounds. False if it is not one.
+static bool
+s_parse_limit (const char *option, const char *text, zown_limits_t *limits)
+{
+    size_t index = 0;
+    while (strcmp (s_limits [index].option, option))
+        index++;
+    char *end;
+    errno = 0;
+    unsigned long long value = isdigit ((unsigned char) *text) ? strtoull (text, &end, 10) : 0;
+    int shift = !value        ? -1
+        : !*end               ? 0
+        : end [1]             ? -1
+        : strchr ("kK", *end) ? 10
+        : strchr ("mM", *end) ? 20
+        : strchr ("gG", *end) ? 30
+                              : -1;
+    if (errno || shift < 0 || value > s_limits [index].most >> shift
+        || value << shift < s_limits [index].least)
+        return false;
+    *(size_t *) ((char *) limits + s_limits [index].offset) = (size_t) value << shift;
     return true;
 }
 
@@ -984,6 +1043,11 @@ s_parse (const s_command_t *command, int argc, char **argv, s_run_t *run)
                     run->fsync = ZOWN_FSYNC_NO;
                 else
                     return s_usage (command, "--fsync takes always, everysec or no", value);
+                break;
+            case 0:
+                if (!s_parse_limit (option->long_name, value, &run->limits))
+                    return s_usage (command, "not a count within the limit's bounds (docs/CLI.md)",
+                                    value);
                 break;
         }
     }
