@@ -51,10 +51,10 @@
 #define S_EXPIRE  0x40
 #define S_DIES    0x80
 
-//  An array of up to 16 Mi elements is legal (actors/array.c) and fills
-//  128 MiB; a 4 KiB input could ask for a hundred. Longer arrays than
+//  An array of up to 16 Mi elements is legal (max_items, by default) and
+//  fills 128 MiB; a 4 KiB input could ask for a hundred. Longer arrays than
 //  this are skipped, so that the fuzzer measures the code and not the
-//  allocator; lengths past the owner's limit still run (TOO_LARGE).
+//  allocator; lengths past the owner's limit still run (LIMIT).
 #define S_ARRAY_MAX   4096
 #define S_ARRAY_LIMIT (16u * 1024 * 1024)
 
