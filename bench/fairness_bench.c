@@ -13,8 +13,11 @@
 
     Each of --repeat runs does the three cells in turn; the report gives,
     per cell, the medians over runs of the polite client's median and p99
-    latency, their ratios to the same run's alone cell, and the flooders'
-    ops/s. Only ratios within one run mean anything on a noisy machine.
+    latency, their ratios to the same run's alone cell, the flooders'
+    ops/s, and the wait in arrival order: how long the flooders' backlog
+    (flooders x window requests) takes at that rate, which is what a polite
+    request would wait if the owner served requests first come, first
+    served. Only ratios within one run mean anything on a noisy machine.
 
     --flood-nice N runs the flooders at that niceness (1..19): whatever the
     polite client still loses then is the owner's doing, not the CPUs'.
@@ -321,7 +324,7 @@ main (int argc, char *argv [])
         printf ("fairness_bench: %ld CPUs, %s, %d runs, %ld polite calls, flood window %ld, "
                 "flood nice %d\n\n"
                 "| flooders | polite p50 us | polite p99 us | p50 / alone | p99 / alone "
-                "| flood ops/s |\n|---|---|---|---|---|---|\n",
+                "| flood ops/s | in-order wait us |\n|---|---|---|---|---|---|---|\n",
                 cpus, s_bench.ipc ? "ipc" : "inproc", s_bench.repeat, s_bench.calls, s_bench.window,
                 s_bench.flood_nice);
     for (int cell = 0; cell < CELLS; cell++) {
@@ -338,16 +341,18 @@ main (int argc, char *argv [])
         double r50 = bench_median (p50_ratio, s_bench.repeat);
         double r99 = bench_median (p99_ratio, s_bench.repeat);
         double mops = bench_median (ops, s_bench.repeat);
+        double backlog_us = mops > 0 ? s_flooders [cell] * s_bench.window * 1e6 / mops : 0;
         if (s_bench.json)
             printf (
                 "{\"kind\":\"fairness\",\"transport\":\"%s\",\"cpus\":%ld,\"runs\":%d,"
                 "\"calls\":%ld,\"window\":%ld,\"flood_nice\":%d,\"flooders\":%d,\"p50_us\":%.1f,"
-                "\"p99_us\":%.1f,\"p50_ratio\":%.2f,\"p99_ratio\":%.2f,\"flood_ops_s\":%.0f}\n",
+                "\"p99_us\":%.1f,\"p50_ratio\":%.2f,\"p99_ratio\":%.2f,\"flood_ops_s\":%.0f,"
+                "\"in_order_wait_us\":%.1f}\n",
                 s_bench.ipc ? "ipc" : "inproc", cpus, s_bench.repeat, s_bench.calls, s_bench.window,
-                s_bench.flood_nice, s_flooders [cell], m50, m99, r50, r99, mops);
+                s_bench.flood_nice, s_flooders [cell], m50, m99, r50, r99, mops, backlog_us);
         else
-            printf ("| %d | %.1f | %.1f | %.2f | %.2f | %.0f |\n", s_flooders [cell], m50, m99, r50,
-                    r99, mops);
+            printf ("| %d | %.1f | %.1f | %.2f | %.2f | %.0f | %.0f |\n", s_flooders [cell], m50,
+                    m99, r50, r99, mops, backlog_us);
     }
     s_cleanup ();
     return 0;
