@@ -7,7 +7,6 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include <inttypes.h>
 #include <limits.h>
 #include <time.h>
 
