@@ -49,6 +49,8 @@ typedef enum { ZOWN_FSYNC_ALWAYS = 0, ZOWN_FSYNC_EVERYSEC = 1, ZOWN_FSYNC_NO = 2
 //  its changes must fit one journal record (at most 256 MiB).
 #define ZOWN_LIMIT_MESSAGE_MIN 1024
 #define ZOWN_LIMIT_MESSAGE_MAX (256u << 20)
+//  Least max_value: HELLO's boot id (36 bytes) must always fit.
+#define ZOWN_LIMIT_VALUE_MIN 64
 //  Least max_inflight: twice the client library's default window
 //  (../shared/LESSONS.md 13: a window over half the high-water mark loses
 //  replies).
@@ -101,7 +103,8 @@ zown_owner_t *zown_owner_new (const char *name);
 //  journal is loaded first; a torn or corrupt tail is set aside and
 //  reported (zown_owner_recovery). Fails also with ZOWN_INVALID (a
 //  corrupt snapshot, a journal that does not apply, or a limit out of its
-//  bounds: max_message outside ZOWN_LIMIT_MESSAGE_MIN..MAX, max_inflight
+//  bounds: max_message outside ZOWN_LIMIT_MESSAGE_MIN..MAX, max_value under
+//  ZOWN_LIMIT_VALUE_MIN, max_inflight
 //  under ZOWN_LIMIT_INFLIGHT_MIN or over INT_MAX), ZOWN_ADDR_IN_USE
 //  (another owner has that journal open).
 zown_owner_t *zown_owner_new_with (const char *name, const zown_owner_options_t *options);

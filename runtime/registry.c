@@ -235,6 +235,7 @@ zown_limits_resolve (zown_limits_t *limits)
     //  max_inflight becomes the ROUTER's high-water marks, which are ints.
     return limits->max_message < ZOWN_LIMIT_MESSAGE_MIN
             || limits->max_message > ZOWN_LIMIT_MESSAGE_MAX
+            || limits->max_value < ZOWN_LIMIT_VALUE_MIN
             || limits->max_inflight < ZOWN_LIMIT_INFLIGHT_MIN || limits->max_inflight > INT_MAX
         ? ZOWN_INVALID
         : ZOWN_OK;

@@ -148,15 +148,21 @@ static void
 test_value_size (void **state)
 {
     (void) state;
-    zown_owner_t *owner = s_owner (&(zown_limits_t){ .max_value = 16 });
+    //  The least max_value: a HELLO's boot id (36 bytes) fits, 64 bytes fit.
+    zown_owner_t *owner = s_owner (&(zown_limits_t){ .max_value = 64 });
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_list_t *list = zown_list_new (client, "l");
-    assert_int_equal (zown_list_append (list, ZOWN_STR ("0123456789abcdef"), NULL), 0);
+    char text [66];
+    memset (text, 'x', 65);
+    text [65] = 0;
+    zown_datum_t big = ZOWN_STR (text);
+    big.u.b.len = 64;
+    assert_int_equal (zown_list_append (list, big, NULL), 0);
     assert_int_equal (testutil_stat (client, "malformed"), 0);
-    zown_datum_t big = ZOWN_STR ("0123456789abcdefg");
+    big.u.b.len = 65;
     zown_reply_t *reply;
     assert_int_equal (s_call (client, ZOWN_OP_LIST_APPEND, "l", 1, &big, &reply), ZOWN_TOO_LARGE);
-    s_assert_names (reply, 0, "max_value (16 bytes)");
+    s_assert_names (reply, 0, "max_value (64 bytes)");
     assert_int_equal (testutil_stat (client, "refused_value"), 1);
     //  Refused, not malformed.
     assert_int_equal (testutil_stat (client, "malformed"), 0);
@@ -441,7 +447,7 @@ test_replay_is_not_refused (void **state)
     zown_owner_destroy (&owner);
 
     options.limits =
-        (zown_limits_t){ .max_key = 1, .max_value = 1, .max_objects = 1, .max_items = 1 };
+        (zown_limits_t){ .max_key = 1, .max_value = 64, .max_objects = 1, .max_items = 1 };
     owner = zown_owner_new_with (name, &options);
     if (!owner)
         fail_msg ("restart: %s", zown_strerror (zown_errno ()));

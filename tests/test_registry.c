@@ -207,9 +207,14 @@ test_malformed_frames_change_nothing (void **state)
     assert_int_equal (zown_registry_stats (self->registry)->malformed, size + 1);
     //  An oversized value
     zown_limits_t limits = { .max_value = 4 };
+    assert_int_equal (zown_limits_resolve (&limits), ZOWN_INVALID);
+    limits = (zown_limits_t){ .max_value = ZOWN_LIMIT_VALUE_MIN };
     assert_int_equal (zown_limits_resolve (&limits), ZOWN_OK);
     zown_registry_set_limits (self->registry, &limits);
-    assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "d", 2, ZOWN_STR ("k"), ZOWN_STR ("12345")),
+    char text [ZOWN_LIMIT_VALUE_MIN + 2];
+    memset (text, 'x', sizeof (text) - 1);
+    text [sizeof (text) - 1] = 0;
+    assert_int_equal (s_one (self, ZOWN_OP_DICT_SET, "d", 2, ZOWN_STR ("k"), ZOWN_STR (text)),
                       ZOWN_TOO_LARGE);
     assert_int_equal (s_one (self, ZOWN_OP_TYPE, "d", 0), ZOWN_NOT_FOUND);
 }

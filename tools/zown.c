@@ -147,7 +147,7 @@ static const struct {
     { "max-message", offsetof (zown_limits_t, max_message), ZOWN_LIMIT_MESSAGE_MIN,
       ZOWN_LIMIT_MESSAGE_MAX },
     { "max-key", offsetof (zown_limits_t, max_key), 1, SIZE_MAX },
-    { "max-value", offsetof (zown_limits_t, max_value), 1, SIZE_MAX },
+    { "max-value", offsetof (zown_limits_t, max_value), ZOWN_LIMIT_VALUE_MIN, SIZE_MAX },
     { "max-objects", offsetof (zown_limits_t, max_objects), 1, SIZE_MAX },
     { "max-items", offsetof (zown_limits_t, max_items), 1, SIZE_MAX },
     { "max-parked", offsetof (zown_limits_t, max_parked), 1, SIZE_MAX },
