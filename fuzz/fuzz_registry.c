@@ -2,7 +2,10 @@
     fuzz_registry - arbitrary requests against a live owner state
 
     An input is a sequence of steps, each `u16 length, u8 who, length
-    octets of request frame` (a short last step takes what is left):
+    octets of request frame` (a short last step takes what is left). The
+    top bit of the first length is a flag, not length: set, the owner runs
+    under tight limits (S_TIGHT), so that refusals, and the rollbacks they
+    cause in batches, are fuzzed as often as successes.
 
         who & 0x03  the client: 0 none (zown_registry_execute: nothing can
                     park or hold a session), 1..3 one of three connections
@@ -57,6 +60,15 @@
 //  allocator; lengths past the owner's limit still run (LIMIT).
 #define S_ARRAY_MAX   4096
 #define S_ARRAY_LIMIT (16u * 1024 * 1024)
+
+#define S_TIGHT_FLAG 0x80  //  In the first octet of an input
+static const zown_limits_t S_TIGHT = { .max_message = ZOWN_LIMIT_MESSAGE_MIN,
+                                       .max_key = 8,
+                                       .max_value = ZOWN_LIMIT_VALUE_MIN,
+                                       .max_objects = 4,
+                                       .max_items = 4,
+                                       .max_parked_client = 2,
+                                       .max_parked = 3 };
 
 typedef struct {
     zown_registry_t *owner;   //  The live owner state
@@ -373,8 +385,13 @@ s_owner (const uint8_t *data, size_t size)
     self.journal = size < 3 || !(data [2] & S_NO_LOG);
     if (self.journal)
         zown_registry_set_persist (self.owner, s_persist, &self);
+    if (size >= 1 && (data [0] & S_TIGHT_FLAG)) {
+        zown_limits_t tight = S_TIGHT;
+        ZOWN_FUZZ_CHECK (zown_limits_resolve (&tight) == ZOWN_OK);
+        zown_registry_set_limits (self.owner, &tight);
+    }
     while (size >= 3) {
-        size_t length = (size_t) zown_load_be (data, 2);
+        size_t length = (size_t) zown_load_be (data, 2) & 0x7FFF;
         uint8_t who = data [2];
         data += 3;
         size -= 3;

@@ -89,6 +89,11 @@ def steps(*items):
     return b''.join(struct.pack('>HB', len(frame), who) + frame for who, frame in items)
 
 
+def tight(data):
+    """The same steps under tight limits: the top bit of the first length."""
+    return bytes([data[0] | 0x80]) + data[1:]
+
+
 def one(who, rid, name, obj=b'', *args):
     return who, request(rid, op(name, obj, *args))
 
@@ -221,6 +226,17 @@ REGISTRY = {
                         (1, request(6, b'\xff\x00\x00\x00')),
                         (1, request(7, op('DICT_GET', b'a\x00b', b'k'))),
                         (1, request(8, op('DICT_GET', D, b'k'))[:-2]), (5, b'')),
+    # Under tight limits (fuzz_registry.c, S_TIGHT): too many items, a long
+    # key, too many objects in a batch (all rolls back), a long value, and
+    # one parked request more than a client may have.
+    'limits': tight(steps(one(1, 1, 'DICT_UPDATE', D, b'a', 1, b'b', 2, b'c', 3, b'd', 4, b'e', 5),
+                          one(1, 2, 'DICT_SET', D, b'a long key', 1),
+                          (1, request(3, *[op('VALUE_SET', b'v%d' % n, n) for n in range(5)])),
+                          one(1, 4, 'LIST_APPEND', L, b'x' * 65),
+                          one(2, 1, 'EVENT_WAIT', b'e', FOREVER),
+                          one(2, 2, 'EVENT_WAIT', b'e', FOREVER),
+                          one(2, 3, 'EVENT_WAIT', b'e', FOREVER),
+                          one(1, 5, 'EVENT_SET', b'e'))),
     'journal': (change(D, SET, 1, 1, OP['DICT_SET'], b'k', 1)
                 + change(V, SET, 2, 1, OP['VALUE_SET'], None, 2.5)
                 + change(L, OPREC, 3, 1, OP['LIST_EXTEND'], b'x', 2)
