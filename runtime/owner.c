@@ -111,10 +111,8 @@ s_bind_curve (s_self_t *self, const char *endpoint)
     return status;
 }
 
-//  The ROUTER's closed connections, so that the session of a tcp client
-//  ends when its connection does (a process on another host cannot be
-//  watched like a local one).
-//  Ends the sessions of the tcp connections that closed.
+//  Ends the sessions of the tcp connections that closed (the ROUTER's
+//  monitor): a process on another host cannot be watched like a local one.
 static void
 s_handle_monitor (s_self_t *self)
 {
