@@ -77,6 +77,7 @@ typedef struct {
     zown_buf_t out;           //  Reply to the frame being executed
     uint64_t seq;             //  Last sequence number seen on the feed
     bool journal;             //  The owner has a journal, which the mirror follows
+    zown_limits_t limits;     //  The owner's limits, resolved
 } s_fuzz_t;
 
 //  One record of a snapshot, for comparing two snapshots.
@@ -334,7 +335,12 @@ s_check_snapshot (zown_registry_t *registry)
 static void
 s_step (s_fuzz_t *self, uint8_t who, const uint8_t *frame, size_t size)
 {
-    int status = zown_decode_request (&self->decoded, frame, size, 64u * 1024 * 1024);
+    //  What the owner must answer: a frame over max_message is refused
+    //  unread, else the first problem in decoding order (a value over
+    //  max_value may come before a malformed part).
+    int status = size > self->limits.max_message
+        ? ZOWN_TOO_LARGE
+        : zown_decode_request (&self->decoded, frame, size, self->limits.max_value);
     for (size_t index = 0; status == ZOWN_OK && index < self->decoded.op_count; index++) {
         const zown_op_view_t *op = &self->decoded.ops [index];
         if (op->argc && s_array_too_long (op->code, &self->decoded.args [op->argv_offset]))
@@ -385,11 +391,10 @@ s_owner (const uint8_t *data, size_t size)
     self.journal = size < 3 || !(data [2] & S_NO_LOG);
     if (self.journal)
         zown_registry_set_persist (self.owner, s_persist, &self);
-    if (size >= 1 && (data [0] & S_TIGHT_FLAG)) {
-        zown_limits_t tight = S_TIGHT;
-        ZOWN_FUZZ_CHECK (zown_limits_resolve (&tight) == ZOWN_OK);
-        zown_registry_set_limits (self.owner, &tight);
-    }
+    if (size >= 1 && (data [0] & S_TIGHT_FLAG))
+        self.limits = S_TIGHT;
+    ZOWN_FUZZ_CHECK (zown_limits_resolve (&self.limits) == ZOWN_OK);
+    zown_registry_set_limits (self.owner, &self.limits);
     while (size >= 3) {
         size_t length = (size_t) zown_load_be (data, 2) & 0x7FFF;
         uint8_t who = data [2];
