@@ -157,7 +157,11 @@ s_create_op (zown_call_t *call)
     if (length < 0)
         return zown_call_fail (call, ZOWN_BAD_ARGS, "length must not be negative");
     //  The length counts against max_items (by default 16 Mi elements,
-    //  128 MiB); a replayed one is not checked, but must still be allocatable.
+    //  128 MiB), except in a journal replay; never past the hard maximum,
+    //  not even there: a damaged journal must not make the owner fill all
+    //  of memory.
+    if ((uint64_t) length > ZOWN_ARRAY_LENGTH_MAX)
+        return zown_call_fail (call, ZOWN_LIMIT, "array longer than 256 Mi elements");
     int status = zown_call_room (call, 0, (size_t) length);
     if (status != ZOWN_OK)
         return status;

@@ -59,7 +59,7 @@
 //  this are skipped, so that the fuzzer measures the code and not the
 //  allocator; lengths past the owner's limit still run (LIMIT).
 #define S_ARRAY_MAX   4096
-#define S_ARRAY_LIMIT (16u * 1024 * 1024)
+#define S_ARRAY_LIMIT ZOWN_ARRAY_LENGTH_MAX
 
 #define S_TIGHT_FLAG 0x80  //  In the first octet of an input
 static const zown_limits_t S_TIGHT = { .max_message = ZOWN_LIMIT_MESSAGE_MIN,

@@ -28,10 +28,15 @@ zown_array_t *zown_array_new (zown_client_t *client, const char *name);
 
 void zown_array_destroy (zown_array_t **self_p);
 
-//  Create the array with `length` elements (at most 16 Mi), each set to
-//  `initial` (an int or a double, which fixes the element type). Returns 1
-//  if it was created, 0 if it already existed with this length and type,
-//  -1 with ZOWN_WRONG_TYPE if it exists with another, ZOWN_TOO_LARGE, or
+//  Longest array, whatever the owner's max_items: an array is allocated
+//  and filled whole when it is created (2 GiB at this length).
+#define ZOWN_ARRAY_LENGTH_MAX (1u << 28)
+
+//  Create the array with `length` elements (at most the owner's max_items,
+//  16 Mi by default, and ZOWN_ARRAY_LENGTH_MAX), each set to `initial` (an
+//  int or a double, which fixes the element type). Returns 1 if it was
+//  created, 0 if it already existed with this length and type, -1 with
+//  ZOWN_WRONG_TYPE if it exists with another, ZOWN_LIMIT (too long), or
 //  ZOWN_BAD_ARGS for an initial value that is not a number.
 int zown_array_create (zown_array_t *self, size_t length, zown_datum_t initial);
 

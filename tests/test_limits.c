@@ -470,6 +470,24 @@ test_replay_is_not_refused (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  An array is allocated whole: past ZOWN_ARRAY_LENGTH_MAX it is refused
+//  whatever max_items allows (and nothing is allocated).
+static void
+test_array_hard_maximum (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = s_owner (&(zown_limits_t){ .max_items = SIZE_MAX });
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_array_t *array = zown_array_new (client, "a");
+    assert_int_equal (
+        zown_array_create (array, (size_t) ZOWN_ARRAY_LENGTH_MAX + 1, ZOWN_INT_DATUM (0)), -1);
+    assert_int_equal (zown_errno (), ZOWN_LIMIT);
+    assert_int_equal (zown_array_create (array, 1000, ZOWN_INT_DATUM (0)), 1);
+    zown_array_destroy (&array);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
@@ -484,6 +502,7 @@ main (void)
         cmocka_unit_test (test_parked),
         cmocka_unit_test (test_flood_without_reading),
         cmocka_unit_test (test_replay_is_not_refused),
+        cmocka_unit_test (test_array_hard_maximum),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
