@@ -108,6 +108,12 @@ uint64_t zown_client_dropped (zown_client_t *self);
 //  Round trip to the owner; 0 if it answered within the deadline.
 int zown_client_ping (zown_client_t *self);
 
+//  The owner's message for the failed op of the last call that failed with
+//  a wire status ("key over max_key (65536 bytes)"), at most 255 bytes; ""
+//  if the owner gave none or the last call did not fail so. Borrowed until
+//  the next call on this client.
+const char *zown_client_message (zown_client_t *self);
+
 #ifdef __cplusplus
 }
 #endif

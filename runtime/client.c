@@ -38,6 +38,7 @@ struct _zown_client_t {
     zown_reply_t reply;       //  Last reply, decoded
     zown_request_t *request;  //  Reused by the typed handles
     bool said_hello;          //  HELLO sent before the first request
+    char message [256];       //  The owner's message for the last failed call
     void *monitor;            //  CURVE handshake events (tcp only), else NULL
     bool denied;              //  The owner refuses our handshakes
     unsigned failures;        //  Handshakes failed in a row
@@ -374,6 +375,22 @@ s_recv (zown_client_t *self, int timeout)
     }
 }
 
+//  Keeps the message of the op that failed the reply with `status`.
+static void
+s_keep_message (zown_client_t *self, int status)
+{
+    for (size_t op = 0; op < zown_reply_results (&self->reply); op++)
+        if (zown_reply_result_status (&self->reply, op) == status) {
+            zown_datum_t message = zown_reply_message (&self->reply, op);
+            size_t size = message.tag == ZOWN_BYTES ? message.u.b.len : 0;
+            size = size < sizeof (self->message) - 1 ? size : sizeof (self->message) - 1;
+            if (size)
+                memcpy (self->message, message.u.b.ptr, size);
+            self->message [size] = 0;
+            return;
+        }
+}
+
 //  A synchronous call with its own deadline (ms, -1 for none).
 static int
 s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t **reply_p)
@@ -382,6 +399,7 @@ s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t 
         *reply_p = NULL;
     if (!self)
         return zown_fail (ZOWN_INVALID);
+    self->message [0] = 0;
     if (s_forked (self))
         return zown_fail (ZOWN_FORKED);
     if (zown_client_pending (self))
@@ -395,6 +413,8 @@ s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t 
     if (reply_p)
         *reply_p = &self->reply;
     int status = zown_reply_status (&self->reply);
+    if (status != ZOWN_OK)
+        s_keep_message (self, status);
     return status == ZOWN_OK ? zown_ok () : zown_fail (status);
 }
 
@@ -469,4 +489,10 @@ int
 zown_client_ping (zown_client_t *self)
 {
     return zown_client_call_op (self, ZOWN_OP_PING, NULL, 0, NULL, NULL);
+}
+
+const char *
+zown_client_message (zown_client_t *self)
+{
+    return self->message;
 }

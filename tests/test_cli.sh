@@ -356,7 +356,7 @@ serve "l$$" --max-key 4 --max-objects=1K --max-value 1k
 next_line "inproc://zown-l$$"
 run 0 set --name "l$$" d 1234 v
 run 4 set --name "l$$" d 12345 v
-expect_err "over the owner's size limits"
+expect_err "zown: d: request, key or value over the owner's size limits: key over max_key (4 bytes)"
 run 0 stats --name "l$$" --interval 1
 grep -qx "refused_key 1" <<<"$out" || fail "stats counts $(grep refused_key <<<"$out")"
 stop TERM

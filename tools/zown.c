@@ -177,7 +177,10 @@ s_fail (s_run_t *run, const char *what, int status)
         fprintf (stderr, "zown: no owner answers at %s: %s\n", run->target, zown_strerror (status));
         return CLI_UNREACHABLE;
     }
-    fprintf (stderr, "zown: %s: %s\n", what, zown_strerror (status));
+    //  Then the owner's own words when it gave some (they name a limit).
+    const char *message = run->client && status < 64 ? zown_client_message (run->client) : "";
+    fprintf (stderr, "zown: %s: %s%s%s\n", what, zown_strerror (status), *message ? ": " : "",
+             message);
     return status == ZOWN_NOT_FOUND ? CLI_NOT_FOUND
         : status == ZOWN_INVALID    ? CLI_USAGE
                                     : CLI_FAILED;
