@@ -123,7 +123,10 @@ test_key_size (void **state)
     assert_int_equal (zown_dict_set (dict, "12345678", ZOWN_INT_DATUM (1), NULL), 0);
     assert_int_equal (zown_dict_set (dict, "123456789", ZOWN_INT_DATUM (1), NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_TOO_LARGE);
+    //  The owner's message names the limit; it lasts until the next call.
+    assert_string_equal (zown_client_message (client), "key over max_key (8 bytes)");
     assert_int_equal (testutil_stat (client, "refused_key"), 1);
+    assert_string_equal (zown_client_message (client), "");
     //  In an atomic update, a long key in second place: nothing is applied.
     zown_datum_t pairs [4] = { ZOWN_STR ("a"), ZOWN_INT_DATUM (1), ZOWN_STR ("abcdefghi"),
                                ZOWN_INT_DATUM (2) };
