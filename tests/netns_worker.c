@@ -17,6 +17,10 @@
         call; stdout gets "progress" after STEPS steps, each fail line, and
         "done STEPS FAILS LATE" at the end. Steps go on until stdin ends
         (the script's signal that a cut link is back), then STEPS more.
+      netns_worker lock ENDPOINT SERVER_KEY CERT ID TIMEOUT_MS
+        Acquires the lock "lock" (waiting at most TIMEOUT_MS), prints
+        "held DIED" (DIED 1 if the previous holder died holding it), holds
+        it until stdin ends, then releases it.
     Exits 0 when done, 1 on an unexpected error, 2 on a usage error.
     =========================================================================
 */
@@ -179,11 +183,34 @@ s_count (zown_client_t *client, const char *id, int64_t n)
 }
 
 static int
+s_lock (zown_client_t *client, int64_t timeout_ms)
+{
+    zown_lock_t *lock = zown_lock_new (client, "lock");
+    bool died = false;
+    int rc = 0;
+    if (zown_client_set_timeout (client, (int) timeout_ms)
+        || zown_lock_acquire (lock, (int) timeout_ms, &died))
+        rc = s_die ("acquire");
+    else {
+        printf ("held %d\n", died);
+        fflush (stdout);
+        char buffer [256];
+        while (read (STDIN_FILENO, buffer, sizeof (buffer)) > 0)
+            ;
+        if (zown_lock_release (lock))
+            rc = s_die ("release");
+    }
+    zown_lock_destroy (&lock);
+    return rc;
+}
+
+static int
 s_usage (void)
 {
     fprintf (stderr,
              "usage: netns_worker count ENDPOINT SERVER_KEY CERT ID N\n"
-             "       netns_worker resilient ENDPOINT SERVER_KEY CERT ID STEPS LOG\n");
+             "       netns_worker resilient ENDPOINT SERVER_KEY CERT ID STEPS LOG\n"
+             "       netns_worker lock ENDPOINT SERVER_KEY CERT ID TIMEOUT_MS\n");
     return 2;
 }
 
@@ -192,17 +219,20 @@ main (int argc, char *argv [])
 {
     bool count = argc == 7 && strcmp (argv [1], "count") == 0;
     bool resilient = argc == 8 && strcmp (argv [1], "resilient") == 0;
-    if (!count && !resilient)
+    bool lock = argc == 7 && strcmp (argv [1], "lock") == 0;
+    if (!count && !resilient && !lock)
         return s_usage ();
     char *end;
     int64_t n = strtoll (argv [6], &end, 10);
-    if (*end || n < 1)
+    if (*end || n < 1 || n > INT32_MAX)
         return s_usage ();
     zown_client_options_t options = { .server_key = argv [3], .cert = argv [4] };
     zown_client_t *client = zown_client_new_with (argv [2], &options);
     if (!client)
         return s_die ("connect");
-    int rc = count ? s_count (client, argv [5], n) : s_resilient (client, argv [5], n, argv [7]);
+    int rc = count ? s_count (client, argv [5], n)
+        : lock     ? s_lock (client, n)
+                   : s_resilient (client, argv [5], n, argv [7]);
     zown_client_destroy (&client);
     return rc;
 }

@@ -161,14 +161,21 @@ start () {
     children+=("$pid")
 }
 
-# finish PID WHAT: PID must exit 0; once reaped, cleanup must not signal it.
-finish () {
-    local code=0 pid rest=()
+# reap PID: wait for PID, its exit code in $code; once reaped, cleanup must
+# not signal it.
+reap () {
+    local pid rest=()
+    code=0
     wait "$1" || code=$?
     for pid in "${children[@]}"; do
         [ "$pid" = "$1" ] || rest+=("$pid")
     done
     children=(${rest[@]+"${rest[@]}"})
+}
+
+# finish PID WHAT: PID must exit 0.
+finish () {
+    reap "$1"
     [ "$code" = 0 ] || fail "$2 exited $code"
 }
 
@@ -252,6 +259,36 @@ expect_out "$(dict acked "1:$total1" "2:$total2")"
 echo "w1: $total1 steps, $fails failed calls ($timeouts TIMEOUT, $unreachable UNREACHABLE," \
     "longest $longest ms), $late applied though their call failed; w2: $total2 steps," \
     "$fails2 failed calls"
+
+echo "== a lock holder on another host dies"
+# w2 holds the lock; w1 waits for it; w2's process is killed: its host
+# closes the connection, the owner ends its session, and w1 gets the lock,
+# told that its holder died.
+mkfifo "$work/holder.in" "$work/holder.out" "$work/taker.out"
+start 2 "$work/holder.in" "$work/holder.out" lock 30000
+holder=$pid
+exec {holder_in}>"$work/holder.in"
+exec {holder_fd}<"$work/holder.out"
+next "$holder_fd"
+[ "$line" = "held 0" ] || fail "the holder printed '$line'"
+start 1 /dev/null "$work/taker.out" lock 30000
+taker=$pid
+exec {taker_fd}<"$work/taker.out"
+# Awaited through the owner: the taker's acquire is parked.
+for ((tries = 0; ; tries++)); do
+    run "$srv" 0 stats --interval 1 --name "$name"
+    [ "$(sed -n 's/^parked //p' <<<"$out")" = 1 ] && break
+    ((tries < 1000)) || fail "the taker's acquire never parked"
+done
+kill -KILL "$holder"
+reap "$holder" 2>/dev/null
+[ "$code" = 137 ] || fail "the holder exited $code, not by SIGKILL"
+exec {holder_in}>&-
+next "$taker_fd"
+[ "$line" = "held 1" ] || fail "the taker printed '$line', not 'held 1'"
+finish "$taker" "the taker"
+run "$srv" 0 dump lock --name "$name"
+[[ $out == *'"locked":false'* ]] || fail "the lock is still held: $out"
 
 echo "== a stranger from a third namespace"
 run "$srv" 0 dump --name "$name"
