@@ -246,9 +246,14 @@ bench_fork_start (bench_fork_t *self, int count, bench_worker_fn *fn, void *args
     close (ready [1]);
     close (gate [0]);
     //  One byte from each worker, or end of file once all have died.
-    char byte;
-    for (int index = 0; index < self->count && bench_read_all (ready [0], &byte, 1) == 0; index++)
-        ;
+    self->ready = true;
+    for (int index = 0; index < self->count; index++) {
+        char byte = 0;
+        if (bench_read_all (ready [0], &byte, 1) || byte != 'r') {
+            self->ready = false;
+            break;
+        }
+    }
     close (ready [0]);
     int64_t started = bench_now_ns ();
     close (gate [1]);
@@ -261,10 +266,10 @@ bench_fork_reap (bench_fork_t *self)
     int failed = 0;
     for (int index = 0; index < self->count; index++) {
         close (self->results [index]);
-        int status;
-        while (waitpid (self->pids [index], &status, 0) < 0 && errno == EINTR)
+        int *status = &self->status [index];
+        while (waitpid (self->pids [index], status, 0) < 0 && errno == EINTR)
             ;
-        failed |= !WIFEXITED (status) || WEXITSTATUS (status);
+        failed |= !WIFEXITED (*status) || WEXITSTATUS (*status);
     }
     self->count = 0;
     return failed ? -1 : 0;

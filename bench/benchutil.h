@@ -87,18 +87,21 @@ typedef struct {
     int count;
     pid_t pids [BENCH_FORK_MAX];
     int results [BENCH_FORK_MAX];
+    bool ready;                   //  Every worker reported its set-up done
+    int status [BENCH_FORK_MAX];  //  Wait statuses, once reaped
 } bench_fork_t;
 
 //  In a worker: report set-up done (ok or not), then wait for the gate.
 void bench_worker_gate (const bench_worker_fds_t *fds, bool ok);
 
 //  Fork count (<= BENCH_FORK_MAX) workers running fn (index, args, fds),
-//  wait until each has reported its set-up (or died), then open the gate.
-//  Returns the time the gate opened (bench_now_ns), or -1 (perror'd) if a
-//  pipe or fork failed.
+//  wait until each has reported its set-up (or died), then open the gate;
+//  `ready` says whether every set-up succeeded. Returns the time the gate
+//  opened (bench_now_ns), or -1 (perror'd) if a pipe or fork failed.
 int64_t bench_fork_start (bench_fork_t *self, int count, bench_worker_fn *fn, void *args);
 
-//  Close the result pipes and reap every worker; 0 if each exited 0.
+//  Close the result pipes and reap every worker (wait statuses in
+//  `status`); 0 if each exited 0.
 int bench_fork_reap (bench_fork_t *self);
 
 //  --------------------------------------------------------------------------

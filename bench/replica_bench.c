@@ -195,9 +195,10 @@ s_run_subscriber (job_t *job, zown_replica_t *replica, uint64_t target)
 
 //  Set-up before the gate: the connections, HELLO, and a replica's
 //  snapshot (so a subscriber is live before the writer starts).
-static void
-s_child (job_t *job, int ready, int gate, int result)
+static int
+s_child (int index, void *args, const bench_worker_fds_t *fds)
 {
+    job_t *job = &((job_t *) args) [index];
     zown_client_t *client = NULL;
     zown_replica_t *replica = NULL;
     uint64_t target = 0;
@@ -212,11 +213,8 @@ s_child (job_t *job, int ready, int gate, int result)
             s_job_fail (job, "replica");
         target = zown_replica_seq (replica) + (uint64_t) s_bench.changes;
     }
-    char byte = 'r';
-    bench_write_all (ready, &byte, 1);
-    close (ready);
-    while (read (gate, &byte, 1) < 0 && errno == EINTR)
-        ;  //  End of file: the parent opened the gate.
+    //  A failed set-up still passes the gate: its result says why.
+    bench_worker_gate (fds, true);
     if (!job->failed) {
         if (job->role == ROLE_READER)
             s_run_reader (job, client, replica);
@@ -227,8 +225,8 @@ s_child (job_t *job, int ready, int gate, int result)
     }
     zown_replica_destroy (&replica);
     zown_client_destroy (&client);
-    int rc = bench_write_all (result, job, sizeof (*job));
-    _exit (rc || job->failed ? 1 : 0);
+    int rc = bench_write_all (fds->result, job, sizeof (*job));
+    return rc || job->failed ? 1 : 0;
 }
 
 //  Runs `count` jobs as forked processes released together; returns the
@@ -236,52 +234,20 @@ s_child (job_t *job, int ready, int gate, int result)
 static int64_t
 s_run_jobs (job_t *jobs, int count)
 {
-    int ready [2], gate [2], results [MAX_SUBSCRIBERS + 1];
-    pid_t pids [MAX_SUBSCRIBERS + 1];
-    if (pipe (ready) || pipe (gate))
-        s_die ("pipe: %s", strerror (errno));
-    fflush (stdout);
-    fflush (stderr);
-    for (int index = 0; index < count; index++) {
-        int result [2];
-        if (pipe (result))
-            s_die ("pipe: %s", strerror (errno));
-        pids [index] = fork ();
-        if (pids [index] < 0)
-            s_die ("fork: %s", strerror (errno));
-        if (pids [index] == 0) {
-            close (ready [0]);
-            close (gate [1]);
-            close (result [0]);
-            s_child (&jobs [index], ready [1], gate [0], result [1]);
-        }
-        close (result [1]);
-        results [index] = result [0];
-    }
-    close (ready [1]);
-    close (gate [0]);
-    for (int index = 0; index < count; index++) {
-        char byte = 0;
-        if (bench_read_all (ready [0], &byte, 1) || byte != 'r')
-            s_die ("a worker died before the start gate");
-    }
-    close (ready [0]);
-    int64_t started = bench_now_ns ();
-    close (gate [1]);
+    bench_fork_t workers;
+    int64_t started = bench_fork_start (&workers, count, s_child, jobs);
+    if (started < 0 || !workers.ready)
+        s_die ("a worker died before the start gate");
     for (int index = 0; index < count; index++) {
         const char *dict = jobs [index].dict;
-        if (bench_read_all (results [index], &jobs [index], sizeof (job_t)))
+        if (bench_read_all (workers.results [index], &jobs [index], sizeof (job_t)))
             s_die ("worker %d died without a result", index);
         jobs [index].dict = dict;
-        close (results [index]);
-        int status;
-        while (waitpid (pids [index], &status, 0) < 0 && errno == EINTR)
-            ;
         if (jobs [index].failed)
             s_die ("worker %d: %s", index, jobs [index].error);
-        if (!WIFEXITED (status) || WEXITSTATUS (status))
-            s_die ("worker %d exited with status 0x%x", index, status);
     }
+    if (bench_fork_reap (&workers))
+        s_die ("a worker exited with an error");
     return started;
 }
 

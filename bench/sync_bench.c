@@ -267,80 +267,56 @@ s_run_consumer (job_t *job, zown_client_t *client)
     zown_queue_destroy (&queue);
 }
 
+//  One job in a forked process: its own client, never the parent's; one
+//  round trip (HELLO and connection set-up) before the gate.
+static int
+s_job_process (int index, void *args, const bench_worker_fds_t *fds)
+{
+    job_t *job = &((job_t *) args) [index];
+    uint32_t *lat = NULL;
+    if (job->role == ROLE_LOCKER) {
+        lat = (uint32_t *) calloc ((size_t) job->ops + 1, sizeof (uint32_t));
+        if (lat)  //  Fault the pages in before the clock starts
+            memset (lat, 0xff, ((size_t) job->ops + 1) * sizeof (uint32_t));
+        else
+            s_job_fail (job, "no memory");
+    }
+    zown_client_t *client = zown_client_new (s_bench.ipc);
+    if (!client || zown_client_ping (client))
+        s_job_fail (job, "client");
+    //  A failed set-up still passes the gate: its result says why.
+    bench_worker_gate (fds, true);
+    if (!job->failed) {
+        if (job->role == ROLE_LOCKER)
+            s_run_locker (job, client, lat);
+        else if (job->role == ROLE_PRODUCER)
+            s_run_producer (job, client);
+        else
+            s_run_consumer (job, client);
+    }
+    zown_client_destroy (&client);
+    int rc = bench_write_all (fds->result, job, sizeof (*job));
+    if (rc == 0 && job->lat_count)
+        rc = bench_write_all (fds->result, lat, (size_t) job->lat_count * sizeof (uint32_t));
+    return rc || job->failed ? 1 : 0;
+}
+
 //  Runs `count` jobs as forked processes released together; returns the
 //  time of the release. Results are written back into jobs; latencies of
 //  every job are appended to *lat_p (malloc'ed, *lat_count_p entries).
 static int64_t
 s_run_jobs (job_t *jobs, int count, uint32_t **lat_p, long *lat_count_p)
 {
-    int ready [2], gate [2], results [MAX_PROCS];
-    pid_t pids [MAX_PROCS];
-    if (pipe (ready) || pipe (gate))
-        s_die ("pipe: %s", strerror (errno));
-    fflush (stdout);
-    fflush (stderr);
-    for (int index = 0; index < count; index++) {
-        int result [2];
-        if (pipe (result))
-            s_die ("pipe: %s", strerror (errno));
-        pids [index] = fork ();
-        if (pids [index] < 0)
-            s_die ("fork: %s", strerror (errno));
-        if (pids [index] == 0) {
-            close (ready [0]);
-            close (gate [1]);
-            close (result [0]);
-            job_t *job = &jobs [index];
-            uint32_t *lat = NULL;
-            if (job->role == ROLE_LOCKER) {
-                lat = (uint32_t *) calloc ((size_t) job->ops + 1, sizeof (uint32_t));
-                if (lat)  //  Fault the pages in before the clock starts
-                    memset (lat, 0xff, ((size_t) job->ops + 1) * sizeof (uint32_t));
-                else
-                    s_job_fail (job, "no memory");
-            }
-            //  Its own client, never the parent's; one round trip (HELLO
-            //  and connection set-up) before the gate.
-            zown_client_t *client = zown_client_new (s_bench.ipc);
-            if (!client || zown_client_ping (client))
-                s_job_fail (job, "client");
-            char byte = 'r';
-            bench_write_all (ready [1], &byte, 1);
-            close (ready [1]);
-            s_gate_pass (gate [0]);
-            if (!job->failed) {
-                if (job->role == ROLE_LOCKER)
-                    s_run_locker (job, client, lat);
-                else if (job->role == ROLE_PRODUCER)
-                    s_run_producer (job, client);
-                else
-                    s_run_consumer (job, client);
-            }
-            zown_client_destroy (&client);
-            int rc = bench_write_all (result [1], job, sizeof (*job));
-            if (rc == 0 && job->lat_count)
-                rc = bench_write_all (result [1], lat, (size_t) job->lat_count * sizeof (uint32_t));
-            _exit (rc || job->failed ? 1 : 0);
-        }
-        close (result [1]);
-        results [index] = result [0];
-    }
-    close (ready [1]);
-    close (gate [0]);
-    for (int index = 0; index < count; index++) {
-        char byte = 0;
-        if (bench_read_all (ready [0], &byte, 1) || byte != 'r')
-            s_die ("a worker died before the start gate");
-    }
-    close (ready [0]);
-    int64_t started = bench_now_ns ();
-    close (gate [1]);  //  Every child's read returns: go
+    bench_fork_t workers;
+    int64_t started = bench_fork_start (&workers, count, s_job_process, jobs);
+    if (started < 0 || !workers.ready)
+        s_die ("a worker died before the start gate");
     uint32_t *lat = NULL;
     long lat_count = 0;
     for (int index = 0; index < count; index++) {
         job_t *job = &jobs [index];
         job_t in;
-        if (bench_read_all (results [index], &in, sizeof (in))) {
+        if (bench_read_all (workers.results [index], &in, sizeof (in))) {
             job->failed = 1;
             snprintf (job->error, sizeof (job->error), "worker %d died without a result", index);
         } else {
@@ -352,18 +328,16 @@ s_run_jobs (job_t *jobs, int count, uint32_t **lat_p, long *lat_count_p)
                 if (!more)
                     s_die ("no memory");
                 lat = more;
-                if (bench_read_all (results [index], lat + lat_count,
+                if (bench_read_all (workers.results [index], lat + lat_count,
                                     (size_t) in.lat_count * sizeof (uint32_t)))
                     s_die ("worker %d: short latency record", index);
                 lat_count += in.lat_count;
             }
         }
-        close (results [index]);
     }
+    bench_fork_reap (&workers);
     for (int index = 0; index < count; index++) {
-        int status;
-        while (waitpid (pids [index], &status, 0) < 0 && errno == EINTR)
-            ;
+        int status = workers.status [index];
         if ((!WIFEXITED (status) || WEXITSTATUS (status)) && !jobs [index].failed) {
             jobs [index].failed = 1;
             snprintf (jobs [index].error, sizeof (jobs [index].error),

@@ -194,9 +194,8 @@ typedef struct {
     void *raw_ctx;  //  Thread mode: the echo server's context
     //  Start gate
     bool process;
-    int ready_fd;         //  Process: write one byte when set up
-    int gate_fd;          //  Process: read returns at EOF = start
-    thread_gate_t *gate;  //  Thread mode
+    const bench_worker_fds_t *fds;  //  Process mode
+    thread_gate_t *gate;            //  Thread mode
     //  Results
     uint32_t *lat;   //  Round trips: one latency (ns) per op
     int64_t end_ns;  //  When the last op completed
@@ -219,13 +218,9 @@ typedef struct {
 static void
 s_gate_pass (job_t *job)
 {
-    if (job->process) {
-        char byte = job->failed ? 'e' : 'r';
-        bench_write_all (job->ready_fd, &byte, 1);
-        char dummy;
-        while (read (job->gate_fd, &dummy, 1) < 0 && errno == EINTR)
-            ;
-    } else {
+    if (job->process)
+        bench_worker_gate (job->fds, !job->failed);
+    else {
         pthread_barrier_wait (&job->gate->ready);
         pthread_mutex_lock (&job->gate->mutex);
         while (!job->gate->go)
@@ -363,6 +358,29 @@ typedef struct {
 
 typedef void (monitor_fn) (long total);
 
+//  One job in a forked process: its own client, never the parent's.
+static int
+s_job_process (int index, void *args, const bench_worker_fds_t *fds)
+{
+    job_t *job = &((job_t *) args) [index];
+    job->process = true;
+    job->fds = fds;
+    if (!s_is_pipe (job->workload)) {
+        job->lat = (uint32_t *) calloc ((size_t) job->ops, sizeof (uint32_t));
+        if (!job->lat)
+            s_job_fail (job, "worker %d: no memory", job->wid);
+        else  //  Fault the pages in before the clock starts
+            memset (job->lat, 0xff, (size_t) job->ops * sizeof (uint32_t));
+    }
+    s_run_job (job);
+    child_result_t out = { job->failed, job->done, job->end_ns, { 0 } };
+    memcpy (out.error, job->error, sizeof (out.error));
+    int rc = bench_write_all (fds->result, &out, sizeof (out));
+    if (rc == 0 && job->lat && job->done)
+        rc = bench_write_all (fds->result, job->lat, (size_t) job->done * sizeof (uint32_t));
+    return rc || job->failed ? 1 : 0;
+}
+
 //  Runs W jobs (filled in except for the gate fields) behind a start gate;
 //  returns the elapsed time in ns from the gate to the last op. `monitor`
 //  runs in the parent while the workers run.
@@ -371,64 +389,16 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
 {
     int64_t started = 0;
     if (process) {
-        int ready [2], gate [2], results [MAX_WORKERS];
-        pid_t pids [MAX_WORKERS];
-        if (pipe (ready) || pipe (gate))
-            s_die ("pipe: %s", strerror (errno));
-        fflush (stdout);
-        fflush (stderr);
-        for (int index = 0; index < count; index++) {
-            int result [2];
-            if (pipe (result))
-                s_die ("pipe: %s", strerror (errno));
-            pids [index] = fork ();
-            if (pids [index] < 0)
-                s_die ("fork: %s", strerror (errno));
-            if (pids [index] == 0) {
-                //  The child: its own client, never the parent's.
-                close (ready [0]);
-                close (gate [1]);
-                close (result [0]);
-                job_t *job = &jobs [index];
-                job->process = true;
-                job->ready_fd = ready [1];
-                job->gate_fd = gate [0];
-                if (!s_is_pipe (job->workload)) {
-                    job->lat = (uint32_t *) calloc ((size_t) job->ops, sizeof (uint32_t));
-                    if (!job->lat)
-                        s_job_fail (job, "worker %d: no memory", job->wid);
-                    else  //  Fault the pages in before the clock starts
-                        memset (job->lat, 0xff, (size_t) job->ops * sizeof (uint32_t));
-                }
-                s_run_job (job);
-                child_result_t out = { job->failed, job->done, job->end_ns, { 0 } };
-                memcpy (out.error, job->error, sizeof (out.error));
-                int rc = bench_write_all (result [1], &out, sizeof (out));
-                if (rc == 0 && job->lat && job->done)
-                    rc = bench_write_all (result [1], job->lat,
-                                          (size_t) job->done * sizeof (uint32_t));
-                _exit (rc || job->failed ? 1 : 0);
-            }
-            close (result [1]);
-            results [index] = result [0];
-        }
-        close (ready [1]);
-        close (gate [0]);
-        bool setup_ok = true;
-        for (int index = 0; index < count; index++) {
-            char byte = 0;
-            if (bench_read_all (ready [0], &byte, 1) || byte != 'r')
-                setup_ok = false;
-        }
-        close (ready [0]);
-        started = bench_now_ns ();
-        close (gate [1]);  //  Every child's read returns: go
-        if (monitor && setup_ok)
+        bench_fork_t workers;
+        started = bench_fork_start (&workers, count, s_job_process, jobs);
+        if (started < 0)
+            s_die ("could not start the workers");
+        if (monitor && workers.ready)
             monitor (total);
         for (int index = 0; index < count; index++) {
             job_t *job = &jobs [index];
             child_result_t in;
-            if (bench_read_all (results [index], &in, sizeof (in))) {
+            if (bench_read_all (workers.results [index], &in, sizeof (in))) {
                 s_job_fail (job, "worker %d died without a result", index);
                 job->end_ns = bench_now_ns ();
             } else {
@@ -437,16 +407,14 @@ s_run_jobs (job_t *jobs, int count, bool process, monitor_fn *monitor, long tota
                 job->end_ns = in.end_ns;
                 memcpy (job->error, in.error, sizeof (job->error));
                 if (job->lat && in.done
-                    && bench_read_all (results [index], job->lat,
+                    && bench_read_all (workers.results [index], job->lat,
                                        (size_t) in.done * sizeof (uint32_t)))
                     s_job_fail (job, "worker %d: short latency record", index);
             }
-            close (results [index]);
         }
+        bench_fork_reap (&workers);
         for (int index = 0; index < count; index++) {
-            int status;
-            while (waitpid (pids [index], &status, 0) < 0 && errno == EINTR)
-                ;
+            int status = workers.status [index];
             if (!WIFEXITED (status) || (WEXITSTATUS (status) && !jobs [index].failed))
                 s_job_fail (&jobs [index], "worker %d exited with status 0x%x", index, status);
         }
