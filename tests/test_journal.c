@@ -10,7 +10,6 @@
 #include "journal.h"
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -1009,15 +1008,6 @@ test_second_open_is_refused (void **state)
     zown_journal_destroy (&second);
 }
 
-static int
-s_remove (const char *path, const struct stat *info, int flag, struct FTW *ftw)
-{
-    (void) info;
-    (void) flag;
-    (void) ftw;
-    return remove (path);
-}
-
 int
 main (void)
 {
@@ -1046,6 +1036,6 @@ main (void)
         cmocka_unit_test (test_second_open_is_refused),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
-    nftw (s_dir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+    testutil_remove_tree (s_dir);
     return failed;
 }

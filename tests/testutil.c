@@ -3,8 +3,8 @@
     =========================================================================
 */
 #include "testutil.h"
+#include "zown_internal.h"
 #include <ftw.h>
-#include <time.h>
 
 static char s_rundir [256];
 
@@ -25,7 +25,7 @@ s_cleanup (void)
     if (maker == 0)
         maker = getpid ();
     if (s_rundir [0] && getpid () == maker)
-        nftw (s_rundir, s_remove, 16, FTW_DEPTH | FTW_PHYS);
+        testutil_remove_tree (s_rundir);
 }
 
 void
@@ -165,9 +165,13 @@ testutil_stat (zown_client_t *client, const char *name)
 int64_t
 testutil_now_ms (void)
 {
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
+    return zown_now_ms ();
+}
+
+int
+testutil_remove_tree (const char *path)
+{
+    return nftw (path, s_remove, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 void

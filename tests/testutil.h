@@ -63,5 +63,7 @@ void testutil_await_stat (zown_client_t *client, const char *name, int64_t value
 
 //  Monotonic clock in milliseconds.
 int64_t testutil_now_ms (void);
+//  Remove a directory and everything in it; 0, or -1 (errno).
+int testutil_remove_tree (const char *path);
 
 #endif
