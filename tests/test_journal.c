@@ -7,7 +7,7 @@
 */
 #include "testutil.h"
 #include "zown_internal.h"
-#include "journal.h"
+#include "journal/journal.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <signal.h>

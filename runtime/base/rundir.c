@@ -1,11 +1,5 @@
 /*  =========================================================================
-    process - per-process ZeroMQ context and the ipc run directory
-
-    zown sockets live in a context of zown's own, not CZMQ's global one:
-    after fork() a child finds the parent's context in its memory, unusable
-    (its I/O threads did not survive the fork). zown_ctx() notices the new
-    pid and makes a fresh context, abandoning the inherited one without
-    touching it (docs/FORK.md).
+    rundir - owner names, the private run directory and safe ipc binds
 
     ipc endpoints: a second bind on a live socket's path would silently take
     it over (libzmq replaces the socket file), so zown_ipc_bind takes a lock
@@ -16,155 +10,10 @@
 */
 #include "zown_internal.h"
 #include <fcntl.h>
-#include <inttypes.h>
-#include <stdatomic.h>
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
-
-static pthread_mutex_t s_ctx_mutex = PTHREAD_MUTEX_INITIALIZER;
-static void *s_ctx;
-static pid_t s_ctx_pid;
-//  Bumped in every child after fork(): comparing it is cheaper than
-//  calling getpid(), a system call, on every client call.
-static volatile unsigned s_generation;
-static pthread_once_t s_atfork_once = PTHREAD_ONCE_INIT;
-
-//  The context mutex is held across fork(), so that a child never inherits
-//  it locked by a thread that does not exist in the child.
-static void
-s_before_fork (void)
-{
-    pthread_mutex_lock (&s_ctx_mutex);
-}
-
-static void
-s_after_fork_parent (void)
-{
-    pthread_mutex_unlock (&s_ctx_mutex);
-}
-
-static void
-s_after_fork_child (void)
-{
-    s_generation++;
-    pthread_mutex_unlock (&s_ctx_mutex);
-}
-
-static void
-s_atfork_init (void)
-{
-    pthread_atfork (s_before_fork, s_after_fork_parent, s_after_fork_child);
-}
-
-unsigned
-zown_fork_generation (void)
-{
-    pthread_once (&s_atfork_once, s_atfork_init);
-    return s_generation;
-}
-
-void *
-zown_ctx (void)
-{
-    pthread_once (&s_atfork_once, s_atfork_init);
-    pthread_mutex_lock (&s_ctx_mutex);
-    pid_t pid = getpid ();
-    if (!s_ctx || s_ctx_pid != pid) {
-        s_ctx = zmq_ctx_new ();
-        s_ctx_pid = pid;
-    }
-    void *ctx = s_ctx;
-    pthread_mutex_unlock (&s_ctx_mutex);
-    return ctx ? ctx : zown_fail_null (ZOWN_SYSTEM);
-}
-
-int64_t
-zown_now_ms (void)
-{
-    struct timespec now;
-    clock_gettime (CLOCK_MONOTONIC, &now);
-    return (int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000;
-}
-
-int64_t
-zown_deadline_ms (int timeout_ms)
-{
-    return timeout_ms < 0 ? -1 : zown_now_ms () + timeout_ms;
-}
-
-int
-zown_left_ms (int64_t deadline)
-{
-    if (deadline < 0)
-        return ZOWN_FOREVER;
-    int64_t left = deadline - zown_now_ms ();
-    return left < 0 ? 0 : left > INT32_MAX ? INT32_MAX : (int) left;
-}
-
-int
-zown_set_int (void *socket, int option, int value)
-{
-    return zmq_setsockopt (socket, option, &value, sizeof (value));
-}
-
-void *
-zown_monitor_new (void *socket, int events)
-{
-    static atomic_uint_fast64_t monitors;
-    char endpoint [64];
-    snprintf (endpoint, sizeof (endpoint), "inproc://zown-monitor-%" PRIuFAST64,
-              atomic_fetch_add (&monitors, 1));
-    void *monitor = NULL;
-    if (zmq_socket_monitor (socket, endpoint, events) == 0) {
-        monitor = zmq_socket (zown_ctx (), ZMQ_PAIR);
-        if (monitor
-            && (zown_set_int (monitor, ZMQ_LINGER, 0) || zown_set_int (monitor, ZMQ_RCVHWM, 0)
-                || zmq_connect (monitor, endpoint))) {
-            zmq_close (monitor);
-            monitor = NULL;
-        }
-        if (!monitor)
-            zmq_socket_monitor (socket, NULL, 0);
-    }
-    return monitor ? monitor : zown_fail_null (ZOWN_SYSTEM);
-}
-
-void
-zown_monitor_stop (void *socket, void **monitor_p)
-{
-    if (!*monitor_p)
-        return;
-    zmq_socket_monitor (socket, NULL, 0);
-    zmq_close (*monitor_p);
-    *monitor_p = NULL;
-}
-
-//  Read once per process: it cannot change while the host runs, and the
-//  owner checks it at every HELLO.
-static char s_boot_id [ZOWN_BOOT_ID_SIZE];
-static size_t s_boot_id_size;
-static pthread_once_t s_boot_id_once = PTHREAD_ONCE_INIT;
-
-static void
-s_boot_id_read (void)
-{
-    FILE *file = fopen ("/proc/sys/kernel/random/boot_id", "r");
-    if (!file)
-        return;
-    size_t size = fread (s_boot_id, 1, ZOWN_BOOT_ID_SIZE, file);
-    fclose (file);
-    s_boot_id_size = size == ZOWN_BOOT_ID_SIZE ? size : 0;
-}
-
-size_t
-zown_boot_id (char *id)
-{
-    pthread_once (&s_boot_id_once, s_boot_id_read);
-    memcpy (id, s_boot_id, s_boot_id_size);
-    return s_boot_id_size;
-}
 
 bool
 zown_name_valid (const char *name)

@@ -8,7 +8,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include "feed.h"
+#include "feed/feed.h"
 #include <sys/stat.h>
 
 //  Changes a subscriber may lag behind before it loses some.

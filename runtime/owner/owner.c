@@ -20,9 +20,10 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include "feed.h"
-#include "journal.h"
-#include "curve.h"
+#include "feed/feed.h"
+#include "journal/journal.h"
+#include "base/curve.h"
+#include "owner/zap.h"
 #include <time.h>
 #include <inttypes.h>
 #include <stdatomic.h>

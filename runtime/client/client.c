@@ -13,7 +13,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include "curve.h"
+#include "base/curve.h"
 #include <time.h>
 
 //  tcp connections: heartbeats find a peer that vanished (a cut link, a

@@ -211,13 +211,6 @@ zown_session_t *zown_call_session (zown_call_t *call);
 void *zown_call_hold (zown_call_t *call, zown_session_t *session);
 void zown_session_unhold (zown_session_t *session, void *handle);
 
-//  Locks, for the condition type (actors/lock.c): whether `session` holds
-//  the lock object; give it up (waking its line); take it if free, which
-//  returns the died flag (0/1) or -1 if it is held or out of memory.
-bool zown_lock_held_by (zown_object_t *lock, zown_session_t *session);
-void zown_lock_give_up (zown_object_t *lock);
-int zown_lock_take (zown_object_t *lock, zown_session_t *session);
-
 //  Sessions (runtime/session.c)
 //  Frees a session (the session table's destructor).
 void zown_session_free (void **item);
@@ -323,9 +316,5 @@ extern const zown_type_def_t zown_queue_type;
 extern const zown_type_def_t zown_semaphore_type;
 extern const zown_type_def_t zown_barrier_type;
 extern const zown_type_def_t zown_condition_type;
-
-//  Numeric helper shared by the types: a + b as the types' add op defines
-//  it (int + int stays int, anything with a double is a double).
-int zown_number_add (zown_datum_t a, zown_datum_t b, zown_datum_t *sum);
 
 #endif

@@ -9,7 +9,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include "pool.h"
+#include "workers/pool.h"
 #include <stdarg.h>
 #include <fcntl.h>
 #include <sys/mman.h>

@@ -20,7 +20,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include "pool.h"
+#include "workers/pool.h"
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>

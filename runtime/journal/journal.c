@@ -10,7 +10,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
-#include "journal.h"
+#include "journal/journal.h"
 #include <fcntl.h>
 #include <inttypes.h>
 #include <libgen.h>

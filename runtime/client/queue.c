@@ -1,0 +1,143 @@
+/*  =========================================================================
+    queue handle - the client side of a shared queue (include/zown_queue.h):
+    it builds the ops and reads their replies. The owner side is actors/queue.c.
+    =========================================================================
+*/
+#include "zown_internal.h"
+
+struct _zown_queue_t {
+    zown_handle_t handle;
+};
+
+zown_queue_t *
+zown_queue_new (zown_client_t *client, const char *name)
+{
+    return (zown_queue_t *) zown_handle_new (sizeof (zown_queue_t), client, name);
+}
+
+void
+zown_queue_destroy (zown_queue_t **self_p)
+{
+    zown_handle_destroy ((void **) self_p);
+}
+
+int
+zown_queue_init (zown_queue_t *self, size_t maxsize)
+{
+    if (!self || maxsize > INT64_MAX)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int ((int64_t) maxsize) };
+    zown_reply_t *reply;
+    int64_t created;
+    if (zown_handle_call (&self->handle, ZOWN_OP_QUEUE_INIT, 1, argv, 1, &reply)
+        || zown_handle_int (reply, 0, &created))
+        return -1;
+    return created != 0;
+}
+
+int
+zown_queue_put (zown_queue_t *self, zown_datum_t item, int timeout_ms)
+{
+    if (!self || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [2] = { item, zown_datum_int (timeout_ms) };
+    return zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_PUT, 2, argv, 0, timeout_ms, NULL);
+}
+
+int
+zown_queue_put_many (zown_queue_t *self, size_t n, const zown_datum_t *items)
+{
+    if (!self || n == 0 || n > ZOWN_BATCH_MAX || !items)
+        return zown_fail (ZOWN_INVALID);
+    zown_request_t *batch = zown_request_new ();
+    if (!batch)
+        return -1;
+    int rc = 0;
+    for (size_t index = 0; index < n && rc == 0; index++) {
+        zown_datum_t argv [2] = { items [index], zown_datum_int (0) };
+        rc = zown_request_add (batch, ZOWN_OP_QUEUE_PUT, self->handle.name, 2, argv);
+    }
+    if (rc == 0)
+        rc = zown_client_call (self->handle.client, batch, NULL);
+    zown_request_destroy (&batch);
+    return rc;
+}
+
+int
+zown_queue_get (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p)
+{
+    if (!self || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
+    zown_reply_t *reply;
+    if (zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_GET, 1, argv, 1, timeout_ms, &reply))
+        return -1;
+    if (item_p)
+        *item_p = zown_reply_value (reply, 0, 0);
+    return 0;
+}
+
+int
+zown_queue_get_many (zown_queue_t *self, size_t most, int timeout_ms, zown_reply_t **items_p)
+{
+    if (!self || most == 0 || most > INT64_MAX || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [2] = { zown_datum_int ((int64_t) most), zown_datum_int (timeout_ms) };
+    return zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_GET_MANY, 2, argv, 1, timeout_ms,
+                                  items_p);
+}
+
+//  Size and maxsize in one reply.
+static int
+s_size_of (zown_queue_t *self, int64_t *size_p, int64_t *maxsize_p)
+{
+    zown_reply_t *reply;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (zown_handle_call (&self->handle, ZOWN_OP_QUEUE_SIZE, 0, NULL, 2, &reply)
+        || zown_handle_int (reply, 0, size_p) || zown_handle_int (reply, 1, maxsize_p))
+        return -1;
+    return 0;
+}
+
+int
+zown_queue_size (zown_queue_t *self, size_t *size_p)
+{
+    int64_t size, maxsize;
+    if (s_size_of (self, &size, &maxsize))
+        return -1;
+    if (size_p)
+        *size_p = (size_t) size;
+    return 0;
+}
+
+int
+zown_queue_empty (zown_queue_t *self)
+{
+    int64_t size, maxsize;
+    return s_size_of (self, &size, &maxsize) ? -1 : size == 0;
+}
+
+int
+zown_queue_full (zown_queue_t *self)
+{
+    int64_t size, maxsize;
+    return s_size_of (self, &size, &maxsize) ? -1 : maxsize > 0 && size >= maxsize;
+}
+
+int
+zown_queue_task_done (zown_queue_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    return zown_handle_call (&self->handle, ZOWN_OP_QUEUE_TASK_DONE, 0, NULL, 0, NULL);
+}
+
+int
+zown_queue_join (zown_queue_t *self, int timeout_ms)
+{
+    if (!self || timeout_ms < ZOWN_FOREVER)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
+    return zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_JOIN, 1, argv, 0, timeout_ms, NULL);
+}

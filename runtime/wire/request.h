@@ -1,0 +1,13 @@
+/*  =========================================================================
+    request - the encoded request, as the client sends it
+    =========================================================================
+*/
+#ifndef ZOWN_REQUEST_INTERNAL_H_INCLUDED
+#define ZOWN_REQUEST_INTERNAL_H_INCLUDED
+
+//  Request internals, read by the client.
+const zown_buf_t *zown_request_buffer (zown_request_t *self);
+//  Write the request id and op count into the buffer before sending.
+void zown_request_seal (zown_request_t *self, uint64_t id);
+
+#endif
