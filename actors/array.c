@@ -140,8 +140,8 @@ s_wrong_type (zown_call_t *call)
     return zown_call_fail (call, ZOWN_WRONG_TYPE, "array holds the other number type");
 }
 
-static int
-s_create_op (zown_call_t *call)
+int
+zown_cmd_array_create (zown_call_t *call)
 {
     s_array_t *array = s_array (call);
     int64_t length = call->argv [0].u.i;
@@ -182,8 +182,8 @@ s_create_op (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_get (zown_call_t *call)
+int
+zown_cmd_array_get (zown_call_t *call)
 {
     size_t index = 0;
     int status = s_need_index (call, call->argv [0].u.i, &index);
@@ -192,8 +192,8 @@ s_get (zown_call_t *call)
     return status;
 }
 
-static int
-s_set (zown_call_t *call)
+int
+zown_cmd_array_set (zown_call_t *call)
 {
     size_t index = 0;
     int status = s_need_index (call, call->argv [0].u.i, &index);
@@ -208,8 +208,8 @@ s_set (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_add (zown_call_t *call)
+int
+zown_cmd_array_add (zown_call_t *call)
 {
     size_t index = 0;
     int status = s_need_index (call, call->argv [0].u.i, &index);
@@ -229,8 +229,8 @@ s_add (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_read (zown_call_t *call)
+int
+zown_cmd_array_read (zown_call_t *call)
 {
     int64_t start = call->argv [0].u.i, count = call->argv [1].u.i;
     int status = s_need_range (call, start, count);
@@ -240,8 +240,8 @@ s_read (zown_call_t *call)
     return status;
 }
 
-static int
-s_write (zown_call_t *call)
+int
+zown_cmd_array_write (zown_call_t *call)
 {
     int64_t start = call->argv [0].u.i;
     int64_t count = (int64_t) call->argc - 1;
@@ -261,8 +261,8 @@ s_write (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_snapshot (zown_call_t *call)
+int
+zown_cmd_array_snapshot (zown_call_t *call)
 {
     int status = s_need_array (call);
     if (status == ZOWN_OK)
@@ -271,30 +271,14 @@ s_snapshot (zown_call_t *call)
     return status;
 }
 
-static int
-s_len (zown_call_t *call)
+int
+zown_cmd_array_len (zown_call_t *call)
 {
     int status = s_need_array (call);
     if (status == ZOWN_OK)
         zown_call_reply_int (call, (int64_t) s_array (call)->length);
     return status;
 }
-
-#define INT ZOWN_ARG_INT
-#define NUM ZOWN_ARG_NUMBER
-#define R   ZOWN_CMD_READ
-#define W   ZOWN_CMD_WRITE
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_ARRAY_CREATE, "ARRAY_CREATE", 2, 2, W | ZOWN_CMD_CREATE, { INT, NUM }, s_create_op },
-    { ZOWN_OP_ARRAY_GET, "ARRAY_GET", 1, 1, R, { INT }, s_get },
-    { ZOWN_OP_ARRAY_SET, "ARRAY_SET", 2, 2, W, { INT, NUM }, s_set },
-    { ZOWN_OP_ARRAY_ADD, "ARRAY_ADD", 2, 2, W, { INT, NUM }, s_add },
-    { ZOWN_OP_ARRAY_READ, "ARRAY_READ", 2, 2, R, { INT, INT }, s_read },
-    { ZOWN_OP_ARRAY_WRITE, "ARRAY_WRITE", 2, ZOWN_ARGS_MAX, W, { INT, NUM, NUM, NUM }, s_write },
-    { ZOWN_OP_ARRAY_SNAPSHOT, "ARRAY_SNAPSHOT", 0, 0, R, { 0 }, s_snapshot },
-    { ZOWN_OP_ARRAY_LEN, "ARRAY_LEN", 0, 0, R, { 0 }, s_len },
-};
 
 //  A snapshot of an array: created with its shape, then written in runs.
 static int
@@ -327,6 +311,4 @@ const zown_type_def_t zown_array_type = {
     .create = s_create,
     .destroy = s_destroy,
     .dump = s_dump,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -52,8 +52,8 @@ s_need_barrier (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_init (zown_call_t *call)
+int
+zown_cmd_barrier_init (zown_call_t *call)
 {
     s_barrier_t *barrier = s_barrier (call);
     int64_t parties = call->argv [0].u.i;
@@ -71,8 +71,8 @@ s_init (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_wait (zown_call_t *call)
+int
+zown_cmd_barrier_wait (zown_call_t *call)
 {
     int status = s_need_barrier (call);
     if (status != ZOWN_OK)
@@ -114,8 +114,8 @@ s_wait (zown_call_t *call)
     return status;
 }
 
-static int
-s_abort (zown_call_t *call)
+int
+zown_cmd_barrier_abort (zown_call_t *call)
 {
     int status = s_need_barrier (call);
     if (status != ZOWN_OK)
@@ -126,8 +126,8 @@ s_abort (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_reset (zown_call_t *call)
+int
+zown_cmd_barrier_reset (zown_call_t *call)
 {
     int status = s_need_barrier (call);
     if (status != ZOWN_OK)
@@ -141,8 +141,8 @@ s_reset (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_state (zown_call_t *call)
+int
+zown_cmd_barrier_state (zown_call_t *call)
 {
     int status = s_need_barrier (call);
     if (status != ZOWN_OK)
@@ -154,29 +154,9 @@ s_state (zown_call_t *call)
     return ZOWN_OK;
 }
 
-//  Nothing here can roll back a release or a break: every op but INIT and
-//  STATE is alone in its request.
-#define W_ALONE (ZOWN_CMD_WRITE | ZOWN_CMD_ALONE)
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_BARRIER_INIT,
-      "BARRIER_INIT",
-      1,
-      1,
-      ZOWN_CMD_WRITE | ZOWN_CMD_CREATE,
-      { ZOWN_ARG_INT },
-      s_init },
-    { ZOWN_OP_BARRIER_WAIT, "BARRIER_WAIT", 1, 1, W_ALONE, { ZOWN_ARG_INT }, s_wait },
-    { ZOWN_OP_BARRIER_ABORT, "BARRIER_ABORT", 0, 0, W_ALONE, { 0 }, s_abort },
-    { ZOWN_OP_BARRIER_RESET, "BARRIER_RESET", 0, 0, W_ALONE, { 0 }, s_reset },
-    { ZOWN_OP_BARRIER_STATE, "BARRIER_STATE", 0, 0, ZOWN_CMD_READ, { 0 }, s_state },
-};
-
 const zown_type_def_t zown_barrier_type = {
     .name = "barrier",
     .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -2,8 +2,8 @@
     condition - a condition variable bound to a zown lock, the counterpart
     of Python's multiprocessing Condition
 
-    COND_WAIT, from the lock's holder, gives the lock up and parks on the
-    condition. COND_NOTIFY lets the oldest waiters go on: each then takes
+    CONDITION_WAIT, from the lock's holder, gives the lock up and parks on the
+    condition. CONDITION_NOTIFY lets the oldest waiters go on: each then takes
     the lock back before it is answered, queueing at the end of the lock's
     line when the lock is busy (its request moves there). So a waiter always
     returns holding the lock, as in Python.
@@ -85,8 +85,8 @@ s_take_back (zown_call_t *call, zown_object_t *lock)
     return ZOWN_OK;
 }
 
-static int
-s_wait (zown_call_t *call)
+int
+zown_cmd_condition_wait (zown_call_t *call)
 {
     s_condition_t *condition = s_condition (call);
     zown_object_t *parked_on = zown_call_parked_on (call);
@@ -114,8 +114,8 @@ s_wait (zown_call_t *call)
     return status;
 }
 
-static int
-s_notify (zown_call_t *call)
+int
+zown_cmd_condition_notify (zown_call_t *call)
 {
     if (!s_held_lock (call))
         return s_not_held (call);
@@ -131,29 +131,9 @@ s_notify (zown_call_t *call)
     return ZOWN_OK;
 }
 
-//  Waits and notifications act on a lock: alone in their request.
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_COND_WAIT,
-      "COND_WAIT",
-      2,
-      2,
-      ZOWN_CMD_WRITE | ZOWN_CMD_CREATE | ZOWN_CMD_ALONE,
-      { ZOWN_ARG_BYTES, ZOWN_ARG_INT },
-      s_wait },
-    { ZOWN_OP_COND_NOTIFY,
-      "COND_NOTIFY",
-      2,
-      2,
-      ZOWN_CMD_WRITE | ZOWN_CMD_CREATE | ZOWN_CMD_ALONE,
-      { ZOWN_ARG_BYTES, ZOWN_ARG_INT },
-      s_notify },
-};
-
 const zown_type_def_t zown_condition_type = {
     .name = "condition",
     .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -207,8 +207,8 @@ s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64
     return ZOWN_OK;
 }
 
-static int
-s_set (zown_call_t *call)
+int
+zown_cmd_dict_set (zown_call_t *call)
 {
     uint64_t version = 0;
     int status = s_set_one (call, call->argv [0], call->argv [1], &version);
@@ -217,8 +217,8 @@ s_set (zown_call_t *call)
     return status;
 }
 
-static int
-s_get (zown_call_t *call)
+int
+zown_cmd_dict_get (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     if (!entry)
@@ -228,16 +228,16 @@ s_get (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_get_or (zown_call_t *call)
+int
+zown_cmd_dict_get_or (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     zown_call_reply (call, entry ? entry->value : call->argv [1]);
     return ZOWN_OK;
 }
 
-static int
-s_del (zown_call_t *call)
+int
+zown_cmd_dict_del (zown_call_t *call)
 {
     if (!s_find (call, call->argv [0]))
         return zown_call_fail (call, ZOWN_NOT_FOUND, "no such key");
@@ -250,15 +250,15 @@ s_del (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_contains (zown_call_t *call)
+int
+zown_cmd_dict_contains (zown_call_t *call)
 {
     zown_call_reply_int (call, s_find (call, call->argv [0]) != NULL);
     return ZOWN_OK;
 }
 
-static int
-s_len (zown_call_t *call)
+int
+zown_cmd_dict_len (zown_call_t *call)
 {
     zhashx_t *table = s_table (call);
     zown_call_reply_int (call, table ? (int64_t) zhashx_size (table) : 0);
@@ -272,8 +272,8 @@ s_reply_key (zown_call_t *call, zhashx_t *table)
     zown_call_reply (call, zown_datum_bytes (key->ptr, key->len));
 }
 
-static int
-s_keys (zown_call_t *call)
+int
+zown_cmd_dict_keys (zown_call_t *call)
 {
     zhashx_t *table = s_table (call);
     if (table)
@@ -282,8 +282,8 @@ s_keys (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_items (zown_call_t *call)
+int
+zown_cmd_dict_items (zown_call_t *call)
 {
     zhashx_t *table = s_table (call);
     if (table)
@@ -295,8 +295,8 @@ s_items (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_clear (zown_call_t *call)
+int
+zown_cmd_dict_clear (zown_call_t *call)
 {
     zhashx_t *table = s_table (call);
     size_t removed = table ? zhashx_size (table) : 0;
@@ -317,8 +317,8 @@ s_clear (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_set_if_absent (zown_call_t *call)
+int
+zown_cmd_dict_set_if_absent (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     if (entry) {
@@ -335,8 +335,8 @@ s_set_if_absent (zown_call_t *call)
     return status;
 }
 
-static int
-s_update (zown_call_t *call)
+int
+zown_cmd_dict_update (zown_call_t *call)
 {
     //  Journaled (ZOWN_CMD_MULTI): a failure half-way is rolled back.
     for (size_t index = 0; index < call->argc; index += 2) {
@@ -348,8 +348,8 @@ s_update (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_add (zown_call_t *call)
+int
+zown_cmd_dict_add (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     zown_datum_t sum;
@@ -364,8 +364,8 @@ s_add (zown_call_t *call)
     return status;
 }
 
-static int
-s_cas (zown_call_t *call)
+int
+zown_cmd_dict_cas (zown_call_t *call)
 {
     if (call->argv [1].u.i < 0)
         return zown_call_fail (call, ZOWN_BAD_ARGS, "version must not be negative");
@@ -382,36 +382,7 @@ s_cas (zown_call_t *call)
     return status;
 }
 
-#define KEY ZOWN_ARG_BYTES
-#define ANY ZOWN_ARG_ANY
-#define NUM ZOWN_ARG_NUMBER
-#define R   ZOWN_CMD_READ
-#define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
 //  Ops whose first argument (or every even one) is a key: max_key applies.
-#define RK (R | ZOWN_CMD_KEY)
-#define WK (W | ZOWN_CMD_KEY)
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_DICT_SET, "DICT_SET", 2, 2, WK, { KEY, ANY }, s_set },
-    { ZOWN_OP_DICT_GET, "DICT_GET", 1, 1, RK, { KEY }, s_get },
-    { ZOWN_OP_DICT_GET_OR, "DICT_GET_OR", 2, 2, RK, { KEY, ANY }, s_get_or },
-    { ZOWN_OP_DICT_DEL, "DICT_DEL", 1, 1, ZOWN_CMD_WRITE | ZOWN_CMD_KEY, { KEY }, s_del },
-    { ZOWN_OP_DICT_CONTAINS, "DICT_CONTAINS", 1, 1, RK, { KEY }, s_contains },
-    { ZOWN_OP_DICT_LEN, "DICT_LEN", 0, 0, R, { 0 }, s_len },
-    { ZOWN_OP_DICT_KEYS, "DICT_KEYS", 0, 0, R, { 0 }, s_keys },
-    { ZOWN_OP_DICT_ITEMS, "DICT_ITEMS", 0, 0, R, { 0 }, s_items },
-    { ZOWN_OP_DICT_CLEAR, "DICT_CLEAR", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_clear },
-    { ZOWN_OP_DICT_SET_IF_ABSENT, "DICT_SET_IF_ABSENT", 2, 2, WK, { KEY, ANY }, s_set_if_absent },
-    { ZOWN_OP_DICT_UPDATE,
-      "DICT_UPDATE",
-      2,
-      ZOWN_ARGS_MAX - 1,
-      WK | ZOWN_CMD_PAIRS | ZOWN_CMD_MULTI,
-      { KEY, ANY },
-      s_update },
-    { ZOWN_OP_DICT_ADD, "DICT_ADD", 2, 2, WK, { KEY, NUM }, s_add },
-    { ZOWN_OP_DICT_CAS, "DICT_CAS", 3, 3, WK, { KEY, ZOWN_ARG_INT, ANY }, s_cas },
-};
 
 //  A change record read back from a journal: keys keep their versions.
 static int
@@ -453,6 +424,4 @@ const zown_type_def_t zown_dict_type = {
     .destroy = s_destroy,
     .replay = s_replay,
     .dump = s_dump,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

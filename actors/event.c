@@ -47,8 +47,8 @@ s_store (zown_call_t *call, bool value)
     return ZOWN_OK;
 }
 
-static int
-s_set (zown_call_t *call)
+int
+zown_cmd_event_set (zown_call_t *call)
 {
     int status = s_store (call, true);
     if (status == ZOWN_OK)
@@ -56,40 +56,26 @@ s_set (zown_call_t *call)
     return status;
 }
 
-static int
-s_clear (zown_call_t *call)
+int
+zown_cmd_event_clear (zown_call_t *call)
 {
     return s_store (call, false);
 }
 
-static int
-s_is_set (zown_call_t *call)
+int
+zown_cmd_event_is_set (zown_call_t *call)
 {
     zown_call_reply_int (call, call->object && *s_flag (call));
     return ZOWN_OK;
 }
 
-static int
-s_wait (zown_call_t *call)
+int
+zown_cmd_event_wait (zown_call_t *call)
 {
     if (*s_flag (call))
         return ZOWN_OK;
     return zown_call_park (call, call->argv [0].u.i);
 }
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_EVENT_SET, "EVENT_SET", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_CREATE, { 0 }, s_set },
-    { ZOWN_OP_EVENT_CLEAR, "EVENT_CLEAR", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_CREATE, { 0 }, s_clear },
-    { ZOWN_OP_EVENT_IS_SET, "EVENT_IS_SET", 0, 0, ZOWN_CMD_READ, { 0 }, s_is_set },
-    //  Created so that a wait on an event nobody has touched yet can park.
-    { ZOWN_OP_EVENT_WAIT,
-      "EVENT_WAIT",
-      1,
-      1,
-      ZOWN_CMD_READ | ZOWN_CMD_CREATE,
-      { ZOWN_ARG_INT },
-      s_wait },
-};
 
 static int
 s_dump (zown_object_t *object, zown_dump_t *dump)
@@ -104,6 +90,4 @@ const zown_type_def_t zown_event_type = {
     .create = s_create,
     .destroy = s_destroy,
     .dump = s_dump,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -254,8 +254,8 @@ s_find (zown_call_t *call, zown_datum_t value, size_t *position)
 }
 
 //  Add argc values at the end (append and extend): all of them or none.
-static int
-s_push (zown_call_t *call)
+int
+zown_cmd_list_push (zown_call_t *call)
 {
     s_list_t *list = s_list (call);
     int status = zown_call_room (call, list->size, call->argc);
@@ -282,8 +282,8 @@ s_push (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_insert (zown_call_t *call)
+int
+zown_cmd_list_insert (zown_call_t *call)
 {
     s_list_t *list = s_list (call);
     size_t position = s_clamp (call->argv [0].u.i, list->size);
@@ -304,8 +304,8 @@ s_insert (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_get (zown_call_t *call)
+int
+zown_cmd_list_get (zown_call_t *call)
 {
     size_t position;
     if (!s_position (call, call->argv [0].u.i, &position))
@@ -314,8 +314,8 @@ s_get (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_set (zown_call_t *call)
+int
+zown_cmd_list_set (zown_call_t *call)
 {
     size_t position;
     if (!s_position (call, call->argv [0].u.i, &position))
@@ -350,8 +350,8 @@ s_remove_at (zown_call_t *call, size_t position, bool reply)
     return ZOWN_OK;
 }
 
-static int
-s_pop (zown_call_t *call)
+int
+zown_cmd_list_pop (zown_call_t *call)
 {
     size_t position;
     if (!s_position (call, call->argc ? call->argv [0].u.i : -1, &position))
@@ -359,8 +359,8 @@ s_pop (zown_call_t *call)
     return s_remove_at (call, position, true);
 }
 
-static int
-s_remove (zown_call_t *call)
+int
+zown_cmd_list_remove (zown_call_t *call)
 {
     size_t position;
     if (!s_find (call, call->argv [0], &position))
@@ -368,8 +368,8 @@ s_remove (zown_call_t *call)
     return s_remove_at (call, position, false);
 }
 
-static int
-s_index (zown_call_t *call)
+int
+zown_cmd_list_index (zown_call_t *call)
 {
     size_t position;
     if (!s_find (call, call->argv [0], &position))
@@ -378,15 +378,15 @@ s_index (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_len (zown_call_t *call)
+int
+zown_cmd_list_len (zown_call_t *call)
 {
     zown_call_reply_int (call, (int64_t) s_size (call));
     return ZOWN_OK;
 }
 
-static int
-s_range (zown_call_t *call)
+int
+zown_cmd_list_range (zown_call_t *call)
 {
     size_t size = s_size (call);
     size_t start = s_clamp (call->argv [0].u.i, size);
@@ -396,8 +396,8 @@ s_range (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_clear (zown_call_t *call)
+int
+zown_cmd_list_clear (zown_call_t *call)
 {
     s_list_t *list = s_list (call);
     size_t removed = s_size (call);
@@ -419,26 +419,6 @@ s_clear (zown_call_t *call)
     return ZOWN_OK;
 }
 
-#define ANY ZOWN_ARG_ANY
-#define INT ZOWN_ARG_INT
-#define R   ZOWN_CMD_READ
-#define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_LIST_APPEND, "LIST_APPEND", 1, 1, W, { ANY }, s_push },
-    //  Positions past the last mask reuse the last one: every value is ANY.
-    { ZOWN_OP_LIST_EXTEND, "LIST_EXTEND", 1, ZOWN_ARGS_MAX, W, { ANY, ANY, ANY, ANY }, s_push },
-    { ZOWN_OP_LIST_INSERT, "LIST_INSERT", 2, 2, W, { INT, ANY }, s_insert },
-    { ZOWN_OP_LIST_GET, "LIST_GET", 1, 1, R, { INT }, s_get },
-    { ZOWN_OP_LIST_SET, "LIST_SET", 2, 2, ZOWN_CMD_WRITE, { INT, ANY }, s_set },
-    { ZOWN_OP_LIST_POP, "LIST_POP", 0, 1, ZOWN_CMD_WRITE, { INT }, s_pop },
-    { ZOWN_OP_LIST_REMOVE, "LIST_REMOVE", 1, 1, ZOWN_CMD_WRITE, { ANY }, s_remove },
-    { ZOWN_OP_LIST_INDEX, "LIST_INDEX", 1, 1, R, { ANY }, s_index },
-    { ZOWN_OP_LIST_LEN, "LIST_LEN", 0, 0, R, { 0 }, s_len },
-    { ZOWN_OP_LIST_RANGE, "LIST_RANGE", 2, 2, R, { INT, INT }, s_range },
-    { ZOWN_OP_LIST_CLEAR, "LIST_CLEAR", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_clear },
-};
-
 //  A snapshot of a list: its items, appended in runs of at most
 //  ZOWN_ARGS_MAX (the most one op takes).
 static int
@@ -459,6 +439,4 @@ const zown_type_def_t zown_list_type = {
     .create = s_create,
     .destroy = s_destroy,
     .dump = s_dump,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -101,8 +101,8 @@ s_release_hook (zown_object_t *object, zown_session_t *session, bool died)
         s_free (object, died);
 }
 
-static int
-s_acquire (zown_call_t *call)
+int
+zown_cmd_lock_acquire (zown_call_t *call)
 {
     zown_session_t *session = zown_call_session (call);
     if (!session)
@@ -123,8 +123,8 @@ s_acquire (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_release (zown_call_t *call)
+int
+zown_cmd_lock_release (zown_call_t *call)
 {
     zown_session_t *session = call->peer && call->object
         ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
@@ -139,8 +139,8 @@ s_release (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_locked (zown_call_t *call)
+int
+zown_cmd_lock_locked (zown_call_t *call)
 {
     zown_call_reply_int (call, call->object && s_lock (call->object)->holder);
     return ZOWN_OK;
@@ -148,39 +148,12 @@ s_locked (zown_call_t *call)
 
 //  Acquire and release are alone in their request: a lock is taken or
 //  given up for good, never inside a batch that could roll back.
-#define W_ALONE (ZOWN_CMD_WRITE | ZOWN_CMD_ALONE)
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_LOCK_ACQUIRE,
-      "LOCK_ACQUIRE",
-      1,
-      1,
-      W_ALONE | ZOWN_CMD_CREATE,
-      { ZOWN_ARG_INT },
-      s_acquire },
-    { ZOWN_OP_LOCK_RELEASE, "LOCK_RELEASE", 0, 0, W_ALONE, { 0 }, s_release },
-    { ZOWN_OP_LOCK_LOCKED, "LOCK_LOCKED", 0, 0, ZOWN_CMD_READ, { 0 }, s_locked },
-};
-
-static const zown_command_t s_rlock_commands [] = {
-    { ZOWN_OP_RLOCK_ACQUIRE,
-      "RLOCK_ACQUIRE",
-      1,
-      1,
-      W_ALONE | ZOWN_CMD_CREATE,
-      { ZOWN_ARG_INT },
-      s_acquire },
-    { ZOWN_OP_RLOCK_RELEASE, "RLOCK_RELEASE", 0, 0, W_ALONE, { 0 }, s_release },
-    { ZOWN_OP_RLOCK_LOCKED, "RLOCK_LOCKED", 0, 0, ZOWN_CMD_READ, { 0 }, s_locked },
-};
 
 const zown_type_def_t zown_lock_type = {
     .name = "lock",
     .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
     .release = s_release_hook,
 };
 
@@ -189,7 +162,5 @@ const zown_type_def_t zown_rlock_type = {
     .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
-    .commands = s_rlock_commands,
-    .command_count = sizeof (s_rlock_commands) / sizeof (s_rlock_commands [0]),
     .release = s_release_hook,
 };

@@ -138,8 +138,8 @@ s_no_memory (zown_call_t *call)
     return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
 }
 
-static int
-s_init (zown_call_t *call)
+int
+zown_cmd_queue_init (zown_call_t *call)
 {
     s_queue_t *queue = s_queue (call);
     int64_t maxsize = call->argv [0].u.i;
@@ -158,8 +158,8 @@ s_init (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_put (zown_call_t *call)
+int
+zown_cmd_queue_put (zown_call_t *call)
 {
     s_queue_t *queue = s_queue (call);
     if (s_full (queue))
@@ -203,8 +203,8 @@ s_take (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_get (zown_call_t *call)
+int
+zown_cmd_queue_get (zown_call_t *call)
 {
     if (s_queue (call)->size == 0)
         return zown_call_park (call, call->argv [0].u.i);
@@ -216,8 +216,8 @@ s_get (zown_call_t *call)
     return status;
 }
 
-static int
-s_get_many (zown_call_t *call)
+int
+zown_cmd_queue_get_many (zown_call_t *call)
 {
     int64_t most = call->argv [0].u.i;
     if (most < 1)
@@ -237,8 +237,8 @@ s_get_many (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_size (zown_call_t *call)
+int
+zown_cmd_queue_size (zown_call_t *call)
 {
     s_queue_t *queue = call->object ? s_queue (call) : NULL;
     zown_call_reply_int (call, queue ? (int64_t) queue->size : 0);
@@ -253,8 +253,8 @@ s_restore_done (zown_object_t *object, void *saved)
     ((s_queue_t *) object->impl)->unfinished++;
 }
 
-static int
-s_task_done (zown_call_t *call)
+int
+zown_cmd_queue_task_done (zown_call_t *call)
 {
     s_queue_t *queue = s_queue (call);
     if (queue->unfinished <= 0)
@@ -268,26 +268,13 @@ s_task_done (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_join (zown_call_t *call)
+int
+zown_cmd_queue_join (zown_call_t *call)
 {
     if (!call->object || s_queue (call)->unfinished == 0)
         return ZOWN_OK;
     return zown_call_park (call, call->argv [0].u.i);
 }
-
-#define INT ZOWN_ARG_INT
-#define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_QUEUE_INIT, "QUEUE_INIT", 1, 1, W, { INT }, s_init },
-    { ZOWN_OP_QUEUE_PUT, "QUEUE_PUT", 2, 2, W, { ZOWN_ARG_ANY, INT }, s_put },
-    { ZOWN_OP_QUEUE_GET, "QUEUE_GET", 1, 1, W, { INT }, s_get },
-    { ZOWN_OP_QUEUE_GET_MANY, "QUEUE_GET_MANY", 2, 2, W, { INT, INT }, s_get_many },
-    { ZOWN_OP_QUEUE_SIZE, "QUEUE_SIZE", 0, 0, ZOWN_CMD_READ, { 0 }, s_size },
-    { ZOWN_OP_QUEUE_TASK_DONE, "QUEUE_TASK_DONE", 0, 0, W, { 0 }, s_task_done },
-    { ZOWN_OP_QUEUE_JOIN, "QUEUE_JOIN", 1, 1, ZOWN_CMD_READ, { INT }, s_join },
-};
 
 //  A snapshot of a queue: its bound, then its items in order. Items taken
 //  and not yet marked done are not kept: their takers are gone after a
@@ -313,6 +300,4 @@ const zown_type_def_t zown_queue_type = {
     .create = s_create,
     .destroy = s_destroy,
     .dump = s_dump,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -3,7 +3,7 @@
     Manager().Semaphore() and BoundedSemaphore(), whose permits come back
     when their holder's client ends
 
-    SEM_INIT fixes the initial value and whether it bounds releases; every
+    SEMAPHORE_INIT fixes the initial value and whether it bounds releases; every
     other op on a semaphore never initialised fails with NOT_FOUND. Waiters
     are served strictly in arrival order: one that needs more permits than
     are free blocks those behind it, so a large request is never starved by
@@ -24,9 +24,9 @@ typedef struct {
 } s_holding_t;
 
 typedef struct {
-    bool ready;               //  SEM_INIT has run
+    bool ready;               //  SEMAPHORE_INIT has run
     bool bounded;             //  Releases may not exceed the initial value
-    int64_t initial;          //  Value given to SEM_INIT
+    int64_t initial;          //  Value given to SEMAPHORE_INIT
     int64_t value;            //  Permits free now
     s_holding_t *holdings;    //  Sessions that hold permits, in taking order
     size_t holding_count;     //  Entries in holdings
@@ -102,7 +102,7 @@ s_release_hook (zown_object_t *object, zown_session_t *session, bool died)
     zown_object_wake (object);
 }
 
-//  Common check: the semaphore exists (SEM_INIT has run).
+//  Common check: the semaphore exists (SEMAPHORE_INIT has run).
 static int
 s_need_semaphore (zown_call_t *call)
 {
@@ -122,8 +122,8 @@ s_first_in_line (zown_call_t *call)
     return call->parked && zlistx_head (waiters) == call->parked;
 }
 
-static int
-s_init (zown_call_t *call)
+int
+zown_cmd_semaphore_init (zown_call_t *call)
 {
     s_semaphore_t *semaphore = s_semaphore (call->object);
     int64_t value = call->argv [0].u.i;
@@ -148,8 +148,8 @@ s_init (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_acquire (zown_call_t *call)
+int
+zown_cmd_semaphore_acquire (zown_call_t *call)
 {
     int status = s_need_semaphore (call);
     if (status != ZOWN_OK)
@@ -183,8 +183,8 @@ s_acquire (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_release (zown_call_t *call)
+int
+zown_cmd_semaphore_release (zown_call_t *call)
 {
     int status = s_need_semaphore (call);
     if (status != ZOWN_OK)
@@ -214,8 +214,8 @@ s_release (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_value (zown_call_t *call)
+int
+zown_cmd_semaphore_value (zown_call_t *call)
 {
     int status = s_need_semaphore (call);
     if (status == ZOWN_OK)
@@ -223,39 +223,10 @@ s_value (zown_call_t *call)
     return status;
 }
 
-//  Acquire and release are alone in their request: permits are taken or
-//  given back for good, never inside a batch that could roll back.
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_SEM_INIT,
-      "SEM_INIT",
-      2,
-      2,
-      ZOWN_CMD_WRITE | ZOWN_CMD_CREATE,
-      { ZOWN_ARG_INT, ZOWN_ARG_INT },
-      s_init },
-    { ZOWN_OP_SEM_ACQUIRE,
-      "SEM_ACQUIRE",
-      2,
-      2,
-      ZOWN_CMD_WRITE | ZOWN_CMD_ALONE,
-      { ZOWN_ARG_INT, ZOWN_ARG_INT },
-      s_acquire },
-    { ZOWN_OP_SEM_RELEASE,
-      "SEM_RELEASE",
-      1,
-      1,
-      ZOWN_CMD_WRITE | ZOWN_CMD_ALONE,
-      { ZOWN_ARG_INT },
-      s_release },
-    { ZOWN_OP_SEM_VALUE, "SEM_VALUE", 0, 0, ZOWN_CMD_READ, { 0 }, s_value },
-};
-
 const zown_type_def_t zown_semaphore_type = {
     .name = "semaphore",
     .ephemeral = true,
     .create = s_create,
     .destroy = s_destroy,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
     .release = s_release_hook,
 };

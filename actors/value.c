@@ -70,8 +70,8 @@ s_wrong_type (zown_call_t *call)
     return zown_call_fail (call, ZOWN_WRONG_TYPE, "value holds the other number type");
 }
 
-static int
-s_get (zown_call_t *call)
+int
+zown_cmd_value_get (zown_call_t *call)
 {
     if (!call->object)
         return zown_call_fail (call, ZOWN_NOT_FOUND, "no such value");
@@ -79,16 +79,16 @@ s_get (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_set (zown_call_t *call)
+int
+zown_cmd_value_set (zown_call_t *call)
 {
     if (!s_same_type (call, call->argv [0]))
         return s_wrong_type (call);
     return s_store (call, call->argv [0]);
 }
 
-static int
-s_add (zown_call_t *call)
+int
+zown_cmd_value_add (zown_call_t *call)
 {
     zown_datum_t *current = s_number (call);
     if (!s_same_type (call, call->argv [0]))
@@ -103,8 +103,8 @@ s_add (zown_call_t *call)
     return status;
 }
 
-static int
-s_cas (zown_call_t *call)
+int
+zown_cmd_value_cas (zown_call_t *call)
 {
     if (!call->object)
         return zown_call_fail (call, ZOWN_NOT_FOUND, "no such value");
@@ -121,16 +121,6 @@ s_cas (zown_call_t *call)
         zown_call_reply (call, desired);
     return status;
 }
-
-#define NUM ZOWN_ARG_NUMBER
-#define W   (ZOWN_CMD_WRITE | ZOWN_CMD_CREATE)
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_VALUE_GET, "VALUE_GET", 0, 0, ZOWN_CMD_READ, { 0 }, s_get },
-    { ZOWN_OP_VALUE_SET, "VALUE_SET", 1, 1, W, { NUM }, s_set },
-    { ZOWN_OP_VALUE_ADD, "VALUE_ADD", 1, 1, W, { NUM }, s_add },
-    { ZOWN_OP_VALUE_CAS, "VALUE_CAS", 2, 2, ZOWN_CMD_WRITE, { NUM, NUM }, s_cas },
-};
 
 static int
 s_replay (zown_object_t *object, uint8_t kind, const zown_datum_t *key, const zown_datum_t *value,
@@ -160,6 +150,4 @@ const zown_type_def_t zown_value_type = {
     .destroy = s_destroy,
     .replay = s_replay,
     .dump = s_dump,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

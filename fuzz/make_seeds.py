@@ -13,6 +13,7 @@ after the frame, 0x80 that client's process dies after the frame.
 Standard library only; the output is the same on every run.
 """
 import os
+import re
 import shutil
 import struct
 
@@ -20,28 +21,19 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 REJECT, NO_LOG, QUIET, EXPIRE, DIES = 0x08, 0x10, 0x20, 0x40, 0x80
 INT64_MAX = 2**63 - 1
 
-OP = dict(
-    PING=0x01, STATS=0x02, OBJECTS=0x03, HELLO=0x04, BYE=0x05, SEQ=0x06, MARK=0x07,
-    TYPE=0x08, DROP=0x09,
-    DICT_SET=0x10, DICT_GET=0x11, DICT_GET_OR=0x12, DICT_DEL=0x13, DICT_CONTAINS=0x14,
-    DICT_LEN=0x15, DICT_KEYS=0x16, DICT_ITEMS=0x17, DICT_CLEAR=0x18, DICT_SET_IF_ABSENT=0x19,
-    DICT_UPDATE=0x1A, DICT_ADD=0x1B, DICT_CAS=0x1C,
-    VALUE_GET=0x20, VALUE_SET=0x21, VALUE_ADD=0x22, VALUE_CAS=0x23,
-    LIST_APPEND=0x30, LIST_EXTEND=0x31, LIST_INSERT=0x32, LIST_GET=0x33, LIST_SET=0x34,
-    LIST_POP=0x35, LIST_REMOVE=0x36, LIST_INDEX=0x37, LIST_LEN=0x38, LIST_RANGE=0x39,
-    LIST_CLEAR=0x3A,
-    ARRAY_CREATE=0x40, ARRAY_GET=0x41, ARRAY_SET=0x42, ARRAY_ADD=0x43, ARRAY_READ=0x44,
-    ARRAY_WRITE=0x45, ARRAY_SNAPSHOT=0x46, ARRAY_LEN=0x47,
-    EVENT_SET=0x50, EVENT_CLEAR=0x51, EVENT_IS_SET=0x52, EVENT_WAIT=0x53,
-    LOCK_ACQUIRE=0x60, LOCK_RELEASE=0x61, LOCK_LOCKED=0x62,
-    RLOCK_ACQUIRE=0x64, RLOCK_RELEASE=0x65, RLOCK_LOCKED=0x66,
-    QUEUE_INIT=0x70, QUEUE_PUT=0x71, QUEUE_GET=0x72, QUEUE_GET_MANY=0x73, QUEUE_SIZE=0x74,
-    QUEUE_TASK_DONE=0x75, QUEUE_JOIN=0x76,
-    SEM_INIT=0x80, SEM_ACQUIRE=0x81, SEM_RELEASE=0x82, SEM_VALUE=0x83,
-    BARRIER_INIT=0x90, BARRIER_WAIT=0x91, BARRIER_ABORT=0x92, BARRIER_RESET=0x93,
-    BARRIER_STATE=0x94,
-    COND_WAIT=0xA0, COND_NOTIFY=0xA1,
-)
+
+def read_manifest():
+    """Op name -> code, from the op manifest (include/zown_ops.def)."""
+    ops = {}
+    with open(os.path.join(HERE, '..', 'include', 'zown_ops.def')) as manifest:
+        for line in manifest:
+            match = re.match(r'ZOWN_OP \((\w+),\s*(0x[0-9A-Fa-f]+),', line)
+            if match:
+                ops[match.group(1)] = int(match.group(2), 16)
+    return ops
+
+
+OP = read_manifest()
 
 
 def value(v):
@@ -170,15 +162,15 @@ REGISTRY = {
                    one(1, 7, 'QUEUE_TASK_DONE', b'q'), one(1, 8, 'QUEUE_TASK_DONE', b'q'),
                    one(1, 9, 'QUEUE_TASK_DONE', b'q'), one(2, 2, 'QUEUE_GET', b'q', FOREVER),
                    one(1, 10, 'QUEUE_PUT', b'q', 1.5, 0)),
-    'semaphore': steps(one(1, 1, 'SEM_INIT', b's', 1, 1), one(1, 2, 'SEM_ACQUIRE', b's', 1, 0),
-                       one(2, 1, 'SEM_ACQUIRE', b's', 1, FOREVER), one(1, 3, 'SEM_VALUE', b's'),
-                       one(1, 4, 'SEM_RELEASE', b's', 1), one(2 | DIES, 2, 'SEM_VALUE', b's')),
+    'semaphore': steps(one(1, 1, 'SEMAPHORE_INIT', b's', 1, 1), one(1, 2, 'SEMAPHORE_ACQUIRE', b's', 1, 0),
+                       one(2, 1, 'SEMAPHORE_ACQUIRE', b's', 1, FOREVER), one(1, 3, 'SEMAPHORE_VALUE', b's'),
+                       one(1, 4, 'SEMAPHORE_RELEASE', b's', 1), one(2 | DIES, 2, 'SEMAPHORE_VALUE', b's')),
     'barrier': steps(one(1, 1, 'BARRIER_INIT', b'b', 2), one(1, 2, 'BARRIER_WAIT', b'b', FOREVER),
                      one(2, 1, 'BARRIER_WAIT', b'b', FOREVER), one(3, 1, 'BARRIER_STATE', b'b'),
                      one(1, 3, 'BARRIER_WAIT', b'b', FOREVER), one(2, 2, 'BARRIER_ABORT', b'b'),
                      one(2, 3, 'BARRIER_RESET', b'b')),
-    'condition': steps(one(1, 1, 'LOCK_ACQUIRE', b'm', 0), one(1, 2, 'COND_WAIT', b'c', b'm', FOREVER),
-                       one(2, 1, 'LOCK_ACQUIRE', b'm', 0), one(2, 2, 'COND_NOTIFY', b'c', b'm', -1),
+    'condition': steps(one(1, 1, 'LOCK_ACQUIRE', b'm', 0), one(1, 2, 'CONDITION_WAIT', b'c', b'm', FOREVER),
+                       one(2, 1, 'LOCK_ACQUIRE', b'm', 0), one(2, 2, 'CONDITION_NOTIFY', b'c', b'm', -1),
                        one(2, 3, 'LOCK_RELEASE', b'm'), one(1, 3, 'LOCK_RELEASE', b'm')),
     'batch': steps((1, request(1, op('DICT_SET', D, b'k', 1), op('VALUE_ADD', V, 2),
                                op('LIST_APPEND', L, b'x'), op('QUEUE_PUT', b'q', 1, 0))),

@@ -104,9 +104,9 @@ test_basics_and_errors (void **state)
     assert_int_equal (zown_semaphore_init (bad, (int64_t) INT32_MAX + 1, true), -1);
     assert_int_equal (zown_errno (), ZOWN_BAD_ARGS);
     zown_datum_t two_two [2] = { zown_datum_int (2), zown_datum_int (2) };
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_INIT, "bad", 2, two_two, 0), ZOWN_BAD_ARGS);
+    assert_int_equal (s_raw (client, ZOWN_OP_SEMAPHORE_INIT, "bad", 2, two_two, 0), ZOWN_BAD_ARGS);
     zown_datum_t not_int [2] = { zown_datum_double (2.0), zown_datum_int (0) };
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_INIT, "bad", 2, not_int, 0), ZOWN_BAD_ARGS);
+    assert_int_equal (s_raw (client, ZOWN_OP_SEMAPHORE_INIT, "bad", 2, not_int, 0), ZOWN_BAD_ARGS);
     assert_int_equal (s_raw (client, ZOWN_OP_TYPE, "bad", 0, NULL, 0), ZOWN_NOT_FOUND);
     assert_int_equal (zown_semaphore_acquire (sem, 0, 0), -1);
     assert_int_equal (zown_errno (), ZOWN_BAD_ARGS);
@@ -120,17 +120,21 @@ test_basics_and_errors (void **state)
     //  Acquire and release are never part of a batch; init may be, and a
     //  failing batch takes the semaphore it created with it.
     zown_datum_t one_wait [2] = { zown_datum_int (1), zown_datum_int (0) };
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_ACQUIRE, "s", 2, one_wait, ZOWN_OP_SEM_VALUE),
-                      ZOWN_BAD_ARGS);
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_RELEASE, "s", 1, one_wait, ZOWN_OP_SEM_VALUE),
-                      ZOWN_BAD_ARGS);
+    assert_int_equal (
+        s_raw (client, ZOWN_OP_SEMAPHORE_ACQUIRE, "s", 2, one_wait, ZOWN_OP_SEMAPHORE_VALUE),
+        ZOWN_BAD_ARGS);
+    assert_int_equal (
+        s_raw (client, ZOWN_OP_SEMAPHORE_RELEASE, "s", 1, one_wait, ZOWN_OP_SEMAPHORE_VALUE),
+        ZOWN_BAD_ARGS);
     zown_datum_t minus_one [2] = { zown_datum_int (-1), zown_datum_int (0) };
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_INIT, "b", 2, minus_one, ZOWN_OP_SEM_VALUE),
-                      ZOWN_BAD_ARGS);
+    assert_int_equal (
+        s_raw (client, ZOWN_OP_SEMAPHORE_INIT, "b", 2, minus_one, ZOWN_OP_SEMAPHORE_VALUE),
+        ZOWN_BAD_ARGS);
     zown_datum_t three [2] = { zown_datum_int (3), zown_datum_int (1) };
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_INIT, "b", 2, three, ZOWN_OP_DROP), ZOWN_OK);
-    assert_int_equal (s_raw (client, ZOWN_OP_SEM_INIT, "b", 2, three, ZOWN_OP_SEM_RELEASE),
-                      ZOWN_BAD_ARGS);
+    assert_int_equal (s_raw (client, ZOWN_OP_SEMAPHORE_INIT, "b", 2, three, ZOWN_OP_DROP), ZOWN_OK);
+    assert_int_equal (
+        s_raw (client, ZOWN_OP_SEMAPHORE_INIT, "b", 2, three, ZOWN_OP_SEMAPHORE_RELEASE),
+        ZOWN_BAD_ARGS);
     assert_int_equal (s_raw (client, ZOWN_OP_TYPE, "b", 0, NULL, 0), ZOWN_NOT_FOUND);
 
     //  Bounded: a release past the initial value is OVERFLOW and changes

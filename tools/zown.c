@@ -364,7 +364,7 @@ static const s_dump_t s_dumps [] = {
     { "event", ZOWN_OP_EVENT_IS_SET, DUMP_FIELDS, { "set" }, 1 },
     { "lock", ZOWN_OP_LOCK_LOCKED, DUMP_FIELDS, { "locked" }, 1 },
     { "rlock", ZOWN_OP_RLOCK_LOCKED, DUMP_FIELDS, { "locked" }, 1 },
-    { "semaphore", ZOWN_OP_SEM_VALUE, DUMP_FIELDS, { "value" }, 0 },
+    { "semaphore", ZOWN_OP_SEMAPHORE_VALUE, DUMP_FIELDS, { "value" }, 0 },
     { "barrier", ZOWN_OP_BARRIER_STATE, DUMP_FIELDS, { "parties", "waiting", "broken" }, 4 },
 };
 
@@ -573,8 +573,13 @@ s_print_record (const zown_feed_record_t *record)
         printf (" %s", kinds [record->kind]);
     else
         printf (" kind %d", record->kind);  //  Of a newer owner
-    if (record->kind == ZOWN_CHANGE_OP)
-        printf (" 0x%02x", record->op);
+    if (record->kind == ZOWN_CHANGE_OP) {
+        const char *op = zown_op_name (record->op);
+        if (op)
+            printf (" %s", op);
+        else
+            printf (" 0x%02x", record->op);  //  An op of a newer owner
+    }
     //  A value object's SET has a nil key: only the number is shown.
     if (record->kind == ZOWN_CHANGE_SET && record->count == 2 && record->values [0].tag == ZOWN_NIL)
         first = 1;

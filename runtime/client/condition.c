@@ -36,8 +36,8 @@ zown_condition_wait (zown_condition_t *self, int timeout_ms, bool *holder_died_p
     zown_datum_t argv [2] = { zown_datum_str (self->lock), zown_datum_int (timeout_ms) };
     zown_reply_t *reply;
     int64_t died = 0;
-    int rc =
-        zown_handle_call_wait (&self->handle, ZOWN_OP_COND_WAIT, 2, argv, 1, timeout_ms, &reply);
+    int rc = zown_handle_call_wait (&self->handle, ZOWN_OP_CONDITION_WAIT, 2, argv, 1, timeout_ms,
+                                    &reply);
     if (rc == 0 && zown_handle_int (reply, 0, &died))
         return -1;
     if (rc && zown_errno () == ZOWN_TIMEOUT) {
@@ -65,7 +65,7 @@ s_notify_call (zown_condition_t *self, int64_t n)
     if (!self)
         return zown_fail (ZOWN_INVALID);
     zown_datum_t argv [2] = { zown_datum_str (self->lock), zown_datum_int (n) };
-    return zown_handle_call (&self->handle, ZOWN_OP_COND_NOTIFY, 2, argv, 0, NULL);
+    return zown_handle_call (&self->handle, ZOWN_OP_CONDITION_NOTIFY, 2, argv, 0, NULL);
 }
 
 int

@@ -29,7 +29,7 @@ zown_semaphore_init (zown_semaphore_t *self, int64_t value, bool bounded)
     zown_datum_t argv [2] = { zown_datum_int (value), zown_datum_int (bounded) };
     zown_reply_t *reply;
     int64_t created;
-    if (zown_handle_call (&self->handle, ZOWN_OP_SEM_INIT, 2, argv, 1, &reply)
+    if (zown_handle_call (&self->handle, ZOWN_OP_SEMAPHORE_INIT, 2, argv, 1, &reply)
         || zown_handle_int (reply, 0, &created))
         return -1;
     return created != 0;
@@ -41,7 +41,8 @@ zown_semaphore_acquire (zown_semaphore_t *self, int64_t count, int timeout_ms)
     if (!self || timeout_ms < ZOWN_FOREVER)
         return zown_fail (ZOWN_INVALID);
     zown_datum_t argv [2] = { zown_datum_int (count), zown_datum_int (timeout_ms) };
-    return zown_handle_call_wait (&self->handle, ZOWN_OP_SEM_ACQUIRE, 2, argv, 0, timeout_ms, NULL);
+    return zown_handle_call_wait (&self->handle, ZOWN_OP_SEMAPHORE_ACQUIRE, 2, argv, 0, timeout_ms,
+                                  NULL);
 }
 
 int
@@ -50,7 +51,7 @@ zown_semaphore_release (zown_semaphore_t *self, int64_t count)
     if (!self)
         return zown_fail (ZOWN_INVALID);
     zown_datum_t argv [1] = { zown_datum_int (count) };
-    return zown_handle_call (&self->handle, ZOWN_OP_SEM_RELEASE, 1, argv, 0, NULL);
+    return zown_handle_call (&self->handle, ZOWN_OP_SEMAPHORE_RELEASE, 1, argv, 0, NULL);
 }
 
 int
@@ -59,7 +60,7 @@ zown_semaphore_value (zown_semaphore_t *self, int64_t *value_p)
     zown_reply_t *reply;
     if (!self)
         return zown_fail (ZOWN_INVALID);
-    if (zown_handle_call (&self->handle, ZOWN_OP_SEM_VALUE, 0, NULL, 1, &reply)
+    if (zown_handle_call (&self->handle, ZOWN_OP_SEMAPHORE_VALUE, 0, NULL, 1, &reply)
         || zown_handle_int (reply, 0, value_p))
         return -1;
     return 0;

@@ -5,8 +5,8 @@
 */
 #include "zown_internal.h"
 
-static int
-s_ping (zown_call_t *call)
+int
+zown_cmd_ping (zown_call_t *call)
 {
     zown_call_reply_int (call, ZOWN_PROTOCOL_VERSION);
     return ZOWN_OK;
@@ -36,8 +36,8 @@ s_rss_kb (void)
     return page > 0 ? (uint64_t) resident * (uint64_t) page / 1024 : 0;
 }
 
-static int
-s_stats (zown_call_t *call)
+int
+zown_cmd_stats (zown_call_t *call)
 {
     zown_stats_t *stats = zown_registry_stats (call->registry);
     s_reply_stat (call, "objects", zown_registry_size (call->registry));
@@ -63,8 +63,8 @@ s_stats (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_hello (zown_call_t *call)
+int
+zown_cmd_hello (zown_call_t *call)
 {
     zown_session_t *session = zown_call_session (call);
     if (!session)
@@ -80,8 +80,8 @@ s_hello (zown_call_t *call)
     return status == ZOWN_OK ? ZOWN_OK : zown_call_fail (call, status, "pid must be positive");
 }
 
-static int
-s_bye (zown_call_t *call)
+int
+zown_cmd_bye (zown_call_t *call)
 {
     zown_session_t *session = call->peer
         ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
@@ -91,8 +91,8 @@ s_bye (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_objects (zown_call_t *call)
+int
+zown_cmd_objects (zown_call_t *call)
 {
     for (zown_object_t *object = zown_registry_first (call->registry); object;
          object = zown_registry_next (call->registry)) {
@@ -102,8 +102,8 @@ s_objects (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_type (zown_call_t *call)
+int
+zown_cmd_type (zown_call_t *call)
 {
     if (!call->object)
         return zown_call_fail (call, ZOWN_NOT_FOUND, "no such object");
@@ -126,8 +126,8 @@ s_discard_dropped (void *saved)
     zown_object_destroy (&object);
 }
 
-static int
-s_drop (zown_call_t *call)
+int
+zown_cmd_drop (zown_call_t *call)
 {
     zown_object_t *object = call->object;
     if (!object)
@@ -147,8 +147,8 @@ s_drop (zown_call_t *call)
     return ZOWN_OK;
 }
 
-static int
-s_seq (zown_call_t *call)
+int
+zown_cmd_seq (zown_call_t *call)
 {
     zown_call_reply_int (call, (int64_t) zown_registry_seq (call->registry));
     return ZOWN_OK;
@@ -156,31 +156,13 @@ s_seq (zown_call_t *call)
 
 //  A marker on the change feed, after every change committed before it:
 //  a subscriber that sees it has seen them all.
-static int
-s_mark (zown_call_t *call)
+int
+zown_cmd_mark (zown_call_t *call)
 {
     zown_call_changed (call, ZOWN_CHANGE_MARK, &call->argv [0], NULL);
     zown_call_reply_int (call, (int64_t) zown_registry_seq (call->registry));
     return ZOWN_OK;
 }
-
-static const zown_command_t s_commands [] = {
-    { ZOWN_OP_PING, "PING", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_ping },
-    { ZOWN_OP_STATS, "STATS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_stats },
-    { ZOWN_OP_OBJECTS, "OBJECTS", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_objects },
-    { ZOWN_OP_HELLO,
-      "HELLO",
-      1,
-      2,
-      ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE,
-      { ZOWN_ARG_INT, ZOWN_ARG_BYTES },
-      s_hello },
-    { ZOWN_OP_BYE, "BYE", 0, 0, ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE, { 0 }, s_bye },
-    { ZOWN_OP_SEQ, "SEQ", 0, 0, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { 0 }, s_seq },
-    { ZOWN_OP_MARK, "MARK", 1, 1, ZOWN_CMD_READ | ZOWN_CMD_OWNER, { ZOWN_ARG_BYTES }, s_mark },
-    { ZOWN_OP_TYPE, "TYPE", 0, 0, ZOWN_CMD_READ, { 0 }, s_type },
-    { ZOWN_OP_DROP, "DROP", 0, 0, ZOWN_CMD_WRITE, { 0 }, s_drop },
-};
 
 static void *
 s_create (void)
@@ -198,6 +180,4 @@ const zown_type_def_t zown_keyspace_type = {
     .name = "keyspace",
     .create = s_create,
     .destroy = s_destroy,
-    .commands = s_commands,
-    .command_count = sizeof (s_commands) / sizeof (s_commands [0]),
 };

@@ -10,13 +10,6 @@
 #include <limits.h>
 #include <time.h>
 
-//  Every type the owner serves. Adding a type adds one line here.
-static const zown_type_def_t *s_types [] = {
-    &zown_keyspace_type, &zown_dict_type,      &zown_value_type,   &zown_list_type,
-    &zown_array_type,    &zown_event_type,     &zown_lock_type,    &zown_rlock_type,
-    &zown_queue_type,    &zown_semaphore_type, &zown_barrier_type, &zown_condition_type,
-};
-
 //  Error messages naming each limit and its value, written when the limits
 //  are set, so that a refusal allocates nothing.
 enum { S_MESSAGE, S_KEY, S_VALUE, S_OBJECTS, S_ITEMS, S_PARKED_CLIENT, S_PARKED, S_REFUSALS };
@@ -47,11 +40,12 @@ typedef struct {
 } s_parked_t;
 
 struct _zown_registry_t {
-    zhashx_t *objects;                           //  name -> zown_object_t
-    const zown_command_t *commands [256];        //  Op code -> command
-    const zown_type_def_t *command_types [256];  //  Op code -> its type
-    zown_decoded_t decoded;                      //  Reused decoding arrays
-    s_undo_t *undo;                              //  Undo journal of the current batch
+    zhashx_t *objects;  //  name -> zown_object_t
+    //  Each type's lowest op code, which names the type in a snapshot
+    const zown_type_def_t *types [ZOWN_TYPES_MAX];
+    uint8_t type_ops [ZOWN_TYPES_MAX];
+    zown_decoded_t decoded;  //  Reused decoding arrays
+    s_undo_t *undo;          //  Undo journal of the current batch
     size_t undo_count;
     size_t undo_capacity;
     bool journaling;                             //  Journal the op being applied
@@ -151,6 +145,21 @@ s_deadline_compare (const void *item1, const void *item2)
     return a < b ? -1 : a > b;
 }
 
+//  The lowest op code of a type, which names it in a snapshot; the first
+//  call for a type (from zown_registry_new, in code order) records it.
+static uint8_t
+s_type_op (zown_registry_t *self, const zown_type_def_t *type, uint8_t code)
+{
+    size_t index = 0;
+    while (index < ZOWN_TYPES_MAX && self->types [index] && self->types [index] != type)
+        index++;
+    if (type && index < ZOWN_TYPES_MAX && !self->types [index]) {
+        self->types [index] = type;
+        self->type_ops [index] = code;
+    }
+    return index < ZOWN_TYPES_MAX ? self->type_ops [index] : 0;
+}
+
 zown_registry_t *
 zown_registry_new (void)
 {
@@ -175,12 +184,8 @@ zown_registry_new (void)
     zown_limits_resolve (&defaults);
     zown_registry_set_limits (self, &defaults);
     zown_decoded_init (&self->decoded);
-    for (size_t type = 0; type < sizeof (s_types) / sizeof (s_types [0]); type++)
-        for (size_t index = 0; index < s_types [type]->command_count; index++) {
-            const zown_command_t *command = &s_types [type]->commands [index];
-            self->commands [command->code] = command;
-            self->command_types [command->code] = s_types [type];
-        }
+    for (int code = 0; code < 256; code++)
+        s_type_op (self, zown_commands [code].type, (uint8_t) code);
     return self;
 }
 
@@ -493,7 +498,7 @@ s_changes_commit (zown_registry_t *self)
         zown_buf_patch_u64 (buf, offset + 1 + change.name_size + 1, change.seq);
         if (self->feed_active && self->publish)
             self->publish (self->publish_arg, &change);
-        const zown_type_def_t *type = self->command_types [change.op];
+        const zown_type_def_t *type = zown_commands [change.op].type;
         if (self->persist && change.kind != ZOWN_CHANGE_MARK && type && !type->ephemeral)
             zown_buf_put_mem (durable, buf->data + offset, size);
     }
@@ -590,7 +595,7 @@ s_replay_one (zown_registry_t *self, const zown_change_t *change)
         zhashx_delete (self->objects, name);
         return 0;
     }
-    const zown_type_def_t *type = self->command_types [change->op];
+    const zown_type_def_t *type = zown_commands [change->op].type;
     if (!type || type == &zown_keyspace_type)
         return -1;
     zown_datum_t values [2] = { { 0 } };
@@ -681,7 +686,7 @@ zown_registry_dump (zown_registry_t *self, zown_emit_fn *emit, void *arg)
         dump.object = object;
         //  The version comes last: replaying the contents bumps it.
         rc = object->type->dump (object, &dump)
-            || zown_dump_change (&dump, ZOWN_CHANGE_VERSION, object->type->commands [0].code, 0,
+            || zown_dump_change (&dump, ZOWN_CHANGE_VERSION, s_type_op (self, object->type, 0), 0,
                                  NULL, object->version);
     }
     zown_buf_free (&dump.record);
@@ -703,8 +708,8 @@ static int
 s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *argv,
          const char **message)
 {
-    const zown_command_t *command = self->commands [op->code];
-    if (!command) {
+    const zown_command_t *command = &zown_commands [op->code];
+    if (!command->handler) {
         *message = "unknown op code";
         return ZOWN_UNKNOWN_OP;
     }
@@ -745,8 +750,8 @@ s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *ar
 static int
 s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
 {
-    const zown_command_t *command = self->commands [op->code];
-    const zown_type_def_t *type = self->command_types [op->code];
+    const zown_command_t *command = &zown_commands [op->code];
+    const zown_type_def_t *type = command->type;
     zown_object_t *object = NULL;
     if (!(command->flags & ZOWN_CMD_OWNER)) {
         object = zown_registry_lookup (self, op->name);
@@ -835,7 +840,7 @@ s_apply_all (zown_registry_t *self, zown_call_t *call, size_t *failed_p)
         //  was not journaled and changed something cannot be undone, so it
         //  gets no reply at all (its client times out: outcome unknown)
         //  rather than an error that would claim nothing happened.
-        const zown_command_t *command = self->commands [decoded->ops [0].code];
+        const zown_command_t *command = &zown_commands [decoded->ops [0].code];
         if (!call->journal && (command->flags & ZOWN_CMD_WRITE))
             return ZOWN_OK;
         out->failed = false;

@@ -80,22 +80,28 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 //  A handler returns a status; it must not change state when it fails.
 typedef int (zown_handler_fn) (zown_call_t *call);
 
+//  One row of the op manifest (include/zown_ops.def), as the owner uses it.
 typedef struct {
-    uint8_t code;                            //  Wire op code (include/zown_ops.h)
+    uint8_t code;                            //  Wire op code
     const char *name;                        //  Uppercase name, as in PROTOCOL.md
     uint16_t min_args;                       //  Fewest arguments
     uint16_t max_args;                       //  Most arguments
     uint8_t flags;                           //  ZOWN_CMD_*
     uint8_t arg_types [ZOWN_ARG_POSITIONS];  //  Allowed tags per position
-    zown_handler_fn *handler;                //  Applies the op
+    zown_handler_fn *handler;                //  Applies the op; NULL: no such op
+    const zown_type_def_t *type;             //  The type it applies to
 } zown_command_t;
 
+//  Most types the owner can serve.
+#define ZOWN_TYPES_MAX 32
+
+//  The command table, indexed by op code (runtime/owner/commands.c).
+extern const zown_command_t zown_commands [256];
+
 struct _zown_type_def_t {
-    const char *name;                //  Type name, as TYPE reports it
-    void *(*create) (void);          //  New empty instance, NULL if no memory
-    void (*destroy) (void *impl);    //  Free an instance
-    const zown_command_t *commands;  //  Its commands
-    size_t command_count;
+    const char *name;              //  Type name, as TYPE reports it
+    void *(*create) (void);        //  New empty instance, NULL if no memory
+    void (*destroy) (void *impl);  //  Free an instance
     //  Give up what `session` holds in this object (it ended; `died` if its
     //  process died rather than said BYE). NULL for types that hold nothing.
     void (*release) (zown_object_t *object, zown_session_t *session, bool died);
@@ -303,18 +309,12 @@ int zown_limits_resolve (zown_limits_t *limits);
 //  was accepted once is loaded even if the limits were lowered since.
 void zown_registry_set_limits (zown_registry_t *self, const zown_limits_t *limits);
 
-//  Types known to the owner (registry.c lists them).
-extern const zown_type_def_t zown_keyspace_type;
-extern const zown_type_def_t zown_dict_type;
-extern const zown_type_def_t zown_value_type;
-extern const zown_type_def_t zown_list_type;
-extern const zown_type_def_t zown_array_type;
-extern const zown_type_def_t zown_event_type;
-extern const zown_type_def_t zown_lock_type;
-extern const zown_type_def_t zown_rlock_type;
-extern const zown_type_def_t zown_queue_type;
-extern const zown_type_def_t zown_semaphore_type;
-extern const zown_type_def_t zown_barrier_type;
-extern const zown_type_def_t zown_condition_type;
+//  Every type and handler the manifest names (zown_TYPE_type, and
+//  zown_cmd_HANDLER in the type's file in actors/).
+#define ZOWN_OP(NAME, code, type, handler, ...)                                                    \
+    extern const zown_type_def_t zown_##type##_type;                                               \
+    zown_handler_fn zown_cmd_##handler;
+#include "zown_ops.def"
+#undef ZOWN_OP
 
 #endif
