@@ -13,6 +13,8 @@
 #ifndef ZOWN_ARRAY_H_INCLUDED
 #define ZOWN_ARRAY_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -24,9 +26,9 @@ typedef struct _zown_array_t zown_array_t;
 //  Handle on the array `name`, served through `client` (borrowed; it must
 //  outlive the handle). No round trip. NULL with ZOWN_INVALID or
 //  ZOWN_NO_MEMORY.
-zown_array_t *zown_array_new (zown_client_t *client, const char *name);
+ZOWN_EXPORT zown_array_t *zown_array_new (zown_client_t *client, const char *name);
 
-void zown_array_destroy (zown_array_t **self_p);
+ZOWN_EXPORT void zown_array_destroy (zown_array_t **self_p);
 
 //  Longest array, whatever the owner's max_items: an array is allocated
 //  and filled whole when it is created (2 GiB at this length).
@@ -38,30 +40,33 @@ void zown_array_destroy (zown_array_t **self_p);
 //  created, 0 if it already existed with this length and type, -1 with
 //  ZOWN_WRONG_TYPE if it exists with another, ZOWN_LIMIT (too long), or
 //  ZOWN_BAD_ARGS for an initial value that is not a number.
-int zown_array_create (zown_array_t *self, size_t length, zown_datum_t initial);
+ZOWN_EXPORT int zown_array_create (zown_array_t *self, size_t length, zown_datum_t initial);
 
 //  Element `index`.
-int zown_array_get (zown_array_t *self, size_t index, zown_datum_t *value_p);
+ZOWN_EXPORT int zown_array_get (zown_array_t *self, size_t index, zown_datum_t *value_p);
 
 //  Set element `index`.
-int zown_array_set (zown_array_t *self, size_t index, zown_datum_t value);
+ZOWN_EXPORT int zown_array_set (zown_array_t *self, size_t index, zown_datum_t value);
 
 //  Atomically add `delta` to element `index`; *now_p (may be NULL) gets the
 //  new value. ZOWN_OVERFLOW if an int64 would wrap (nothing changes).
-int zown_array_add (zown_array_t *self, size_t index, zown_datum_t delta, zown_datum_t *now_p);
+ZOWN_EXPORT int zown_array_add (zown_array_t *self, size_t index, zown_datum_t delta,
+                                zown_datum_t *now_p);
 
 //  Elements [start, start + count): a reply with one result of `count`
 //  values, borrowed until the next call on the client.
-int zown_array_read (zown_array_t *self, size_t start, size_t count, zown_reply_t **values_p);
+ZOWN_EXPORT int zown_array_read (zown_array_t *self, size_t start, size_t count,
+                                 zown_reply_t **values_p);
 
 //  Write n values from `start` on, all or none.
-int zown_array_write (zown_array_t *self, size_t start, size_t n, const zown_datum_t *values);
+ZOWN_EXPORT int zown_array_write (zown_array_t *self, size_t start, size_t n,
+                                  const zown_datum_t *values);
 
 //  Every element, in one reply (one consistent snapshot).
-int zown_array_snapshot (zown_array_t *self, zown_reply_t **values_p);
+ZOWN_EXPORT int zown_array_snapshot (zown_array_t *self, zown_reply_t **values_p);
 
 //  Number of elements.
-int zown_array_len (zown_array_t *self, size_t *len_p);
+ZOWN_EXPORT int zown_array_len (zown_array_t *self, size_t *len_p);
 
 #ifdef __cplusplus
 }

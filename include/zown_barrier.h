@@ -11,6 +11,8 @@
 #ifndef ZOWN_BARRIER_H_INCLUDED
 #define ZOWN_BARRIER_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -22,28 +24,29 @@ typedef struct _zown_barrier_t zown_barrier_t;
 //  Handle on the barrier `name`, served through `client` (borrowed; it must
 //  outlive the handle). No round trip. NULL with ZOWN_INVALID or
 //  ZOWN_NO_MEMORY.
-zown_barrier_t *zown_barrier_new (zown_client_t *client, const char *name);
+ZOWN_EXPORT zown_barrier_t *zown_barrier_new (zown_client_t *client, const char *name);
 
-void zown_barrier_destroy (zown_barrier_t **self_p);
+ZOWN_EXPORT void zown_barrier_destroy (zown_barrier_t **self_p);
 
 //  Create the barrier for `parties` parties: 1 if created now, 0 if it
 //  already exists for as many, -1 with ZOWN_WRONG_TYPE if for another
 //  number. Every other call on a barrier never created: ZOWN_NOT_FOUND.
-int zown_barrier_init (zown_barrier_t *self, size_t parties);
+ZOWN_EXPORT int zown_barrier_init (zown_barrier_t *self, size_t parties);
 
 //  Wait for the other parties, at most timeout_ms (ZOWN_FOREVER: no limit).
 //  0 when all arrived, with *index_p (may be NULL) the arrival index; -1
 //  with ZOWN_BROKEN, or ZOWN_TIMEOUT (which breaks the barrier for all).
-int zown_barrier_wait (zown_barrier_t *self, int timeout_ms, size_t *index_p);
+ZOWN_EXPORT int zown_barrier_wait (zown_barrier_t *self, int timeout_ms, size_t *index_p);
 
 //  Break the barrier: every waiter, and every later wait, gets ZOWN_BROKEN.
-int zown_barrier_abort (zown_barrier_t *self);
+ZOWN_EXPORT int zown_barrier_abort (zown_barrier_t *self);
 
 //  Mend it for a new round; whoever still waits gets ZOWN_BROKEN.
-int zown_barrier_reset (zown_barrier_t *self);
+ZOWN_EXPORT int zown_barrier_reset (zown_barrier_t *self);
 
 //  Parties, parties waiting now, and whether it is broken (each may be NULL).
-int zown_barrier_state (zown_barrier_t *self, size_t *parties_p, size_t *waiting_p, bool *broken_p);
+ZOWN_EXPORT int zown_barrier_state (zown_barrier_t *self, size_t *parties_p, size_t *waiting_p,
+                                    bool *broken_p);
 
 #ifdef __cplusplus
 }

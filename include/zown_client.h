@@ -15,6 +15,8 @@
 #ifndef ZOWN_CLIENT_H_INCLUDED
 #define ZOWN_CLIENT_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_reply.h"
 #include "zown_request.h"
 #include <stdbool.h>
@@ -40,7 +42,7 @@ typedef struct _zown_client_t zown_client_t;
 //  "ipc:///run/user/0/zown/demo.sock") or an owner name ("demo"), which
 //  means that owner's default ipc endpoint. Returns NULL with ZOWN_INVALID,
 //  ZOWN_SYSTEM or ZOWN_NO_MEMORY. Connecting never waits for the owner.
-zown_client_t *zown_client_new (const char *target);
+ZOWN_EXPORT zown_client_t *zown_client_new (const char *target);
 
 typedef struct {
     //  For tcp:// targets (docs/SECURITY.md): the owner's public key (Z85
@@ -56,25 +58,26 @@ typedef struct {
 //  ZOWN_INVALID for a tcp target without keys (and not `insecure`), or a
 //  key or certificate that cannot be read. A call to an owner that refuses
 //  the handshake fails with ZOWN_DENIED.
-zown_client_t *zown_client_new_with (const char *target, const zown_client_options_t *options);
+ZOWN_EXPORT zown_client_t *zown_client_new_with (const char *target,
+                                                 const zown_client_options_t *options);
 
 //  Close the client; accepts NULL and nulls the caller's pointer. Pending
 //  replies are discarded. Tells the owner the client is leaving (so what it
 //  held is released, not reported as left by a dead process) and waits at
 //  most ZOWN_CLIENT_BYE_TIMEOUT for the owner to acknowledge it.
-void zown_client_destroy (zown_client_t **self_p);
+ZOWN_EXPORT void zown_client_destroy (zown_client_t **self_p);
 
 //  Endpoint the client is connected to.
-const char *zown_client_endpoint (zown_client_t *self);
+ZOWN_EXPORT const char *zown_client_endpoint (zown_client_t *self);
 
 //  Deadline of each call in ms (ZOWN_FOREVER for none); default
 //  ZOWN_CLIENT_TIMEOUT_DEFAULT. A timeout of 0 is refused (ZOWN_INVALID).
-int zown_client_set_timeout (zown_client_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_client_set_timeout (zown_client_t *self, int timeout_ms);
 
-int zown_client_timeout (zown_client_t *self);
+ZOWN_EXPORT int zown_client_timeout (zown_client_t *self);
 
 //  Most pipelined requests in flight (1..ZOWN_CLIENT_WINDOW_MAX).
-int zown_client_set_window (zown_client_t *self, int window);
+ZOWN_EXPORT int zown_client_set_window (zown_client_t *self, int window);
 
 //  Send the request and wait for its reply. Returns 0 if every op
 //  succeeded. Returns -1 with the failing op's status (a reply is still
@@ -82,37 +85,38 @@ int zown_client_set_window (zown_client_t *self, int window);
 //  NULL), ZOWN_BUSY (pipelined requests still pending), ZOWN_FORKED.
 //  The reply is borrowed until the next call on this client. reply_p may
 //  be NULL.
-int zown_client_call (zown_client_t *self, zown_request_t *request, zown_reply_t **reply_p);
+ZOWN_EXPORT int zown_client_call (zown_client_t *self, zown_request_t *request,
+                                  zown_reply_t **reply_p);
 
 //  Pipelining: send the request without waiting. Sets *id_p (may be NULL)
 //  to its request id. Returns -1 with ZOWN_BUSY when the window is full
 //  (collect replies first), ZOWN_UNREACHABLE, ZOWN_FORKED.
-int zown_client_send (zown_client_t *self, zown_request_t *request, uint64_t *id_p);
+ZOWN_EXPORT int zown_client_send (zown_client_t *self, zown_request_t *request, uint64_t *id_p);
 
 //  Wait up to the client's timeout for the reply to the oldest pipelined
 //  request (replies come back in the order sent). Returns 0 and sets
 //  *reply_p, even when the reply carries an error status (see
 //  zown_reply_status); -1 with ZOWN_TIMEOUT (the request stays pending),
 //  ZOWN_INVALID (nothing pending), ZOWN_FORKED, ZOWN_PROTOCOL.
-int zown_client_recv (zown_client_t *self, zown_reply_t **reply_p);
+ZOWN_EXPORT int zown_client_recv (zown_client_t *self, zown_reply_t **reply_p);
 
 //  Number of pipelined requests sent and not yet received.
-size_t zown_client_pending (zown_client_t *self);
+ZOWN_EXPORT size_t zown_client_pending (zown_client_t *self);
 
 //  Give up on every pending request; their replies will be dropped.
-void zown_client_abandon (zown_client_t *self);
+ZOWN_EXPORT void zown_client_abandon (zown_client_t *self);
 
 //  Number of late replies dropped so far (replies to abandoned requests).
-uint64_t zown_client_dropped (zown_client_t *self);
+ZOWN_EXPORT uint64_t zown_client_dropped (zown_client_t *self);
 
 //  Round trip to the owner; 0 if it answered within the deadline.
-int zown_client_ping (zown_client_t *self);
+ZOWN_EXPORT int zown_client_ping (zown_client_t *self);
 
 //  The owner's message for the failed op of the last call that failed with
 //  a wire status ("key over max_key (65536 bytes)"), at most 255 bytes; ""
 //  if the owner gave none or the last call did not fail so. Borrowed until
 //  the next call on this client.
-const char *zown_client_message (zown_client_t *self);
+ZOWN_EXPORT const char *zown_client_message (zown_client_t *self);
 
 #ifdef __cplusplus
 }

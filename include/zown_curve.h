@@ -11,6 +11,8 @@
 #ifndef ZOWN_CURVE_H_INCLUDED
 #define ZOWN_CURVE_H_INCLUDED
 
+#include "zown_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -24,12 +26,12 @@ extern "C" {
 //  NULL, it gets the public key as Z85 text (ZOWN_CURVE_KEY_TEXT + 1
 //  bytes). Refuses to replace an existing file. Returns 0, or -1 with
 //  ZOWN_INVALID (bad base, or a file exists) or ZOWN_SYSTEM.
-int zown_curve_keygen (const char *base, const char *name, char *public_txt);
+ZOWN_EXPORT int zown_curve_keygen (const char *base, const char *name, char *public_txt);
 
 //  The public key of a certificate file (public or secret), or of Z85 text
 //  given directly, into public_txt (ZOWN_CURVE_KEY_TEXT + 1 bytes).
 //  Returns 0, or -1 with ZOWN_INVALID.
-int zown_curve_public_key (const char *key_or_file, char *public_txt);
+ZOWN_EXPORT int zown_curve_public_key (const char *key_or_file, char *public_txt);
 
 #ifdef __cplusplus
 }

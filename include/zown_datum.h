@@ -10,6 +10,8 @@
 #ifndef ZOWN_DATUM_H_INCLUDED
 #define ZOWN_DATUM_H_INCLUDED
 
+#include "zown_export.h"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <stdbool.h>
@@ -60,7 +62,7 @@ zown_datum_bytes (const void *ptr, size_t len)
 }
 
 //  A NUL-terminated C string as a byte string (the NUL is not sent).
-zown_datum_t zown_datum_str (const char *string);
+ZOWN_EXPORT zown_datum_t zown_datum_str (const char *string);
 
 #define ZOWN_NIL_DATUM       ((zown_datum_t){ .tag = ZOWN_NIL })
 #define ZOWN_INT_DATUM(i)    zown_datum_int (i)
@@ -69,15 +71,15 @@ zown_datum_t zown_datum_str (const char *string);
 
 //  True if both data have the same tag and equal contents (doubles compare
 //  with ==, so NaN never equals anything).
-bool zown_datum_eq (zown_datum_t a, zown_datum_t b);
+ZOWN_EXPORT bool zown_datum_eq (zown_datum_t a, zown_datum_t b);
 
 //  A byte string datum copied into a fresh NUL-terminated string, or an
 //  integer or double rendered as text, or "nil". The caller frees it.
 //  Returns NULL when out of memory.
-char *zown_datum_strdup (zown_datum_t datum);
+ZOWN_EXPORT char *zown_datum_strdup (zown_datum_t datum);
 
 //  True if a ZOWN_BYTES datum equals the C string.
-bool zown_datum_streq (zown_datum_t datum, const char *string);
+ZOWN_EXPORT bool zown_datum_streq (zown_datum_t datum, const char *string);
 
 #ifdef __cplusplus
 }

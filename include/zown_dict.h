@@ -12,6 +12,8 @@
 #ifndef ZOWN_DICT_H_INCLUDED
 #define ZOWN_DICT_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -23,58 +25,61 @@ typedef struct _zown_dict_t zown_dict_t;
 //  Handle on the dict `name`, served through `client` (borrowed; it must
 //  outlive the handle). No round trip. NULL with ZOWN_INVALID or
 //  ZOWN_NO_MEMORY.
-zown_dict_t *zown_dict_new (zown_client_t *client, const char *name);
+ZOWN_EXPORT zown_dict_t *zown_dict_new (zown_client_t *client, const char *name);
 
-void zown_dict_destroy (zown_dict_t **self_p);
+ZOWN_EXPORT void zown_dict_destroy (zown_dict_t **self_p);
 
 //  Set key to value. *version_p (may be NULL) gets the key's new version.
-int zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value, uint64_t *version_p);
+ZOWN_EXPORT int zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value,
+                               uint64_t *version_p);
 
 //  Value of key; -1 with ZOWN_NOT_FOUND when absent. Byte strings are
 //  borrowed until the next call on the client. version_p may be NULL.
-int zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p, uint64_t *version_p);
+ZOWN_EXPORT int zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p,
+                               uint64_t *version_p);
 
 //  Value of key, or `fallback` when absent (fallback is returned as given).
-int zown_dict_get_or (zown_dict_t *self, const char *key, zown_datum_t fallback,
-                      zown_datum_t *value_p);
+ZOWN_EXPORT int zown_dict_get_or (zown_dict_t *self, const char *key, zown_datum_t fallback,
+                                  zown_datum_t *value_p);
 
 //  Remove key; -1 with ZOWN_NOT_FOUND when absent.
-int zown_dict_delete (zown_dict_t *self, const char *key);
+ZOWN_EXPORT int zown_dict_delete (zown_dict_t *self, const char *key);
 
 //  1 if key is present, 0 if not, -1 on error.
-int zown_dict_contains (zown_dict_t *self, const char *key);
+ZOWN_EXPORT int zown_dict_contains (zown_dict_t *self, const char *key);
 
 //  Number of keys.
-int zown_dict_len (zown_dict_t *self, size_t *len_p);
+ZOWN_EXPORT int zown_dict_len (zown_dict_t *self, size_t *len_p);
 
 //  Every key: a reply with one result of byte-string values, borrowed until
 //  the next call on the client. Order is unspecified.
-int zown_dict_keys (zown_dict_t *self, zown_reply_t **keys_p);
+ZOWN_EXPORT int zown_dict_keys (zown_dict_t *self, zown_reply_t **keys_p);
 
 //  Every key and value: one result of 2*N values, key then value.
-int zown_dict_items (zown_dict_t *self, zown_reply_t **items_p);
+ZOWN_EXPORT int zown_dict_items (zown_dict_t *self, zown_reply_t **items_p);
 
 //  Remove every key; *removed_p (may be NULL) gets how many.
-int zown_dict_clear (zown_dict_t *self, size_t *removed_p);
+ZOWN_EXPORT int zown_dict_clear (zown_dict_t *self, size_t *removed_p);
 
 //  Set key only if absent: 1 if it was set, 0 if already present, -1 error.
-int zown_dict_set_if_absent (zown_dict_t *self, const char *key, zown_datum_t value);
+ZOWN_EXPORT int zown_dict_set_if_absent (zown_dict_t *self, const char *key, zown_datum_t value);
 
 //  Set n keys in one atomic op.
-int zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys,
-                      const zown_datum_t *values);
+ZOWN_EXPORT int zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys,
+                                  const zown_datum_t *values);
 
 //  Atomically add `delta` (int or double) to the number stored at key; an
 //  absent key counts as 0. int + int stays int (ZOWN_OVERFLOW past int64);
 //  a double on either side gives a double. Non-numbers: ZOWN_WRONG_TYPE.
 //  *result_p (may be NULL) gets the new value.
-int zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta, zown_datum_t *result_p);
+ZOWN_EXPORT int zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta,
+                               zown_datum_t *result_p);
 
 //  Set key only if its version is still `expected` (0: only if absent).
 //  On success *version_p gets the new version; on ZOWN_CONFLICT it gets the
 //  current one (0 if absent).
-int zown_dict_cas (zown_dict_t *self, const char *key, uint64_t expected, zown_datum_t value,
-                   uint64_t *version_p);
+ZOWN_EXPORT int zown_dict_cas (zown_dict_t *self, const char *key, uint64_t expected,
+                               zown_datum_t value, uint64_t *version_p);
 
 #ifdef __cplusplus
 }

@@ -11,6 +11,8 @@
 #ifndef ZOWN_ERROR_H_INCLUDED
 #define ZOWN_ERROR_H_INCLUDED
 
+#include "zown_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -51,14 +53,14 @@ typedef enum {
 } zown_status_t;
 
 //  Status code of the last failed zown call on this thread.
-int zown_errno (void);
+ZOWN_EXPORT int zown_errno (void);
 
 //  Uppercase name of a status code, as in docs/PROTOCOL.md ("NOT_FOUND").
 //  Returns "UNKNOWN" for a code that is not defined. Never NULL.
-const char *zown_status_name (int status);
+ZOWN_EXPORT const char *zown_status_name (int status);
 
 //  One-line description of a status code. Never NULL.
-const char *zown_strerror (int status);
+ZOWN_EXPORT const char *zown_strerror (int status);
 
 #ifdef __cplusplus
 }

@@ -12,6 +12,8 @@
 #ifndef ZOWN_LOCK_H_INCLUDED
 #define ZOWN_LOCK_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -23,9 +25,9 @@ typedef struct _zown_lock_t zown_lock_t;
 //  Handle on the lock `name`, served through `client` (borrowed; it must
 //  outlive the handle). No round trip. NULL with ZOWN_INVALID or
 //  ZOWN_NO_MEMORY.
-zown_lock_t *zown_lock_new (zown_client_t *client, const char *name);
+ZOWN_EXPORT zown_lock_t *zown_lock_new (zown_client_t *client, const char *name);
 
-void zown_lock_destroy (zown_lock_t **self_p);
+ZOWN_EXPORT void zown_lock_destroy (zown_lock_t **self_p);
 
 //  Acquire the lock, waiting at most timeout_ms (0: only if free now;
 //  ZOWN_FOREVER: no limit, which must be asked for). Returns 0 once held;
@@ -33,24 +35,24 @@ void zown_lock_destroy (zown_lock_t **self_p);
 //  process died holding it: what the lock guards may be half-updated.
 //  -1 with ZOWN_TIMEOUT. The lock is not re-entrant: a holder that
 //  acquires it again waits like anybody else.
-int zown_lock_acquire (zown_lock_t *self, int timeout_ms, bool *holder_died_p);
+ZOWN_EXPORT int zown_lock_acquire (zown_lock_t *self, int timeout_ms, bool *holder_died_p);
 
 //  Release the lock; -1 with ZOWN_NOT_HELD if this client does not hold it.
-int zown_lock_release (zown_lock_t *self);
+ZOWN_EXPORT int zown_lock_release (zown_lock_t *self);
 
 //  1 if held by anybody, 0 if free, -1 on error.
-int zown_lock_locked (zown_lock_t *self);
+ZOWN_EXPORT int zown_lock_locked (zown_lock_t *self);
 
 //  A re-entrant lock (Python's RLock): its holder may acquire it again, and
 //  holds it until it has released it as many times. Same calls, same
 //  semantics otherwise; a holder that dies gives it up whatever its depth.
 typedef struct _zown_rlock_t zown_rlock_t;
 
-zown_rlock_t *zown_rlock_new (zown_client_t *client, const char *name);
-void zown_rlock_destroy (zown_rlock_t **self_p);
-int zown_rlock_acquire (zown_rlock_t *self, int timeout_ms, bool *holder_died_p);
-int zown_rlock_release (zown_rlock_t *self);
-int zown_rlock_locked (zown_rlock_t *self);
+ZOWN_EXPORT zown_rlock_t *zown_rlock_new (zown_client_t *client, const char *name);
+ZOWN_EXPORT void zown_rlock_destroy (zown_rlock_t **self_p);
+ZOWN_EXPORT int zown_rlock_acquire (zown_rlock_t *self, int timeout_ms, bool *holder_died_p);
+ZOWN_EXPORT int zown_rlock_release (zown_rlock_t *self);
+ZOWN_EXPORT int zown_rlock_locked (zown_rlock_t *self);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef ZOWN_OPS_H_INCLUDED
 #define ZOWN_OPS_H_INCLUDED
 
+#include "zown_export.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -22,10 +24,10 @@ typedef enum {
 
 //  The op's name as in docs/PROTOCOL.md ("DICT_SET"), or NULL if no op has
 //  that code. The string is static.
-const char *zown_op_name (int op);
+ZOWN_EXPORT const char *zown_op_name (int op);
 
 //  The code of the op with that name, or -1 if there is none.
-int zown_op_code (const char *name);
+ZOWN_EXPORT int zown_op_code (const char *name);
 
 #ifdef __cplusplus
 }

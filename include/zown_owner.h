@@ -12,6 +12,8 @@
 #ifndef ZOWN_OWNER_H_INCLUDED
 #define ZOWN_OWNER_H_INCLUDED
 
+#include "zown_export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -97,7 +99,7 @@ typedef struct {
 //  answers on that ipc path; a stale socket file left by a dead owner is
 //  replaced instead), ZOWN_FORKED (CZMQ was started in a parent process)
 //  or ZOWN_SYSTEM.
-zown_owner_t *zown_owner_new (const char *name);
+ZOWN_EXPORT zown_owner_t *zown_owner_new (const char *name);
 
 //  The same with options (NULL: as zown_owner_new). With `data`, the
 //  journal is loaded first; a torn or corrupt tail is set aside and
@@ -107,33 +109,34 @@ zown_owner_t *zown_owner_new (const char *name);
 //  ZOWN_LIMIT_VALUE_MIN, max_inflight
 //  under ZOWN_LIMIT_INFLIGHT_MIN or over INT_MAX), ZOWN_ADDR_IN_USE
 //  (another owner has that journal open).
-zown_owner_t *zown_owner_new_with (const char *name, const zown_owner_options_t *options);
+ZOWN_EXPORT zown_owner_t *zown_owner_new_with (const char *name,
+                                               const zown_owner_options_t *options);
 
 //  What loading the journal found, in one line ("" without a journal):
 //  records applied, and anything set aside.
-const char *zown_owner_recovery (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_recovery (zown_owner_t *self);
 
 //  The change feed (docs/PROTOCOL.md, section 9): a PUB endpoint
 //  publishing every committed change; inproc and ipc.
-const char *zown_owner_feed_inproc (zown_owner_t *self);
-const char *zown_owner_feed_ipc (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_feed_inproc (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_feed_ipc (zown_owner_t *self);
 //  Default feed endpoint ("ipc://RUNDIR/NAME.feed") of the owner `name`,
 //  in a fresh string; NULL with ZOWN_INVALID or ZOWN_SYSTEM.
-char *zown_owner_feed_endpoint_for (const char *name);
+ZOWN_EXPORT char *zown_owner_feed_endpoint_for (const char *name);
 
 //  Stop the owner and free its state; accepts NULL, nulls the pointer.
 //  Requests in flight get no reply (their clients time out). Waits at most
 //  ZOWN_OWNER_STOP_TIMEOUT for the owner thread.
-void zown_owner_destroy (zown_owner_t **self_p);
+ZOWN_EXPORT void zown_owner_destroy (zown_owner_t **self_p);
 
 //  Owner's name.
-const char *zown_owner_name (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_name (zown_owner_t *self);
 
 //  The inproc endpoint (for threads of this process).
-const char *zown_owner_inproc (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_inproc (zown_owner_t *self);
 
 //  The ipc endpoint (for other processes, forked workers included).
-const char *zown_owner_ipc (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_ipc (zown_owner_t *self);
 
 //  Bind one more endpoint: ipc://, inproc://, or tcp:// ("tcp://*:7300",
 //  "tcp://10.0.0.1:*" for a port the system picks), which is CURVE unless
@@ -141,19 +144,19 @@ const char *zown_owner_ipc (zown_owner_t *self);
 //  without `cert` and `allow`, a bad address), ZOWN_ADDR_IN_USE (the
 //  address is taken; for a CURVE endpoint also: another owner of this
 //  process serves CURVE endpoints) or ZOWN_SYSTEM.
-int zown_owner_bind (zown_owner_t *self, const char *endpoint);
+ZOWN_EXPORT int zown_owner_bind (zown_owner_t *self, const char *endpoint);
 
 //  The endpoint the last successful zown_owner_bind bound, with the port
 //  the system picked for "*"; "" before any.
-const char *zown_owner_bound (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_bound (zown_owner_t *self);
 
 //  The owner's CURVE public key in Z85 text (what clients pass as their
 //  server key); "" for an owner without `cert`.
-const char *zown_owner_public_key (zown_owner_t *self);
+ZOWN_EXPORT const char *zown_owner_public_key (zown_owner_t *self);
 
 //  Default ipc endpoint of the owner `name`, as "ipc://..." in a fresh
 //  string the caller frees; NULL with ZOWN_INVALID or ZOWN_SYSTEM.
-char *zown_owner_endpoint_for (const char *name);
+ZOWN_EXPORT char *zown_owner_endpoint_for (const char *name);
 
 #ifdef __cplusplus
 }

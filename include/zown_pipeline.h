@@ -22,6 +22,8 @@
 #ifndef ZOWN_PIPELINE_H_INCLUDED
 #define ZOWN_PIPELINE_H_INCLUDED
 
+#include "zown_export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include "zown_client.h"
@@ -96,12 +98,12 @@ typedef struct {
 //  ZOWN_ADDR_IN_USE (a live pipeline of that name), ZOWN_WORKER_DIED (a
 //  worker died while starting), ZOWN_TIMEOUT, ZOWN_UNREACHABLE (spawner or
 //  owner), ZOWN_SYSTEM or ZOWN_NO_MEMORY.
-zown_pipeline_t *zown_pipeline_new (const zown_pipeline_config_t *config);
+ZOWN_EXPORT zown_pipeline_t *zown_pipeline_new (const zown_pipeline_config_t *config);
 
 //  Stop and free the pipeline; accepts NULL and nulls the pointer. Workers
 //  still running (no zown_pipeline_finish, or a failed one) are killed
 //  (SIGKILL) and their items abandoned. Waits for a sink call in progress.
-void zown_pipeline_destroy (zown_pipeline_t **self_p);
+ZOWN_EXPORT void zown_pipeline_destroy (zown_pipeline_t **self_p);
 
 //  Send one item (copied) to the next worker with room. Blocks while every
 //  worker's queue is full (backpressure), at most the config's push
@@ -109,7 +111,7 @@ void zown_pipeline_destroy (zown_pipeline_t **self_p);
 //  retried), ZOWN_WORKER_DIED or the status of another failure of the run
 //  (an owner's, for the counters; see zown_pipeline_failure), ZOWN_CLOSED
 //  (after zown_pipeline_finish), ZOWN_INVALID, ZOWN_FORKED or ZOWN_SYSTEM.
-int zown_pipeline_push (zown_pipeline_t *self, const void *item, size_t size);
+ZOWN_EXPORT int zown_pipeline_push (zown_pipeline_t *self, const void *item, size_t size);
 
 //  End of stream: no more pushes. Waits up to timeout_ms (ZOWN_FOREVER:
 //  no limit) until the sink has accounted for every pushed item, updates
@@ -121,21 +123,21 @@ int zown_pipeline_push (zown_pipeline_t *self, const void *item, size_t size);
 //  ZOWN_TASK_FAILED (some work or sink call returned non-zero; every item
 //  was still accounted for), an owner status if the last counter update
 //  failed, ZOWN_INVALID or ZOWN_FORKED. Once it returned 0 it returns 0.
-int zown_pipeline_finish (zown_pipeline_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_pipeline_finish (zown_pipeline_t *self, int timeout_ms);
 
 //  One line saying why the run failed ("worker 2 (pid 4711) died during
 //  the run: signal 9 (Killed)", "3 of 1000 items failed, 0 sink calls
 //  failed"), or "" while it has not failed. Borrowed from the pipeline.
-const char *zown_pipeline_failure (zown_pipeline_t *self);
+ZOWN_EXPORT const char *zown_pipeline_failure (zown_pipeline_t *self);
 
 //  In a work function: send one output (copied) to the sink. Blocks while
 //  the sink's queue is full. Returns 0, or -1 with ZOWN_INVALID,
 //  ZOWN_NO_MEMORY or ZOWN_SYSTEM.
-int zown_pipeline_emit (zown_pipeline_emit_t *out, const void *data, size_t size);
+ZOWN_EXPORT int zown_pipeline_emit (zown_pipeline_emit_t *out, const void *data, size_t size);
 
 //  In a work function: the worker's own client to the owner target, or
 //  NULL without one. Borrowed; valid in that worker for its whole life.
-zown_client_t *zown_pipeline_emit_client (zown_pipeline_emit_t *out);
+ZOWN_EXPORT zown_client_t *zown_pipeline_emit_client (zown_pipeline_emit_t *out);
 
 #ifdef __cplusplus
 }

@@ -25,6 +25,8 @@
 #ifndef ZOWN_POOL_H_INCLUDED
 #define ZOWN_POOL_H_INCLUDED
 
+#include "zown_export.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -128,19 +130,19 @@ typedef struct {
 //  Start a pool and its workers (it does not wait for them to be ready).
 //  Returns NULL with ZOWN_INVALID (bad config), ZOWN_THREADED (no spawner
 //  given, process not single-threaded), ZOWN_SYSTEM, ZOWN_NO_MEMORY.
-zown_pool_t *zown_pool_new (const zown_pool_config_t *config);
+ZOWN_EXPORT zown_pool_t *zown_pool_new (const zown_pool_config_t *config);
 
 //  Terminate the pool unless it was joined, and free it; accepts NULL and
 //  nulls the pointer. Futures not yet completed complete with ZOWN_CLOSED.
-void zown_pool_destroy (zown_pool_t **self_p);
+ZOWN_EXPORT void zown_pool_destroy (zown_pool_t **self_p);
 
 //  Submit a task (the bytes are copied). Returns a future the caller
 //  destroys, or NULL with ZOWN_CLOSED, ZOWN_BUSY (full, reject_when_full),
 //  ZOWN_INVALID (over ZOWN_POOL_DATA_MAX), ZOWN_NO_MEMORY.
-zown_future_t *zown_pool_submit (zown_pool_t *self, const void *data, size_t size);
-zown_future_t *zown_pool_submit_int64 (zown_pool_t *self, int64_t value);
+ZOWN_EXPORT zown_future_t *zown_pool_submit (zown_pool_t *self, const void *data, size_t size);
+ZOWN_EXPORT zown_future_t *zown_pool_submit_int64 (zown_pool_t *self, int64_t value);
 //  The string is sent with its terminating NUL.
-zown_future_t *zown_pool_submit_string (zown_pool_t *self, const char *string);
+ZOWN_EXPORT zown_future_t *zown_pool_submit_string (zown_pool_t *self, const char *string);
 
 //  One input of a map.
 typedef struct {
@@ -153,8 +155,8 @@ typedef struct {
 //  succeeded, else -1 with the status of the first failed input (every
 //  future is still set), or with ZOWN_CLOSED / ZOWN_INVALID (futures then
 //  all NULL).
-int zown_pool_map (zown_pool_t *self, const zown_bytes_t *inputs, size_t count,
-                   zown_future_t **futures);
+ZOWN_EXPORT int zown_pool_map (zown_pool_t *self, const zown_bytes_t *inputs, size_t count,
+                               zown_future_t **futures);
 
 //  Called by zown_pool_map_unordered as each result arrives, with the
 //  input's index; the future is borrowed for the call.
@@ -162,27 +164,27 @@ typedef void (zown_result_fn) (void *arg, size_t index, zown_future_t *future);
 
 //  Run every input; call `callback` for each completed task, in completion
 //  order. Returns as zown_pool_map.
-int zown_pool_map_unordered (zown_pool_t *self, const zown_bytes_t *inputs, size_t count,
-                             zown_result_fn *callback, void *arg);
+ZOWN_EXPORT int zown_pool_map_unordered (zown_pool_t *self, const zown_bytes_t *inputs,
+                                         size_t count, zown_result_fn *callback, void *arg);
 
 //  Refuse further tasks (ZOWN_CLOSED); queued tasks still run.
-void zown_pool_close (zown_pool_t *self);
+ZOWN_EXPORT void zown_pool_close (zown_pool_t *self);
 
 //  Close, wait up to timeout_ms (ZOWN_FOREVER: no limit) for every task
 //  submitted to complete, then stop the workers (SIGKILL after
 //  stop_timeout_ms). Returns 0, or -1 with ZOWN_TIMEOUT (tasks still
 //  running: the pool keeps going; call again or terminate).
-int zown_pool_join (zown_pool_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_pool_join (zown_pool_t *self, int timeout_ms);
 
 //  Stop the workers now (SIGTERM, SIGKILL after stop_timeout_ms); tasks
 //  not completed complete with ZOWN_CLOSED. Returns once the workers are
 //  gone (threads still stuck in a task are abandoned).
-void zown_pool_terminate (zown_pool_t *self);
+ZOWN_EXPORT void zown_pool_terminate (zown_pool_t *self);
 
-void zown_pool_stats (zown_pool_t *self, zown_pool_stats_t *stats);
+ZOWN_EXPORT void zown_pool_stats (zown_pool_t *self, zown_pool_stats_t *stats);
 
 //  Number of workers.
-size_t zown_pool_size (zown_pool_t *self);
+ZOWN_EXPORT size_t zown_pool_size (zown_pool_t *self);
 
 //  ---------------------------------------------------------------------
 //  Futures
@@ -191,64 +193,64 @@ size_t zown_pool_size (zown_pool_t *self);
 //  Returns 0 if it succeeded; -1 with its status (ZOWN_TASK_FAILED,
 //  ZOWN_WORKER_DIED, ZOWN_TIMEOUT for a task over its time, ZOWN_CLOSED),
 //  or with ZOWN_BUSY when it has not completed within timeout_ms.
-int zown_future_wait (zown_future_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_future_wait (zown_future_t *self, int timeout_ms);
 
-bool zown_future_done (zown_future_t *self);
+ZOWN_EXPORT bool zown_future_done (zown_future_t *self);
 
 //  Status of a completed task; ZOWN_BUSY while it is not.
-int zown_future_status (zown_future_t *self);
+ZOWN_EXPORT int zown_future_status (zown_future_t *self);
 
 //  Result bytes of a succeeded task (borrowed; NULL if none).
-const void *zown_future_data (zown_future_t *self, size_t *size_p);
+ZOWN_EXPORT const void *zown_future_data (zown_future_t *self, size_t *size_p);
 //  The result as set by zown_task_return_int64 / _string; -1 with
 //  ZOWN_INVALID if it is not one.
-int zown_future_int64 (zown_future_t *self, int64_t *value_p);
-const char *zown_future_string (zown_future_t *self);
+ZOWN_EXPORT int zown_future_int64 (zown_future_t *self, int64_t *value_p);
+ZOWN_EXPORT const char *zown_future_string (zown_future_t *self);
 
 //  Why a task failed, in one line ("task failed: ...", "worker 1234
 //  died: signal 9 (Killed), 2 attempts"); "" for a task that succeeded.
-const char *zown_future_error (zown_future_t *self);
+ZOWN_EXPORT const char *zown_future_error (zown_future_t *self);
 
 //  For ZOWN_WORKER_DIED: the dead worker's wait status (WIFSIGNALED,
 //  WTERMSIG, WEXITSTATUS apply); 0 otherwise.
-int zown_future_wait_status (zown_future_t *self);
+ZOWN_EXPORT int zown_future_wait_status (zown_future_t *self);
 
 //  Process id of the worker that completed the task (for threads: this
 //  process); 0 if no worker did.
-pid_t zown_future_worker (zown_future_t *self);
+ZOWN_EXPORT pid_t zown_future_worker (zown_future_t *self);
 
 //  Accepts NULL; nulls the pointer. A task still running is not stopped;
 //  its result is dropped.
-void zown_future_destroy (zown_future_t **self_p);
+ZOWN_EXPORT void zown_future_destroy (zown_future_t **self_p);
 
 //  ---------------------------------------------------------------------
 //  Inside a worker
 
 //  The pool's args, and their size (0 if passed as a pointer).
-const void *zown_worker_args (zown_worker_t *self, size_t *size_p);
+ZOWN_EXPORT const void *zown_worker_args (zown_worker_t *self, size_t *size_p);
 //  Worker slot, 0..workers-1 (a replacement takes the slot it replaces).
-size_t zown_worker_index (zown_worker_t *self);
+ZOWN_EXPORT size_t zown_worker_index (zown_worker_t *self);
 //  Client to the pool's owner; NULL if the pool has none.
-zown_client_t *zown_worker_client (zown_worker_t *self);
+ZOWN_EXPORT zown_client_t *zown_worker_client (zown_worker_t *self);
 //  Per-worker state for init, task and fini.
-void zown_worker_set_state (zown_worker_t *self, void *state);
-void *zown_worker_state (zown_worker_t *self);
+ZOWN_EXPORT void zown_worker_set_state (zown_worker_t *self, void *state);
+ZOWN_EXPORT void *zown_worker_state (zown_worker_t *self);
 
 //  Task input (borrowed).
-const void *zown_task_data (zown_task_t *self, size_t *size_p);
+ZOWN_EXPORT const void *zown_task_data (zown_task_t *self, size_t *size_p);
 //  Input sent by zown_pool_submit_int64; -1 with ZOWN_INVALID otherwise.
-int zown_task_int64 (zown_task_t *self, int64_t *value_p);
+ZOWN_EXPORT int zown_task_int64 (zown_task_t *self, int64_t *value_p);
 //  Input sent by zown_pool_submit_string; NULL otherwise.
-const char *zown_task_string (zown_task_t *self);
+ZOWN_EXPORT const char *zown_task_string (zown_task_t *self);
 
 //  Set the result (copied); the last call wins. -1 with ZOWN_INVALID
 //  (over ZOWN_POOL_DATA_MAX) or ZOWN_NO_MEMORY.
-int zown_task_return (zown_task_t *self, const void *data, size_t size);
-int zown_task_return_int64 (zown_task_t *self, int64_t value);
-int zown_task_return_string (zown_task_t *self, const char *string);
+ZOWN_EXPORT int zown_task_return (zown_task_t *self, const void *data, size_t size);
+ZOWN_EXPORT int zown_task_return_int64 (zown_task_t *self, int64_t value);
+ZOWN_EXPORT int zown_task_return_string (zown_task_t *self, const char *string);
 //  Say why the task fails (printf format); the task function then
 //  returns non-zero. Returns -1, for `return zown_task_fail (...)`.
-int zown_task_fail (zown_task_t *self, const char *format, ...)
+ZOWN_EXPORT int zown_task_fail (zown_task_t *self, const char *format, ...)
     __attribute__ ((format (printf, 2, 3)));
 
 #ifdef __cplusplus

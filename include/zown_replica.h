@@ -35,6 +35,8 @@
 #ifndef ZOWN_REPLICA_H_INCLUDED
 #define ZOWN_REPLICA_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -61,15 +63,15 @@ typedef struct {
 //  and is refused when `owner` is an endpoint. Replicates nothing until
 //  zown_replica_add; does not wait for the owner. NULL with ZOWN_INVALID,
 //  ZOWN_SYSTEM or ZOWN_NO_MEMORY.
-zown_replica_t *zown_replica_new (const char *owner, const char *feed);
+ZOWN_EXPORT zown_replica_t *zown_replica_new (const char *owner, const char *feed);
 
 //  Close it and free the copies; accepts NULL and nulls the pointer.
-void zown_replica_destroy (zown_replica_t **self_p);
+ZOWN_EXPORT void zown_replica_destroy (zown_replica_t **self_p);
 
 //  Deadline of each round trip to the owner (add, and the snapshot a
 //  resync takes inside update, wait and sync), in ms, ZOWN_FOREVER for
 //  none; default ZOWN_CLIENT_TIMEOUT_DEFAULT. 0 is refused (ZOWN_INVALID).
-int zown_replica_set_timeout (zown_replica_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_replica_set_timeout (zown_replica_t *self, int timeout_ms);
 
 //  Replicate the object `name`, a dict or a value. An object that does not
 //  exist yet is replicated as missing until it is created; one of another
@@ -80,28 +82,29 @@ int zown_replica_set_timeout (zown_replica_t *self, int timeout_ms);
 //  or ZOWN_REPLICA_OBJECTS_MAX objects already), ZOWN_UNREACHABLE,
 //  ZOWN_TIMEOUT, ZOWN_NO_MEMORY, ZOWN_PROTOCOL or ZOWN_FORKED; the replica
 //  is then as before the call.
-int zown_replica_add (zown_replica_t *self, const char *name);
+ZOWN_EXPORT int zown_replica_add (zown_replica_t *self, const char *name);
 
 //  The value of `key` in the dict `name`. Byte strings are borrowed until
 //  the replica next changes (add, update, wait, sync). -1 with
 //  ZOWN_NOT_FOUND (no such key, or no such dict), ZOWN_WRONG_TYPE (not a
 //  dict), ZOWN_INVALID (not replicated, or a NULL argument), ZOWN_FORKED.
-int zown_replica_dict_get (zown_replica_t *self, const char *name, const char *key,
-                           zown_datum_t *value_p);
+ZOWN_EXPORT int zown_replica_dict_get (zown_replica_t *self, const char *name, const char *key,
+                                       zown_datum_t *value_p);
 
 //  Number of keys of the dict `name` (0 if it does not exist). -1 as
 //  zown_replica_dict_get.
-int zown_replica_dict_len (zown_replica_t *self, const char *name, size_t *len_p);
+ZOWN_EXPORT int zown_replica_dict_len (zown_replica_t *self, const char *name, size_t *len_p);
 
 //  The number held by the value `name`. -1 with ZOWN_NOT_FOUND (no such
 //  value), ZOWN_WRONG_TYPE (not a value, or it holds the other number
 //  type), ZOWN_INVALID, ZOWN_FORKED.
-int zown_replica_value_get (zown_replica_t *self, const char *name, int64_t *value_p);
-int zown_replica_value_get_double (zown_replica_t *self, const char *name, double *value_p);
+ZOWN_EXPORT int zown_replica_value_get (zown_replica_t *self, const char *name, int64_t *value_p);
+ZOWN_EXPORT int zown_replica_value_get_double (zown_replica_t *self, const char *name,
+                                               double *value_p);
 
 //  Sequence number of the last change applied: the replica shows the
 //  owner's state right after that change (0 before the first add).
-uint64_t zown_replica_seq (zown_replica_t *self);
+ZOWN_EXPORT uint64_t zown_replica_seq (zown_replica_t *self);
 
 //  Apply every record that has arrived; if none has, wait up to timeout_ms
 //  (0: do not wait; ZOWN_FOREVER) for the first. Applies at most
@@ -111,12 +114,12 @@ uint64_t zown_replica_seq (zown_replica_t *self);
 //  also when nothing came, or -1 with the status of a failed round trip
 //  (the replica then keeps its last state and tries again at the next
 //  call), or ZOWN_FORKED.
-int zown_replica_update (zown_replica_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_replica_update (zown_replica_t *self, int timeout_ms);
 
 //  Apply records until every change up to `seq` is applied, at most
 //  timeout_ms (ZOWN_FOREVER): a seq the owner never reaches times out. -1
 //  with ZOWN_TIMEOUT, or as zown_replica_update.
-int zown_replica_wait (zown_replica_t *self, uint64_t seq, int timeout_ms);
+ZOWN_EXPORT int zown_replica_wait (zown_replica_t *self, uint64_t seq, int timeout_ms);
 
 //  Catch up with the owner: asks it for the sequence number of its last
 //  change (MARK), then applies records up to it. After a write of one's
@@ -124,10 +127,10 @@ int zown_replica_wait (zown_replica_t *self, uint64_t seq, int timeout_ms);
 //  replica: read-your-writes. Also notices an owner that restarted with
 //  another history, and resyncs. -1 with ZOWN_TIMEOUT, ZOWN_UNREACHABLE,
 //  or as zown_replica_update.
-int zown_replica_sync (zown_replica_t *self, int timeout_ms);
+ZOWN_EXPORT int zown_replica_sync (zown_replica_t *self, int timeout_ms);
 
 //  Copy the counters into *stats_p.
-void zown_replica_stats (zown_replica_t *self, zown_replica_stats_t *stats_p);
+ZOWN_EXPORT void zown_replica_stats (zown_replica_t *self, zown_replica_stats_t *stats_p);
 
 #ifdef __cplusplus
 }

@@ -9,6 +9,8 @@
 #ifndef ZOWN_REQUEST_H_INCLUDED
 #define ZOWN_REQUEST_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_datum.h"
 #include "zown_ops.h"
 
@@ -19,22 +21,22 @@ extern "C" {
 typedef struct _zown_request_t zown_request_t;
 
 //  Create an empty request. Returns NULL when out of memory.
-zown_request_t *zown_request_new (void);
+ZOWN_EXPORT zown_request_t *zown_request_new (void);
 
 //  Destroy a request; accepts NULL and nulls the caller's pointer.
-void zown_request_destroy (zown_request_t **self_p);
+ZOWN_EXPORT void zown_request_destroy (zown_request_t **self_p);
 
 //  Forget every op, keeping the buffer for reuse.
-void zown_request_reset (zown_request_t *self);
+ZOWN_EXPORT void zown_request_reset (zown_request_t *self);
 
 //  Append one op on the object `name` (empty or NULL for owner ops) with
 //  argc arguments. The request copies what it needs. Returns 0, or -1 with
 //  ZOWN_INVALID (bad name, too many ops or args) or ZOWN_NO_MEMORY.
-int zown_request_add (zown_request_t *self, zown_op_t op, const char *name, size_t argc,
-                      const zown_datum_t *argv);
+ZOWN_EXPORT int zown_request_add (zown_request_t *self, zown_op_t op, const char *name, size_t argc,
+                                  const zown_datum_t *argv);
 
 //  Number of ops added since creation or the last reset.
-size_t zown_request_ops (zown_request_t *self);
+ZOWN_EXPORT size_t zown_request_ops (zown_request_t *self);
 
 #ifdef __cplusplus
 }

@@ -24,6 +24,8 @@
 #ifndef ZOWN_SUBSCRIBER_H_INCLUDED
 #define ZOWN_SUBSCRIBER_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -62,30 +64,31 @@ typedef struct {
 //  zown_owner_feed_endpoint_for) or the owner's feed inproc endpoint
 //  (zown_owner_feed_inproc). Subscribes to nothing yet. NULL with
 //  ZOWN_INVALID, ZOWN_SYSTEM or ZOWN_NO_MEMORY.
-zown_subscriber_t *zown_subscriber_new (const char *feed_endpoint);
+ZOWN_EXPORT zown_subscriber_t *zown_subscriber_new (const char *feed_endpoint);
 
 //  Close it; accepts NULL and nulls the caller's pointer.
-void zown_subscriber_destroy (zown_subscriber_t **self_p);
+ZOWN_EXPORT void zown_subscriber_destroy (zown_subscriber_t **self_p);
 
 //  Receive the records of the object `name` (exactly that name: "d" does
 //  not get "d2"); NULL for every record of every object, MARKs included;
 //  "" for MARK records only. Returns 0, or -1 with ZOWN_INVALID (a name
 //  over 255 bytes) or ZOWN_FORKED.
-int zown_subscriber_subscribe (zown_subscriber_t *self, const char *name);
+ZOWN_EXPORT int zown_subscriber_subscribe (zown_subscriber_t *self, const char *name);
 
 //  Stop receiving what zown_subscriber_subscribe (name) asked for.
-int zown_subscriber_unsubscribe (zown_subscriber_t *self, const char *name);
+ZOWN_EXPORT int zown_subscriber_unsubscribe (zown_subscriber_t *self, const char *name);
 
 //  Wait up to timeout_ms (0: do not wait; ZOWN_FOREVER) for the next
 //  record and decode it into *record. Returns 0, or -1 with ZOWN_TIMEOUT
 //  (none came), ZOWN_PROTOCOL (a message that is not a record of this
 //  protocol version: it is dropped; receive again), ZOWN_FORKED or
 //  ZOWN_SYSTEM.
-int zown_subscriber_recv (zown_subscriber_t *self, zown_feed_record_t *record, int timeout_ms);
+ZOWN_EXPORT int zown_subscriber_recv (zown_subscriber_t *self, zown_feed_record_t *record,
+                                      int timeout_ms);
 
 //  The ZeroMQ socket, for zmq_poll only (ZMQ_POLLIN: a record can be
 //  received); never read it or change its options.
-void *zown_subscriber_socket (zown_subscriber_t *self);
+ZOWN_EXPORT void *zown_subscriber_socket (zown_subscriber_t *self);
 
 #ifdef __cplusplus
 }

@@ -10,6 +10,8 @@
 #ifndef ZOWN_VALUE_H_INCLUDED
 #define ZOWN_VALUE_H_INCLUDED
 
+#include "zown_export.h"
+
 #include "zown_client.h"
 
 #ifdef __cplusplus
@@ -20,29 +22,31 @@ typedef struct _zown_value_t zown_value_t;
 
 //  Handle on the value `name`, served through `client` (borrowed). No
 //  round trip. NULL with ZOWN_INVALID or ZOWN_NO_MEMORY.
-zown_value_t *zown_value_new (zown_client_t *client, const char *name);
+ZOWN_EXPORT zown_value_t *zown_value_new (zown_client_t *client, const char *name);
 
-void zown_value_destroy (zown_value_t **self_p);
+ZOWN_EXPORT void zown_value_destroy (zown_value_t **self_p);
 
 //  Read the value: -1 with ZOWN_NOT_FOUND if never written, ZOWN_WRONG_TYPE
 //  if it holds the other number type.
-int zown_value_get (zown_value_t *self, int64_t *value_p);
-int zown_value_get_double (zown_value_t *self, double *value_p);
+ZOWN_EXPORT int zown_value_get (zown_value_t *self, int64_t *value_p);
+ZOWN_EXPORT int zown_value_get_double (zown_value_t *self, double *value_p);
 
 //  Write the value (creating it with that number type).
-int zown_value_set (zown_value_t *self, int64_t value);
-int zown_value_set_double (zown_value_t *self, double value);
+ZOWN_EXPORT int zown_value_set (zown_value_t *self, int64_t value);
+ZOWN_EXPORT int zown_value_set_double (zown_value_t *self, double value);
 
 //  Atomically add delta and return the new value in *now_p (may be NULL).
 //  A value never written starts at 0. ZOWN_OVERFLOW if an int64 would wrap.
-int zown_value_add (zown_value_t *self, int64_t delta, int64_t *now_p);
-int zown_value_add_double (zown_value_t *self, double delta, double *now_p);
+ZOWN_EXPORT int zown_value_add (zown_value_t *self, int64_t delta, int64_t *now_p);
+ZOWN_EXPORT int zown_value_add_double (zown_value_t *self, double delta, double *now_p);
 
 //  Set to `desired` only if the value is `expected`. *current_p (may be
 //  NULL) gets the value now held: `desired` on success; on ZOWN_CONFLICT the
 //  value that differed.
-int zown_value_cas (zown_value_t *self, int64_t expected, int64_t desired, int64_t *current_p);
-int zown_value_cas_double (zown_value_t *self, double expected, double desired, double *current_p);
+ZOWN_EXPORT int zown_value_cas (zown_value_t *self, int64_t expected, int64_t desired,
+                                int64_t *current_p);
+ZOWN_EXPORT int zown_value_cas_double (zown_value_t *self, double expected, double desired,
+                                       double *current_p);
 
 #ifdef __cplusplus
 }
