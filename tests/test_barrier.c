@@ -99,13 +99,10 @@ test_parties_in_lockstep (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, PARTIES), 1);
-    pid_t children [PARTIES];
-    testutil_gate_arm ();
-    for (int index = 0; index < PARTIES; index++)
-        children [index] = testutil_fork (s_party, (void *) zown_owner_ipc (owner));
+    testutil_fork_t parties = { 0 };
+    testutil_fork_start (&parties, PARTIES, s_party, (void *) zown_owner_ipc (owner));
     testutil_gate_release ();
-    for (int index = 0; index < PARTIES; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&parties);
     //  Each phase handed out the indices 0, 1, 2 once each.
     zown_dict_t *phases = zown_dict_new (client, "phases");
     for (int phase = 0; phase < PHASES; phase++) {

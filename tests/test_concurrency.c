@@ -54,13 +54,10 @@ test_processes_over_ipc (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     adder_t adder = { zown_owner_ipc (owner), ADDS, 0 };
-    pid_t children [WORKERS];
-    testutil_gate_arm ();
-    for (int index = 0; index < WORKERS; index++)
-        children [index] = testutil_fork (s_adder_process, &adder);
+    testutil_fork_t adders = { 0 };
+    testutil_fork_start (&adders, WORKERS, s_adder_process, &adder);
     testutil_gate_release ();
-    for (int index = 0; index < WORKERS; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&adders);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     assert_int_equal (s_counter (client), WORKERS * ADDS);
     zown_client_destroy (&client);
@@ -127,15 +124,12 @@ s_monotonic_reader (void *args)
 static void
 s_race (int (*writer) (void *), void *writer_arg, void *(*reader_fn) (void *), reader_t *reader)
 {
-    pid_t children [4];
-    testutil_gate_arm ();
-    for (int index = 0; index < 4; index++)
-        children [index] = testutil_fork (writer, writer_arg);
+    testutil_fork_t writers = { 0 };
+    testutil_fork_start (&writers, 4, writer, writer_arg);
     pthread_t reader_thread;
     pthread_create (&reader_thread, NULL, reader_fn, reader);
     testutil_gate_release ();
-    for (int index = 0; index < 4; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&writers);
     atomic_store (reader->done, true);
     pthread_join (reader_thread, NULL);
     assert_int_equal (reader->violations, 0);

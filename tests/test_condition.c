@@ -139,10 +139,8 @@ test_producer_consumer_across_processes (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    pid_t consumers [CONSUMERS];
-    testutil_gate_arm ();
-    for (int index = 0; index < CONSUMERS; index++)
-        consumers [index] = testutil_fork (s_consumer, (void *) zown_owner_ipc (owner));
+    testutil_fork_t consumers = { 0 };
+    testutil_fork_start (&consumers, CONSUMERS, s_consumer, (void *) zown_owner_ipc (owner));
     testutil_gate_release ();
     zown_lock_t *lock = zown_lock_new (client, "m");
     zown_condition_t *ready = zown_condition_new (client, "ready", "m");
@@ -154,8 +152,7 @@ test_producer_consumer_across_processes (void **state)
         assert_int_equal (zown_condition_notify (ready, 1), 0);
         assert_int_equal (zown_lock_release (lock), 0);
     }
-    for (int index = 0; index < CONSUMERS; index++)
-        assert_int_equal (testutil_wait (consumers [index]), 0);
+    testutil_fork_wait (&consumers);
     zown_value_t *sum = zown_value_new (client, "sum");
     zown_value_t *count = zown_value_new (client, "count");
     int64_t value;

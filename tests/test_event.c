@@ -89,10 +89,8 @@ test_set_wakes_every_waiter (void **state)
     //  Forked processes over ipc, with a deadline (forked first, behind the
     //  gate, while this process has no busy thread: docs/FORK.md)...
     waiter_t child = { zown_owner_ipc (owner), "go", 10000, -1 };
-    pid_t children [3];
-    testutil_gate_arm ();
-    for (int index = 0; index < 3; index++)
-        children [index] = testutil_fork (s_waiter_process, &child);
+    testutil_fork_t children = { 0 };
+    testutil_fork_start (&children, 3, s_waiter_process, &child);
     //  ...and threads over inproc, waiting without one.
     pthread_t threads [4];
     waiter_t waiters [4];
@@ -108,8 +106,7 @@ test_set_wakes_every_waiter (void **state)
         pthread_join (threads [index], NULL);
         assert_int_equal (waiters [index].result, 0);
     }
-    for (int index = 0; index < 3; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&children);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_event_destroy (&event);
     zown_client_destroy (&client);

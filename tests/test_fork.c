@@ -42,13 +42,10 @@ test_child_makes_its_own_client (void **state)
     s_owner = testutil_owner ();
     s_parent_client = testutil_client (zown_owner_inproc (s_owner));
     assert_int_equal (zown_client_ping (s_parent_client), 0);
-    pid_t children [4];
-    testutil_gate_arm ();
-    for (int index = 0; index < 4; index++)
-        children [index] = testutil_fork (s_child_uses_clients, NULL);
+    testutil_fork_t children = { 0 };
+    testutil_fork_start (&children, 4, s_child_uses_clients, NULL);
     testutil_gate_release ();
-    for (int index = 0; index < 4; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&children);
     //  The parent's client, context and owner are untouched by the children.
     zown_value_t *counter = zown_value_new (s_parent_client, "n");
     int64_t total;

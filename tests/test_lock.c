@@ -77,13 +77,10 @@ test_mutual_exclusion_across_processes (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    pid_t children [4];
-    testutil_gate_arm ();
-    for (int index = 0; index < 4; index++)
-        children [index] = testutil_fork (s_locked_increments, (void *) zown_owner_ipc (owner));
+    testutil_fork_t children = { 0 };
+    testutil_fork_start (&children, 4, s_locked_increments, (void *) zown_owner_ipc (owner));
     testutil_gate_release ();
-    for (int index = 0; index < 4; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&children);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *dict = zown_dict_new (client, "shared");
     zown_datum_t value;

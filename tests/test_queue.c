@@ -245,19 +245,15 @@ test_every_item_exactly_once (void **state)
     assert_int_equal (zown_queue_init (queue, 5000), 1);
     setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
     static const int numbers [PRODUCERS] = { 0, 1 };
-    pid_t producers [PRODUCERS], consumers [CONSUMERS];
-    testutil_gate_arm ();
+    testutil_fork_t producers = { 0 }, consumers = { 0 };
     for (int index = 0; index < PRODUCERS; index++)
-        producers [index] = testutil_fork (s_producer, (void *) &numbers [index]);
-    for (int index = 0; index < CONSUMERS; index++)
-        consumers [index] = testutil_fork (s_consumer, NULL);
+        testutil_fork_start (&producers, 1, s_producer, (void *) &numbers [index]);
+    testutil_fork_start (&consumers, CONSUMERS, s_consumer, NULL);
     testutil_gate_release ();
-    for (int index = 0; index < PRODUCERS; index++)
-        assert_int_equal (testutil_wait (producers [index]), 0);
+    testutil_fork_wait (&producers);
     for (int index = 0; index < CONSUMERS; index++)
         assert_int_equal (zown_queue_put (queue, ZOWN_NIL_DATUM, 10000), 0);
-    for (int index = 0; index < CONSUMERS; index++)
-        assert_int_equal (testutil_wait (consumers [index]), 0);
+    testutil_fork_wait (&consumers);
     int64_t n = PRODUCERS * PER_PRODUCER, value;
     zown_value_t *total = zown_value_new (client, "count");
     zown_value_t *sums = zown_value_new (client, "sum");

@@ -348,18 +348,16 @@ test_writers_never_seen_going_back (void **state)
     s_endpoint = zown_owner_ipc (owner);
     //  Every writer is forked first, while this process's threads are idle
     //  (docs/FORK.md), and waits at the gate.
-    pid_t writers [WRITERS];
-    testutil_gate_arm ();
+    testutil_fork_t writers = { 0 };
     for (int writer = 0; writer < WRITERS; writer++)
-        writers [writer] = testutil_fork (s_writer, (void *) (intptr_t) writer);
+        testutil_fork_start (&writers, 1, s_writer, (void *) (intptr_t) writer);
     zown_replica_t *replica = s_replica (zown_owner_name (owner), NULL);
     s_add (replica, "counter");
     s_add (replica, "counts");
     testutil_gate_release ();
     reading_t last = { 0 }, now;
-    int running = WRITERS;
     int64_t reads = 0;
-    while (running) {
+    do {
         //  Blocks until records arrive (or 10 ms pass): no busy loop.
         assert_int_equal (zown_replica_update (replica, 10), 0);
         s_read (replica, &now);
@@ -370,15 +368,7 @@ test_writers_never_seen_going_back (void **state)
         for (int writer = 0; writer < WRITERS; writer++)
             assert_true (now.mine [writer] >= last.mine [writer]);
         last = now;
-        for (int writer = 0; writer < WRITERS; writer++) {
-            int status;
-            if (writers [writer] && waitpid (writers [writer], &status, WNOHANG) > 0) {
-                assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 0);
-                writers [writer] = 0;
-                running--;
-            }
-        }
-    }
+    } while (testutil_fork_running (&writers));
     s_sync (replica);
     s_read (replica, &now);
     assert_int_equal (now.counter, WRITERS * WRITER_LOOPS);

@@ -226,17 +226,14 @@ test_bound_never_exceeded (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    pid_t children [6];
-    testutil_gate_arm ();
-    for (int index = 0; index < 6; index++)
-        children [index] = testutil_fork (s_bounded_worker, (void *) zown_owner_ipc (owner));
+    testutil_fork_t children = { 0 };
+    testutil_fork_start (&children, 6, s_bounded_worker, (void *) zown_owner_ipc (owner));
     //  Every child is forked, none runs yet: the parent may use threads.
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (zown_semaphore_init (sem, 2, false), 1);
     testutil_gate_release ();
-    for (int index = 0; index < 6; index++)
-        assert_int_equal (testutil_wait (children [index]), 0);
+    testutil_fork_wait (&children);
     assert_int_equal (s_value (sem), 2);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_value_t *inside = zown_value_new (client, "inside");

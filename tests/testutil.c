@@ -78,12 +78,6 @@ testutil_client (const char *endpoint)
 static int s_gate [2] = { -1, -1 };
 
 void
-testutil_gate_arm (void)
-{
-    assert_int_equal (pipe (s_gate), 0);
-}
-
-void
 testutil_gate_release (void)
 {
     //  End of file on the pipe releases every waiting child at once.
@@ -112,15 +106,63 @@ testutil_fork (int (*fn) (void *arg), void *arg)
     return pid;
 }
 
+//  An exit status, or 128 + signal.
+static int
+s_exit_status (int status)
+{
+    return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
 int
 testutil_wait (pid_t pid)
 {
     int status;
     while (waitpid (pid, &status, 0) == -1)
         ;
-    if (WIFEXITED (status))
-        return WEXITSTATUS (status);
-    return 128 + WTERMSIG (status);
+    return s_exit_status (status);
+}
+
+void
+testutil_fork_start (testutil_fork_t *self, int count, int (*fn) (void *arg), void *arg)
+{
+    assert_in_range (self->count + count, 0, TESTUTIL_FORK_MAX);
+    if (s_gate [0] == -1)
+        assert_int_equal (pipe (s_gate), 0);
+    for (int index = 0; index < count; index++)
+        self->pids [self->count++] = testutil_fork (fn, arg);
+}
+
+//  A reaped child's pid is zeroed, so that it is never waited for twice.
+static void
+s_reaped (testutil_fork_t *self, int index, int status)
+{
+    self->pids [index] = 0;
+    if (status)
+        fail_msg ("worker %d exited %d", index, status);
+}
+
+void
+testutil_fork_wait (testutil_fork_t *self)
+{
+    for (int index = 0; index < self->count; index++)
+        if (self->pids [index])
+            s_reaped (self, index, testutil_wait (self->pids [index]));
+}
+
+int
+testutil_fork_running (testutil_fork_t *self)
+{
+    int running = 0;
+    for (int index = 0; index < self->count; index++) {
+        int status;
+        if (self->pids [index] == 0)
+            continue;
+        if (waitpid (self->pids [index], &status, WNOHANG) > 0)
+            s_reaped (self, index, s_exit_status (status));
+        else
+            running++;
+    }
+    return running;
 }
 
 uint8_t *

@@ -35,20 +35,41 @@ zown_owner_t *testutil_owner (void);
 //  if it cannot be made.
 zown_client_t *testutil_client (const char *endpoint);
 
-//  Fork a child running fn(arg) and exiting with its return value. While
-//  the start gate is armed, the child waits for testutil_gate_release ()
-//  before it runs fn.
+//  Fork a child running fn (arg) and exiting with its return value (after
+//  the start gate opens, if it is armed: testutil_fork_start).
 pid_t testutil_fork (int (*fn) (void *arg), void *arg);
-
-//  Start gate: fork every worker first, then release them together, so no
-//  fork happens while other threads are busy (a child of a busy process can
-//  inherit a lock held mid-operation, e.g. AddressSanitizer's allocator
-//  lock, and hang on it; docs/FORK.md).
-void testutil_gate_arm (void);
-void testutil_gate_release (void);
 
 //  Wait for pid; returns its exit status, or 128 + signal.
 int testutil_wait (pid_t pid);
+
+//  Most children one testutil_fork_t holds.
+#define TESTUTIL_FORK_MAX 16
+
+//  Worker processes forked behind the start gate and reaped together;
+//  zeroed before its first testutil_fork_start.
+typedef struct {
+    int count;
+    pid_t pids [TESTUTIL_FORK_MAX];
+} testutil_fork_t;
+
+//  Fork count children that wait at the start gate (armed here if it is
+//  not), then run fn (arg) and exit with its return value; they join
+//  self's children. Every worker is forked first and all are released
+//  together by testutil_gate_release, so no fork happens while other
+//  threads are busy (a child of a busy process can inherit a lock held
+//  mid-operation, e.g. AddressSanitizer's allocator lock, and hang on it;
+//  docs/FORK.md).
+void testutil_fork_start (testutil_fork_t *self, int count, int (*fn) (void *arg), void *arg);
+
+//  Open the start gate: every child waiting at it runs.
+void testutil_gate_release (void);
+
+//  Reap self's children; fails the test unless each exited 0.
+void testutil_fork_wait (testutil_fork_t *self);
+
+//  Reap those of self's children that have exited, without blocking;
+//  fails the test unless each exited 0. Returns how many still run.
+int testutil_fork_running (testutil_fork_t *self);
 
 //  Send one raw frame on a fresh DEALER to endpoint, return the reply
 //  frame in a malloc'd buffer (*size_p set), or NULL if none came in 5 s.
