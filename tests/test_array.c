@@ -7,40 +7,10 @@
 #include "testutil.h"
 #include <pthread.h>
 
-typedef struct {
-    zown_owner_t *owner;
-    zown_client_t *client;
-    zown_array_t *array;
-} fixture_t;
-
-static int
-setup (void **state)
-{
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    self->owner = testutil_owner ();
-    self->client = testutil_client (zown_owner_inproc (self->owner));
-    self->array = zown_array_new (self->client, "a");
-    assert_non_null (self->array);
-    *state = self;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    zown_array_destroy (&self->array);
-    zown_array_destroy (&self->array);
-    zown_client_destroy (&self->client);
-    zown_owner_destroy (&self->owner);
-    free (self);
-    return 0;
-}
-
 static void
 test_create (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     size_t len;
     //  Nothing exists before ARRAY_CREATE.
     assert_int_equal (zown_array_len (self->array, &len), -1);
@@ -81,7 +51,7 @@ test_create (void **state)
 static void
 test_elements (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     assert_int_equal (zown_array_create (self->array, 4, zown_datum_int (0)), 1);
     zown_datum_t value;
     assert_int_equal (zown_array_set (self->array, 3, zown_datum_int (-5)), 0);
@@ -125,7 +95,7 @@ test_elements (void **state)
 static void
 test_ranges (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     assert_int_equal (zown_array_create (self->array, 6, zown_datum_int (0)), 1);
     zown_datum_t values [] = { zown_datum_int (1), zown_datum_int (2), zown_datum_int (3) };
     assert_int_equal (zown_array_write (self->array, 2, 3, values), 0);
@@ -156,7 +126,7 @@ test_ranges (void **state)
 static void
 test_batch_rolls_back (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     assert_int_equal (zown_array_create (self->array, 3, zown_datum_int (1)), 1);
     zown_request_t *batch = zown_request_new ();
     zown_datum_t set [] = { zown_datum_int (0), zown_datum_int (100) };
@@ -188,7 +158,7 @@ test_batch_rolls_back (void **state)
 static void
 test_wrong_object_type (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_value_t *value = zown_value_new (self->client, "a");
     assert_int_equal (zown_value_set (value, 1), 0);
     assert_int_equal (zown_array_create (self->array, 3, zown_datum_int (0)), -1);
@@ -223,7 +193,7 @@ s_adder (void *args)
 static void
 test_concurrent_adds_are_exact (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_array_t *hist = zown_array_new (self->client, "hist");
     assert_int_equal (zown_array_create (hist, 8, zown_datum_int (0)), 1);
     pthread_t threads [4];
@@ -247,12 +217,12 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_create, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_elements, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_ranges, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_batch_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_wrong_object_type, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_concurrent_adds_are_exact, setup, teardown),
+        testutil_fixture_test (test_create),
+        testutil_fixture_test (test_elements),
+        testutil_fixture_test (test_ranges),
+        testutil_fixture_test (test_batch_rolls_back),
+        testutil_fixture_test (test_wrong_object_type),
+        testutil_fixture_test (test_concurrent_adds_are_exact),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -5,40 +5,10 @@
 */
 #include "testutil.h"
 
-typedef struct {
-    zown_owner_t *owner;
-    zown_client_t *client;
-    zown_dict_t *dict;
-} fixture_t;
-
-static int
-setup (void **state)
-{
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    self->owner = testutil_owner ();
-    self->client = testutil_client (zown_owner_inproc (self->owner));
-    self->dict = zown_dict_new (self->client, "d");
-    assert_non_null (self->dict);
-    *state = self;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    zown_dict_destroy (&self->dict);
-    zown_dict_destroy (&self->dict);
-    zown_client_destroy (&self->client);
-    zown_owner_destroy (&self->owner);
-    free (self);
-    return 0;
-}
-
 static void
 test_set_get_versions (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     uint64_t v1, v2, version;
     zown_datum_t value;
     assert_int_equal (zown_dict_set (self->dict, "a", ZOWN_STR ("one"), &v1), 0);
@@ -66,7 +36,7 @@ test_set_get_versions (void **state)
 static void
 test_missing_and_errors (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t value;
     //  A dict that does not exist reads as empty.
     assert_int_equal (zown_dict_get (self->dict, "nope", &value, NULL), -1);
@@ -98,7 +68,7 @@ test_missing_and_errors (void **state)
 static void
 test_get_or_delete_contains_len (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t value;
     assert_int_equal (zown_dict_get_or (self->dict, "k", ZOWN_STR ("dflt"), &value), 0);
     assert_true (zown_datum_streq (value, "dflt"));
@@ -118,7 +88,7 @@ test_get_or_delete_contains_len (void **state)
 static void
 test_keys_items_clear (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     const char *keys [] = { "x", "y", "z" };
     zown_datum_t values [] = { zown_datum_int (1), zown_datum_int (2), zown_datum_int (3) };
     assert_int_equal (zown_dict_update (self->dict, 3, keys, values), 0);
@@ -160,7 +130,7 @@ test_keys_items_clear (void **state)
 static void
 test_set_if_absent (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     assert_int_equal (zown_dict_set_if_absent (self->dict, "k", ZOWN_STR ("first")), 1);
     assert_int_equal (zown_dict_set_if_absent (self->dict, "k", ZOWN_STR ("second")), 0);
     zown_datum_t value;
@@ -171,7 +141,7 @@ test_set_if_absent (void **state)
 static void
 test_add (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t result;
     assert_int_equal (zown_dict_add (self->dict, "n", zown_datum_int (5), &result), 0);
     assert_true (result.tag == ZOWN_INT && result.u.i == 5);
@@ -195,7 +165,7 @@ test_add (void **state)
 static void
 test_cas (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     uint64_t version, current;
     //  Expected version 0: only if absent.
     assert_int_equal (zown_dict_cas (self->dict, "k", 0, zown_datum_int (1), &version), 0);
@@ -222,7 +192,7 @@ static void
 test_atomic_batch_moves_money (void **state)
 {
     //  A read-modify-write of two keys as one batch: both or neither.
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     const char *keys [] = { "alice", "bob" };
     zown_datum_t values [] = { zown_datum_int (100), zown_datum_int (0) };
     assert_int_equal (zown_dict_update (self->dict, 2, keys, values), 0);
@@ -255,14 +225,14 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_set_get_versions, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_missing_and_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_get_or_delete_contains_len, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_keys_items_clear, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_set_if_absent, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_add, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_cas, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_atomic_batch_moves_money, setup, teardown),
+        testutil_fixture_test (test_set_get_versions),
+        testutil_fixture_test (test_missing_and_errors),
+        testutil_fixture_test (test_get_or_delete_contains_len),
+        testutil_fixture_test (test_keys_items_clear),
+        testutil_fixture_test (test_set_if_absent),
+        testutil_fixture_test (test_add),
+        testutil_fixture_test (test_cas),
+        testutil_fixture_test (test_atomic_batch_moves_money),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -8,43 +8,9 @@
 #include "testutil.h"
 #include <pthread.h>
 
-typedef struct {
-    zown_owner_t *owner;
-    zown_client_t *client;
-    zown_list_t *list;
-    zown_request_t *request;
-} fixture_t;
-
-static int
-setup (void **state)
-{
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    self->owner = testutil_owner ();
-    self->client = testutil_client (zown_owner_inproc (self->owner));
-    self->list = zown_list_new (self->client, "l");
-    assert_non_null (self->list);
-    self->request = zown_request_new ();
-    assert_non_null (self->request);
-    *state = self;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    zown_list_destroy (&self->list);
-    zown_list_destroy (&self->list);
-    zown_request_destroy (&self->request);
-    zown_client_destroy (&self->client);
-    zown_owner_destroy (&self->owner);
-    free (self);
-    return 0;
-}
-
 //  One op on "l" sent as a raw request; returns its status.
 static int
-s_raw (fixture_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv)
+s_raw (testutil_fixture_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv)
 {
     zown_request_reset (self->request);
     assert_int_equal (zown_request_add (self->request, op, "l", argc, argv), 0);
@@ -57,7 +23,7 @@ s_raw (fixture_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv)
 
 //  True if the object "l" exists on the owner.
 static bool
-s_exists (fixture_t *self)
+s_exists (testutil_fixture_t *self)
 {
     int status = s_raw (self, ZOWN_OP_TYPE, 0, NULL);
     assert_true (status == ZOWN_OK || status == ZOWN_NOT_FOUND);
@@ -66,7 +32,7 @@ s_exists (fixture_t *self)
 
 //  The whole list must hold exactly these values, in this order.
 static void
-s_assert_contents (fixture_t *self, size_t count, const zown_datum_t *expected)
+s_assert_contents (testutil_fixture_t *self, size_t count, const zown_datum_t *expected)
 {
     zown_reply_t *reply;
     assert_int_equal (zown_list_range (self->list, 0, INT64_MAX, &reply), 0);
@@ -80,7 +46,7 @@ s_assert_contents (fixture_t *self, size_t count, const zown_datum_t *expected)
 
 //  Make the list hold the ints first, first + 1, ... (count of them).
 static void
-s_fill (fixture_t *self, int64_t first, size_t count)
+s_fill (testutil_fixture_t *self, int64_t first, size_t count)
 {
     zown_datum_t values [8];
     assert_true (count <= 8);
@@ -93,7 +59,7 @@ s_fill (fixture_t *self, int64_t first, size_t count)
 static void
 test_append_extend_len (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     size_t len = 99;
     assert_int_equal (zown_list_append (self->list, zown_datum_int (1), &len), 0);
     assert_int_equal (len, 1);
@@ -119,7 +85,7 @@ test_append_extend_len (void **state)
 static void
 test_extend_limits (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     //  65535 is the most arguments one op can carry.
     size_t count = 65535;
     zown_datum_t *values = (zown_datum_t *) malloc ((count + 1) * sizeof (zown_datum_t));
@@ -148,7 +114,7 @@ test_extend_limits (void **state)
 static void
 test_missing_list_reads_as_empty (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t value;
     size_t len = 99, index;
     assert_int_equal (zown_list_len (self->list, &len), 0);
@@ -204,7 +170,7 @@ static const struct {
 static void
 test_negative_indices (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t value;
     for (size_t test = 0; test < ITEM_CASES; test++) {
         int64_t index = s_item_cases [test].index;
@@ -259,7 +225,7 @@ static const struct {
 static void
 test_insert_clamps (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     for (size_t test = 0; test < INSERT_CASES; test++) {
         s_fill (self, 0, 3);
         assert_int_equal (
@@ -310,7 +276,7 @@ static const struct {
 static void
 test_range_slices (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     s_fill (self, 0, 5);
     for (size_t test = 0; test < RANGE_CASES; test++) {
         zown_reply_t *reply;
@@ -327,7 +293,7 @@ test_range_slices (void **state)
 static void
 test_remove_index_clear (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t values [] = { zown_datum_int (1),      ZOWN_STR ("a"), zown_datum_int (1),
                                zown_datum_double (1.0), ZOWN_NIL_DATUM, ZOWN_STR ("a") };
     assert_int_equal (zown_list_extend (self->list, 6, values, NULL), 0);
@@ -366,7 +332,7 @@ test_remove_index_clear (void **state)
 static void
 test_bytes_with_nuls (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t one = zown_datum_bytes ("\0a\0", 3);
     zown_datum_t two = zown_datum_bytes ("\0a\0b", 4);
     zown_datum_t prefix = zown_datum_bytes ("\0a", 2);
@@ -397,7 +363,7 @@ test_bytes_with_nuls (void **state)
 static void
 test_errors (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     //  Argument types and counts, checked by the command table.
     zown_datum_t text = ZOWN_STR ("0"), real = zown_datum_double (0.0);
     zown_datum_t zero = zown_datum_int (0), nil = ZOWN_NIL_DATUM;
@@ -521,7 +487,7 @@ s_add_batch (zown_request_t *request, size_t count)
 static void
 test_batch_rolls_back (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     zown_datum_t initial [] = { zown_datum_int (1),      zown_datum_bytes ("a\0b", 3),
                                 zown_datum_double (2.5), ZOWN_NIL_DATUM,
                                 zown_datum_int (1),      ZOWN_STR ("x") };
@@ -562,7 +528,7 @@ test_batch_rolls_back (void **state)
 static void
 test_batch_creating_list_rolls_back (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     //  On a missing list: the first append creates it, then the batch fails
     //  when it checks its last op, or when it applies it.
     zown_datum_t value = ZOWN_STR ("v"), beyond = zown_datum_int (100);
@@ -608,7 +574,7 @@ s_appender (void *args)
 static void
 test_threads_append (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     pthread_t threads [THREADS];
     appender_t appenders [THREADS];
     for (int index = 0; index < THREADS; index++) {
@@ -642,18 +608,18 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_append_extend_len, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_extend_limits, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_missing_list_reads_as_empty, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_negative_indices, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_insert_clamps, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_range_slices, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_remove_index_clear, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_bytes_with_nuls, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_errors, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_batch_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_batch_creating_list_rolls_back, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_threads_append, setup, teardown),
+        testutil_fixture_test (test_append_extend_len),
+        testutil_fixture_test (test_extend_limits),
+        testutil_fixture_test (test_missing_list_reads_as_empty),
+        testutil_fixture_test (test_negative_indices),
+        testutil_fixture_test (test_insert_clamps),
+        testutil_fixture_test (test_range_slices),
+        testutil_fixture_test (test_remove_index_clear),
+        testutil_fixture_test (test_bytes_with_nuls),
+        testutil_fixture_test (test_errors),
+        testutil_fixture_test (test_batch_rolls_back),
+        testutil_fixture_test (test_batch_creating_list_rolls_back),
+        testutil_fixture_test (test_threads_append),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -5,40 +5,10 @@
 */
 #include "testutil.h"
 
-typedef struct {
-    zown_owner_t *owner;
-    zown_client_t *client;
-    zown_value_t *value;
-} fixture_t;
-
-static int
-setup (void **state)
-{
-    fixture_t *self = (fixture_t *) calloc (1, sizeof (fixture_t));
-    self->owner = testutil_owner ();
-    self->client = testutil_client (zown_owner_inproc (self->owner));
-    self->value = zown_value_new (self->client, "v");
-    assert_non_null (self->value);
-    *state = self;
-    return 0;
-}
-
-static int
-teardown (void **state)
-{
-    fixture_t *self = (fixture_t *) *state;
-    zown_value_destroy (&self->value);
-    zown_value_destroy (&self->value);
-    zown_client_destroy (&self->client);
-    zown_owner_destroy (&self->owner);
-    free (self);
-    return 0;
-}
-
 static void
 test_missing (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     int64_t number;
     assert_int_equal (zown_value_get (self->value, &number), -1);
     assert_int_equal (zown_errno (), ZOWN_NOT_FOUND);
@@ -52,7 +22,7 @@ test_missing (void **state)
 static void
 test_int (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     int64_t number;
     assert_int_equal (zown_value_set (self->value, 41), 0);
     assert_int_equal (zown_value_add (self->value, 1, &number), 0);
@@ -76,7 +46,7 @@ test_int (void **state)
 static void
 test_double (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     double number;
     assert_int_equal (zown_value_add_double (self->value, 0.25, &number), 0);
     assert_true (number == 0.25);
@@ -95,7 +65,7 @@ test_double (void **state)
 static void
 test_type_is_fixed (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     int64_t number;
     double real;
     assert_int_equal (zown_value_set (self->value, 1), 0);
@@ -124,7 +94,7 @@ test_type_is_fixed (void **state)
 static void
 test_cas (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     int64_t current;
     assert_int_equal (zown_value_set (self->value, 10), 0);
     assert_int_equal (zown_value_cas (self->value, 10, 20, &current), 0);
@@ -139,7 +109,7 @@ test_cas (void **state)
 static void
 test_handle_misuse (void **state)
 {
-    fixture_t *self = (fixture_t *) *state;
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
     assert_null (zown_value_new (self->client, NULL));
     assert_int_equal (zown_errno (), ZOWN_INVALID);
     assert_int_equal (zown_value_add (NULL, 1, NULL), -1);
@@ -150,12 +120,9 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test_setup_teardown (test_missing, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_int, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_double, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_type_is_fixed, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_cas, setup, teardown),
-        cmocka_unit_test_setup_teardown (test_handle_misuse, setup, teardown),
+        testutil_fixture_test (test_missing), testutil_fixture_test (test_int),
+        testutil_fixture_test (test_double),  testutil_fixture_test (test_type_is_fixed),
+        testutil_fixture_test (test_cas),     testutil_fixture_test (test_handle_misuse),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

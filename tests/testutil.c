@@ -75,6 +75,48 @@ testutil_client (const char *endpoint)
     return client;
 }
 
+int
+testutil_fixture_setup (void **state)
+{
+    testutil_fixture_t *self = (testutil_fixture_t *) calloc (1, sizeof (testutil_fixture_t));
+    assert_non_null (self);
+    self->owner = testutil_owner ();
+    self->client = testutil_client (zown_owner_inproc (self->owner));
+    self->dict = zown_dict_new (self->client, "d");
+    assert_non_null (self->dict);
+    self->value = zown_value_new (self->client, "v");
+    assert_non_null (self->value);
+    self->array = zown_array_new (self->client, "a");
+    assert_non_null (self->array);
+    self->list = zown_list_new (self->client, "l");
+    assert_non_null (self->list);
+    self->request = zown_request_new ();
+    assert_non_null (self->request);
+    *state = self;
+    return 0;
+}
+
+int
+testutil_fixture_teardown (void **state)
+{
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    //  Each destroy twice: the first nulls the pointer, the second must
+    //  then do nothing.
+    zown_dict_destroy (&self->dict);
+    zown_dict_destroy (&self->dict);
+    zown_value_destroy (&self->value);
+    zown_value_destroy (&self->value);
+    zown_array_destroy (&self->array);
+    zown_array_destroy (&self->array);
+    zown_list_destroy (&self->list);
+    zown_list_destroy (&self->list);
+    zown_request_destroy (&self->request);
+    zown_client_destroy (&self->client);
+    zown_owner_destroy (&self->owner);
+    free (self);
+    return 0;
+}
+
 static int s_gate [2] = { -1, -1 };
 
 void

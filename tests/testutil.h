@@ -35,6 +35,28 @@ zown_owner_t *testutil_owner (void);
 //  if it cannot be made.
 zown_client_t *testutil_client (const char *endpoint);
 
+//  The fixture of the per-type tests: an owner, a client on it over inproc,
+//  a handle of each type named by its initial ("d", "v", "a", "l") and an
+//  empty request. Handles are local until used, so a test touches only
+//  its own type's object.
+typedef struct {
+    zown_owner_t *owner;
+    zown_client_t *client;
+    zown_dict_t *dict;
+    zown_value_t *value;
+    zown_array_t *array;
+    zown_list_t *list;
+    zown_request_t *request;
+} testutil_fixture_t;
+
+//  cmocka set-up and tear-down of a testutil_fixture_t in *state.
+int testutil_fixture_setup (void **state);
+int testutil_fixture_teardown (void **state);
+
+//  A cmocka test run with a fresh testutil_fixture_t in *state.
+#define testutil_fixture_test(test)                                                                \
+    cmocka_unit_test_setup_teardown (test, testutil_fixture_setup, testutil_fixture_teardown)
+
 //  Fork a child running fn (arg) and exiting with its return value (after
 //  the start gate opens, if it is armed: testutil_fork_start).
 pid_t testutil_fork (int (*fn) (void *arg), void *arg);
