@@ -207,6 +207,27 @@ testutil_fork_running (testutil_fork_t *self)
     return running;
 }
 
+void *
+testutil_event_waiter (void *args)
+{
+    testutil_waiter_t *self = (testutil_waiter_t *) args;
+    zown_client_t *client = zown_client_new (self->endpoint);
+    //  The reply's deadline is the wait's plus this (a stopped owner).
+    zown_client_set_timeout (client, 1000);
+    zown_event_t *event = zown_event_new (client, self->name);
+    self->result = zown_event_wait (event, self->timeout) ? zown_errno () : 0;
+    zown_event_destroy (&event);
+    zown_client_destroy (&client);
+    return NULL;
+}
+
+int
+testutil_event_waiter_process (void *args)
+{
+    testutil_event_waiter (args);
+    return ((testutil_waiter_t *) args)->result;
+}
+
 uint8_t *
 testutil_raw_call (const char *endpoint, const void *frame, size_t size, size_t *size_p)
 {

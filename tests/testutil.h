@@ -93,6 +93,19 @@ void testutil_fork_wait (testutil_fork_t *self);
 //  fails the test unless each exited 0. Returns how many still run.
 int testutil_fork_running (testutil_fork_t *self);
 
+//  A wait on the event `name` through a client of its own at endpoint, run
+//  in a thread (testutil_event_waiter) or a forked child that exits with
+//  result (testutil_event_waiter_process).
+typedef struct {
+    const char *endpoint;
+    const char *name;
+    int timeout;  //  Of the wait
+    int result;   //  0, or the status of the failed wait
+} testutil_waiter_t;
+
+void *testutil_event_waiter (void *args);
+int testutil_event_waiter_process (void *args);
+
 //  Send one raw frame on a fresh DEALER to endpoint, return the reply
 //  frame in a malloc'd buffer (*size_p set), or NULL if none came in 5 s.
 uint8_t *testutil_raw_call (const char *endpoint, const void *frame, size_t size, size_t *size_p);
