@@ -53,9 +53,8 @@ typedef enum { ZOWN_FSYNC_ALWAYS = 0, ZOWN_FSYNC_EVERYSEC = 1, ZOWN_FSYNC_NO = 2
 #define ZOWN_LIMIT_MESSAGE_MAX (256u << 20)
 //  Least max_value: HELLO's boot id (36 bytes) must always fit.
 #define ZOWN_LIMIT_VALUE_MIN 64
-//  Least max_inflight: twice the client library's default window
-//  (../shared/LESSONS.md 13: a window over half the high-water mark loses
-//  replies).
+//  Least max_inflight: twice the client library's default window (a
+//  window over half the ROUTER's high-water mark can lose replies).
 #define ZOWN_LIMIT_INFLIGHT_MIN 2000
 
 typedef struct {

@@ -2,7 +2,7 @@
     test_concurrency - exact results under contention: forked processes over
     ipc and threads over inproc, readers that must never see a counter go
     back or a batch half-applied, and pipelined clients that must get every
-    reply (../shared/LESSONS.md 13)
+    reply (a default ROUTER drops replies silently under load)
     =========================================================================
 */
 #include "testutil.h"

@@ -377,7 +377,8 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
         && (self->router = zmq_socket (ctx, ZMQ_ROUTER))
         && zown_set_int (self->router, ZMQ_LINGER, 0) == 0
         //  A full pipe to a client becomes an error we count, never a silent
-        //  drop (../shared/LESSONS.md 13).
+        //  drop: a default ROUTER drops a reply when it believes the peer's
+        //  pipe is full, and its view of the fill level lags.
         && zown_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
         && zown_set_int (self->router, ZMQ_SNDHWM, hwm) == 0
         && zown_set_int (self->router, ZMQ_RCVHWM, hwm) == 0

@@ -13,7 +13,8 @@
       inproc PAIR: commands one way, wake-ups the other; what they share is
       in atomics.
 
-    End of stream without losing the tail (../shared/LESSONS.md 14): an item
+    End of stream without losing the tail (libzmq 4.3.4 PUSH over ipc can
+    lose the tail of its queue at close, even with ZMQ_LINGER -1): an item
     completes in the message that carries its last output, or in one sent
     after it, and one PUSH/PULL connection keeps a worker's messages in
     order; so once the sink has counted every pushed item as completed, it
