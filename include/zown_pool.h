@@ -94,8 +94,8 @@ typedef struct {
     //  Tasks held by one worker at a time (its own queue); default 16.
     //  Deep enough that short tasks never wait for a round trip to the
     //  pool thread (docs/PERFORMANCE.md: 2 gives a fifth to a sixth of the
-    //  throughput of 16 for empty tasks); for long tasks of uneven length, 1 or 2
-    //  keeps the last tasks of a map from queueing behind a slow one.
+    //  throughput of 16 for empty tasks); for long tasks of uneven length,
+    //  1 or 2 keeps the last tasks of a map from queueing behind a slow one.
     size_t prefetch;
     //  Tasks submitted and not yet completed; beyond it, submit blocks or
     //  fails with ZOWN_BUSY (`reject_when_full`). Default 4096.
