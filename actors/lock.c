@@ -5,7 +5,7 @@
     holder may acquire again (and must then release as many times).
 
     The holder is a client session. When that session ends because its
-    process died (runtime/session.c), the lock goes to the next waiter with
+    process died (runtime/owner/session.c), the lock goes to the next waiter with
     a flag that says the previous holder died holding it, like a robust
     mutex's EOWNERDEAD, so the new holder can repair what the lock guards.
     A clean end (BYE) releases it without the flag.

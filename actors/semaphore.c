@@ -8,7 +8,7 @@
     are served strictly in arrival order: one that needs more permits than
     are free blocks those behind it, so a large request is never starved by
     small ones. Each client session's permits are counted; when the session
-    ends (BYE, or its process died) they are given back (runtime/session.c).
+    ends (BYE, or its process died) they are given back (runtime/owner/session.c).
     =========================================================================
 */
 #include "zown_internal.h"

@@ -123,7 +123,7 @@ uint64_t bench_echo_refused (bench_echo_t *self);
 //  Stop the thread and close its sockets; accepts NULL, nulls the pointer.
 void bench_echo_stop (bench_echo_t **self_p);
 
-//  A DEALER with a zown client's options (runtime/client.c: linger 0,
+//  A DEALER with a zown client's options (runtime/client/client.c: linger 0,
 //  immediate, HWM 20,000) and 5 s send and receive timeouts, so that a
 //  lost echo fails and never hangs, connected to endpoint. curve_keys:
 //  NULL, or the server's public, this client's public and secret keys in

@@ -38,8 +38,8 @@
 #define WINDOW      100  //  Pipelined requests in flight per worker
 #define NKEYS       100  //  Keys per dict worker (as mp_baseline.py)
 #define MAX_WORKERS 64
-#define RAW_HWM     100000  //  As ZOWN_OWNER_HWM in runtime/owner.c
-#define RAW_BURST   256     //  As ZOWN_OWNER_BURST in runtime/owner.c
+#define RAW_HWM     100000  //  As ZOWN_OWNER_HWM in runtime/owner/owner.c
+#define RAW_BURST   256     //  As ZOWN_OWNER_BURST in runtime/owner/owner.c
 //  Size of a zown VALUE_ADD request on object "counter": header 14 (sig 2,
 //  version, kind, id 8, op count 2) + op 1 + name length 1 + name 7 +
 //  argc 2 + int datum 9 (tag + 8) = 34 bytes.
@@ -155,7 +155,7 @@ s_raw_start (void)
               (int) getpid ());
     snprintf (s_bench.raw_ipc, sizeof (s_bench.raw_ipc), "ipc://%s/raw.sock", s_bench.rundir);
     void *router = zmq_socket (s_bench.raw_ctx, ZMQ_ROUTER);
-    //  The same options as the owner's ROUTER (runtime/owner.c).
+    //  The same options as the owner's ROUTER (runtime/owner/owner.c).
     if (!router || s_set_int (router, ZMQ_LINGER, 0) || s_set_int (router, ZMQ_ROUTER_MANDATORY, 1)
         || s_set_int (router, ZMQ_SNDHWM, RAW_HWM) || s_set_int (router, ZMQ_RCVHWM, RAW_HWM)
         || zmq_bind (router, s_bench.raw_inproc) || zmq_bind (router, s_bench.raw_ipc)

@@ -2,7 +2,7 @@
     fuzz_codec - every wire decoder on arbitrary bytes
 
     The decoders promise that any byte string can be fed to them
-    (runtime/codec.h). Beyond not crashing, the encoding is canonical: a
+    (runtime/wire/codec.h). Beyond not crashing, the encoding is canonical: a
     frame that decodes encodes back to exactly its own bytes, so a decoder
     that skips or misreads a field is caught as well. Each input gets fresh
     state, freed before the next, so runs are deterministic and leak checks

@@ -70,7 +70,7 @@ def reply(rid, status, *results):
 
 
 def change(name, kind, seq, version, code, *vals):
-    """A change record in journal form (runtime/codec.h)."""
+    """A change record in journal form (runtime/wire/codec.h)."""
     body = b''.join(value(v) for v in vals)
     return (struct.pack('>B', len(name)) + name + struct.pack('>BQQBHI', kind, seq, version, code,
                                                              len(vals), len(body)) + body)

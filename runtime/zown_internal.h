@@ -30,6 +30,7 @@
 #include "wire/request.h"
 #include "wire/reply.h"
 #include "owner/registry.h"
+#include "owner/session.h"
 #include "client/client.h"
 #include "client/handle.h"
 #include "feed/replica.h"

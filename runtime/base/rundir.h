@@ -5,7 +5,7 @@
 #ifndef ZOWN_RUNDIR_H_INCLUDED
 #define ZOWN_RUNDIR_H_INCLUDED
 
-//  Validated owner names and their run-directory paths (runtime/process.c)
+//  Validated owner names and their run-directory paths
 bool zown_name_valid (const char *name);
 //  Directory for ipc sockets, created 0700 if missing; caller frees.
 char *zown_rundir (void);

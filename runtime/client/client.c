@@ -9,7 +9,7 @@
     answer is not waited for), and when destroyed it says BYE and waits a
     moment for the answer: the owner then knows its session, tells a clean
     end from a death, and sees at once if its process dies
-    (runtime/session.c).
+    (runtime/owner/session.c).
     =========================================================================
 */
 #include "zown_internal.h"

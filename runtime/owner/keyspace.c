@@ -1,6 +1,7 @@
 /*  =========================================================================
     keyspace - ops on the owner itself and on objects of any type:
-    PING, STATS, OBJECTS, TYPE, DROP
+    PING, STATS, OBJECTS, SEQ, MARK, TYPE, DROP (HELLO and BYE, which
+    open and end sessions, are in owner/session.c)
     =========================================================================
 */
 #include "zown_internal.h"
@@ -60,34 +61,6 @@ zown_cmd_stats (zown_call_t *call)
     s_reply_stat (call, "refused_items", stats->refused_items);
     s_reply_stat (call, "refused_parked", stats->refused_parked);
     s_reply_stat (call, "auth_refused", stats->auth_refused);
-    return ZOWN_OK;
-}
-
-int
-zown_cmd_hello (zown_call_t *call)
-{
-    zown_session_t *session = zown_call_session (call);
-    if (!session)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
-    int64_t pid = call->argv [0].u.i;
-    //  A pid from another host (another boot id) is not watched.
-    char boot [ZOWN_BOOT_ID_SIZE];
-    bool local = call->argc < 2
-        || (call->argv [1].u.b.len == ZOWN_BOOT_ID_SIZE && zown_boot_id (boot) == ZOWN_BOOT_ID_SIZE
-            && memcmp (boot, call->argv [1].u.b.ptr, ZOWN_BOOT_ID_SIZE) == 0);
-    int status =
-        zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
-    return status == ZOWN_OK ? ZOWN_OK : zown_call_fail (call, status, "pid must be positive");
-}
-
-int
-zown_cmd_bye (zown_call_t *call)
-{
-    zown_session_t *session = call->peer
-        ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
-        : NULL;
-    if (session)
-        zown_session_end (call->registry, session, false);
     return ZOWN_OK;
 }
 

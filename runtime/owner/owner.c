@@ -3,7 +3,7 @@
 
     One thread: a ROUTER socket for clients and a PAIR pipe for commands
     from the facade (BIND, TERM). The hot path is receive, execute
-    (runtime/registry.c), reply; it reuses its message frames and reply
+    (owner/dispatch.c), reply; it reuses its message frames and reply
     buffer, and logs nothing.
 
     The thread is a plain pthread with its pipe in zown's own context, not a
@@ -11,12 +11,13 @@
     then runs in every forked child that calls exit() and works on sockets
     that belong to the parent (docs/FORK.md).
 
-    ipc endpoints are bound with zown_ipc_bind (runtime/process.c), which
+    ipc endpoints are bound with zown_ipc_bind (base/rundir.c), which
     refuses a path a live owner already serves and replaces a stale file.
-    tcp endpoints are CURVE servers (runtime/curve.c): security options are
-    set on the ROUTER just for each tcp bind, since libzmq copies them into
-    the listener at bind; the ipc and inproc endpoints stay NULL-mechanism,
-    guarded by file modes and the process boundary.
+    tcp endpoints are CURVE servers (owner/zap.c answers who may connect):
+    security options are set on the ROUTER just for each tcp bind, since
+    libzmq copies them into the listener at bind; the ipc and inproc
+    endpoints stay NULL-mechanism, guarded by file modes and the process
+    boundary.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -600,13 +601,13 @@ s_owner_thread (void *args)
     zmq_pollitem_t *items = NULL;
     size_t capacity = 0, watched = 0, fixed = 0;
     zown_session_t **sessions = NULL;
-    uint64_t generation = zown_registry_watch_generation (self->registry) - 1;
+    uint64_t generation = zown_session_watch_generation (self->registry) - 1;
     while (!self->terminated) {
-        if (generation != zown_registry_watch_generation (self->registry)
+        if (generation != zown_session_watch_generation (self->registry)
             || fixed != 3u + (self->monitor != NULL) + (self->zap != NULL)) {
-            generation = zown_registry_watch_generation (self->registry);
+            generation = zown_session_watch_generation (self->registry);
             fixed = 3u + (self->monitor != NULL) + (self->zap != NULL);
-            watched = zown_registry_watched (self->registry, &sessions);
+            watched = zown_session_watched (self->registry, &sessions);
             if (zown_grow ((void **) &items, &capacity, fixed + watched, sizeof (zmq_pollitem_t)))
                 watched = 0;  //  Out of memory: deaths go unseen until it passes.
             if (!items)
@@ -650,7 +651,7 @@ s_owner_thread (void *args)
         //  Dead processes after requests, so that a BYE already received
         //  ends its session cleanly. If requests changed the sessions, the
         //  poll set is stale: a death still pending shows again next time.
-        if (generation == zown_registry_watch_generation (self->registry))
+        if (generation == zown_session_watch_generation (self->registry))
             for (size_t index = 0; index < watched; index++)
                 if (items [fixed + index].revents & ZMQ_POLLIN) {
                     //  What it held goes to the next in line, flagged.

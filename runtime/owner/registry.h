@@ -1,10 +1,12 @@
 /*  =========================================================================
-    registry - the owner's objects and its one command table
+    registry - what the owner core offers the types and the owner's loop
 
-    Each shared type (a file in actors/) describes itself with a zown_type_def_t:
-    its name, how to free an instance, and its commands. The registry checks
-    every op against its command entry (arity, argument types, object type)
-    once, before any handler runs, so a handler never re-validates input.
+    Each shared type (a file in actors/) describes itself with a
+    zown_type_def_t: its name, how to make and free an instance, and its
+    hooks; its ops are rows of the op manifest (include/zown_ops.def). The
+    owner checks every op against its row (arity, argument types, object
+    type) once, before any handler runs, so a handler never re-validates
+    input. Handlers see a zown_call_t and the zown_call_* helpers.
     =========================================================================
 */
 #ifndef ZOWN_REGISTRY_H_INCLUDED
@@ -14,22 +16,8 @@ typedef struct _zown_registry_t zown_registry_t;
 typedef struct _zown_call_t zown_call_t;
 typedef struct _zown_type_def_t zown_type_def_t;
 typedef struct _zown_dump_t zown_dump_t;
-
-//  A client known by its identity: the process it runs in, what it holds,
-//  what it waits for. Ending it releases both (runtime/session.c).
-typedef struct {
-    uint8_t identity [256];  //  ROUTER identity of its connection
-    size_t identity_size;
-    int pid;           //  Its process (0 if it never said HELLO)
-    int pidfd;         //  Readable when that process has died; -1 if none
-    zlistx_t *held;    //  Objects it holds (locks), in taking order
-    zlistx_t *parked;  //  Its parked requests
-    //  A tcp connection's descriptor and peer address, -1 for other
-    //  transports: the session ends when that connection closes.
-    int fd;
-    struct sockaddr_storage peer;
-    socklen_t peer_size;
-} zown_session_t;
+typedef struct _zown_session_t zown_session_t;
+typedef struct _zown_sessions_t zown_sessions_t;
 
 //  One named object held by the owner.
 typedef struct {
@@ -209,37 +197,10 @@ void zown_object_wake (zown_object_t *object);
 //  Retry the waiters of woken objects now (after a session ended).
 void zown_registry_run_wakes (zown_registry_t *self);
 
-//  The caller's session, made on first use; NULL when the request has no
-//  peer (then ops that need one fail) or out of memory.
-zown_session_t *zown_call_session (zown_call_t *call);
-//  Record that the caller's session now holds / no longer holds the object;
-//  hold returns a handle for unhold, or NULL if out of memory.
-void *zown_call_hold (zown_call_t *call, zown_session_t *session);
-void zown_session_unhold (zown_session_t *session, void *handle);
-
-//  Sessions (runtime/session.c)
-//  Frees a session (the session table's destructor).
-void zown_session_free (void **item);
-zown_session_t *zown_session_find (zown_registry_t *self, const void *identity, size_t size);
-//  The session of a peer, made on first use (with its connection, if tcp).
-zown_session_t *zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer);
-//  A connection closed (the owner's socket monitor): end, as died, the
-//  sessions of a tcp connection that had descriptor fd. Returns how many.
-size_t zown_session_disconnected (zown_registry_t *self, int fd);
-//  HELLO: the session's process, watched through a pidfd when it runs on
-//  this host (`local`) and is not the owner's own process. Returns a status.
-int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);
-//  End a session: release what it holds, drop what it waits for, forget it.
-void zown_session_end (zown_registry_t *self, zown_session_t *session, bool died);
-//  Sessions whose process is watched, and how many; for the owner's poll.
-size_t zown_registry_watched (zown_registry_t *self, zown_session_t ***sessions_p);
-//  Changes whenever the set of watched sessions changes.
-uint64_t zown_registry_watch_generation (zown_registry_t *self);
-//  The registry's session table, for runtime/session.c.
-zhashx_t *zown_registry_sessions (zown_registry_t *self);
+//  The registry's sessions (owner/session.c).
+zown_sessions_t *zown_registry_sessions (zown_registry_t *self);
 //  Drop a session's parked requests without answering them.
 void zown_registry_drop_parked (zown_registry_t *self, zown_session_t *session);
-void zown_registry_watch_changed (zown_registry_t *self);
 
 //  Registry
 zown_registry_t *zown_registry_new (void);
@@ -278,9 +239,10 @@ void zown_registry_execute (zown_registry_t *self, const void *request, size_t s
 void zown_registry_reject (zown_registry_t *self, const void *frame, size_t size,
                            const char *message, zown_buf_t *out);
 
-//  Change feed and journal (runtime/owner.c). Each committed change gets
-//  the next sequence number. `publish` sees every change (and MARK) while
-//  the feed is active; `persist` gets the records of every commit that
+//  Change feed and journal (owner/changes.c; the owner's loop sets them).
+//  Each committed change gets the next sequence number. `publish` sees
+//  every change (and MARK) while the feed is active; `persist` gets the
+//  records of every commit that
 //  changed durable state, in journal form, before its replies are sent,
 //  and returns 0, or -1 if they could not be made durable (that request
 //  then fails with ZOWN_NOT_DURABLE, and so does every later write).

@@ -13,6 +13,13 @@
 #include "zown_internal.h"
 #include <sys/pidfd.h>
 
+struct _zown_sessions_t {
+    zhashx_t *table;           //  Identity (hex) -> zown_session_t
+    zown_session_t **watched;  //  Sessions with a pidfd, for the owner's poll
+    size_t watched_capacity;
+    uint64_t generation;  //  Bumped when that set changes
+};
+
 //  Session table key: the identity in hex (identities are short).
 static void
 s_key (const void *identity, size_t size, char *key)
@@ -26,8 +33,8 @@ s_key (const void *identity, size_t size, char *key)
     key [2 * size] = 0;
 }
 
-void
-zown_session_free (void **item)
+static void
+s_session_free (void **item)
 {
     zown_session_t *session = (zown_session_t *) *item;
     if (session) {
@@ -40,6 +47,29 @@ zown_session_free (void **item)
     }
 }
 
+zown_sessions_t *
+zown_sessions_new (void)
+{
+    zown_sessions_t *self = (zown_sessions_t *) calloc (1, sizeof (zown_sessions_t));
+    if (self && !(self->table = zhashx_new ()))
+        zown_sessions_destroy (&self);
+    if (self)
+        zhashx_set_destructor (self->table, s_session_free);
+    return self;
+}
+
+void
+zown_sessions_destroy (zown_sessions_t **self_p)
+{
+    if (self_p && *self_p) {
+        zown_sessions_t *self = *self_p;
+        zhashx_destroy (&self->table);
+        free (self->watched);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
 zown_session_t *
 zown_session_find (zown_registry_t *self, const void *identity, size_t size)
 {
@@ -47,7 +77,7 @@ zown_session_find (zown_registry_t *self, const void *identity, size_t size)
     if (size > 255)
         return NULL;
     s_key (identity, size, key);
-    return (zown_session_t *) zhashx_lookup (zown_registry_sessions (self), key);
+    return (zown_session_t *) zhashx_lookup (zown_registry_sessions (self)->table, key);
 }
 
 //  A tcp session remembers its connection. The owner hears of a closed
@@ -81,7 +111,7 @@ size_t
 zown_session_disconnected (zown_registry_t *self, int fd)
 {
     size_t ended = 0;
-    zhashx_t *sessions = zown_registry_sessions (self);
+    zhashx_t *sessions = zown_registry_sessions (self)->table;
     //  Ending a session changes the table: look again from the start.
     bool found = true;
     while (found) {
@@ -117,9 +147,9 @@ zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer)
     session->parked = zlistx_new ();
     char key [2 * 255 + 1];
     s_key (identity, size, key);
-    zhashx_t *sessions = zown_registry_sessions (self);
+    zhashx_t *sessions = zown_registry_sessions (self)->table;
     if (!session->held || !session->parked || zhashx_insert (sessions, key, session)) {
-        zown_session_free ((void **) &session);
+        s_session_free ((void **) &session);
         return NULL;
     }
     zown_registry_stats (self)->sessions++;
@@ -142,7 +172,7 @@ zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, boo
         //  Without a pidfd (no such process, or not allowed) the session
         //  still works; it just ends only by BYE.
         session->pidfd = pidfd_open (pid, 0);
-        zown_registry_watch_changed (self);
+        zown_registry_sessions (self)->generation++;
     }
     return ZOWN_OK;
 }
@@ -163,8 +193,78 @@ zown_session_end (zown_registry_t *self, zown_session_t *session, bool died)
     stats->sessions--;
     stats->sessions_died += died;
     if (session->pidfd >= 0)
-        zown_registry_watch_changed (self);
+        zown_registry_sessions (self)->generation++;
     char key [2 * 255 + 1];
     s_key (session->identity, session->identity_size, key);
-    zhashx_delete (zown_registry_sessions (self), key);
+    zhashx_delete (zown_registry_sessions (self)->table, key);
+}
+
+zown_session_t *
+zown_call_session (zown_call_t *call)
+{
+    if (!call->peer)
+        return NULL;
+    return zown_session_ensure (call->registry, call->peer);
+}
+
+void *
+zown_call_hold (zown_call_t *call, zown_session_t *session)
+{
+    return zlistx_add_end (session->held, call->object);
+}
+
+void
+zown_session_unhold (zown_session_t *session, void *handle)
+{
+    zlistx_delete (session->held, handle);
+}
+
+uint64_t
+zown_session_watch_generation (zown_registry_t *registry)
+{
+    return zown_registry_sessions (registry)->generation;
+}
+
+size_t
+zown_session_watched (zown_registry_t *registry, zown_session_t ***sessions_p)
+{
+    zown_sessions_t *self = zown_registry_sessions (registry);
+    size_t count = 0;
+    for (zown_session_t *session = (zown_session_t *) zhashx_first (self->table); session;
+         session = (zown_session_t *) zhashx_next (self->table))
+        if (session->pidfd >= 0
+            && zown_grow ((void **) &self->watched, &self->watched_capacity, count + 1,
+                          sizeof (zown_session_t *))
+                == 0)
+            self->watched [count++] = session;
+    *sessions_p = self->watched;
+    return count;
+}
+
+int
+zown_cmd_hello (zown_call_t *call)
+{
+    zown_session_t *session = zown_call_session (call);
+    if (!session)
+        return zown_call_fail (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
+    int64_t pid = call->argv [0].u.i;
+    //  A pid from another host (another boot id) is not watched.
+    char boot [ZOWN_BOOT_ID_SIZE];
+    bool local = call->argc < 2
+        || (call->argv [1].u.b.len == ZOWN_BOOT_ID_SIZE && zown_boot_id (boot) == ZOWN_BOOT_ID_SIZE
+            && memcmp (boot, call->argv [1].u.b.ptr, ZOWN_BOOT_ID_SIZE) == 0);
+    int status =
+        zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
+    return status == ZOWN_OK ? ZOWN_OK : zown_call_fail (call, status, "pid must be positive");
+}
+
+int
+zown_cmd_bye (zown_call_t *call)
+{
+    zown_session_t *session = call->peer
+        ? zown_session_find (call->registry, call->peer->identity, call->peer->identity_size)
+        : NULL;
+    if (session)
+        zown_session_end (call->registry, session, false);
+    return ZOWN_OK;
 }

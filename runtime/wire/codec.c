@@ -333,6 +333,24 @@ zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status, uint32_t
     }
 }
 
+void
+zown_encode_failure (zown_buf_t *out, uint64_t id, size_t op_count, size_t failed, int status,
+                     const char *message)
+{
+    out->size = 0;
+    out->failed = false;
+    zown_encode_reply_header (out, id);
+    for (size_t index = 0; index < op_count; index++) {
+        size_t result = zown_encode_result_begin (out);
+        bool is_failed = index == failed;
+        if (is_failed && message)
+            zown_buf_put_datum (out, zown_datum_str (message));
+        zown_encode_result_end (out, result, (uint8_t) (is_failed ? status : ZOWN_ABORTED),
+                                is_failed && message ? 1 : 0);
+    }
+    zown_encode_reply_end (out, (uint8_t) status, (uint16_t) op_count);
+}
+
 //  --------------------------------------------------------------------------
 //  Change records
 

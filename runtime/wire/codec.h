@@ -209,6 +209,11 @@ void zown_encode_reply_end (zown_buf_t *buf, uint8_t status, uint16_t results);
 //  Start one result; returns its offset for zown_encode_result_end.
 size_t zown_encode_result_begin (zown_buf_t *buf);
 void zown_encode_result_end (zown_buf_t *buf, size_t offset, uint8_t status, uint32_t values);
+//  A whole reply to a request that changed nothing (out is reset first):
+//  op `failed` has `status` and `message` (if any), every other op of its
+//  request ABORTED.
+void zown_encode_failure (zown_buf_t *out, uint64_t id, size_t op_count, size_t failed, int status,
+                          const char *message);
 
 //  One result of a decoded reply.
 typedef struct {

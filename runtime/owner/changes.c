@@ -1,0 +1,151 @@
+/*  =========================================================================
+    changes - what the change feed publishes and the journal keeps
+
+    Every change of a request is recorded as it is applied, in journal form
+    with its sequence number unset; at commit each gets the next number, is
+    published when someone subscribes, and the durable ones go to the
+    journal before any reply is sent. With neither feed nor journal, changes
+    are only counted.
+    =========================================================================
+*/
+#include "zown_internal.h"
+#include "owner/core.h"
+
+//  Record one change of the request being applied (journal form, its seq
+//  set at commit). Only counted when nobody wants the records; a MARK,
+//  which takes no seq, not even that.
+void
+zown_changes_record (zown_registry_t *self, const char *name, uint8_t kind, uint64_t version,
+                     uint8_t op, size_t count, const zown_datum_t *values)
+{
+    if (self->replaying)
+        return;
+    if (!self->feed_active && !self->persist) {
+        self->change_count += kind != ZOWN_CHANGE_MARK;
+        return;
+    }
+    self->change_count++;
+    zown_buf_t *buf = &self->changes;
+    size_t name_size = strlen (name);
+    zown_buf_put_u8 (buf, (uint8_t) name_size);
+    zown_buf_put_mem (buf, name, name_size);
+    zown_buf_put_u8 (buf, kind);
+    zown_buf_put_u64 (buf, 0);
+    zown_buf_put_u64 (buf, version);
+    zown_buf_put_u8 (buf, op);
+    zown_buf_put_u16 (buf, (uint16_t) count);
+    size_t size_at = buf->size;
+    zown_buf_put_u32 (buf, 0);
+    for (size_t index = 0; index < count; index++)
+        zown_buf_put_datum (buf, values [index]);
+    if (!buf->failed)
+        zown_buf_patch_u32 (buf, size_at, (uint32_t) (buf->size - size_at - 4));
+}
+
+void
+zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
+                   const zown_datum_t *value)
+{
+    zown_datum_t values [2];
+    size_t count = 0;
+    if (key)
+        values [count++] = *key;
+    if (value)
+        values [count++] = *value;
+    call->described = true;
+    zown_changes_record (call->registry, call->object ? call->object->name : "", kind,
+                         call->object ? call->object->version : 0, call->op, count, values);
+}
+
+//  Give each change of the committed request its sequence number, publish
+//  it, and hand the durable ones to the journal. -1 if the journal failed.
+int
+zown_changes_commit (zown_registry_t *self)
+{
+    if (!self->change_count)
+        return 0;
+    zown_buf_t *buf = &self->changes;
+    if (!self->feed_active && !self->persist) {
+        self->seq += self->change_count;
+        self->change_count = 0;
+        return 0;
+    }
+    self->change_count = 0;
+    if (buf->failed) {
+        //  Out of memory recording them: the journal cannot have them.
+        buf->failed = false;
+        buf->size = 0;
+        return self->persist ? -1 : 0;
+    }
+    zown_buf_t *durable = &self->durable;
+    durable->size = 0;
+    zown_reader_t reader;
+    zown_reader_init (&reader, buf->data, buf->size);
+    zown_change_t change;
+    while (reader.pos < reader.end) {
+        size_t offset = (size_t) (reader.pos - buf->data);
+        if (zown_decode_change (&reader, &change))
+            break;
+        size_t size = (size_t) (reader.pos - buf->data) - offset;
+        if (change.kind != ZOWN_CHANGE_MARK)
+            change.seq = ++self->seq;
+        else
+            change.seq = self->seq;
+        zown_buf_patch_u64 (buf, offset + 1 + change.name_size + 1, change.seq);
+        if (self->feed_active && self->publish)
+            self->publish (self->publish_arg, &change);
+        const zown_type_def_t *type = zown_commands [change.op].type;
+        if (self->persist && change.kind != ZOWN_CHANGE_MARK && type && !type->ephemeral)
+            zown_buf_put_mem (durable, buf->data + offset, size);
+    }
+    buf->size = 0;
+    if (!self->persist || !durable->size)
+        return 0;
+    if (durable->failed
+        || self->persist (self->persist_arg, self->seq, durable->data, durable->size)) {
+        durable->failed = false;
+        self->not_durable = true;
+        return -1;
+    }
+    return 0;
+}
+
+void
+zown_changes_discard (zown_registry_t *self)
+{
+    self->changes.size = 0;
+    self->changes.failed = false;
+    self->change_count = 0;
+}
+
+void
+zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg)
+{
+    self->publish = publish;
+    self->publish_arg = arg;
+}
+
+void
+zown_registry_set_feed_active (zown_registry_t *self, bool active)
+{
+    self->feed_active = active;
+}
+
+void
+zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg)
+{
+    self->persist = persist;
+    self->persist_arg = arg;
+}
+
+void
+zown_registry_refuse_writes (zown_registry_t *self)
+{
+    self->not_durable = true;
+}
+
+uint64_t
+zown_registry_seq (zown_registry_t *self)
+{
+    return self->seq;
+}

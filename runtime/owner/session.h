@@ -1,0 +1,53 @@
+/*  =========================================================================
+    session - the owner's clients: who they are, what they hold, what they
+    wait for, and how their end is seen (owner/session.c)
+    =========================================================================
+*/
+#ifndef ZOWN_SESSION_H_INCLUDED
+#define ZOWN_SESSION_H_INCLUDED
+
+//  A client known by its identity: the process it runs in, what it holds,
+//  what it waits for. Ending it releases both .
+struct _zown_session_t {
+    uint8_t identity [256];  //  ROUTER identity of its connection
+    size_t identity_size;
+    int pid;           //  Its process (0 if it never said HELLO)
+    int pidfd;         //  Readable when that process has died; -1 if none
+    zlistx_t *held;    //  Objects it holds (locks), in taking order
+    zlistx_t *parked;  //  Its parked requests
+    //  A tcp connection's descriptor and peer address, -1 for other
+    //  transports: the session ends when that connection closes.
+    int fd;
+    struct sockaddr_storage peer;
+    socklen_t peer_size;
+};
+
+//  The session table of a registry.
+zown_sessions_t *zown_sessions_new (void);
+void zown_sessions_destroy (zown_sessions_t **self_p);
+
+zown_session_t *zown_session_find (zown_registry_t *self, const void *identity, size_t size);
+//  The session of a peer, made on first use (with its connection, if tcp).
+zown_session_t *zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer);
+//  A connection closed (the owner's socket monitor): end, as died, the
+//  sessions of a tcp connection that had descriptor fd. Returns how many.
+size_t zown_session_disconnected (zown_registry_t *self, int fd);
+//  HELLO: the session's process, watched through a pidfd when it runs on
+//  this host (`local`) and is not the owner's own process. Returns a status.
+int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);
+//  End a session: release what it holds, drop what it waits for, forget it.
+void zown_session_end (zown_registry_t *self, zown_session_t *session, bool died);
+//  Sessions whose process is watched, and how many; for the owner's poll.
+size_t zown_session_watched (zown_registry_t *self, zown_session_t ***sessions_p);
+//  Changes whenever the set of watched sessions changes.
+uint64_t zown_session_watch_generation (zown_registry_t *self);
+
+//  The caller's session, made on first use; NULL when the request has no
+//  peer (then ops that need one fail) or out of memory.
+zown_session_t *zown_call_session (zown_call_t *call);
+//  Record that the caller's session now holds / no longer holds the object;
+//  hold returns a handle for unhold, or NULL if out of memory.
+void *zown_call_hold (zown_call_t *call, zown_session_t *session);
+void zown_session_unhold (zown_session_t *session, void *handle);
+
+#endif

@@ -1,0 +1,71 @@
+/*  =========================================================================
+    undo - undo records of a batch, so that it applies all or nothing
+
+    A batch (more than one op) is journaled: before each change a handler
+    saves how to undo it (zown_call_save). If any op fails, every record is
+    undone in reverse, created and dropped objects included; a commit only
+    frees them. A lone op is not journaled: it changes nothing unless it
+    succeeds.
+    =========================================================================
+*/
+#include "zown_internal.h"
+#include "owner/core.h"
+
+int
+zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard, void *saved)
+{
+    if (!call->journal)
+        return 0;
+    zown_registry_t *self = call->registry;
+    if (self->undo_count == self->undo_capacity) {
+        size_t capacity = self->undo_capacity ? self->undo_capacity * 2 : 16;
+        zown_undo_record_t *undo =
+            (zown_undo_record_t *) realloc (self->undo, capacity * sizeof (zown_undo_record_t));
+        if (!undo)
+            return -1;
+        self->undo = undo;
+        self->undo_capacity = capacity;
+    }
+    zown_undo_record_t *record = &self->undo [self->undo_count++];
+    record->object = call->object;
+    record->version = call->object ? call->object->version : 0;
+    record->restore = restore;
+    record->discard = discard;
+    record->saved = saved;
+    return 0;
+}
+
+//  Undo records of objects a batch created: rollback removes them.
+static void
+s_restore_created (zown_object_t *object, void *saved)
+{
+    zown_registry_t *self = (zown_registry_t *) saved;
+    zhashx_delete (self->objects, object->name);
+}
+
+int
+zown_undo_created (zown_call_t *call)
+{
+    return zown_call_save (call, s_restore_created, NULL, call->registry);
+}
+
+void
+zown_undo_commit (zown_registry_t *self)
+{
+    for (size_t index = 0; index < self->undo_count; index++)
+        if (self->undo [index].discard)
+            self->undo [index].discard (self->undo [index].saved);
+    self->undo_count = 0;
+}
+
+void
+zown_undo_rollback (zown_registry_t *self)
+{
+    while (self->undo_count) {
+        zown_undo_record_t *record = &self->undo [--self->undo_count];
+        if (record->object && record->restore != s_restore_created)
+            record->object->version = record->version;
+        if (record->restore)
+            record->restore (record->object, record->saved);
+    }
+}
