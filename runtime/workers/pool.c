@@ -1,37 +1,17 @@
 /*  =========================================================================
-    pool - worker pools: the facade the application calls, and the pool
-    thread that hands tasks to workers
+    pool - worker pools: the facade the application calls
 
-    The facade (application thread) and the pool thread talk over an inproc
-    PAIR pipe:
-
-      facade -> pool   TASK [T][id uint64], [payload]
-                       JOIN [J]   stop the workers once they are idle
-                       KILL [K]   fail every task, stop the workers now
-                       STATS [Q]
-                       TERM [$]   leave the loop (after JOIN or KILL)
-      pool -> facade   DONE [R][status uint8][id uint64][pid int32][wait status int32], [data]
-                       STOPPED [S], [stats]
-                       STATS [Q], [stats]
-
-    The facade keeps the futures; the pool thread keeps the tasks (payload
-    kept for a retry), the queue, and the worker slots. Only the pool thread
-    touches its ROUTER and its spawner handle.
+    The facade keeps the futures, in a table by task id; the pool thread
+    (runtime/workers/pool_actor.c) keeps the tasks, the queue and the
+    workers. They talk over an inproc PAIR pipe (workers/pool_actor.h).
     =========================================================================
 */
 #include "zown_internal.h"
 #include "workers/pool.h"
+#include "workers/pool_actor.h"
 #include <inttypes.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdatomic.h>
-#include <sys/mman.h>
-#include <sys/wait.h>
-#include <time.h>
 
-//  How long a stopping pool waits for the exit reports of workers it has
-//  SIGKILLed (they are certain to die; the wait is a safety net).
-#define S_KILL_GRACE 2000
 //  Longest wait of the facade for a command to the pool thread.
 #define S_COMMAND_TIMEOUT 30000
 
@@ -68,922 +48,6 @@ struct _zown_pool_t {
     size_t unordered_left;  //  Its tasks not yet completed
     int unordered_status;   //  Its first failure
 };
-
-//  ---------------------------------------------------------------------
-//  The pool thread
-
-typedef struct _s_task_t s_task_t;
-struct _s_task_t {
-    uint64_t id;
-    zmq_msg_t payload;
-    size_t attempts;  //  Starts on a worker that died running it
-};
-
-typedef enum {
-    S_EMPTY,     //  No worker (could not start, or the pool stopped)
-    S_STARTING,  //  Spawned or started, no HELLO yet
-    S_READY,     //  Takes tasks
-    S_STOPPING   //  Told to stop, or signalled
-} s_slot_state_t;
-
-typedef struct _s_thread_worker_t s_thread_worker_t;
-
-typedef struct {
-    s_slot_state_t state;
-    uint32_t generation;
-    pid_t pid;                  //  Process worker
-    s_thread_worker_t *thread;  //  Thread worker
-    s_task_t **inflight;        //  FIFO, at most prefetch; [0] is running
-    size_t inflight_count;
-    size_t given;          //  Tasks given to this generation
-    int64_t head_started;  //  When inflight [0] started, in ms
-} s_slot_t;
-
-//  A thread worker. Owned jointly by the pool thread and the worker thread:
-//  whichever lets go last frees it (a timed-out thread is abandoned, and
-//  may outlive the pool).
-struct _s_thread_worker_t {
-    zown_worker_setup_t setup;
-    pthread_t thread;
-    atomic_bool abandoned;
-    atomic_int holders;
-};
-
-//  A worker that was replaced and has not gone yet.
-typedef struct {
-    pid_t pid;
-    s_thread_worker_t *thread;
-    uint32_t slot;
-    uint32_t generation;
-} s_leaver_t;
-
-typedef struct {
-    const zown_pool_config_t *config;
-    void *pipe;
-    void *router;
-    char endpoint [ZOWN_POOL_ENDPOINT_MAX];
-    char running_path [ZOWN_POOL_ENDPOINT_MAX];
-    _Atomic uint64_t *running;  //  Processes: task each slot's worker runs
-    zown_spawner_t *spawner;    //  Processes: this thread's handle
-    s_slot_t *slots;
-    zlistx_t *queue;    //  s_task_t *, waiting for a worker
-    zhashx_t *tasks;    //  id -> s_task_t, every task not completed
-    zlistx_t *leavers;  //  s_leaver_t *
-    zown_pool_stats_t stats;
-    bool stopping;
-    bool killing;  //  Terminate: fail tasks, signal workers
-    int64_t stop_deadline;
-    bool sigkilled;
-    bool ever_ready;  //  Some worker said HELLO
-    bool leave;       //  TERM received
-    bool spawned;     //  Spawned since exit reports were last read
-} s_self_t;
-
-static size_t
-s_id_hash (const void *key)
-{
-    uint64_t id = *(const uint64_t *) key;
-    return (size_t) (id * 0x9E3779B97F4A7C15ull);
-}
-
-static int
-s_id_compare (const void *one, const void *two)
-{
-    uint64_t first = *(const uint64_t *) one, second = *(const uint64_t *) two;
-    return first < second ? -1 : first > second;
-}
-
-static zhashx_t *
-s_id_table (void)
-{
-    zhashx_t *table = zhashx_new ();
-    if (table) {
-        zhashx_set_key_hasher (table, s_id_hash);
-        zhashx_set_key_comparator (table, s_id_compare);
-        zhashx_set_key_duplicator (table, NULL);
-        zhashx_set_key_destructor (table, NULL);
-    }
-    return table;
-}
-
-static void
-s_task_free (s_task_t *task)
-{
-    zmq_msg_close (&task->payload);
-    free (task);
-}
-
-//  Tell the facade a task is done.
-static void
-s_report (s_self_t *self, uint64_t id, uint8_t status, pid_t pid, int wait_status, const void *data,
-          size_t size)
-{
-    uint8_t header [18] = { 'R', status };
-    int32_t pid32 = pid, wait32 = wait_status;
-    memcpy (header + 2, &id, sizeof (id));
-    memcpy (header + 10, &pid32, sizeof (pid32));
-    memcpy (header + 14, &wait32, sizeof (wait32));
-    zmq_send (self->pipe, header, sizeof (header), ZMQ_SNDMORE);
-    zmq_send (self->pipe, data, size, 0);
-}
-
-//  Report a task done, and forget it.
-static void
-s_complete (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_status,
-            const void *data, size_t size)
-{
-    s_report (self, task->id, status, pid, wait_status, data, size);
-    zhashx_delete (self->tasks, &task->id);
-    s_task_free (task);
-}
-
-static void
-s_fail (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_status,
-        const char *format, ...)
-{
-    char message [256];
-    va_list arguments;
-    va_start (arguments, format);
-    vsnprintf (message, sizeof (message), format, arguments);
-    va_end (arguments);
-    s_complete (self, task, status, pid, wait_status, message, strlen (message) + 1);
-}
-
-static void *
-s_thread_worker_main (void *arg)
-{
-    s_thread_worker_t *worker = arg;
-    zown_worker_run (&worker->setup, &worker->abandoned);
-    if (atomic_fetch_sub (&worker->holders, 1) == 1)
-        free (worker);
-    return NULL;
-}
-
-static int
-s_process_worker_main (void *args, const void *payload, size_t size)
-{
-    (void) args;
-    zown_worker_setup_t setup;
-    if (size < sizeof (setup))
-        return 2;
-    memcpy (&setup, payload, sizeof (setup));
-    if (setup.args_size)
-        setup.args = (const uint8_t *) payload + sizeof (setup);
-    return zown_worker_run (&setup, NULL);
-}
-
-static void
-s_thread_worker_release (s_thread_worker_t *worker)
-{
-    if (atomic_fetch_sub (&worker->holders, 1) == 1)
-        free (worker);
-}
-
-//  Let a thread worker go: it leaves after its current task, unheard.
-static void
-s_thread_abandon (s_thread_worker_t *worker)
-{
-    atomic_store (&worker->abandoned, true);
-    pthread_detach (worker->thread);
-    s_thread_worker_release (worker);
-}
-
-//  Start a worker in a slot, as a new generation. The slot stays EMPTY if
-//  it cannot be started.
-static void
-s_slot_start (s_self_t *self, uint32_t index)
-{
-    s_slot_t *slot = &self->slots [index];
-    const zown_pool_config_t *config = self->config;
-    zown_worker_setup_t setup = { .task = config->task,
-                                  .init = config->init,
-                                  .fini = config->fini,
-                                  .args = config->args,
-                                  .args_size = config->args_size,
-                                  .slot = index,
-                                  .generation = ++slot->generation };
-    snprintf (setup.endpoint, sizeof (setup.endpoint), "%s", self->endpoint);
-    snprintf (setup.owner, sizeof (setup.owner), "%s", config->owner ? config->owner : "");
-    snprintf (setup.running, sizeof (setup.running), "%s", self->running_path);
-    if (self->running)
-        atomic_store (&self->running [index], 0);
-    slot->state = S_EMPTY;
-    slot->pid = 0;
-    slot->thread = NULL;
-    slot->given = 0;
-    if (config->mode == ZOWN_POOL_PROCESSES) {
-        size_t size = sizeof (setup) + config->args_size;
-        uint8_t *payload = malloc (size);
-        if (!payload)
-            return;
-        memcpy (payload, &setup, sizeof (setup));
-        if (config->args_size)
-            memcpy (payload + sizeof (setup), config->args, config->args_size);
-        pid_t pid = zown_spawner_spawn (self->spawner, s_process_worker_main, NULL, payload, size);
-        free (payload);
-        self->spawned = true;
-        if (pid <= 0)
-            return;
-        slot->pid = pid;
-    } else {
-        s_thread_worker_t *worker = calloc (1, sizeof (s_thread_worker_t));
-        if (!worker)
-            return;
-        worker->setup = setup;
-        atomic_init (&worker->holders, 2);
-        if (pthread_create (&worker->thread, NULL, s_thread_worker_main, worker)) {
-            free (worker);
-            return;
-        }
-        slot->thread = worker;
-    }
-    slot->state = S_STARTING;
-    self->stats.workers_started++;
-}
-
-//  Move a replaced worker out of its slot, to be heard from once more.
-static void
-s_slot_leave (s_self_t *self, uint32_t index)
-{
-    s_slot_t *slot = &self->slots [index];
-    s_leaver_t *leaver = malloc (sizeof (s_leaver_t));
-    if (leaver) {
-        *leaver = (s_leaver_t){ slot->pid, slot->thread, index, slot->generation };
-        zlistx_add_end (self->leavers, leaver);
-    } else if (slot->thread)
-        s_thread_abandon (slot->thread);  //  Cannot track it: let it go
-    slot->state = S_EMPTY;
-    slot->pid = 0;
-    slot->thread = NULL;
-}
-
-static void
-s_send_worker (s_self_t *self, uint32_t index, const void *header, size_t size, zmq_msg_t *payload)
-{
-    uint8_t identity [ZOWN_POOL_IDENTITY_SIZE];
-    zown_pool_identity (identity, index, self->slots [index].generation);
-    zmq_send (self->router, identity, sizeof (identity), ZMQ_SNDMORE);
-    if (!payload) {
-        zmq_send (self->router, header, size, 0);
-        return;
-    }
-    zmq_send (self->router, header, size, ZMQ_SNDMORE);
-    zmq_msg_t copy;
-    zmq_msg_init (&copy);
-    zmq_msg_copy (&copy, payload);
-    if (zmq_msg_send (&copy, self->router, 0) < 0)
-        zmq_msg_close (&copy);
-}
-
-static void
-s_slot_stop (s_self_t *self, uint32_t index)
-{
-    uint8_t stop = ZOWN_POOL_STOP;
-    s_send_worker (self, index, &stop, 1, NULL);
-    self->slots [index].state = S_STOPPING;
-}
-
-//  Give the tasks a worker held back to the queue, in their order, ahead
-//  of the others.
-static void
-s_requeue (s_self_t *self, s_slot_t *slot, size_t from)
-{
-    for (size_t index = slot->inflight_count; index > from; index--)
-        zlistx_add_start (self->queue, slot->inflight [index - 1]);
-    slot->inflight_count = 0;
-}
-
-//  Abandon or kill the worker in a slot that misbehaved (timed out), and
-//  start another.
-static void
-s_slot_replace (s_self_t *self, uint32_t index)
-{
-    s_slot_t *slot = &self->slots [index];
-    if (slot->thread) {
-        s_thread_abandon (slot->thread);
-        slot->thread = NULL;
-        slot->state = S_EMPTY;
-    } else if (slot->pid > 0) {
-        zown_spawner_kill (self->spawner, slot->pid, SIGKILL);
-        s_slot_leave (self, index);
-    }
-    if (!self->stopping)
-        s_slot_start (self, index);
-}
-
-static void
-s_dispatch (s_self_t *self)
-{
-    size_t prefetch = self->config->prefetch;
-    size_t workers = self->config->workers;
-    int64_t now = 0;
-    while (zlistx_size (self->queue)) {
-        //  The ready worker holding the fewest tasks takes the next one.
-        s_slot_t *best = NULL;
-        uint32_t best_index = 0;
-        for (uint32_t index = 0; index < workers; index++) {
-            s_slot_t *slot = &self->slots [index];
-            if (slot->state == S_READY && slot->inflight_count < prefetch
-                && (!best || slot->inflight_count < best->inflight_count)) {
-                best = slot;
-                best_index = index;
-            }
-        }
-        if (!best)
-            return;
-        s_task_t *task = zlistx_first (self->queue);
-        zlistx_delete (self->queue, zlistx_cursor (self->queue));
-        uint8_t header [9] = { ZOWN_POOL_TASK };
-        memcpy (header + 1, &task->id, sizeof (task->id));
-        s_send_worker (self, best_index, header, sizeof (header), &task->payload);
-        if (best->inflight_count == 0) {
-            if (!now)
-                now = zown_now_ms ();
-            best->head_started = now;
-        }
-        best->inflight [best->inflight_count++] = task;
-        best->given++;
-        //  Recycled: no more tasks for this one; it stops once idle.
-        size_t limit = self->config->max_tasks_per_worker;
-        if (limit && best->given >= limit)
-            best->state = S_STOPPING;
-    }
-}
-
-//  A recycled worker that has finished its last task is told to stop, and
-//  another takes its slot.
-static void
-s_recycle (s_self_t *self, uint32_t index)
-{
-    s_slot_t *slot = &self->slots [index];
-    size_t limit = self->config->max_tasks_per_worker;
-    if (self->stopping || !limit || slot->given < limit || slot->inflight_count)
-        return;
-    uint8_t stop = ZOWN_POOL_STOP;
-    s_send_worker (self, index, &stop, 1, NULL);
-    self->stats.workers_recycled++;
-    s_slot_leave (self, index);
-    s_slot_start (self, index);
-}
-
-static s_leaver_t *
-s_find_leaver (s_self_t *self, pid_t pid, uint32_t index, uint32_t generation)
-{
-    s_leaver_t *leaver = zlistx_first (self->leavers);
-    while (leaver) {
-        if (pid ? leaver->pid == pid
-                : (leaver->slot == index && leaver->generation == generation && leaver->thread))
-            return leaver;
-        leaver = zlistx_next (self->leavers);
-    }
-    return NULL;
-}
-
-static void
-s_forget_leaver (s_self_t *self, s_leaver_t *leaver)
-{
-    if (leaver->thread) {
-        pthread_join (leaver->thread->thread, NULL);
-        s_thread_worker_release (leaver->thread);
-    }
-    void *handle = zlistx_find (self->leavers, leaver);
-    if (handle)
-        zlistx_delete (self->leavers, handle);
-    free (leaver);
-}
-
-static void
-s_on_result (s_self_t *self, uint32_t index, const uint8_t *header, size_t size, zmq_msg_t *data)
-{
-    s_slot_t *slot = &self->slots [index];
-    uint64_t id;
-    if (size != 10)
-        return;
-    memcpy (&id, header + 2, sizeof (id));
-    size_t at = 0;
-    while (at < slot->inflight_count && slot->inflight [at]->id != id)
-        at++;
-    if (at == slot->inflight_count)
-        return;
-    s_task_t *task = slot->inflight [at];
-    memmove (slot->inflight + at, slot->inflight + at + 1,
-             (slot->inflight_count - at - 1) * sizeof (s_task_t *));
-    slot->inflight_count--;
-    if (at == 0)
-        slot->head_started = zown_now_ms ();
-    pid_t pid = slot->pid ? slot->pid : getpid ();
-    s_complete (self, task, header [1] == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, pid, 0,
-                zmq_msg_data (data), zmq_msg_size (data));
-    s_recycle (self, index);
-}
-
-//  A result from a worker that has died or been replaced since it sent it.
-//  The task may be queued again, or held by another worker: it is
-//  completed now all the same (the other worker's result will be dropped).
-static void
-s_on_late_result (s_self_t *self, const uint8_t *header, size_t size, zmq_msg_t *data)
-{
-    uint64_t id;
-    if (size != 10)
-        return;
-    memcpy (&id, header + 2, sizeof (id));
-    s_task_t *task = zhashx_lookup (self->tasks, &id);
-    if (!task)
-        return;
-    void *queued = zlistx_find (self->queue, task);
-    if (queued)
-        zlistx_delete (self->queue, queued);
-    for (size_t index = 0; !queued && index < self->config->workers; index++) {
-        s_slot_t *slot = &self->slots [index];
-        for (size_t at = 0; at < slot->inflight_count; at++)
-            if (slot->inflight [at] == task) {
-                memmove (slot->inflight + at, slot->inflight + at + 1,
-                         (slot->inflight_count - at - 1) * sizeof (s_task_t *));
-                slot->inflight_count--;
-                break;
-            }
-    }
-    s_complete (self, task, header [1] == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, 0, 0,
-                zmq_msg_data (data), zmq_msg_size (data));
-}
-
-//  Handle one message from a worker; false if none was waiting.
-static bool
-s_on_router (s_self_t *self)
-{
-    zmq_msg_t identity, header, data;
-    zmq_msg_init (&identity);
-    zmq_msg_init (&header);
-    zmq_msg_init (&data);
-    if (zmq_msg_recv (&identity, self->router, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&identity);
-        return false;
-    }
-    if (!zmq_msg_more (&identity) || zmq_msg_recv (&header, self->router, 0) < 0)
-        goto done;
-    if (zmq_msg_more (&header) && zmq_msg_recv (&data, self->router, 0) < 0)
-        goto done;
-    while (zmq_msg_more (&data)) {  //  Drop anything longer than our messages.
-        zmq_msg_close (&data);
-        zmq_msg_init (&data);
-        zmq_msg_recv (&data, self->router, 0);
-    }
-    uint32_t index, generation;
-    const uint8_t *bytes = zmq_msg_data (&header);
-    size_t size = zmq_msg_size (&header);
-    if (zmq_msg_size (&identity) != ZOWN_POOL_IDENTITY_SIZE || size == 0)
-        goto done;
-    memcpy (&index, (uint8_t *) zmq_msg_data (&identity) + 1, sizeof (index));
-    memcpy (&generation, (uint8_t *) zmq_msg_data (&identity) + 5, sizeof (generation));
-    if (index >= self->config->workers)
-        goto done;
-    s_slot_t *slot = &self->slots [index];
-    if (slot->generation != generation) {
-        if (bytes [0] == ZOWN_POOL_RESULT)
-            s_on_late_result (self, bytes, size, &data);
-        //  A replaced thread worker says it has gone: join it.
-        s_leaver_t *leaver =
-            bytes [0] == ZOWN_POOL_GONE ? s_find_leaver (self, 0, index, generation) : NULL;
-        if (leaver)
-            s_forget_leaver (self, leaver);
-        goto done;
-    }
-    if (bytes [0] == ZOWN_POOL_HELLO && slot->state == S_STARTING) {
-        self->ever_ready = true;
-        slot->state = S_READY;
-        if (self->stopping)
-            s_slot_stop (self, index);
-    } else if (bytes [0] == ZOWN_POOL_RESULT)
-        s_on_result (self, index, bytes, size, &data);
-    else if (bytes [0] == ZOWN_POOL_GONE && slot->thread) {
-        //  A thread worker that stopped (or never started: init refused).
-        if (slot->state == S_STARTING && !self->stopping)
-            s_requeue (self, slot, 0);
-        pthread_join (slot->thread->thread, NULL);
-        s_thread_worker_release (slot->thread);
-        slot->thread = NULL;
-        slot->state = S_EMPTY;
-    }
-done:
-    zmq_msg_close (&identity);
-    zmq_msg_close (&header);
-    zmq_msg_close (&data);
-    return true;
-}
-
-static size_t
-s_live_workers (s_self_t *self)
-{
-    size_t live = 0;
-    for (size_t index = 0; index < self->config->workers; index++)
-        if (self->slots [index].state != S_EMPTY)
-            live++;
-    return live;
-}
-
-//  A process worker died (or stopped). What it was running is retried or
-//  failed; what it held besides goes back to the queue.
-static void
-s_on_exit (s_self_t *self, pid_t pid, int status)
-{
-    s_leaver_t *leaver = s_find_leaver (self, pid, 0, 0);
-    if (leaver) {
-        s_forget_leaver (self, leaver);
-        return;
-    }
-    uint32_t index = 0;
-    while (index < self->config->workers && self->slots [index].pid != pid)
-        index++;
-    if (index == self->config->workers)
-        return;
-    s_slot_t *slot = &self->slots [index];
-    bool started = slot->state != S_STARTING;
-    bool expected = self->stopping && slot->state == S_STOPPING && WIFEXITED (status)
-        && WEXITSTATUS (status) == 0;
-    if (!expected && started)
-        self->stats.workers_died++;
-    //  Only the task it was running is charged an attempt; the others go
-    //  back to the queue. Results it sent before dying may still be on
-    //  their way: s_on_late_result takes them.
-    uint64_t running_id = self->running ? atomic_exchange (&self->running [index], 0) : 0;
-    s_task_t *running = NULL;
-    for (size_t at = 0; at < slot->inflight_count && running_id; at++)
-        if (slot->inflight [at]->id == running_id) {
-            running = slot->inflight [at];
-            memmove (slot->inflight + at, slot->inflight + at + 1,
-                     (slot->inflight_count - at - 1) * sizeof (s_task_t *));
-            slot->inflight_count--;
-        }
-    s_requeue (self, slot, 0);
-    if (running) {
-        if (++running->attempts > self->config->retries || self->killing) {
-            char cause [64];
-            zown_spawner_describe (status, cause, sizeof (cause));
-            s_fail (self, running, ZOWN_WORKER_DIED, pid, status,
-                    "worker %d died: %s, %zu attempt%s", (int) pid, cause, running->attempts,
-                    running->attempts == 1 ? "" : "s");
-        } else {
-            self->stats.retried++;
-            zlistx_add_start (self->queue, running);
-        }
-    }
-    slot->state = S_EMPTY;
-    slot->pid = 0;
-    //  A worker that died before it said HELLO would die again: its slot
-    //  stays empty.
-    if (started && !self->stopping)
-        s_slot_start (self, index);
-}
-
-//  Exit reports: when the spawner's socket is readable, and after a spawn
-//  (reports that arrived while it waited for its pid are queued).
-static void
-s_drain_exits (s_self_t *self)
-{
-    pid_t pid;
-    int status;
-    self->spawned = false;
-    while (zown_spawner_wait (self->spawner, 0, &pid, &status) == 0)
-        s_on_exit (self, pid, status);
-}
-
-//  With no worker left that could take them, queued tasks fail now rather
-//  than wait forever.
-static void
-s_fail_stranded (s_self_t *self)
-{
-    if (s_live_workers (self) || !zlistx_size (self->queue))
-        return;
-    int status = self->killing || self->stopping ? ZOWN_CLOSED : ZOWN_WORKER_DIED;
-    s_task_t *task;
-    while ((task = zlistx_first (self->queue))) {
-        zlistx_delete (self->queue, zlistx_cursor (self->queue));
-        if (status == ZOWN_CLOSED)
-            s_fail (self, task, ZOWN_CLOSED, 0, 0, "pool stopped");
-        else
-            s_fail (self, task, ZOWN_WORKER_DIED, 0, 0, "no worker could start%s",
-                    self->ever_ready ? " again" : "");
-    }
-}
-
-static void
-s_check_timeouts (s_self_t *self, int64_t now)
-{
-    int timeout = self->config->task_timeout_ms;
-    if (!timeout)
-        return;
-    for (uint32_t index = 0; index < self->config->workers; index++) {
-        s_slot_t *slot = &self->slots [index];
-        if (!slot->inflight_count || slot->state == S_EMPTY || now - slot->head_started < timeout)
-            continue;
-        s_task_t *late = slot->inflight [0];
-        s_requeue (self, slot, 1);
-        self->stats.timed_out++;
-        s_fail (self, late, ZOWN_TIMEOUT, slot->pid ? slot->pid : getpid (), 0,
-                "task ran over its %d ms", timeout);
-        s_slot_replace (self, index);
-    }
-}
-
-static int64_t
-s_next_deadline (s_self_t *self)
-{
-    int64_t deadline = -1;
-    if (self->stopping)
-        deadline = self->stop_deadline;
-    int timeout = self->config->task_timeout_ms;
-    if (timeout)
-        for (size_t index = 0; index < self->config->workers; index++) {
-            s_slot_t *slot = &self->slots [index];
-            if (slot->inflight_count && slot->state != S_EMPTY) {
-                int64_t due = slot->head_started + timeout;
-                if (deadline < 0 || due < deadline)
-                    deadline = due;
-            }
-        }
-    return deadline;
-}
-
-static void
-s_send_stats (s_self_t *self, char kind)
-{
-    zmq_send (self->pipe, &kind, 1, ZMQ_SNDMORE);
-    zmq_send (self->pipe, &self->stats, sizeof (self->stats), 0);
-}
-
-static void
-s_begin_stop (s_self_t *self, bool kill_now)
-{
-    self->stopping = true;
-    self->killing = self->killing || kill_now;
-    self->stop_deadline = zown_now_ms () + self->config->stop_timeout_ms;
-    if (kill_now) {
-        s_task_t *task;
-        while ((task = zlistx_first (self->queue))) {
-            zlistx_delete (self->queue, zlistx_cursor (self->queue));
-            s_fail (self, task, ZOWN_CLOSED, 0, 0, "pool terminated");
-        }
-        for (size_t index = 0; index < self->config->workers; index++) {
-            s_slot_t *slot = &self->slots [index];
-            for (size_t at = 0; at < slot->inflight_count; at++)
-                s_fail (self, slot->inflight [at], ZOWN_CLOSED, 0, 0, "pool terminated");
-            slot->inflight_count = 0;
-        }
-    }
-    for (uint32_t index = 0; index < self->config->workers; index++) {
-        s_slot_t *slot = &self->slots [index];
-        if (slot->pid > 0 && (kill_now || slot->state == S_STARTING))
-            zown_spawner_kill (self->spawner, slot->pid, SIGTERM);
-        if (slot->state == S_READY || (slot->state == S_STOPPING && !slot->inflight_count))
-            s_slot_stop (self, index);
-    }
-}
-
-//  Past the stop deadline: what is left is killed (processes) or
-//  abandoned (threads).
-static void
-s_force_stop (s_self_t *self)
-{
-    for (uint32_t index = 0; index < self->config->workers; index++) {
-        s_slot_t *slot = &self->slots [index];
-        if (slot->state == S_EMPTY)
-            continue;
-        if (slot->pid > 0)
-            zown_spawner_kill (self->spawner, slot->pid, SIGKILL);
-        else if (slot->thread) {
-            s_thread_abandon (slot->thread);
-            slot->thread = NULL;
-            slot->state = S_EMPTY;
-        }
-    }
-    s_leaver_t *leaver = zlistx_first (self->leavers);
-    while (leaver) {
-        if (leaver->pid > 0)
-            zown_spawner_kill (self->spawner, leaver->pid, SIGKILL);
-        else if (leaver->thread) {
-            s_thread_abandon (leaver->thread);
-            leaver->thread = NULL;
-            leaver->pid = -1;  //  Nothing left to wait for
-        }
-        leaver = zlistx_next (self->leavers);
-    }
-    self->sigkilled = true;
-    self->stop_deadline = zown_now_ms () + S_KILL_GRACE;
-}
-
-static bool
-s_stop_complete (s_self_t *self)
-{
-    if (s_live_workers (self))
-        return false;
-    s_leaver_t *leaver = zlistx_first (self->leavers);
-    while (leaver) {
-        if (leaver->pid >= 0 || leaver->thread)
-            return false;
-        leaver = zlistx_next (self->leavers);
-    }
-    return true;
-}
-
-//  Report the stop once every worker is gone; past the deadline, force it;
-//  past the grace after that, report it anyway: a stop never hangs.
-static bool
-s_stop_progress (s_self_t *self, int64_t now)
-{
-    if (!self->sigkilled && now >= self->stop_deadline && !s_stop_complete (self))
-        s_force_stop (self);
-    if (s_stop_complete (self) || (self->sigkilled && now >= self->stop_deadline)) {
-        s_send_stats (self, 'S');
-        return true;
-    }
-    return false;
-}
-
-//  Handle one message from the facade; false if none was waiting.
-static bool
-s_on_pipe (s_self_t *self)
-{
-    zmq_msg_t command;
-    zmq_msg_init (&command);
-    if (zmq_msg_recv (&command, self->pipe, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&command);
-        return false;
-    }
-    const uint8_t *bytes = zmq_msg_data (&command);
-    size_t size = zmq_msg_size (&command);
-    char kind = size ? (char) bytes [0] : 0;
-    if (kind == 'T' && size == 9 && zmq_msg_more (&command)) {
-        s_task_t *task = calloc (1, sizeof (s_task_t));
-        zmq_msg_t discard;
-        zmq_msg_t *payload = task ? &task->payload : &discard;
-        zmq_msg_init (payload);
-        zmq_msg_recv (payload, self->pipe, 0);
-        uint64_t id;
-        memcpy (&id, bytes + 1, sizeof (id));
-        bool queued = false;
-        if (task) {
-            task->id = id;
-            if (zhashx_insert (self->tasks, &task->id, task) == 0) {
-                queued = zlistx_add_end (self->queue, task) != NULL;
-                if (!queued)
-                    zhashx_delete (self->tasks, &task->id);
-            }
-        }
-        if (queued)
-            s_fail_stranded (self);
-        else {
-            zmq_msg_close (payload);
-            free (task);
-            const char *text = "out of memory in the pool thread";
-            s_report (self, id, ZOWN_NO_MEMORY, 0, 0, text, strlen (text) + 1);
-        }
-    } else if (kind == 'J' || kind == 'K')
-        s_begin_stop (self, kind == 'K');
-    else if (kind == 'Q')
-        s_send_stats (self, 'Q');
-    else if (kind == '$')
-        self->leave = true;
-    zmq_msg_close (&command);
-    return true;
-}
-
-static void
-s_run (s_self_t *self)
-{
-    bool reported = false;
-    while (!self->leave) {
-        zmq_pollitem_t items [3] = { { self->pipe, 0, ZMQ_POLLIN, 0 },
-                                     { self->router, 0, ZMQ_POLLIN, 0 },
-                                     { NULL, zown_spawner_fd (self->spawner), ZMQ_POLLIN, 0 } };
-        int64_t deadline = s_next_deadline (self);
-        long timeout = -1;
-        if (deadline >= 0) {
-            int64_t now = zown_now_ms ();
-            timeout = deadline > now ? (long) (deadline - now) : 0;
-        }
-        if (zmq_poll (items, self->spawner ? 3 : 2, timeout) < 0 && zmq_errno () != EINTR)
-            break;
-        //  Bursts from both sockets, bounded so that neither starves the
-        //  other, before one dispatch.
-        for (int burst = 0; burst < 1000 && items [0].revents && s_on_pipe (self); burst++)
-            ;
-        for (int burst = 0; burst < 1000 && s_on_router (self); burst++)
-            ;
-        if (self->spawner && (items [2].revents || self->spawned))
-            s_drain_exits (self);
-        int64_t now = zown_now_ms ();
-        s_check_timeouts (self, now);
-        s_fail_stranded (self);
-        s_dispatch (self);
-        if (self->stopping && !reported)
-            reported = s_stop_progress (self, now);
-    }
-}
-
-static void
-s_self_destroy (s_self_t **self_p)
-{
-    s_self_t *self = *self_p;
-    if (!self)
-        return;
-    if (self->router) {
-        if (self->config->mode == ZOWN_POOL_THREADS)
-            zmq_unbind (self->router, self->endpoint);
-        zmq_close (self->router);
-    }
-    if (self->config->mode == ZOWN_POOL_PROCESSES && self->endpoint [0])
-        unlink (self->endpoint + strlen ("ipc://"));
-    if (self->pipe)
-        zmq_close (self->pipe);
-    zown_spawner_destroy (&self->spawner);
-    if (self->running)
-        munmap (self->running, self->config->workers * sizeof (uint64_t));
-    if (self->running_path [0])
-        unlink (self->running_path);
-    if (self->tasks) {
-        s_task_t *task = zhashx_first (self->tasks);
-        while (task) {
-            s_task_free (task);
-            task = zhashx_next (self->tasks);
-        }
-        zhashx_destroy (&self->tasks);
-    }
-    zlistx_destroy (&self->queue);
-    if (self->leavers) {
-        s_leaver_t *leaver;
-        while ((leaver = zlistx_first (self->leavers))) {
-            zlistx_delete (self->leavers, zlistx_cursor (self->leavers));
-            free (leaver);
-        }
-        zlistx_destroy (&self->leavers);
-    }
-    if (self->slots) {
-        for (size_t index = 0; index < self->config->workers; index++)
-            free (self->slots [index].inflight);
-        free (self->slots);
-    }
-    free (self);
-    *self_p = NULL;
-}
-
-static void *
-s_pool_thread (void *arg)
-{
-    s_self_t *self = arg;
-    s_run (self);
-    s_self_destroy (&self);
-    return NULL;
-}
-
-//  ---------------------------------------------------------------------
-//  The facade
-
-static s_self_t *
-s_self_new (zown_pool_t *pool, const char *pipe_endpoint, uint64_t serial)
-{
-    s_self_t *self = calloc (1, sizeof (s_self_t));
-    if (!self)
-        return NULL;
-    self->config = &pool->config;
-    void *ctx = zown_ctx ();
-    self->slots = calloc (pool->config.workers, sizeof (s_slot_t));
-    self->queue = zlistx_new ();
-    self->tasks = s_id_table ();
-    self->leavers = zlistx_new ();
-    bool ok = ctx && self->slots && self->queue && self->tasks && self->leavers;
-    for (size_t index = 0; ok && index < pool->config.workers; index++)
-        ok = (self->slots [index].inflight = calloc (pool->config.prefetch, sizeof (s_task_t *)));
-    if (ok && pool->config.mode == ZOWN_POOL_PROCESSES) {
-        char *dir = zown_rundir ();
-        ok = dir
-            && snprintf (self->endpoint, sizeof (self->endpoint),
-                         "ipc://%s/pool-%d-%" PRIu64 ".sock", dir, (int) getpid (), serial)
-                < (int) sizeof (self->endpoint)
-            && snprintf (self->running_path, sizeof (self->running_path),
-                         "%s/pool-%d-%" PRIu64 ".run", dir, (int) getpid (), serial)
-                < (int) sizeof (self->running_path);
-        free (dir);
-        ok = ok
-            && (self->running =
-                    zown_pool_running_map (self->running_path, pool->config.workers, true));
-        ok = ok
-            && (self->spawner =
-                    zown_spawner_attach (pool->spawner ? pool->spawner : pool->config.spawner));
-    } else if (ok)
-        snprintf (self->endpoint, sizeof (self->endpoint), "inproc://zown-pool-%" PRIu64, serial);
-    ok = ok && (self->router = zmq_socket (ctx, ZMQ_ROUTER))
-        && zown_set_int (self->router, ZMQ_LINGER, 0) == 0
-        && zown_set_int (self->router, ZMQ_ROUTER_MANDATORY, 1) == 0
-        && zown_set_int (self->router, ZMQ_SNDHWM, 0) == 0
-        && zown_set_int (self->router, ZMQ_RCVHWM, 0) == 0
-        && zmq_bind (self->router, self->endpoint) == 0 && (self->pipe = zmq_socket (ctx, ZMQ_PAIR))
-        && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
-        && zown_set_int (self->pipe, ZMQ_SNDHWM, 0) == 0
-        && zmq_connect (self->pipe, pipe_endpoint) == 0;
-    if (!ok)
-        s_self_destroy (&self);
-    return self;
-}
 
 static int
 s_config_check (zown_pool_config_t *config)
@@ -1038,7 +102,7 @@ zown_pool_new (const zown_pool_config_t *config)
             status = ZOWN_NO_MEMORY;
     }
     self->next_id = 1;
-    self->pending = s_id_table ();
+    self->pending = zown_pool_id_table ();
     static atomic_uint_fast64_t pools;
     uint64_t serial = atomic_fetch_add (&pools, 1);
     char *pipe_endpoint = self->pipe_endpoint;
@@ -1047,26 +111,19 @@ zown_pool_new (const zown_pool_config_t *config)
     void *ctx = status ? NULL : zown_ctx ();
     if (!status && !(ctx && self->pending))
         status = ZOWN_SYSTEM;
-    s_self_t *state = NULL;
     if (!status
         && !((self->pipe = zmq_socket (ctx, ZMQ_PAIR))
              && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
              && zown_set_int (self->pipe, ZMQ_SNDHWM, 0) == 0
              && zown_set_int (self->pipe, ZMQ_RCVHWM, 0) == 0
-             && zmq_bind (self->pipe, pipe_endpoint) == 0
-             && (state = s_self_new (self, pipe_endpoint, serial))))
+             && zmq_bind (self->pipe, pipe_endpoint) == 0))
         status = ZOWN_SYSTEM;
     if (!status) {
-        //  Workers start from the pool thread's side, so every spawn is
-        //  made on its spawner handle.
-        for (uint32_t index = 0; index < self->config.workers; index++)
-            s_slot_start (state, index);
-        if (pthread_create (&self->thread, NULL, s_pool_thread, state) == 0)
-            self->running = true;
-        else {
+        zown_spawner_t *spawner = self->spawner ? self->spawner : self->config.spawner;
+        if (zown_pool_actor_start (&self->config, spawner, pipe_endpoint, serial, &self->thread))
             status = ZOWN_SYSTEM;
-            s_self_destroy (&state);
-        }
+        else
+            self->running = true;
     }
     if (status) {
         zown_pool_destroy (&self);
@@ -1141,7 +198,7 @@ s_receive (zown_pool_t *self, int timeout_ms)
         zmq_msg_recv (&data, self->pipe, 0);
     const uint8_t *bytes = zmq_msg_data (&header);
     size_t size = zmq_msg_size (&header);
-    if (size == 18 && bytes [0] == 'R') {
+    if (size == ZOWN_POOL_ACTOR_DONE_SIZE && bytes [0] == ZOWN_POOL_ACTOR_DONE) {
         uint64_t id;
         int32_t pid, wait_status;
         memcpy (&id, bytes + 2, sizeof (id));
@@ -1151,7 +208,8 @@ s_receive (zown_pool_t *self, int timeout_ms)
         if (future)
             s_future_complete (self, future, bytes [1], pid, wait_status, zmq_msg_data (&data),
                                zmq_msg_size (&data));
-    } else if (size == 1 && (bytes [0] == 'S' || bytes [0] == 'Q')) {
+    } else if (size == 1
+               && (bytes [0] == ZOWN_POOL_ACTOR_STOPPED || bytes [0] == ZOWN_POOL_ACTOR_STATS)) {
         zown_pool_stats_t counted;
         if (zmq_msg_size (&data) == sizeof (counted)) {
             memcpy (&counted, zmq_msg_data (&data), sizeof (counted));
@@ -1160,7 +218,7 @@ s_receive (zown_pool_t *self, int timeout_ms)
             counted.failed = self->stats.failed;
             self->stats = counted;
         }
-        if (bytes [0] == 'S')
+        if (bytes [0] == ZOWN_POOL_ACTOR_STOPPED)
             self->stopped = true;
         else
             self->stats_fresh = true;
@@ -1188,7 +246,7 @@ s_submit (zown_pool_t *self, const void *data, size_t size, bool block)
     future->pool = self;
     future->id = self->next_id++;
     future->status = ZOWN_BUSY;
-    uint8_t header [9] = { 'T' };
+    uint8_t header [ZOWN_POOL_ACTOR_TASK_SIZE] = { ZOWN_POOL_ACTOR_TASK };
     memcpy (header + 1, &future->id, sizeof (future->id));
     if (zmq_send (self->pipe, header, sizeof (header), ZMQ_SNDMORE) < 0
         || zmq_send (self->pipe, data, size, 0) < 0) {
@@ -1296,7 +354,7 @@ zown_pool_close (zown_pool_t *self)
         self->closed = true;
 }
 
-//  Tell the pool thread to stop its workers (J: once idle, K: now), and
+//  Tell the pool thread to stop its workers (JOIN: once idle, KILL: now), and
 //  wait for it to say they are gone. Its own deadlines bound the wait.
 static void
 s_stop_workers (zown_pool_t *self, char kind)
@@ -1325,7 +383,7 @@ zown_pool_join (zown_pool_t *self, int timeout_ms)
             return zown_fail (ZOWN_TIMEOUT);
         else
             s_receive (self, zown_left_ms (deadline));
-    s_stop_workers (self, 'J');
+    s_stop_workers (self, ZOWN_POOL_ACTOR_JOIN);
     return zown_ok ();
 }
 
@@ -1346,7 +404,7 @@ zown_pool_terminate (zown_pool_t *self)
     if (!self)
         return;
     self->closed = true;
-    s_stop_workers (self, 'K');
+    s_stop_workers (self, ZOWN_POOL_ACTOR_KILL);
     //  Whatever the thread failed reached us before it said STOPPED.
     s_close_pending (self);
 }
@@ -1359,7 +417,7 @@ zown_pool_destroy (zown_pool_t **self_p)
     zown_pool_t *self = *self_p;
     if (self->running) {
         zown_pool_terminate (self);
-        char leave = '$';
+        char leave = ZOWN_POOL_ACTOR_TERM;
         zmq_send (self->pipe, &leave, 1, 0);
         //  The pool thread runs no application code and has stopped its
         //  workers: it leaves at once.
@@ -1386,7 +444,7 @@ zown_pool_stats (zown_pool_t *self, zown_pool_stats_t *stats)
         return;
     if (self->running && !self->stopped) {
         self->stats_fresh = false;
-        char kind = 'Q';
+        char kind = ZOWN_POOL_ACTOR_STATS;
         zmq_send (self->pipe, &kind, 1, 0);
         int64_t deadline = zown_deadline_ms (S_COMMAND_TIMEOUT);
         while (!self->stats_fresh && zown_left_ms (deadline) > 0)

@@ -1,6 +1,6 @@
 /*  =========================================================================
-    pool - what the pool thread and its workers share (runtime/workers/pool.c,
-    runtime/workers/pool_worker.c)
+    pool - what the pool thread and its workers share
+    (runtime/workers/pool_actor.c, runtime/workers/pool_worker.c)
 
     Pool <-> worker messages go over ROUTER (pool) / DEALER (worker), one
     worker one identity: 'w', then slot and generation (native order, both
