@@ -309,6 +309,96 @@ test_reply_round_trip (void **state)
     zown_buf_free (&buf);
 }
 
+//  A failed request's reply: the failed op's status and message, every
+//  other op ABORTED.
+static void
+test_failure_reply (void **state)
+{
+    (void) state;
+    zown_buf_t buf;
+    zown_buf_init (&buf);
+    zown_buf_put_u8 (&buf, 0xEE);  //  Reset first
+    zown_encode_failure (&buf, 7, 3, 1, ZOWN_WRONG_TYPE, "no");
+    zown_reply_t reply;
+    zown_reply_init (&reply);
+    assert_int_equal (zown_reply_decode (&reply, buf.data, buf.size), 0);
+    assert_int_equal (zown_reply_id (&reply), 7);
+    assert_int_equal (zown_reply_status (&reply), ZOWN_WRONG_TYPE);
+    assert_int_equal (zown_reply_results (&reply), 3);
+    assert_int_equal (zown_reply_result_status (&reply, 0), ZOWN_ABORTED);
+    assert_int_equal (zown_reply_result_status (&reply, 1), ZOWN_WRONG_TYPE);
+    assert_true (zown_datum_streq (zown_reply_message (&reply, 1), "no"));
+    assert_int_equal (zown_reply_result_status (&reply, 2), ZOWN_ABORTED);
+    zown_reply_fini (&reply);
+    zown_buf_free (&buf);
+}
+
+//  A change record made from datums reads back as one; its seq is set
+//  after it was written.
+static void
+test_change_from_datums (void **state)
+{
+    (void) state;
+    zown_buf_t buf;
+    zown_buf_init (&buf);
+    zown_buf_put_u8 (&buf, 0xEE);  //  Records need not start the buffer
+    zown_datum_t values [2] = { ZOWN_STR ("key"), zown_datum_int (-3) };
+    zown_encode_change_datums (&buf, "dict", ZOWN_CHANGE_SET, 9, ZOWN_OP_DICT_SET, 2, values);
+    zown_encode_change_seq (&buf, 1, 41);
+    zown_reader_t reader;
+    zown_reader_init (&reader, buf.data + 1, buf.size - 1);
+    zown_change_t change;
+    assert_int_equal (zown_decode_change (&reader, &change), 0);
+    assert_true (reader.pos == reader.end);
+    assert_int_equal (change.name_size, 4);
+    assert_memory_equal (change.name, "dict", 4);
+    assert_int_equal (change.kind, ZOWN_CHANGE_SET);
+    assert_int_equal (change.seq, 41);
+    assert_int_equal (change.version, 9);
+    assert_int_equal (change.op, ZOWN_OP_DICT_SET);
+    assert_int_equal (change.count, 2);
+    zown_reader_init (&reader, change.values, change.values_size);
+    zown_datum_t value;
+    assert_int_equal (zown_reader_datum (&reader, &value), 0);
+    assert_true (zown_datum_eq (value, values [0]));
+    assert_int_equal (zown_reader_datum (&reader, &value), 0);
+    assert_true (zown_datum_eq (value, values [1]));
+    zown_buf_free (&buf);
+}
+
+//  Deferred replies come back in order, whole; a truncated one is refused.
+static void
+test_deferred_replies (void **state)
+{
+    (void) state;
+    zown_buf_t buf;
+    zown_buf_init (&buf);
+    zown_deferred_t first = { "id-1", 4, true, "reply one", 9 };
+    zown_deferred_t second = { "i2", 2, false, "", 0 };
+    zown_encode_deferred (&buf, &first);
+    zown_encode_deferred (&buf, &second);
+    zown_reader_t reader;
+    zown_reader_init (&reader, buf.data, buf.size);
+    zown_deferred_t reply;
+    assert_int_equal (zown_decode_deferred (&reader, &reply), 0);
+    assert_int_equal (reply.identity_size, 4);
+    assert_memory_equal (reply.identity, "id-1", 4);
+    assert_true (reply.envelope);
+    assert_int_equal (reply.size, 9);
+    assert_memory_equal (reply.data, "reply one", 9);
+    assert_int_equal (zown_decode_deferred (&reader, &reply), 0);
+    assert_int_equal (reply.identity_size, 2);
+    assert_false (reply.envelope);
+    assert_int_equal (reply.size, 0);
+    assert_int_equal (zown_decode_deferred (&reader, &reply), -1);
+    //  Every truncation of the first one.
+    for (size_t size = 0; size < 2 + 4 + 1 + 4 + 9; size++) {
+        zown_reader_init (&reader, buf.data, size);
+        assert_int_equal (zown_decode_deferred (&reader, &reply), -1);
+    }
+    zown_buf_free (&buf);
+}
+
 static void
 test_status_names (void **state)
 {
@@ -360,6 +450,9 @@ main (void)
         cmocka_unit_test (test_malformed_ops),
         cmocka_unit_test (test_garbage_never_crashes),
         cmocka_unit_test (test_reply_round_trip),
+        cmocka_unit_test (test_failure_reply),
+        cmocka_unit_test (test_change_from_datums),
+        cmocka_unit_test (test_deferred_replies),
         cmocka_unit_test (test_status_names),
         cmocka_unit_test (test_datum_helpers),
     };

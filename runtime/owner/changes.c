@@ -25,21 +25,7 @@ zown_changes_record (zown_registry_t *self, const char *name, uint8_t kind, uint
         return;
     }
     self->change_count++;
-    zown_buf_t *buf = &self->changes;
-    size_t name_size = strlen (name);
-    zown_buf_put_u8 (buf, (uint8_t) name_size);
-    zown_buf_put_mem (buf, name, name_size);
-    zown_buf_put_u8 (buf, kind);
-    zown_buf_put_u64 (buf, 0);
-    zown_buf_put_u64 (buf, version);
-    zown_buf_put_u8 (buf, op);
-    zown_buf_put_u16 (buf, (uint16_t) count);
-    size_t size_at = buf->size;
-    zown_buf_put_u32 (buf, 0);
-    for (size_t index = 0; index < count; index++)
-        zown_buf_put_datum (buf, values [index]);
-    if (!buf->failed)
-        zown_buf_patch_u32 (buf, size_at, (uint32_t) (buf->size - size_at - 4));
+    zown_encode_change_datums (&self->changes, name, kind, version, op, count, values);
 }
 
 void
@@ -91,7 +77,7 @@ zown_changes_commit (zown_registry_t *self)
             change.seq = ++self->seq;
         else
             change.seq = self->seq;
-        zown_buf_patch_u64 (buf, offset + 1 + change.name_size + 1, change.seq);
+        zown_encode_change_seq (buf, offset, change.seq);
         if (self->feed_active && self->publish)
             self->publish (self->publish_arg, &change);
         const zown_type_def_t *type = zown_commands [change.op].type;

@@ -56,7 +56,7 @@ typedef struct {
     //  outbox until one fdatasync has made all its changes durable.
     bool group_commit;
     bool unsynced;      //  Changes appended since the last sync
-    zown_buf_t outbox;  //  Per reply: u16 identity size, identity, u8 envelope, u32 size, body
+    zown_buf_t outbox;  //  Replies kept until the burst is durable (zown_encode_deferred)
     //  tcp endpoints
     bool curve;                           //  Keys loaded: tcp is CURVE
     bool insecure;                        //  tcp may be plain
@@ -427,12 +427,8 @@ static void
 s_defer (s_self_t *self, const void *identity, size_t identity_size, bool envelope,
          const void *data, size_t size)
 {
-    zown_buf_t *outbox = &self->outbox;
-    zown_buf_put_u16 (outbox, (uint16_t) identity_size);
-    zown_buf_put_mem (outbox, identity, identity_size);
-    zown_buf_put_u8 (outbox, envelope);
-    zown_buf_put_u32 (outbox, (uint32_t) size);
-    zown_buf_put_mem (outbox, data, size);
+    zown_deferred_t reply = { identity, identity_size, envelope, data, size };
+    zown_encode_deferred (&self->outbox, &reply);
 }
 
 static void
@@ -569,21 +565,13 @@ s_sync (s_self_t *self)
     }
     zown_reader_t reader;
     zown_reader_init (&reader, outbox->data, outbox->size);
-    while (reader.pos < reader.end) {
-        uint16_t identity_size = 0;
-        uint8_t envelope = 0;
-        uint32_t size = 0;
-        zown_reader_u16 (&reader, &identity_size);
-        const uint8_t *identity = reader.pos;
-        reader.pos += identity_size;
-        zown_reader_u8 (&reader, &envelope);
-        zown_reader_u32 (&reader, &size);
-        if (zmq_send (self->router, identity, identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1
-            || (envelope && zmq_send (self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
-            || zmq_send (self->router, reader.pos, size, ZMQ_DONTWAIT) == -1)
+    zown_deferred_t reply;
+    while (zown_decode_deferred (&reader, &reply) == 0)
+        if (zmq_send (self->router, reply.identity, reply.identity_size, ZMQ_SNDMORE | ZMQ_DONTWAIT)
+                == -1
+            || (reply.envelope && zmq_send (self->router, "", 0, ZMQ_SNDMORE | ZMQ_DONTWAIT) == -1)
+            || zmq_send (self->router, reply.data, reply.size, ZMQ_DONTWAIT) == -1)
             s_reply_dropped (self);
-        reader.pos += size;
-    }
     outbox->size = 0;
 }
 

@@ -28,12 +28,17 @@ s_replay_op (zown_registry_t *self, const char *name, const zown_change_t *chang
     zown_encode_request_header (&request);
     zown_encode_op (&request, change->op, name, strlen (name), change->count);
     zown_buf_put_mem (&request, change->values, change->values_size);
-    zown_buf_patch_u16 (&request, ZOWN_REQUEST_HEADER - 2, 1);
+    zown_encode_request_end (&request, 0, 1);
     int rc = -1;
     if (!request.failed) {
         zown_registry_execute (self, request.data, request.size, &reply);
-        rc = !reply.failed && reply.size >= ZOWN_REPLY_HEADER
-                && reply.data [ZOWN_REPLY_HEADER - 3] == ZOWN_OK
+        zown_reader_t reader;
+        zown_reader_init (&reader, reply.data, reply.size);
+        uint64_t id;
+        uint8_t status;
+        uint16_t results;
+        rc = !reply.failed && zown_decode_reply_header (&reader, &id, &status, &results) == 0
+                && status == ZOWN_OK
             ? 0
             : -1;
     }

@@ -283,6 +283,13 @@ zown_encode_request_header (zown_buf_t *buf)
 }
 
 void
+zown_encode_request_end (zown_buf_t *buf, uint64_t id, uint16_t ops)
+{
+    zown_buf_patch_u64 (buf, ZOWN_ID_OFFSET, id);
+    zown_buf_patch_u16 (buf, ZOWN_ID_OFFSET + 8, ops);
+}
+
+void
 zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name, size_t name_len, uint16_t argc)
 {
     zown_buf_put_u8 (buf, code);
@@ -293,6 +300,25 @@ zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name, size_t name_len
 
 //  --------------------------------------------------------------------------
 //  Replies
+
+int
+zown_decode_reply_header (zown_reader_t *reader, uint64_t *id, uint8_t *status, uint16_t *results)
+{
+    uint8_t sig0, sig1, version, kind;
+    return zown_reader_u8 (reader, &sig0) || zown_reader_u8 (reader, &sig1)
+            || zown_reader_u8 (reader, &version) || zown_reader_u8 (reader, &kind)
+            || zown_reader_u64 (reader, id) || zown_reader_u8 (reader, status)
+            || zown_reader_u16 (reader, results) || sig0 != ZOWN_SIG0 || sig1 != ZOWN_SIG1
+            || version != ZOWN_PROTOCOL_VERSION || kind != ZOWN_KIND_REPLY
+        ? -1
+        : 0;
+}
+
+int
+zown_decode_result_header (zown_reader_t *reader, uint8_t *status, uint32_t *values)
+{
+    return zown_reader_u8 (reader, status) || zown_reader_u32 (reader, values) ? -1 : 0;
+}
 
 void
 zown_encode_reply_header (zown_buf_t *buf, uint64_t id)
@@ -368,6 +394,33 @@ zown_encode_change (zown_buf_t *buf, const zown_change_t *change)
     zown_buf_put_mem (buf, change->values, change->values_size);
 }
 
+void
+zown_encode_change_datums (zown_buf_t *buf, const char *name, uint8_t kind, uint64_t version,
+                           uint8_t op, size_t count, const zown_datum_t *values)
+{
+    size_t name_size = strlen (name);
+    zown_buf_put_u8 (buf, (uint8_t) name_size);
+    zown_buf_put_mem (buf, name, name_size);
+    zown_buf_put_u8 (buf, kind);
+    zown_buf_put_u64 (buf, 0);
+    zown_buf_put_u64 (buf, version);
+    zown_buf_put_u8 (buf, op);
+    zown_buf_put_u16 (buf, (uint16_t) count);
+    size_t size_at = buf->size;
+    zown_buf_put_u32 (buf, 0);
+    for (size_t index = 0; index < count; index++)
+        zown_buf_put_datum (buf, values [index]);
+    if (!buf->failed)
+        zown_buf_patch_u32 (buf, size_at, (uint32_t) (buf->size - size_at - 4));
+}
+
+void
+zown_encode_change_seq (zown_buf_t *buf, size_t offset, uint64_t seq)
+{
+    //  The seq follows the name and the kind.
+    zown_buf_patch_u64 (buf, offset + 1 + buf->data [offset] + 1, seq);
+}
+
 int
 zown_decode_change (zown_reader_t *reader, zown_change_t *change)
 {
@@ -412,5 +465,40 @@ zown_decode_feed_header (const void *data, size_t size, zown_change_t *change)
     change->seq = zown_load_be (header + 4, 8);
     change->version = zown_load_be (header + 12, 8);
     change->op = header [20];
+    return 0;
+}
+
+//  --------------------------------------------------------------------------
+//  Deferred replies
+
+void
+zown_encode_deferred (zown_buf_t *buf, const zown_deferred_t *reply)
+{
+    zown_buf_put_u16 (buf, (uint16_t) reply->identity_size);
+    zown_buf_put_mem (buf, reply->identity, reply->identity_size);
+    zown_buf_put_u8 (buf, reply->envelope);
+    zown_buf_put_u32 (buf, (uint32_t) reply->size);
+    zown_buf_put_mem (buf, reply->data, reply->size);
+}
+
+int
+zown_decode_deferred (zown_reader_t *reader, zown_deferred_t *reply)
+{
+    uint16_t identity_size;
+    uint8_t envelope;
+    uint32_t size;
+    if (zown_reader_u16 (reader, &identity_size)
+        || (size_t) (reader->end - reader->pos) < identity_size)
+        return -1;
+    reply->identity = reader->pos;
+    reply->identity_size = identity_size;
+    reader->pos += identity_size;
+    if (zown_reader_u8 (reader, &envelope) || zown_reader_u32 (reader, &size)
+        || (size_t) (reader->end - reader->pos) < size)
+        return -1;
+    reply->envelope = envelope != 0;
+    reply->data = reader->pos;
+    reply->size = size;
+    reader->pos += size;
     return 0;
 }

@@ -199,10 +199,18 @@ uint64_t zown_peek_id (const void *data, size_t size);
 
 //  Start a request with a zero id and op count (patched when sent).
 void zown_encode_request_header (zown_buf_t *buf);
+//  Seal a request: its id and op count.
+void zown_encode_request_end (zown_buf_t *buf, uint64_t id, uint16_t ops);
 //  Append one op header; arguments follow with zown_buf_put_datum.
 void zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name, size_t name_len,
                      uint16_t argc);
 
+//  Read a reply's header: its id, overall status and result count; -1 if
+//  it is truncated or not a reply of this version.
+int zown_decode_reply_header (zown_reader_t *reader, uint64_t *id, uint8_t *status,
+                              uint16_t *results);
+//  Read one result's header: its status and value count; -1 if truncated.
+int zown_decode_result_header (zown_reader_t *reader, uint8_t *status, uint32_t *values);
 //  Start a reply; status and count are patched by zown_encode_reply_end.
 void zown_encode_reply_header (zown_buf_t *buf, uint64_t id);
 void zown_encode_reply_end (zown_buf_t *buf, uint8_t status, uint16_t results);
@@ -249,6 +257,11 @@ typedef struct {
 //  Journal form, one after another: u8 name size, name, kind, u64 seq,
 //  u64 version, op, u16 count, u32 values size, values.
 void zown_encode_change (zown_buf_t *buf, const zown_change_t *change);
+//  The same from datums, with seq 0 (set it with zown_encode_change_seq).
+void zown_encode_change_datums (zown_buf_t *buf, const char *name, uint8_t kind, uint64_t version,
+                                uint8_t op, size_t count, const zown_datum_t *values);
+//  Set the seq of the record that starts at offset in buf.
+void zown_encode_change_seq (zown_buf_t *buf, size_t offset, uint64_t seq);
 //  Reads one; -1 if truncated.
 int zown_decode_change (zown_reader_t *reader, zown_change_t *change);
 
@@ -256,5 +269,21 @@ int zown_decode_change (zown_reader_t *reader, zown_change_t *change);
 void zown_encode_feed_header (uint8_t header [ZOWN_FEED_HEADER], const zown_change_t *change);
 //  -1 if the frame is not a feed header of this version.
 int zown_decode_feed_header (const void *data, size_t size, zown_change_t *change);
+
+//  --------------------------------------------------------------------------
+//  Deferred replies: what the owner keeps of a reply until its burst is
+//  durable (group commit), one after another in a buffer: u16 identity
+//  size, identity, u8 envelope, u32 size, the reply frame.
+typedef struct {
+    const void *identity;  //  ROUTER identity of its client
+    size_t identity_size;  //  At most 255
+    bool envelope;         //  Echo an empty delimiter first (REQ client)
+    const void *data;      //  The reply frame
+    size_t size;
+} zown_deferred_t;
+
+void zown_encode_deferred (zown_buf_t *buf, const zown_deferred_t *reply);
+//  Reads one; -1 at the end or if truncated.
+int zown_decode_deferred (zown_reader_t *reader, zown_deferred_t *reply);
 
 #endif

@@ -23,14 +23,9 @@ zown_reply_decode (zown_reply_t *self, const void *data, size_t size)
 {
     zown_reader_t reader;
     zown_reader_init (&reader, data, size);
-    uint8_t sig0, sig1, version, kind;
     uint16_t results;
     self->result_count = 0;
-    if (zown_reader_u8 (&reader, &sig0) || zown_reader_u8 (&reader, &sig1)
-        || zown_reader_u8 (&reader, &version) || zown_reader_u8 (&reader, &kind)
-        || zown_reader_u64 (&reader, &self->id) || zown_reader_u8 (&reader, &self->status)
-        || zown_reader_u16 (&reader, &results) || sig0 != ZOWN_SIG0 || sig1 != ZOWN_SIG1
-        || version != ZOWN_PROTOCOL_VERSION || kind != ZOWN_KIND_REPLY)
+    if (zown_decode_reply_header (&reader, &self->id, &self->status, &results))
         return -1;
     if (zown_grow ((void **) &self->results, &self->results_capacity, results,
                    sizeof (zown_result_view_t)))
@@ -39,7 +34,7 @@ zown_reply_decode (zown_reply_t *self, const void *data, size_t size)
     for (size_t index = 0; index < results; index++) {
         zown_result_view_t *result = &self->results [index];
         uint32_t count;
-        if (zown_reader_u8 (&reader, &result->status) || zown_reader_u32 (&reader, &count)
+        if (zown_decode_result_header (&reader, &result->status, &count)
             || (size_t) (reader.end - reader.pos) < count
             || zown_grow ((void **) &self->values, &self->values_capacity, value_total + count,
                           sizeof (zown_datum_t)))

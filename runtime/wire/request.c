@@ -82,6 +82,5 @@ zown_request_buffer (zown_request_t *self)
 void
 zown_request_seal (zown_request_t *self, uint64_t id)
 {
-    zown_buf_patch_u64 (&self->buf, ZOWN_ID_OFFSET, id);
-    zown_buf_patch_u16 (&self->buf, ZOWN_ID_OFFSET + 8, (uint16_t) self->ops);
+    zown_encode_request_end (&self->buf, id, (uint16_t) self->ops);
 }
