@@ -105,7 +105,7 @@ static int
 s_need_array (zown_call_t *call)
 {
     if (!call->object || s_array (call)->tag == ZOWN_NIL)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such array");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such array");
     return ZOWN_OK;
 }
 
@@ -116,7 +116,7 @@ s_need_index (zown_call_t *call, int64_t index, size_t *index_p)
     if (status != ZOWN_OK)
         return status;
     if (index < 0 || (uint64_t) index >= s_array (call)->length)
-        return zown_call_fail (call, ZOWN_OUT_OF_RANGE, "index out of range");
+        return zown_call_error (call, ZOWN_OUT_OF_RANGE, "index out of range");
     *index_p = (size_t) index;
     return ZOWN_OK;
 }
@@ -130,14 +130,14 @@ s_need_range (zown_call_t *call, int64_t start, int64_t count)
     uint64_t length = s_array (call)->length;
     if (start < 0 || count < 0 || (uint64_t) start > length
         || (uint64_t) count > length - (uint64_t) start)
-        return zown_call_fail (call, ZOWN_OUT_OF_RANGE, "range out of the array");
+        return zown_call_error (call, ZOWN_OUT_OF_RANGE, "range out of the array");
     return ZOWN_OK;
 }
 
 static int
 s_wrong_type (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_WRONG_TYPE, "array holds the other number type");
+    return zown_call_error (call, ZOWN_WRONG_TYPE, "array holds the other number type");
 }
 
 int
@@ -149,19 +149,19 @@ zown_cmd_array_create (zown_call_t *call)
     if (array->tag != ZOWN_NIL) {
         //  Creating an existing array is harmless when it has this shape.
         if (array->tag != initial.tag || (uint64_t) length != array->length)
-            return zown_call_fail (call, ZOWN_WRONG_TYPE,
-                                   "array exists with another length or type");
+            return zown_call_error (call, ZOWN_WRONG_TYPE,
+                                    "array exists with another length or type");
         zown_call_reply_int (call, 0);
         return ZOWN_OK;
     }
     if (length < 0)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "length must not be negative");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "length must not be negative");
     //  The length counts against max_items (by default 16 Mi elements,
     //  128 MiB), except in a journal replay; never past the hard maximum,
     //  not even there: a damaged journal must not make the owner fill all
     //  of memory.
     if ((uint64_t) length > ZOWN_ARRAY_LENGTH_MAX)
-        return zown_call_fail (call, ZOWN_LIMIT, "array longer than 256 Mi elements");
+        return zown_call_error (call, ZOWN_LIMIT, "array longer than 256 Mi elements");
     int status = zown_call_room (call, 0, (size_t) length);
     if (status != ZOWN_OK)
         return status;
@@ -169,7 +169,7 @@ zown_cmd_array_create (zown_call_t *call)
         ? NULL
         : (s_slot_t *) malloc ((length ? (size_t) length : 1) * sizeof (s_slot_t));
     if (!slots)
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     s_slot_t fill = s_slot (initial);
     for (int64_t index = 0; index < length; index++)
         slots [index] = fill;
@@ -202,7 +202,7 @@ zown_cmd_array_set (zown_call_t *call)
     if (call->argv [1].tag != s_array (call)->tag)
         return s_wrong_type (call);
     if (s_save (call, index, 1))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     s_array (call)->slots [index] = s_slot (call->argv [1]);
     zown_call_bump (call);
     return ZOWN_OK;
@@ -220,9 +220,9 @@ zown_cmd_array_add (zown_call_t *call)
         return s_wrong_type (call);
     zown_datum_t sum;
     if (zown_number_add (s_datum (array, index), call->argv [1], &sum) == ZOWN_OVERFLOW)
-        return zown_call_fail (call, ZOWN_OVERFLOW, "int64 overflow");
+        return zown_call_error (call, ZOWN_OVERFLOW, "int64 overflow");
     if (s_save (call, index, 1))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     array->slots [index] = s_slot (sum);
     zown_call_bump (call);
     zown_call_reply (call, sum);
@@ -253,7 +253,7 @@ zown_cmd_array_write (zown_call_t *call)
         if (call->argv [index + 1].tag != array->tag)
             return s_wrong_type (call);
     if (s_save (call, (size_t) start, (size_t) count))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     for (int64_t index = 0; index < count; index++)
         array->slots [start + index] = s_slot (call->argv [index + 1]);
     zown_call_bump (call);

@@ -41,14 +41,14 @@ s_barrier (zown_call_t *call)
 static int
 s_broken (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_BROKEN, "the barrier is broken");
+    return zown_call_error (call, ZOWN_BROKEN, "the barrier is broken");
 }
 
 static int
 s_need_barrier (zown_call_t *call)
 {
     if (!call->object || s_barrier (call)->parties == 0)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such barrier");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such barrier");
     return ZOWN_OK;
 }
 
@@ -58,10 +58,10 @@ zown_cmd_barrier_init (zown_call_t *call)
     s_barrier_t *barrier = s_barrier (call);
     int64_t parties = call->argv [0].u.i;
     if (parties < 1 || parties > INT32_MAX)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "parties must be 1..2^31-1");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "parties must be 1..2^31-1");
     if (barrier->parties) {
         if (barrier->parties != parties)
-            return zown_call_fail (call, ZOWN_WRONG_TYPE, "barrier exists with other parties");
+            return zown_call_error (call, ZOWN_WRONG_TYPE, "barrier exists with other parties");
         zown_call_reply_int (call, 0);
         return ZOWN_OK;
     }

@@ -69,7 +69,7 @@ s_held_lock (zown_call_t *call)
 static int
 s_not_held (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_NOT_HELD, "the caller does not hold the lock");
+    return zown_call_error (call, ZOWN_NOT_HELD, "the caller does not hold the lock");
 }
 
 //  Take the lock back and answer, or wait at the end of the lock's line.
@@ -99,7 +99,7 @@ zown_cmd_condition_wait (zown_call_t *call)
         condition->notified--;
         zown_object_t *lock = s_lock_named (call);
         if (!lock)
-            return zown_call_fail (call, ZOWN_NOT_FOUND, "the lock was dropped");
+            return zown_call_error (call, ZOWN_NOT_FOUND, "the lock was dropped");
         return s_take_back (call, lock);
     }
     zown_object_t *lock = s_held_lock (call);
@@ -121,7 +121,7 @@ zown_cmd_condition_notify (zown_call_t *call)
         return s_not_held (call);
     int64_t more = call->argv [1].u.i;
     if (more < -1)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "notify n >= 0 waiters, or -1 for all");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "notify n >= 0 waiters, or -1 for all");
     s_condition_t *condition = s_condition (call);
     int64_t waiting = (int64_t) s_waiting (call);
     condition->notified =

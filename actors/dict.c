@@ -196,10 +196,10 @@ s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64
             return status;
     }
     if (s_save_key (call, &key))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     uint64_t version = call->object->version + 1;
     if (s_put (table, &key, value, version))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     zown_call_bump (call);
     zown_call_changed (call, ZOWN_CHANGE_SET, &key_datum, &value);
     if (version_p)
@@ -222,7 +222,7 @@ zown_cmd_dict_get (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     if (!entry)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such key");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such key");
     zown_call_reply (call, entry->value);
     zown_call_reply_int (call, (int64_t) entry->version);
     return ZOWN_OK;
@@ -240,10 +240,10 @@ int
 zown_cmd_dict_del (zown_call_t *call)
 {
     if (!s_find (call, call->argv [0]))
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such key");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such key");
     s_key_t key = s_key_of (call->argv [0]);
     if (s_save_key (call, &key))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     zhashx_delete (s_table (call), &key);
     zown_call_bump (call);
     zown_call_changed (call, ZOWN_CHANGE_DEL, &call->argv [0], NULL);
@@ -305,7 +305,7 @@ zown_cmd_dict_clear (zown_call_t *call)
             zhashx_t *empty = s_table_new ();
             if (!empty || zown_call_save (call, s_restore_table, s_discard_table, table)) {
                 zhashx_destroy (&empty);
-                return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+                return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
             }
             call->object->impl = empty;
         } else
@@ -355,9 +355,9 @@ zown_cmd_dict_add (zown_call_t *call)
     zown_datum_t sum;
     int status = zown_number_add (entry ? entry->value : zown_datum_int (0), call->argv [1], &sum);
     if (status == ZOWN_WRONG_TYPE)
-        return zown_call_fail (call, status, "stored value is not a number");
+        return zown_call_error (call, status, "stored value is not a number");
     if (status == ZOWN_OVERFLOW)
-        return zown_call_fail (call, status, "int64 overflow");
+        return zown_call_error (call, status, "int64 overflow");
     status = s_set_one (call, call->argv [0], sum, NULL);
     if (status == ZOWN_OK)
         zown_call_reply (call, sum);
@@ -368,7 +368,7 @@ int
 zown_cmd_dict_cas (zown_call_t *call)
 {
     if (call->argv [1].u.i < 0)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "version must not be negative");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "version must not be negative");
     s_entry_t *entry = s_find (call, call->argv [0]);
     uint64_t current = entry ? entry->version : 0;
     if (current != (uint64_t) call->argv [1].u.i) {

@@ -41,7 +41,7 @@ s_store (zown_call_t *call, bool value)
         return ZOWN_OK;
     //  The old value travels in the record's pointer: nothing to allocate.
     if (zown_call_save (call, s_restore, NULL, *flag ? (void *) 1 : NULL))
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     *flag = value;
     zown_call_bump (call);
     return ZOWN_OK;

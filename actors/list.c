@@ -205,13 +205,13 @@ s_size (zown_call_t *call)
 static int
 s_no_memory (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
 }
 
 static int
 s_out_of_range (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_OUT_OF_RANGE, "list index out of range");
+    return zown_call_error (call, ZOWN_OUT_OF_RANGE, "list index out of range");
 }
 
 //  Position of an existing item (negative counts from the end); false if
@@ -364,7 +364,7 @@ zown_cmd_list_remove (zown_call_t *call)
 {
     size_t position;
     if (!s_find (call, call->argv [0], &position))
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "value not in list");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "value not in list");
     return s_remove_at (call, position, false);
 }
 
@@ -373,7 +373,7 @@ zown_cmd_list_index (zown_call_t *call)
 {
     size_t position;
     if (!s_find (call, call->argv [0], &position))
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "value not in list");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "value not in list");
     zown_call_reply_int (call, (int64_t) position);
     return ZOWN_OK;
 }

@@ -106,7 +106,7 @@ zown_cmd_lock_acquire (zown_call_t *call)
 {
     zown_session_t *session = zown_call_session (call);
     if (!session)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "a lock needs a client connection");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "a lock needs a client connection");
     s_lock_t *lock = s_lock (call->object);
     if (lock->holder == session && s_reentrant (call->object)) {
         lock->depth++;
@@ -118,7 +118,7 @@ zown_cmd_lock_acquire (zown_call_t *call)
         return zown_call_park (call, call->argv [0].u.i);
     int died = zown_lock_take (call->object, session);
     if (died < 0)
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     zown_call_reply_int (call, died);
     return ZOWN_OK;
 }
@@ -131,7 +131,7 @@ zown_cmd_lock_release (zown_call_t *call)
         : NULL;
     s_lock_t *lock = call->object ? s_lock (call->object) : NULL;
     if (!session || lock->holder != session)
-        return zown_call_fail (call, ZOWN_NOT_HELD, "the caller does not hold this lock");
+        return zown_call_error (call, ZOWN_NOT_HELD, "the caller does not hold this lock");
     if (--lock->depth > 0)
         zown_call_bump (call);
     else

@@ -135,7 +135,7 @@ s_discard_get (void *saved)
 static int
 s_no_memory (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+    return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
 }
 
 int
@@ -144,10 +144,10 @@ zown_cmd_queue_init (zown_call_t *call)
     s_queue_t *queue = s_queue (call);
     int64_t maxsize = call->argv [0].u.i;
     if (maxsize < 0)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "maxsize must not be negative");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "maxsize must not be negative");
     if (queue->sized || queue->size || queue->unfinished) {
         if ((uint64_t) maxsize != queue->maxsize)
-            return zown_call_fail (call, ZOWN_WRONG_TYPE, "queue exists with another maxsize");
+            return zown_call_error (call, ZOWN_WRONG_TYPE, "queue exists with another maxsize");
         zown_call_reply_int (call, 0);
         return ZOWN_OK;
     }
@@ -221,7 +221,7 @@ zown_cmd_queue_get_many (zown_call_t *call)
 {
     int64_t most = call->argv [0].u.i;
     if (most < 1)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "take at least one item");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "take at least one item");
     s_queue_t *queue = s_queue (call);
     if (queue->size == 0)
         return zown_call_park (call, call->argv [1].u.i);
@@ -258,7 +258,7 @@ zown_cmd_queue_task_done (zown_call_t *call)
 {
     s_queue_t *queue = s_queue (call);
     if (queue->unfinished <= 0)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "task_done called more times than put");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "task_done called more times than put");
     if (zown_call_save (call, s_restore_done, NULL, NULL))
         return s_no_memory (call);
     queue->unfinished--;

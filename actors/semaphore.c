@@ -107,7 +107,7 @@ static int
 s_need_semaphore (zown_call_t *call)
 {
     if (!call->object || !s_semaphore (call->object)->ready)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such semaphore");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such semaphore");
     return ZOWN_OK;
 }
 
@@ -129,12 +129,12 @@ zown_cmd_semaphore_init (zown_call_t *call)
     int64_t value = call->argv [0].u.i;
     int64_t bounded = call->argv [1].u.i;
     if (value < 0 || value > ZOWN_SEMAPHORE_MAX || (bounded != 0 && bounded != 1))
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "value must be 0..2^31-1, bounded 0 or 1");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "value must be 0..2^31-1, bounded 0 or 1");
     if (semaphore->ready) {
         //  Initialising an existing semaphore is harmless when it agrees.
         if (semaphore->initial != value || semaphore->bounded != (bounded == 1))
-            return zown_call_fail (call, ZOWN_WRONG_TYPE,
-                                   "semaphore exists with another value or bound");
+            return zown_call_error (call, ZOWN_WRONG_TYPE,
+                                    "semaphore exists with another value or bound");
         zown_call_reply_int (call, 0);
         return ZOWN_OK;
     }
@@ -158,20 +158,20 @@ zown_cmd_semaphore_acquire (zown_call_t *call)
     int64_t count = call->argv [0].u.i;
     if (count < 1 || count > ZOWN_SEMAPHORE_MAX
         || (semaphore->bounded && count > semaphore->initial))
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "count must be 1..initial value");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "count must be 1..initial value");
     zown_session_t *session = zown_call_session (call);
     if (!session)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "a semaphore needs a client connection");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "a semaphore needs a client connection");
     if (!s_first_in_line (call) || semaphore->value < count)
         return zown_call_park (call, call->argv [1].u.i);
     s_holding_t *holding = s_holding (semaphore, session);
     if (!holding) {
         if (zown_grow ((void **) &semaphore->holdings, &semaphore->holding_capacity,
                        semaphore->holding_count + 1, sizeof (s_holding_t)))
-            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
         void *held = zown_call_hold (call, session);
         if (!held)
-            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
         holding = &semaphore->holdings [semaphore->holding_count++];
         holding->session = session;
         holding->held = held;
@@ -192,11 +192,11 @@ zown_cmd_semaphore_release (zown_call_t *call)
     s_semaphore_t *semaphore = s_semaphore (call->object);
     int64_t count = call->argv [0].u.i;
     if (count < 1 || count > ZOWN_SEMAPHORE_MAX)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "count must be 1..2^31-1");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "count must be 1..2^31-1");
     if (count > s_limit (semaphore) - semaphore->value)
-        return zown_call_fail (call, ZOWN_OVERFLOW,
-                               semaphore->bounded ? "semaphore released too many times"
-                                                  : "semaphore value over 2^31-1");
+        return zown_call_error (call, ZOWN_OVERFLOW,
+                                semaphore->bounded ? "semaphore released too many times"
+                                                   : "semaphore value over 2^31-1");
     //  Anybody may release (as in Python); the caller's own count goes
     //  down by what it gave back, as far as it holds any.
     zown_session_t *session = call->peer

@@ -45,7 +45,7 @@ s_store (zown_call_t *call, zown_datum_t number)
         zown_datum_t *saved = (zown_datum_t *) malloc (sizeof (zown_datum_t));
         if (!saved || zown_call_save (call, s_restore, free, saved)) {
             free (saved);
-            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
         }
         *saved = *current;
     }
@@ -67,14 +67,14 @@ s_same_type (zown_call_t *call, zown_datum_t number)
 static int
 s_wrong_type (zown_call_t *call)
 {
-    return zown_call_fail (call, ZOWN_WRONG_TYPE, "value holds the other number type");
+    return zown_call_error (call, ZOWN_WRONG_TYPE, "value holds the other number type");
 }
 
 int
 zown_cmd_value_get (zown_call_t *call)
 {
     if (!call->object)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such value");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such value");
     zown_call_reply (call, *s_number (call));
     return ZOWN_OK;
 }
@@ -96,7 +96,7 @@ zown_cmd_value_add (zown_call_t *call)
     zown_datum_t start = current->tag == ZOWN_NIL ? zown_datum_int (0) : *current;
     zown_datum_t sum;
     if (zown_number_add (start, call->argv [0], &sum) == ZOWN_OVERFLOW)
-        return zown_call_fail (call, ZOWN_OVERFLOW, "int64 overflow");
+        return zown_call_error (call, ZOWN_OVERFLOW, "int64 overflow");
     int status = s_store (call, sum);
     if (status == ZOWN_OK)
         zown_call_reply (call, sum);
@@ -107,7 +107,7 @@ int
 zown_cmd_value_cas (zown_call_t *call)
 {
     if (!call->object)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such value");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such value");
     zown_datum_t expected = call->argv [0];
     zown_datum_t desired = call->argv [1];
     if (expected.tag != desired.tag || !s_same_type (call, expected))

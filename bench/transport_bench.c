@@ -41,8 +41,8 @@
 #define RUNS_MAX         64
 #define CLIENT_SETS_MAX  4
 #define CELLS_MAX        ((1 + CLIENT_SETS_MAX) * IMPL_COUNT * TR_COUNT)
-#define RAW_HWM          100000  //  As ZOWN_OWNER_HWM in runtime/owner/owner.c
-#define RAW_BURST        256     //  As ZOWN_OWNER_BURST in runtime/owner/owner.c
+#define RAW_HWM          100000  //  As the owner ROUTER's default max_inflight
+#define RAW_BURST        256     //  As S_BURST in runtime/owner/owner.c
 #define RAW_PAYLOAD      34      //  Size of a VALUE_ADD request on "counter" (zown_bench.c)
 #define DEFAULT_OPS      5000    //  Round trips per cell
 #define DEFAULT_PIPE_OPS 200000  //  Pipelined ops per cell, over all its clients

@@ -38,8 +38,8 @@
 #define WINDOW      100  //  Pipelined requests in flight per worker
 #define NKEYS       100  //  Keys per dict worker (as mp_baseline.py)
 #define MAX_WORKERS 64
-#define RAW_HWM     100000  //  As ZOWN_OWNER_HWM in runtime/owner/owner.c
-#define RAW_BURST   256     //  As ZOWN_OWNER_BURST in runtime/owner/owner.c
+#define RAW_HWM     100000  //  As the owner ROUTER's default max_inflight
+#define RAW_BURST   256     //  As S_BURST in runtime/owner/owner.c
 //  Size of a zown VALUE_ADD request on object "counter": header 14 (sig 2,
 //  version, kind, id 8, op count 2) + op 1 + name length 1 + name 7 +
 //  argc 2 + int datum 9 (tag + 8) = 34 bytes.

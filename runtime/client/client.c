@@ -22,7 +22,7 @@
 #define S_HEARTBEAT_TIMEOUT 5000
 //  Handshakes closed in a row without a reason before the owner is taken
 //  to refuse us (libzmq retries every 100 ms).
-#define S_REFUSALS 3
+#define S_SILENT_CLOSES_MAX 3
 
 struct _zown_client_t {
     void *socket;             //  DEALER in this process's zown context
@@ -72,7 +72,8 @@ s_denied (zown_client_t *self)
             //  happens at every attempt.
             self->failures = kind == ZMQ_EVENT_HANDSHAKE_SUCCEEDED ? 0 : self->failures + 1;
             self->denied = kind == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL || self->failures >= S_REFUSALS;
+                || kind == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                || self->failures >= S_SILENT_CLOSES_MAX;
         }
         //  The event's second frame, its endpoint.
         if (zmq_msg_more (&event))

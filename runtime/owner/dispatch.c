@@ -24,7 +24,7 @@ zown_call_reply_int (zown_call_t *call, int64_t value)
 }
 
 int
-zown_call_fail (zown_call_t *call, int status, const char *message)
+zown_call_error (zown_call_t *call, int status, const char *message)
 {
     call->message = message;
     return status;
@@ -96,10 +96,10 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
     if (!(command->flags & ZOWN_CMD_OWNER)) {
         object = zown_registry_lookup (self, op->name);
         if (object && type != &zown_keyspace_type && object->type != type)
-            return zown_call_fail (call, ZOWN_WRONG_TYPE, "object is of another type");
+            return zown_call_error (call, ZOWN_WRONG_TYPE, "object is of another type");
     }
     if (self->not_durable && (command->flags & ZOWN_CMD_WRITE))
-        return zown_call_fail (call, ZOWN_NOT_DURABLE, "the journal failed: writes are refused");
+        return zown_call_error (call, ZOWN_NOT_DURABLE, "the journal failed: writes are refused");
     call->object = object;
     call->name = op->name;
     call->argv = s_argv (self, op);
@@ -117,13 +117,13 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         object = zown_object_new (self, op->name, type);
         if (!object || zown_registry_attach (self, object)) {
             zown_object_destroy (&object);
-            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
         }
         created = true;
         call->object = object;
         if (zown_undo_created (call)) {
             zhashx_delete (self->objects, op->name);
-            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
         }
     }
     int status = command->handler (call);

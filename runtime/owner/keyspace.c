@@ -79,7 +79,7 @@ int
 zown_cmd_type (zown_call_t *call)
 {
     if (!call->object)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such object");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such object");
     zown_call_reply (call, zown_datum_str (call->object->type->name));
     return ZOWN_OK;
 }
@@ -104,13 +104,13 @@ zown_cmd_drop (zown_call_t *call)
 {
     zown_object_t *object = call->object;
     if (!object)
-        return zown_call_fail (call, ZOWN_NOT_FOUND, "no such object");
+        return zown_call_error (call, ZOWN_NOT_FOUND, "no such object");
     zown_call_changed (call, ZOWN_CHANGE_DROP, NULL, NULL);
     if (call->journal) {
         //  restore gets the registry, discard the object itself
         if (zown_call_save (call, s_restore_dropped, NULL, call->registry)
             || zown_call_save (call, NULL, s_discard_dropped, object))
-            return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
         zown_registry_detach (call->registry, object);
     } else {
         zown_registry_detach (call->registry, object);

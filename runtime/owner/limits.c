@@ -62,7 +62,7 @@ int
 zown_limits_refuse (zown_call_t *call, int status, int refusal, uint64_t *counter)
 {
     (*counter)++;
-    return zown_call_fail (call, status, call->registry->refusals [refusal]);
+    return zown_call_error (call, status, call->registry->refusals [refusal]);
 }
 
 int

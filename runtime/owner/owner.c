@@ -30,11 +30,11 @@
 #include <stdatomic.h>
 
 //  Requests handled per poll, so the pipe ($TERM) is still checked often.
-#define ZOWN_OWNER_BURST 256
+#define S_BURST 256
 //  tcp connections: a heartbeat every second, a peer silent for 10 s is
 //  disconnected (a host that vanished without closing its connection).
-#define ZOWN_OWNER_HEARTBEAT_IVL     1000
-#define ZOWN_OWNER_HEARTBEAT_TIMEOUT 10000
+#define S_HEARTBEAT_IVL     1000
+#define S_HEARTBEAT_TIMEOUT 10000
 
 typedef struct {
     void *pipe;                 //  Owner thread's end of the command pipe
@@ -144,8 +144,8 @@ s_bind_tcp (s_self_t *self, const char *endpoint)
     if (!self->monitor
         && !(self->monitor = zown_monitor_new (self->router, ZMQ_EVENT_DISCONNECTED)))
         return ZOWN_SYSTEM;
-    if (zown_set_int (self->router, ZMQ_HEARTBEAT_IVL, ZOWN_OWNER_HEARTBEAT_IVL)
-        || zown_set_int (self->router, ZMQ_HEARTBEAT_TIMEOUT, ZOWN_OWNER_HEARTBEAT_TIMEOUT))
+    if (zown_set_int (self->router, ZMQ_HEARTBEAT_IVL, S_HEARTBEAT_IVL)
+        || zown_set_int (self->router, ZMQ_HEARTBEAT_TIMEOUT, S_HEARTBEAT_TIMEOUT))
         return ZOWN_SYSTEM;
     if (self->curve)
         return s_bind_curve (self, endpoint);
@@ -628,7 +628,7 @@ s_owner_thread (void *args)
         if (items [2].revents & ZMQ_POLLIN)
             zown_feed_handle (self->feed, self->registry);
         if (items [1].revents & ZMQ_POLLIN)
-            for (int count = 0; count < ZOWN_OWNER_BURST; count++)
+            for (int count = 0; count < S_BURST; count++)
                 if (s_handle_request (self))
                     break;
         //  Closed connections after requests, as deaths below.

@@ -54,14 +54,14 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
     if (call->parked)
         return ZOWN_PARK;  //  A retry that still cannot complete keeps its place.
     if (timeout_ms == 0 || !call->peer || self->journaling || !self->frame)
-        return zown_call_fail (call, ZOWN_TIMEOUT, "would block");
+        return zown_call_error (call, ZOWN_TIMEOUT, "would block");
     if (call->peer->identity_size > sizeof (((zown_parked_t *) 0)->identity))
-        return zown_call_fail (call, ZOWN_BAD_REQUEST, "identity too long");
+        return zown_call_error (call, ZOWN_BAD_REQUEST, "identity too long");
     //  Every parked request belongs to a session, so that its client's
     //  share is counted even if it never said HELLO.
     zown_session_t *session = zown_call_session (call);
     if (!session)
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     if (zlistx_size (session->parked) >= self->limits.max_parked_client)
         return zown_limits_refuse (call, ZOWN_LIMIT, ZOWN_REFUSAL_PARKED_CLIENT,
                                    &self->stats.refused_parked);
@@ -81,7 +81,7 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
         if (parked)
             free (parked->frame);
         free (parked);
-        return zown_call_fail (call, ZOWN_NO_MEMORY, "out of memory");
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     }
     memcpy (parked->frame, self->frame, self->frame_size);
     parked->frame_size = self->frame_size;

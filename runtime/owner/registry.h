@@ -156,8 +156,9 @@ struct _zown_call_t {
 //  Reply helpers for handlers.
 void zown_call_reply (zown_call_t *call, zown_datum_t datum);
 void zown_call_reply_int (zown_call_t *call, int64_t value);
-//  Fail with a status and a short static message; returns status.
-int zown_call_fail (zown_call_t *call, int status, const char *message);
+//  The op failed: its status and a short static message. Returns the status
+//  (a handler returns it in turn), unlike zown_fail, which returns -1.
+int zown_call_error (zown_call_t *call, int status, const char *message);
 //  Count one change of the target object; returns its new version. Every
 //  handler that changes its object calls this once per change.
 uint64_t zown_call_bump (zown_call_t *call);

@@ -246,7 +246,7 @@ zown_cmd_hello (zown_call_t *call)
 {
     zown_session_t *session = zown_call_session (call);
     if (!session)
-        return zown_call_fail (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
+        return zown_call_error (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
     int64_t pid = call->argv [0].u.i;
     //  A pid from another host (another boot id) is not watched.
     char boot [ZOWN_BOOT_ID_SIZE];
@@ -255,7 +255,7 @@ zown_cmd_hello (zown_call_t *call)
             && memcmp (boot, call->argv [1].u.b.ptr, ZOWN_BOOT_ID_SIZE) == 0);
     int status =
         zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
-    return status == ZOWN_OK ? ZOWN_OK : zown_call_fail (call, status, "pid must be positive");
+    return status == ZOWN_OK ? ZOWN_OK : zown_call_error (call, status, "pid must be positive");
 }
 
 int
