@@ -78,11 +78,11 @@ s_restore (zown_object_t *object, void *saved)
     free (record);
 }
 
-//  Remember elements [start, start + count) before a journaled change.
+//  Remember elements [start, start + count) before an undoable change.
 static int
 s_save (zown_call_t *call, size_t start, size_t count)
 {
-    if (!call->journal)
+    if (!call->undo)
         return 0;
     s_saved_t *record = (s_saved_t *) malloc (sizeof (s_saved_t) + count * sizeof (s_slot_t));
     if (!record)

@@ -131,11 +131,11 @@ s_restore_key (zown_object_t *object, void *saved)
     s_discard_key (record);
 }
 
-//  Remember key's entry before a journaled change; 0, or -1 if no memory.
+//  Remember key's entry before an undoable change; 0, or -1 if no memory.
 static int
 s_save_key (zown_call_t *call, const s_key_t *key)
 {
-    if (!call->journal)
+    if (!call->undo)
         return 0;
     s_saved_key_t *record = (s_saved_key_t *) calloc (1, sizeof (s_saved_key_t));
     if (!record)
@@ -184,7 +184,7 @@ s_find (zown_call_t *call, zown_datum_t key_datum)
     return table ? (s_entry_t *) zhashx_lookup (table, &key) : NULL;
 }
 
-//  Set one key to value, journaled; returns a status.
+//  Set one key to value, undoably; returns a status.
 static int
 s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64_t *version_p)
 {
@@ -301,7 +301,7 @@ zown_cmd_dict_clear (zown_call_t *call)
     zhashx_t *table = s_table (call);
     size_t removed = table ? zhashx_size (table) : 0;
     if (removed) {
-        if (call->journal) {
+        if (call->undo) {
             zhashx_t *empty = s_table_new ();
             if (!empty || zown_call_save (call, s_restore_table, s_discard_table, table)) {
                 zhashx_destroy (&empty);
@@ -338,7 +338,7 @@ zown_cmd_dict_set_if_absent (zown_call_t *call)
 int
 zown_cmd_dict_update (zown_call_t *call)
 {
-    //  Journaled (ZOWN_CMD_MULTI): a failure half-way is rolled back.
+    //  Undoable (ZOWN_CMD_MULTI): a failure half-way is rolled back.
     for (size_t index = 0; index < call->argc; index += 2) {
         int status = s_set_one (call, call->argv [index], call->argv [index + 1], NULL);
         if (status != ZOWN_OK)

@@ -32,7 +32,7 @@ s_restore (zown_object_t *object, void *saved)
     *(bool *) object->impl = saved != NULL;
 }
 
-//  Set the flag to `value`, journaled; returns a status.
+//  Set the flag to `value`, undoably; returns a status.
 static int
 s_store (zown_call_t *call, bool value)
 {

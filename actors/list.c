@@ -154,14 +154,14 @@ s_discard_storage (void *saved)
     s_destroy (saved);
 }
 
-//  Before a journaled change at index: save how to undo it. *record_p gets
-//  the record (NULL when not journaled), so that the handler can hand it
+//  Before an undoable change at index: save how to undo it. *record_p gets
+//  the record (NULL when not undoable), so that the handler can hand it
 //  the value it removes. Returns 0, or -1 if out of memory.
 static int
 s_save (zown_call_t *call, zown_restore_fn *restore, size_t index, s_undo_t **record_p)
 {
     *record_p = NULL;
-    if (!call->journal)
+    if (!call->undo)
         return 0;
     s_undo_t *record = (s_undo_t *) malloc (sizeof (s_undo_t));
     if (!record)
@@ -335,7 +335,7 @@ zown_cmd_list_set (zown_call_t *call)
     return ZOWN_OK;
 }
 
-//  Remove the item at position, journaled; replies with it if `reply`.
+//  Remove the item at position, undoably; replies with it if `reply`.
 static int
 s_remove_at (zown_call_t *call, size_t position, bool reply)
 {
@@ -402,7 +402,7 @@ zown_cmd_list_clear (zown_call_t *call)
     s_list_t *list = s_list (call);
     size_t removed = s_size (call);
     if (removed) {
-        if (call->journal) {
+        if (call->undo) {
             //  Swap the storage out whole: one record, however long the list.
             s_list_t *saved = (s_list_t *) malloc (sizeof (s_list_t));
             if (!saved || zown_call_save (call, s_restore_storage, s_discard_storage, saved)) {

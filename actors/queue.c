@@ -187,7 +187,7 @@ s_take (zown_call_t *call)
 {
     s_queue_t *queue = s_queue (call);
     zown_datum_t *saved = NULL;
-    if (call->journal) {
+    if (call->undo) {
         saved = (zown_datum_t *) malloc (sizeof (zown_datum_t));
         if (!saved || zown_call_save (call, s_restore_get, s_discard_get, saved)) {
             free (saved);
@@ -225,7 +225,7 @@ zown_cmd_queue_get_many (zown_call_t *call)
     s_queue_t *queue = s_queue (call);
     if (queue->size == 0)
         return zown_call_park (call, call->argv [1].u.i);
-    //  Only a journaled take can fail (no memory for its undo record), and
+    //  Only an undoable take can fail (no memory for its undo record), and
     //  then the batch's rollback puts back what was taken.
     for (int64_t count = 0; count < most && queue->size; count++) {
         int status = s_take (call);

@@ -36,12 +36,12 @@ s_restore (zown_object_t *object, void *saved)
     free (saved);
 }
 
-//  Replace the number, journaled; returns a status.
+//  Replace the number, undoably; returns a status.
 static int
 s_store (zown_call_t *call, zown_datum_t number)
 {
     zown_datum_t *current = s_number (call);
-    if (call->journal) {
+    if (call->undo) {
         zown_datum_t *saved = (zown_datum_t *) malloc (sizeof (zown_datum_t));
         if (!saved || zown_call_save (call, s_restore, free, saved)) {
             free (saved);

@@ -35,7 +35,7 @@ typedef enum {
     ZOWN_OUT_OF_RANGE = 13,  //  Index or range outside a list or array
     ZOWN_NOT_HELD = 14,      //  Releasing a lock the caller does not hold
     ZOWN_BROKEN = 15,        //  Barrier broken: aborted, reset, or a party left
-    ZOWN_NOT_DURABLE = 16,   //  The owner cannot write its journal: writes are refused
+    ZOWN_NOT_DURABLE = 16,   //  The owner cannot write its journal: the write was undone
     ZOWN_LIMIT = 17,         //  An owner limit was reached: objects, items, parked requests
     //  Client-side statuses (never on the wire)
     ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline

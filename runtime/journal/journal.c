@@ -107,13 +107,21 @@ zown_crc32c (uint32_t crc, const void *data, size_t size)
 //  ---------------------------------------------------------------------
 //  Small system helpers: each returns 0, or -1 with errno set
 
+static zown_journal_io_t s_io = { pwrite, fdatasync };
+
+void
+zown_journal_set_io (const zown_journal_io_t *io)
+{
+    s_io = io ? *io : (zown_journal_io_t){ pwrite, fdatasync };
+}
+
 //  All of data at offset, through short writes and EINTR.
 static int
 s_write_at (int fd, const void *data, size_t size, uint64_t offset)
 {
     const uint8_t *at = (const uint8_t *) data;
     while (size) {
-        ssize_t written = pwrite (fd, at, size, (off_t) offset);
+        ssize_t written = s_io.pwrite (fd, at, size, (off_t) offset);
         if (written < 0 && errno == EINTR)
             continue;
         if (written <= 0) {
@@ -132,7 +140,7 @@ static int
 s_sync (int fd)
 {
     int rc;
-    while ((rc = fdatasync (fd)) == -1 && errno == EINTR)
+    while ((rc = s_io.fdatasync (fd)) == -1 && errno == EINTR)
         ;
     return rc;
 }

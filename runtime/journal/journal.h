@@ -19,6 +19,16 @@
 
 typedef struct _zown_journal_t zown_journal_t;
 
+//  The system calls the journal writes and syncs its log with, so
+//  that tests can count syncs and make writes or syncs fail. Set before a
+//  journal opens (the everysec syncer thread reads it); NULL restores the
+//  system's own.
+typedef struct {
+    ssize_t (*pwrite) (int fd, const void *data, size_t size, off_t offset);
+    int (*fdatasync) (int fd);
+} zown_journal_io_t;
+void zown_journal_set_io (const zown_journal_io_t *io);
+
 //  When appended records reach the disk: zown_fsync_t (include/zown_owner.h).
 
 //  Parse "always" / "everysec" / "no" into *mode_p. Returns 0, or -1 with

@@ -43,8 +43,43 @@ zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
                          call->object ? call->object->version : 0, call->op, count, values);
 }
 
-//  Give each change of the committed request its sequence number, publish
-//  it, and hand the durable ones to the journal. -1 if the journal failed.
+//  Number the request's changes (a MARK takes the last number without
+//  using one up) and gather the durable ones for the journal.
+static void
+s_number (zown_registry_t *self)
+{
+    zown_buf_t *buf = &self->changes;
+    self->durable.size = 0;
+    zown_reader_t reader;
+    zown_reader_init (&reader, buf->data, buf->size);
+    zown_change_t change;
+    while (reader.pos < reader.end) {
+        size_t offset = (size_t) (reader.pos - buf->data);
+        if (zown_decode_change (&reader, &change))
+            break;
+        bool mark = change.kind == ZOWN_CHANGE_MARK;
+        zown_encode_change_seq (buf, offset, mark ? self->seq : ++self->seq);
+        const zown_type_def_t *type = zown_commands [change.op].type;
+        if (self->persist && !mark && type && !type->ephemeral)
+            zown_buf_put_mem (&self->durable, buf->data + offset,
+                              (size_t) (reader.pos - buf->data) - offset);
+    }
+}
+
+static void
+s_publish (zown_registry_t *self)
+{
+    zown_reader_t reader;
+    zown_reader_init (&reader, self->changes.data, self->changes.size);
+    zown_change_t change;
+    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0)
+        self->publish (self->publish_arg, &change);
+}
+
+//  Give each change of the committed request its sequence number, hand the
+//  durable ones to the journal, then publish them: a change the journal
+//  refused is never published. -1 if the journal failed (the numbers are
+//  given back).
 int
 zown_changes_commit (zown_registry_t *self)
 {
@@ -63,36 +98,21 @@ zown_changes_commit (zown_registry_t *self)
         buf->size = 0;
         return self->persist ? -1 : 0;
     }
+    uint64_t seq = self->seq;
+    s_number (self);
     zown_buf_t *durable = &self->durable;
-    durable->size = 0;
-    zown_reader_t reader;
-    zown_reader_init (&reader, buf->data, buf->size);
-    zown_change_t change;
-    while (reader.pos < reader.end) {
-        size_t offset = (size_t) (reader.pos - buf->data);
-        if (zown_decode_change (&reader, &change))
-            break;
-        size_t size = (size_t) (reader.pos - buf->data) - offset;
-        if (change.kind != ZOWN_CHANGE_MARK)
-            change.seq = ++self->seq;
-        else
-            change.seq = self->seq;
-        zown_encode_change_seq (buf, offset, change.seq);
-        if (self->feed_active && self->publish)
-            self->publish (self->publish_arg, &change);
-        const zown_type_def_t *type = zown_commands [change.op].type;
-        if (self->persist && change.kind != ZOWN_CHANGE_MARK && type && !type->ephemeral)
-            zown_buf_put_mem (durable, buf->data + offset, size);
-    }
-    buf->size = 0;
-    if (!self->persist || !durable->size)
-        return 0;
-    if (durable->failed
-        || self->persist (self->persist_arg, self->seq, durable->data, durable->size)) {
+    if (self->persist && durable->size
+        && (durable->failed
+            || self->persist (self->persist_arg, self->seq, durable->data, durable->size))) {
         durable->failed = false;
+        buf->size = 0;
+        self->seq = seq;
         self->not_durable = true;
         return -1;
     }
+    if (self->feed_active && self->publish)
+        s_publish (self);
+    buf->size = 0;
     return 0;
 }
 
@@ -125,9 +145,10 @@ zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void
 }
 
 void
-zown_registry_refuse_writes (zown_registry_t *self)
+zown_registry_refuse (zown_registry_t *self, bool reads)
 {
     self->not_durable = true;
+    self->memory_ahead |= reads;
 }
 
 uint64_t

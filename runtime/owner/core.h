@@ -63,7 +63,8 @@ struct _zown_registry_t {
     zown_undo_record_t *undo;  //  Undo records of the current batch
     size_t undo_count;
     size_t undo_capacity;
-    bool journaling;  //  Save undo records for the op being applied
+    bool batch;         //  The request being applied has several ops
+    bool undo_request;  //  Save undo records for every op of the request
     //  Parking (parking.c)
     const void *frame;  //  Request being executed, for parking
     size_t frame_size;
@@ -87,6 +88,7 @@ struct _zown_registry_t {
     void *persist_arg;
     zown_buf_t durable;  //  Records of one commit for the journal
     bool not_durable;    //  The journal failed: writes are refused
+    bool memory_ahead;   //  A sync failed: reads are refused too
 };
 
 //  registry.c: a new object, not yet in the table; NULL if out of memory.

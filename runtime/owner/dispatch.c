@@ -98,13 +98,16 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         if (object && type != &zown_keyspace_type && object->type != type)
             return zown_call_error (call, ZOWN_WRONG_TYPE, "object is of another type");
     }
+    if (self->memory_ahead && op->code != ZOWN_OP_PING && op->code != ZOWN_OP_STATS
+        && op->code != ZOWN_OP_HELLO && op->code != ZOWN_OP_BYE)
+        return zown_call_error (call, ZOWN_NOT_DURABLE, "a journal sync failed: restart the owner");
     if (self->not_durable && (command->flags & ZOWN_CMD_WRITE))
         return zown_call_error (call, ZOWN_NOT_DURABLE, "the journal failed: writes are refused");
     call->object = object;
     call->name = op->name;
     call->argv = s_argv (self, op);
     call->argc = op->argc;
-    call->journal = self->journaling || (command->flags & ZOWN_CMD_MULTI);
+    call->undo = self->undo_request || (command->flags & ZOWN_CMD_MULTI);
     call->op = op->code;
     call->described = false;
     uint64_t version = object ? object->version : 0;
@@ -131,8 +134,8 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         && call->object->version != version)
         zown_changes_record (self, call->object->name, ZOWN_CHANGE_OP, call->object->version,
                              op->code, call->argc, call->argv);
-    if (status != ZOWN_OK && status != ZOWN_PARK && created && !call->journal)
-        //  A failed op leaves no trace, not even an empty object; journaled
+    if (status != ZOWN_OK && status != ZOWN_PARK && created && !call->undo)
+        //  A failed op leaves no trace, not even an empty object; undoable
         //  calls are undone by the rollback instead.
         zhashx_delete (self->objects, op->name);
     return status;
@@ -156,13 +159,13 @@ s_apply_all (zown_registry_t *self, zown_call_t *call, size_t *failed_p)
         zown_encode_result_end (out, result, ZOWN_OK, call->values);
     }
     if (out->failed) {
-        //  The reply could not be built. A journaled request rolls back, so
+        //  The reply could not be built. An undoable request rolls back, so
         //  that the error the client sees matches the state; a lone op that
-        //  was not journaled and changed something cannot be undone, so it
+        //  was not undoable and changed something cannot be undone, so it
         //  gets no reply at all (its client times out: outcome unknown)
         //  rather than an error that would claim nothing happened.
         const zown_command_t *command = &zown_commands [decoded->ops [0].code];
-        if (!call->journal && (command->flags & ZOWN_CMD_WRITE))
+        if (!call->undo && (command->flags & ZOWN_CMD_WRITE))
             return ZOWN_OK;
         out->failed = false;
         *failed_p = decoded->op_count - 1;
@@ -182,12 +185,15 @@ zown_registry_reject (zown_registry_t *self, const void *frame, size_t size, con
     zown_encode_failure (out, zown_peek_id (frame, size), 1, 0, ZOWN_BAD_REQUEST, message);
 }
 
-//  Returns -1 if the request's changes could not be made durable.
+//  Returns -1 if the request's changes could not be made durable; its
+//  undo records are kept for the rollback that follows.
 static int
 s_commit (zown_registry_t *self)
 {
+    if (zown_changes_commit (self))
+        return -1;
     zown_undo_commit (self);
-    return zown_changes_commit (self);
+    return 0;
 }
 
 int
@@ -198,12 +204,15 @@ zown_registry_run (zown_registry_t *self, zown_call_t *call)
     out->size = 0;
     out->failed = false;
     zown_encode_reply_header (out, decoded->id);
-    self->journaling = decoded->op_count > 1;
+    self->batch = decoded->op_count > 1;
+    //  With a journal, any write may have to roll back: when its records
+    //  cannot be written, nothing may read what it changed.
+    self->undo_request = self->batch || self->persist;
     size_t wakes_before = zown_parking_wakes (self);
     size_t failed = 0;
     int status = s_apply_all (self, call, &failed);
     if ((status == ZOWN_OK || status == ZOWN_PARK) && s_commit (self)) {
-        //  Applied, but not on disk: not acknowledged.
+        //  Applied, but not on disk: undone below, and not acknowledged.
         status = ZOWN_NOT_DURABLE;
         failed = 0;
         call->message = "the journal failed: this change is not durable";

@@ -106,7 +106,7 @@ zown_cmd_drop (zown_call_t *call)
     if (!object)
         return zown_call_error (call, ZOWN_NOT_FOUND, "no such object");
     zown_call_changed (call, ZOWN_CHANGE_DROP, NULL, NULL);
-    if (call->journal) {
+    if (call->undo) {
         //  restore gets the registry, discard the object itself
         if (zown_call_save (call, s_restore_dropped, NULL, call->registry)
             || zown_call_save (call, NULL, s_discard_dropped, object))

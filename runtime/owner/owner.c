@@ -56,7 +56,8 @@ typedef struct {
     //  outbox until one fdatasync has made all its changes durable.
     bool group_commit;
     bool unsynced;      //  Changes appended since the last sync
-    zown_buf_t outbox;  //  Replies kept until the burst is durable (zown_encode_deferred)
+    zown_buf_t outbox;       //  Replies kept until the burst is durable (zown_encode_deferred)
+    zown_buf_t feed_outbox;  //  Change records kept until then (zown_encode_change)
     //  tcp endpoints
     bool curve;                           //  Keys loaded: tcp is CURVE
     bool insecure;                        //  tcp may be plain
@@ -234,6 +235,7 @@ s_self_destroy (s_self_t **self_p)
     free (self->recovery);
     zown_buf_free (&self->out);
     zown_buf_free (&self->outbox);
+    zown_buf_free (&self->feed_outbox);
     zown_zap_destroy (&self->zap);
     free (self->allow);
     free (self);
@@ -262,6 +264,18 @@ s_replay (void *arg, uint64_t seq, uint8_t kind, const void *data, size_t size)
     (void) seq;
     return kind == S_JOURNAL_CHANGES ? zown_registry_replay ((zown_registry_t *) arg, data, size)
                                      : -1;
+}
+
+//  Publish a change now, or with group commit once its burst is durable,
+//  so that no subscriber sees a change whose sync failed.
+static void
+s_publish (void *arg, const zown_change_t *change)
+{
+    s_self_t *self = (s_self_t *) arg;
+    if (self->group_commit)
+        zown_encode_change (&self->feed_outbox, change);
+    else
+        zown_feed_publish (self->feed, change);
 }
 
 //  Registry callback: the records of one commit, before its replies go.
@@ -354,6 +368,7 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     zmq_msg_init (&self->body);
     zown_buf_init (&self->out);
     zown_buf_init (&self->outbox);
+    zown_buf_init (&self->feed_outbox);
     self->registry = zown_registry_new ();
     self->ipc_paths = s_string_list ();
     self->inprocs = s_string_list ();
@@ -391,7 +406,7 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     //  The journal is loaded before the first request can arrive.
     if (status == ZOWN_OK
         && (self->feed = zown_feed_new (ctx, owner->feed_inproc, owner->feed_ipc + 6, &status)))
-        zown_registry_set_publish (self->registry, zown_feed_publish, self->feed);
+        zown_registry_set_publish (self->registry, s_publish, self);
     if (status == ZOWN_OK && options && options->data)
         status = s_open_journal (self, options);
     if (status == ZOWN_OK && options && options->cert) {
@@ -541,10 +556,24 @@ s_handle_pipe (s_self_t *self)
     }
 }
 
+//  The changes of a burst that is durable now.
+static void
+s_publish_burst (s_self_t *self)
+{
+    zown_reader_t reader;
+    zown_reader_init (&reader, self->feed_outbox.data, self->feed_outbox.size);
+    zown_change_t change;
+    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0)
+        zown_feed_publish (self->feed, &change);
+    self->feed_outbox.size = 0;
+    self->feed_outbox.failed = false;
+}
+
 //  Group commit: one sync for every change of the burst, then their
-//  replies. If the sync fails, nothing is acknowledged: the replies are
-//  dropped (their clients time out, outcome unknown) and writes are
-//  refused from then on.
+//  replies and records. If the sync fails, nothing is acknowledged or
+//  published: the replies are dropped (their clients time out, outcome
+//  unknown), and since the owner's memory may now be ahead of its disk,
+//  every request but PING, STATS, HELLO and BYE is refused from then on.
 static void
 s_sync (s_self_t *self)
 {
@@ -552,12 +581,20 @@ s_sync (s_self_t *self)
     if (self->unsynced) {
         self->unsynced = false;
         if (zown_journal_commit (self->journal)) {
-            fprintf (stderr, "zown: journal sync failed (%s): writes are refused from now on\n",
+            fprintf (stderr,
+                     "zown: journal sync failed (%s): requests are refused until a restart\n",
                      strerror (errno));
-            zown_registry_refuse_writes (self->registry);
+            zown_registry_refuse (self->registry, true);
             outbox->size = 0;
+            self->feed_outbox.size = 0;
         }
     }
+    if (self->feed_outbox.failed) {
+        //  Out of memory keeping records: subscribers see a gap and resync.
+        self->feed_outbox.size = 0;
+        self->feed_outbox.failed = false;
+    }
+    s_publish_burst (self);
     if (outbox->failed) {
         //  Out of memory keeping replies: those clients time out.
         outbox->failed = false;

@@ -53,7 +53,7 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
     zown_registry_t *self = call->registry;
     if (call->parked)
         return ZOWN_PARK;  //  A retry that still cannot complete keeps its place.
-    if (timeout_ms == 0 || !call->peer || self->journaling || !self->frame)
+    if (timeout_ms == 0 || !call->peer || self->batch || !self->frame)
         return zown_call_error (call, ZOWN_TIMEOUT, "would block");
     if (call->peer->identity_size > sizeof (((zown_parked_t *) 0)->identity))
         return zown_call_error (call, ZOWN_BAD_REQUEST, "identity too long");

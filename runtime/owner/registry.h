@@ -52,7 +52,7 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 #define ZOWN_CMD_CREATE 0x04  //  Creates the object when it does not exist
 #define ZOWN_CMD_OWNER  0x08  //  Owner op: the object name must be empty
 #define ZOWN_CMD_PAIRS  0x10  //  Arguments come in pairs
-#define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always journaled for undo
+#define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always undoable
 #define ZOWN_CMD_ALONE  0x40  //  Must be the only op of its request (cannot roll back)
 #define ZOWN_CMD_KEY    0x80  //  The first argument (with PAIRS: every even one) is a key
 
@@ -145,7 +145,7 @@ struct _zown_call_t {
     size_t argc;
     zown_buf_t *out;          //  Reply buffer: append values only
     uint32_t values;          //  Values appended so far
-    bool journal;             //  Save undo records before changes
+    bool undo;                //  Save undo records before changes (zown_call_save)
     const char *message;      //  Error message for a failed op
     const zown_peer_t *peer;  //  Sender; NULL when the request cannot park
     void *parked;             //  The parked request being retried, if any
@@ -167,9 +167,9 @@ uint64_t zown_call_bump (zown_call_t *call);
 //  handler describes nothing is recorded as an OP change (its arguments).
 void zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
                         const zown_datum_t *value);
-//  Before changing an object in a journaled call: remember how to undo it.
+//  Before changing an object in an undoable call: remember how to undo it.
 //  Returns 0, or -1 if out of memory (then the handler fails with
-//  ZOWN_NO_MEMORY before changing anything). Not journaled: no-op.
+//  ZOWN_NO_MEMORY before changing anything). Not undoable: no-op.
 int zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard,
                     void *saved);
 
@@ -252,8 +252,10 @@ typedef int (zown_persist_fn) (void *arg, uint64_t seq, const void *records, siz
 void zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg);
 void zown_registry_set_feed_active (zown_registry_t *self, bool active);
 void zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg);
-//  The journal failed outside a commit (a deferred sync): refuse writes.
-void zown_registry_refuse_writes (zown_registry_t *self);
+//  The journal failed outside a commit: refuse writes with NOT_DURABLE
+//  from now on, and with `reads` (a sync failed, so memory may be ahead of
+//  the disk) every request but PING, STATS, HELLO and BYE.
+void zown_registry_refuse (zown_registry_t *self, bool reads);
 //  Sequence number of the last committed change.
 uint64_t zown_registry_seq (zown_registry_t *self);
 //  Apply change records (journal form) read back from a journal. Returns 0,

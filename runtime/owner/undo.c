@@ -1,11 +1,12 @@
 /*  =========================================================================
     undo - undo records of a batch, so that it applies all or nothing
 
-    A batch (more than one op) is journaled: before each change a handler
+    A batch (more than one op) is undoable: before each change a handler
     saves how to undo it (zown_call_save). If any op fails, every record is
     undone in reverse, created and dropped objects included; a commit only
-    frees them. A lone op is not journaled: it changes nothing unless it
-    succeeds.
+    frees them. With a journal every request is undoable, so that a write
+    whose records cannot be written is undone before anything reads it;
+    without one a lone op is not: it changes nothing unless it succeeds.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -14,7 +15,7 @@
 int
 zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard, void *saved)
 {
-    if (!call->journal)
+    if (!call->undo)
         return 0;
     zown_registry_t *self = call->registry;
     if (self->undo_count == self->undo_capacity) {
