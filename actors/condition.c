@@ -76,8 +76,11 @@ s_not_held (zown_call_t *call)
 static int
 s_take_back (zown_call_t *call, zown_object_t *lock)
 {
-    zown_session_t *session = zown_call_session (call);
-    int died = session ? zown_lock_take (lock, session) : -1;
+    zown_session_t *session;
+    int status = zown_call_session (call, &session);
+    if (status != ZOWN_OK)
+        return status;
+    int died = zown_lock_take (lock, session);
     if (died < 0)
         return zown_call_parked_on (call) == lock ? zown_call_park (call, 0)
                                                   : zown_call_repark (call, lock);

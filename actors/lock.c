@@ -104,9 +104,10 @@ s_release_hook (zown_object_t *object, zown_session_t *session, bool died)
 int
 zown_cmd_lock_acquire (zown_call_t *call)
 {
-    zown_session_t *session = zown_call_session (call);
-    if (!session)
-        return zown_call_error (call, ZOWN_BAD_ARGS, "a lock needs a client connection");
+    zown_session_t *session;
+    int status = zown_call_session (call, &session);
+    if (status != ZOWN_OK)
+        return status;
     s_lock_t *lock = s_lock (call->object);
     if (lock->holder == session && s_reentrant (call->object)) {
         lock->depth++;

@@ -159,9 +159,9 @@ zown_cmd_semaphore_acquire (zown_call_t *call)
     if (count < 1 || count > ZOWN_SEMAPHORE_MAX
         || (semaphore->bounded && count > semaphore->initial))
         return zown_call_error (call, ZOWN_BAD_ARGS, "count must be 1..initial value");
-    zown_session_t *session = zown_call_session (call);
-    if (!session)
-        return zown_call_error (call, ZOWN_BAD_ARGS, "a semaphore needs a client connection");
+    zown_session_t *session;
+    if ((status = zown_call_session (call, &session)) != ZOWN_OK)
+        return status;
     if (!s_first_in_line (call) || semaphore->value < count)
         return zown_call_park (call, call->argv [1].u.i);
     s_holding_t *holding = s_holding (semaphore, session);

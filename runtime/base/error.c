@@ -58,6 +58,8 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_BROKEN, "BROKEN", "the barrier is broken (aborted, reset, or a party left)" },
     { ZOWN_NOT_DURABLE, "NOT_DURABLE", "the owner cannot write its journal; writes are refused" },
     { ZOWN_LIMIT, "LIMIT", "an owner limit was reached: objects, items, parked requests" },
+    { ZOWN_NO_SESSION, "NO_SESSION",
+      "the owner has no session for this client (it restarted, or the client's process died)" },
     { ZOWN_UNREACHABLE, "UNREACHABLE", "no owner accepted the request within the deadline" },
     { ZOWN_FORKED, "FORKED", "handle belongs to another process (see docs/FORK.md)" },
     { ZOWN_INVALID, "INVALID", "invalid argument" },

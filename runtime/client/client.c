@@ -9,11 +9,16 @@
     answer is not waited for), and when destroyed it says BYE and waits a
     moment for the answer: the owner then knows its session, tells a clean
     end from a death, and sees at once if its process dies
-    (runtime/owner/session.c).
+    (runtime/owner/session.c). Its routing id starts with "ZS", which tells
+    the owner so: an owner that has no session for it (it restarted) answers
+    NO_SESSION to what needs one, and the client says HELLO again and
+    sends the request once more.
     =========================================================================
 */
 #include "zown_internal.h"
 #include "base/curve.h"
+#include <stdatomic.h>
+#include <sys/random.h>
 #include <time.h>
 
 //  tcp connections: heartbeats find a peer that vanished (a cut link, a
@@ -158,6 +163,23 @@ zown_client_new (const char *target)
     return zown_client_new_with (target, NULL);
 }
 
+//  "ZS" (ZOWN_CLIENT_ID_PREFIX), then the pid, a count of this process's
+//  clients and random octets: unique to this client, never reused, so an
+//  owner never takes it for a client whose session has ended.
+static int
+s_set_routing_id (void *socket)
+{
+    static atomic_uint count;
+    uint8_t id [18] = { ZOWN_CLIENT_ID_PREFIX [0], ZOWN_CLIENT_ID_PREFIX [1] };
+    uint32_t pid = (uint32_t) getpid ();
+    uint32_t serial = atomic_fetch_add (&count, 1);
+    memcpy (id + 2, &pid, 4);
+    memcpy (id + 6, &serial, 4);
+    if (getrandom (id + 10, 8, 0) != 8)
+        return -1;
+    return zmq_setsockopt (socket, ZMQ_ROUTING_ID, id, sizeof (id));
+}
+
 zown_client_t *
 zown_client_new_with (const char *target, const zown_client_options_t *options)
 {
@@ -194,7 +216,8 @@ zown_client_new_with (const char *target, const zown_client_options_t *options)
         && zown_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
         && zown_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
         && zown_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-        && zown_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0) {
+        && zown_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0
+        && s_set_routing_id (self->socket) == 0) {
         status = strncmp (endpoint, "tcp://", 6) == 0 ? s_secure (self, options) : ZOWN_OK;
         if (status == ZOWN_OK && zmq_connect (self->socket, endpoint) == 0)
             return self;
@@ -411,6 +434,17 @@ s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t 
         zown_client_abandon (self);
         return -1;
     }
+    if (zown_reply_status (&self->reply) == ZOWN_NO_SESSION) {
+        //  The owner lost our session (it restarted): the request was not
+        //  applied. Say HELLO again, then send it once more.
+        self->said_hello = false;
+        if (s_send (self, request))
+            return -1;
+        if (s_recv (self, timeout)) {
+            zown_client_abandon (self);
+            return -1;
+        }
+    }
     if (reply_p)
         *reply_p = &self->reply;
     int status = zown_reply_status (&self->reply);
@@ -455,6 +489,9 @@ zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
         return zown_fail (ZOWN_INVALID);
     if (s_recv (self, self->timeout))
         return -1;
+    //  The next request says HELLO first; this one was not applied.
+    if (zown_reply_status (&self->reply) == ZOWN_NO_SESSION)
+        self->said_hello = false;
     if (reply_p)
         *reply_p = &self->reply;
     return zown_ok ();

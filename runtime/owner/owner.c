@@ -55,7 +55,7 @@ typedef struct {
     //  Group commit (--fsync always): the replies of a burst wait in the
     //  outbox until one fdatasync has made all its changes durable.
     bool group_commit;
-    bool unsynced;      //  Changes appended since the last sync
+    bool unsynced;           //  Changes appended since the last sync
     zown_buf_t outbox;       //  Replies kept until the burst is durable (zown_encode_deferred)
     zown_buf_t feed_outbox;  //  Change records kept until then (zown_encode_change)
     //  tcp endpoints
@@ -114,8 +114,9 @@ s_bind_curve (s_self_t *self, const char *endpoint)
     return status;
 }
 
-//  Ends the sessions of the tcp connections that closed (the ROUTER's
-//  monitor): a process on another host cannot be watched like a local one.
+//  Ends the sessions of the ipc and tcp connections that closed (the
+//  ROUTER's monitor): a process on another host cannot be watched like a
+//  local one, and a client that never said HELLO has no pid to watch.
 static void
 s_handle_monitor (s_self_t *self)
 {
@@ -137,13 +138,22 @@ s_handle_monitor (s_self_t *self)
     zmq_msg_close (&event);
 }
 
+//  Watch connections close, before the first ipc or tcp bind.
+static int
+s_watch_connections (s_self_t *self)
+{
+    if (!self->monitor
+        && !(self->monitor = zown_monitor_new (self->router, ZMQ_EVENT_DISCONNECTED)))
+        return ZOWN_SYSTEM;
+    return ZOWN_OK;
+}
+
 static int
 s_bind_tcp (s_self_t *self, const char *endpoint)
 {
     if (!self->curve && !self->insecure)
         return ZOWN_INVALID;
-    if (!self->monitor
-        && !(self->monitor = zown_monitor_new (self->router, ZMQ_EVENT_DISCONNECTED)))
+    if (s_watch_connections (self))
         return ZOWN_SYSTEM;
     if (zown_set_int (self->router, ZMQ_HEARTBEAT_IVL, S_HEARTBEAT_IVL)
         || zown_set_int (self->router, ZMQ_HEARTBEAT_TIMEOUT, S_HEARTBEAT_TIMEOUT))
@@ -173,6 +183,8 @@ s_bind (s_self_t *self, const char *endpoint)
         const char *path = endpoint + 6;
         if (!*path || *path == '@')
             return ZOWN_INVALID;
+        if (s_watch_connections (self))
+            return ZOWN_SYSTEM;
         int status = zown_ipc_bind (self->router, path);
         //  Recorded, so that the file is removed at exit.
         if (status == ZOWN_OK && !zlistx_add_end (self->ipc_paths, (void *) path)) {
@@ -612,6 +624,22 @@ s_sync (s_self_t *self)
     outbox->size = 0;
 }
 
+//  Ends, as died, the session of every watched process whose pidfd is
+//  readable; what they held goes to the next in line, flagged.
+static void
+s_handle_deaths (s_self_t *self, zmq_pollitem_t *items, zown_session_t **sessions, size_t count)
+{
+    //  Ending one session never frees another: the array stays valid.
+    bool ended = false;
+    for (size_t index = 0; index < count; index++)
+        if (items [index].revents & ZMQ_POLLIN) {
+            zown_session_end (self->registry, sessions [index], true);
+            ended = true;
+        }
+    if (ended)
+        zown_registry_run_wakes (self->registry);
+}
+
 static void *
 s_owner_thread (void *args)
 {
@@ -674,16 +702,11 @@ s_owner_thread (void *args)
         if (self->journal)
             s_maybe_compact (self);
         //  Dead processes after requests, so that a BYE already received
-        //  ends its session cleanly. If requests changed the sessions, the
-        //  poll set is stale: a death still pending shows again next time.
+        //  ends its session cleanly; nothing was granted to them meanwhile
+        //  (zown_call_session). If requests changed the sessions, the poll
+        //  set is stale: a death still pending shows again next time.
         if (generation == zown_session_watch_generation (self->registry))
-            for (size_t index = 0; index < watched; index++)
-                if (items [fixed + index].revents & ZMQ_POLLIN) {
-                    //  What it held goes to the next in line, flagged.
-                    zown_session_end (self->registry, sessions [index], true);
-                    zown_registry_run_wakes (self->registry);
-                    break;  //  The poll set changed.
-                }
+            s_handle_deaths (self, items + fixed, sessions, watched);
         zown_registry_expire (self->registry);
         if (self->group_commit)
             s_sync (self);

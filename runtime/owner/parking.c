@@ -59,9 +59,10 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
         return zown_call_error (call, ZOWN_BAD_REQUEST, "identity too long");
     //  Every parked request belongs to a session, so that its client's
     //  share is counted even if it never said HELLO.
-    zown_session_t *session = zown_call_session (call);
-    if (!session)
-        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
+    zown_session_t *session;
+    int status = zown_call_session (call, &session);
+    if (status != ZOWN_OK)
+        return status;
     if (zlistx_size (session->parked) >= self->limits.max_parked_client)
         return zown_limits_refuse (call, ZOWN_LIMIT, ZOWN_REFUSAL_PARKED_CLIENT,
                                    &self->stats.refused_parked);
@@ -183,6 +184,10 @@ zown_parked_answer (zown_registry_t *self, zown_parked_t *parked, int status, co
 static void
 s_retry (zown_registry_t *self, zown_parked_t *parked)
 {
+    //  A waiter whose process has died gets nothing: it stays parked until
+    //  the owner's loop ends its session, which drops it.
+    if (parked->session && zown_session_gone (parked->session))
+        return;
     //  The frame was decoded and checked when it was parked.
     zown_decode_request (&self->decoded, parked->frame, parked->frame_size, SIZE_MAX);
     zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope, -1 };

@@ -11,7 +11,9 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include <poll.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 
 struct _zown_sessions_t {
     zhashx_t *table;           //  Identity (hex) -> zown_session_t
@@ -80,31 +82,37 @@ zown_session_find (zown_registry_t *self, const void *identity, size_t size)
     return (zown_session_t *) zhashx_lookup (zown_registry_sessions (self)->table, key);
 }
 
-//  A tcp session remembers its connection. The owner hears of a closed
-//  connection by its descriptor only, and a later connection may get the
-//  same number: the peer address tells them apart.
+//  A session over ipc or tcp remembers its connection. The owner hears of
+//  a closed connection by its descriptor only, and a later connection may
+//  get the same number: the socket's inode, unique while it is open, tells
+//  them apart.
 static void
 s_note_connection (zown_session_t *session, int fd)
 {
-    struct sockaddr_storage local;
-    socklen_t size = sizeof (local);
-    session->fd = -1;
-    if (fd < 0 || getsockname (fd, (struct sockaddr *) &local, &size)
-        || (local.ss_family != AF_INET && local.ss_family != AF_INET6))
-        return;
-    session->peer_size = sizeof (session->peer);
-    if (getpeername (fd, (struct sockaddr *) &session->peer, &session->peer_size) == 0)
-        session->fd = fd;
+    struct stat info;
+    session->fd = fd >= 0 && fstat (fd, &info) == 0 && S_ISSOCK (info.st_mode) ? fd : -1;
+    if (session->fd >= 0) {
+        session->fd_dev = info.st_dev;
+        session->fd_ino = info.st_ino;
+    }
 }
 
 //  True if fd is no longer the session's connection.
 static bool
 s_connection_gone (const zown_session_t *session)
 {
-    struct sockaddr_storage peer;
-    socklen_t size = sizeof (peer);
-    return getpeername (session->fd, (struct sockaddr *) &peer, &size) || size != session->peer_size
-        || memcmp (&peer, &session->peer, size) != 0;
+    struct stat info;
+    return fstat (session->fd, &info) || info.st_dev != session->fd_dev
+        || info.st_ino != session->fd_ino;
+}
+
+//  True if the session's process is known to have died (its pidfd is
+//  readable), even if the owner's loop has not ended the session yet.
+static bool
+s_process_gone (const zown_session_t *session)
+{
+    struct pollfd item = { session->pidfd, POLLIN, 0 };
+    return session->pidfd >= 0 && poll (&item, 1, 0) > 0;
 }
 
 size_t
@@ -169,9 +177,12 @@ zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, boo
     }
     session->pid = pid;
     if (local && pid != getpid ()) {
-        //  Without a pidfd (no such process, or not allowed) the session
-        //  still works; it just ends only by BYE.
+        //  A process already gone (and reaped) ends its session at once.
+        //  Without a pidfd for another reason (not allowed) the session
+        //  still works; it ends by BYE or with its connection.
         session->pidfd = pidfd_open (pid, 0);
+        if (session->pidfd < 0 && errno == ESRCH)
+            return ZOWN_NO_SESSION;
         zown_registry_sessions (self)->generation++;
     }
     return ZOWN_OK;
@@ -199,12 +210,39 @@ zown_session_end (zown_registry_t *self, zown_session_t *session, bool died)
     zhashx_delete (zown_registry_sessions (self)->table, key);
 }
 
-zown_session_t *
-zown_call_session (zown_call_t *call)
+//  Whether a peer's routing id says it is a zown client, which says HELLO
+//  before anything that needs a session (docs/PROTOCOL.md 3.5).
+static bool
+s_says_hello (const zown_peer_t *peer)
 {
+    return peer->identity_size >= 2 && memcmp (peer->identity, ZOWN_CLIENT_ID_PREFIX, 2) == 0;
+}
+
+int
+zown_call_session (zown_call_t *call, zown_session_t **session_p)
+{
+    *session_p = NULL;
     if (!call->peer)
-        return NULL;
-    return zown_session_ensure (call->registry, call->peer);
+        return zown_call_error (call, ZOWN_BAD_ARGS, "this op needs a client connection");
+    zown_session_t *session =
+        zown_session_find (call->registry, call->peer->identity, call->peer->identity_size);
+    if (!session && s_says_hello (call->peer) && call->op != ZOWN_OP_HELLO)
+        //  Its session ended (its process died, or the owner restarted):
+        //  a request still on its way never opens an unwatched one.
+        return zown_call_error (call, ZOWN_NO_SESSION, "no session: say HELLO first");
+    if (session && !call->parked && s_process_gone (session))
+        //  Dead, and not yet seen to be: nothing is granted to it.
+        return zown_call_error (call, ZOWN_NO_SESSION, "the client's process has died");
+    if (!session && !(session = zown_session_ensure (call->registry, call->peer)))
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
+    *session_p = session;
+    return ZOWN_OK;
+}
+
+bool
+zown_session_gone (zown_session_t *session)
+{
+    return s_process_gone (session);
 }
 
 void *
@@ -244,17 +282,23 @@ zown_session_watched (zown_registry_t *registry, zown_session_t ***sessions_p)
 int
 zown_cmd_hello (zown_call_t *call)
 {
-    zown_session_t *session = zown_call_session (call);
-    if (!session)
-        return zown_call_error (call, ZOWN_BAD_ARGS, "HELLO needs a connection");
+    zown_session_t *session;
+    int status = zown_call_session (call, &session);
+    if (status != ZOWN_OK)
+        return status;
     int64_t pid = call->argv [0].u.i;
     //  A pid from another host (another boot id) is not watched.
     char boot [ZOWN_BOOT_ID_SIZE];
     bool local = call->argc < 2
         || (call->argv [1].u.b.len == ZOWN_BOOT_ID_SIZE && zown_boot_id (boot) == ZOWN_BOOT_ID_SIZE
             && memcmp (boot, call->argv [1].u.b.ptr, ZOWN_BOOT_ID_SIZE) == 0);
-    int status =
-        zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
+    status = zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
+    if (status == ZOWN_NO_SESSION) {
+        //  Its process is gone: whatever it sent after this HELLO finds no
+        //  session.
+        zown_session_end (call->registry, session, true);
+        return ZOWN_OK;
+    }
     return status == ZOWN_OK ? ZOWN_OK : zown_call_error (call, status, "pid must be positive");
 }
 

@@ -15,11 +15,11 @@ struct _zown_session_t {
     int pidfd;         //  Readable when that process has died; -1 if none
     zlistx_t *held;    //  Objects it holds (locks), in taking order
     zlistx_t *parked;  //  Its parked requests
-    //  A tcp connection's descriptor and peer address, -1 for other
-    //  transports: the session ends when that connection closes.
+    //  Its connection's descriptor (ipc, tcp; -1 for inproc) and the
+    //  socket's identity: the session ends when that connection closes.
     int fd;
-    struct sockaddr_storage peer;
-    socklen_t peer_size;
+    dev_t fd_dev;
+    ino_t fd_ino;
 };
 
 //  The session table of a registry.
@@ -30,10 +30,11 @@ zown_session_t *zown_session_find (zown_registry_t *self, const void *identity, 
 //  The session of a peer, made on first use (with its connection, if tcp).
 zown_session_t *zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer);
 //  A connection closed (the owner's socket monitor): end, as died, the
-//  sessions of a tcp connection that had descriptor fd. Returns how many.
+//  sessions of the connection that had descriptor fd. Returns how many.
 size_t zown_session_disconnected (zown_registry_t *self, int fd);
 //  HELLO: the session's process, watched through a pidfd when it runs on
-//  this host (`local`) and is not the owner's own process. Returns a status.
+//  this host (`local`) and is not the owner's own process. Returns a
+//  status: ZOWN_NO_SESSION if that process is already gone.
 int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);
 //  End a session: release what it holds, drop what it waits for, forget it.
 void zown_session_end (zown_registry_t *self, zown_session_t *session, bool died);
@@ -42,9 +43,15 @@ size_t zown_session_watched (zown_registry_t *self, zown_session_t ***sessions_p
 //  Changes whenever the set of watched sessions changes.
 uint64_t zown_session_watch_generation (zown_registry_t *self);
 
-//  The caller's session, made on first use; NULL when the request has no
-//  peer (then ops that need one fail) or out of memory.
-zown_session_t *zown_call_session (zown_call_t *call);
+//  The caller's session, made on first use, in *session_p. Returns
+//  ZOWN_OK, or fails the call (zown_call_error) and returns the status:
+//  BAD_ARGS for a request with no peer, NO_SESSION for a zown client whose
+//  session ended (it must say HELLO again) or whose process is known to
+//  have died, NO_MEMORY.
+int zown_call_session (zown_call_t *call, zown_session_t **session_p);
+//  True if the session's process has died, even if its session has not
+//  ended yet: a parked request of such a session is not retried.
+bool zown_session_gone (zown_session_t *session);
 //  Record that the caller's session now holds / no longer holds the object;
 //  hold returns a handle for unhold, or NULL if out of memory.
 void *zown_call_hold (zown_call_t *call, zown_session_t *session);

@@ -19,6 +19,9 @@
 #define ZOWN_OBJECT_NAME_MAX 255
 #define ZOWN_BATCH_MAX       1024   //  Most ops in one request
 #define ZOWN_ARGS_MAX        65535  //  Most arguments of one op
+//  A routing id that starts with these two octets is a client that says
+//  HELLO before anything that needs a session (docs/PROTOCOL.md 3.5).
+#define ZOWN_CLIENT_ID_PREFIX "ZS"
 
 //  Growable output buffer. A failed allocation sets `failed` and later
 //  writes do nothing, so a caller checks once at the end.
