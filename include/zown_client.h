@@ -83,6 +83,13 @@ ZOWN_EXPORT int zown_client_set_window (zown_client_t *self, int window);
 //  succeeded. Returns -1 with the failing op's status (a reply is still
 //  given), or with ZOWN_UNREACHABLE / ZOWN_TIMEOUT (no reply; *reply_p is
 //  NULL), ZOWN_BUSY (pipelined requests still pending), ZOWN_FORKED.
+//  When the connection to the owner drops (ipc, tcp), a call waiting for
+//  its reply fails at once with ZOWN_UNREACHABLE (its outcome is unknown);
+//  the next call goes to the owner once it is back, and says HELLO again.
+//  An owner that lost this client's session (it restarted) answers
+//  ZOWN_NO_SESSION: the call then says HELLO and sends the request once
+//  more by itself. A call refused with ZOWN_DENIED leaves the next call to
+//  start on a new connection, so a key allowed since gets in.
 //  The reply is borrowed until the next call on this client. reply_p may
 //  be NULL.
 ZOWN_EXPORT int zown_client_call (zown_client_t *self, zown_request_t *request,
@@ -96,8 +103,11 @@ ZOWN_EXPORT int zown_client_send (zown_client_t *self, zown_request_t *request, 
 //  Wait up to the client's timeout for the reply to the oldest pipelined
 //  request (replies come back in the order sent). Returns 0 and sets
 //  *reply_p, even when the reply carries an error status (see
-//  zown_reply_status); -1 with ZOWN_TIMEOUT (the request stays pending),
-//  ZOWN_INVALID (nothing pending), ZOWN_FORKED, ZOWN_PROTOCOL.
+//  zown_reply_status: ZOWN_NO_SESSION means the request was not applied
+//  and may be sent again; the next send says HELLO first); -1 with
+//  ZOWN_TIMEOUT (the request stays pending), ZOWN_UNREACHABLE (the
+//  connection dropped; pending requests stay pending, outcome unknown, until
+//  abandoned), ZOWN_INVALID (nothing pending), ZOWN_FORKED, ZOWN_PROTOCOL.
 ZOWN_EXPORT int zown_client_recv (zown_client_t *self, zown_reply_t **reply_p);
 
 //  Number of pipelined requests sent and not yet received.

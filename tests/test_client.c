@@ -6,6 +6,9 @@
 #include "testutil.h"
 #include "zown_internal.h"
 #include <pthread.h>
+#include <signal.h>
+
+static zown_spawner_t *s_spawner;
 
 static void
 test_new_rejects_bad_targets (void **state)
@@ -224,13 +227,88 @@ test_late_and_broken_replies (void **state)
     close (fake.release [1]);
 }
 
+//  An owner process that dies (SIGKILL) once a request waits in it; its
+//  name is the payload.
+static int
+s_owner_that_dies (void *args, const void *payload, size_t size)
+{
+    (void) args, (void) size;
+    zown_owner_t *owner = zown_owner_new ((const char *) payload);
+    if (!owner)
+        return 1;
+    zown_client_t *client = zown_client_new (zown_owner_inproc (owner));
+    zown_request_t *request = zown_request_new ();
+    zown_request_add (request, ZOWN_OP_STATS, NULL, 0, NULL);
+    for (;;) {
+        zown_reply_t *reply;
+        if (zown_client_call (client, request, &reply))
+            return 2;
+        for (size_t index = 0; index + 1 < zown_reply_count (reply, 0); index += 2)
+            if (zown_datum_streq (zown_reply_value (reply, 0, index), "parked")
+                && zown_reply_value (reply, 0, index + 1).u.i == 1)
+                raise (SIGKILL);
+    }
+}
+
+//  A call waiting in an owner that dies fails at once with UNREACHABLE,
+//  not at its deadline; the client's next call reaches the next owner of
+//  that name.
+static void
+test_owner_gone_fails_calls_at_once (void **state)
+{
+    (void) state;
+    const char *name = testutil_name ("gone");
+    pid_t pid = zown_spawner_spawn (s_spawner, s_owner_that_dies, NULL, name, strlen (name) + 1);
+    assert_true (pid > 0);
+    zown_client_t *client = zown_client_new (name);
+    assert_non_null (client);
+    assert_int_equal (zown_client_set_timeout (client, 30000), 0);
+    int64_t deadline = testutil_now_ms () + 10000;
+    while (zown_client_ping (client) && testutil_now_ms () < deadline)
+        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    zown_datum_t wait = zown_datum_int (20000);
+    int64_t start = testutil_now_ms ();
+    assert_int_equal (
+        zown_client_call_op_wait (client, ZOWN_OP_EVENT_WAIT, "never", 1, &wait, 20000, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    //  At once in fact; without the connection's news the call would wait
+    //  50 s (its wait and its deadline).
+    assert_true (testutil_now_ms () - start < 10000);
+    int status;
+    assert_int_equal (zown_spawner_wait (s_spawner, 10000, NULL, &status), 0);
+    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+
+    zown_owner_t *owner = zown_owner_new (name);
+    assert_non_null (owner);
+    deadline = testutil_now_ms () + 10000;
+    while (zown_client_ping (client) && testutil_now_ms () < deadline)
+        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    zown_lock_t *lock = zown_lock_new (client, "l");
+    assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
+    zown_client_t *other = testutil_client (zown_owner_inproc (owner));
+    assert_int_equal (testutil_stat (other, "sessions"), 2);
+    zown_client_destroy (&other);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
+    testutil_private_rundir ();
+    s_spawner = zown_spawner_new ();
+    if (!s_spawner)
+        return 1;
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_new_rejects_bad_targets), cmocka_unit_test (test_settings),
-        cmocka_unit_test (test_no_owner_is_unreachable), cmocka_unit_test (test_pipelining),
+        cmocka_unit_test (test_new_rejects_bad_targets),
+        cmocka_unit_test (test_settings),
+        cmocka_unit_test (test_no_owner_is_unreachable),
+        cmocka_unit_test (test_pipelining),
         cmocka_unit_test (test_late_and_broken_replies),
+        cmocka_unit_test (test_owner_gone_fails_calls_at_once),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zown_spawner_destroy (&s_spawner);
+    return failed;
 }

@@ -30,23 +30,27 @@
 #define S_SILENT_CLOSES_MAX 3
 
 struct _zown_client_t {
-    void *socket;             //  DEALER in this process's zown context
-    unsigned generation;      //  Fork generation it was created in
-    char *endpoint;           //  Where it is connected
-    int timeout;              //  Deadline per call, ms (-1: none)
-    int rcvtimeo;             //  ZMQ_RCVTIMEO now set on the socket
-    size_t window;            //  Most pipelined requests pending
-    uint64_t next_id;         //  Id of the next request
-    uint64_t floor;           //  Lowest id still wanted
-    uint64_t dropped;         //  Late replies dropped
-    zmq_msg_t frame;          //  Last reply frame; reply values point in it
-    zown_reply_t reply;       //  Last reply, decoded
-    zown_request_t *request;  //  Reused by the typed handles
-    bool said_hello;          //  HELLO sent before the first request
-    char message [256];       //  The owner's message for the last failed call
-    void *monitor;            //  CURVE handshake events (tcp only), else NULL
-    bool denied;              //  The owner refuses our handshakes
-    unsigned failures;        //  Handshakes failed in a row
+    void *socket;                   //  DEALER in this process's zown context
+    unsigned generation;            //  Fork generation it was created in
+    char *endpoint;                 //  Where it is connected
+    int timeout;                    //  Deadline per call, ms (-1: none)
+    int rcvtimeo;                   //  ZMQ_RCVTIMEO now set on the socket
+    size_t window;                  //  Most pipelined requests pending
+    uint64_t next_id;               //  Id of the next request
+    uint64_t floor;                 //  Lowest id still wanted
+    uint64_t dropped;               //  Late replies dropped
+    zmq_msg_t frame;                //  Last reply frame; reply values point in it
+    zown_reply_t reply;             //  Last reply, decoded
+    zown_request_t *request;        //  Reused by the typed handles
+    bool said_hello;                //  HELLO sent before the first request
+    char message [256];             //  The owner's message for the last failed call
+    void *monitor;                  //  Connection events (ipc, tcp), else NULL
+    bool curve;                     //  A CURVE tcp client: handshakes can be refused
+    bool denied;                    //  The owner refuses our handshakes
+    unsigned failures;              //  Handshakes failed in a row
+    bool disconnected;              //  The connection dropped since the last look
+    bool reopen;                    //  Refused: the next call starts on a new socket
+    zown_client_options_t options;  //  Kept for a new socket; strings owned
 };
 
 static int s_call (zown_client_t *self, zown_request_t *request, int timeout,
@@ -60,17 +64,20 @@ s_forked (zown_client_t *self)
 
 //  --------------------------------------------------------------------------
 
-//  Sends HELLO or BYE (id 0, answer ignored); flags as for zmq_send.
-//  Reads the handshake events waiting; true if the last one was a refusal.
+//  Reads the connection events waiting: a dropped connection, and (CURVE)
+//  handshakes. True if the owner refuses our handshakes.
 static bool
 s_denied (zown_client_t *self)
 {
     zmq_msg_t event;
     zmq_msg_init (&event);
     while (zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) != -1) {
-        if (zmq_msg_size (&event) >= 2) {
-            uint16_t kind;
+        uint16_t kind = 0;
+        if (zmq_msg_size (&event) >= 2)
             memcpy (&kind, zmq_msg_data (&event), sizeof (kind));
+        if (kind == ZMQ_EVENT_DISCONNECTED)
+            self->disconnected = true;
+        else if (self->curve && kind) {
             //  A ZAP refusal or a protocol error is explicit. An owner that
             //  cannot read our hello (a wrong server key) just closes the
             //  connection, as a network fault would: refused only when it
@@ -93,7 +100,13 @@ s_denied (zown_client_t *self)
 static int
 s_no_answer (zown_client_t *self, int status)
 {
-    return zown_fail (self->monitor && s_denied (self) ? ZOWN_DENIED : status);
+    if (self->monitor && s_denied (self)) {
+        //  libzmq stops connecting after a refused handshake: the next
+        //  call starts afresh, so that a key allowed since gets in.
+        self->reopen = true;
+        return zown_fail (ZOWN_DENIED);
+    }
+    return zown_fail (status);
 }
 
 //  A tcp client's first request waits for the handshake, so that a refusal
@@ -110,36 +123,36 @@ s_await_handshake (zown_client_t *self)
         if (items [0].revents & ZMQ_POLLOUT)
             return 0;
         if ((items [1].revents & ZMQ_POLLIN) && s_denied (self))
-            return zown_fail (ZOWN_DENIED);
+            return s_no_answer (self, ZOWN_DENIED);
         if (zown_left_ms (deadline) == 0)
             return zown_fail (ZOWN_UNREACHABLE);
     }
 }
 
-//  CURVE keys and a handshake monitor for a tcp target; plain tcp only when
+//  CURVE keys for a tcp target, read from the options' files each time
+//  (so a new socket sees a certificate replaced since); plain tcp only when
 //  asked for. Returns a status.
 static int
-s_secure (zown_client_t *self, const zown_client_options_t *options)
+s_secure (zown_client_t *self)
 {
+    const zown_client_options_t *options = &self->options;
     if (zown_set_int (self->socket, ZMQ_HEARTBEAT_IVL, S_HEARTBEAT_IVL)
         || zown_set_int (self->socket, ZMQ_HEARTBEAT_TIMEOUT, S_HEARTBEAT_TIMEOUT))
         return ZOWN_SYSTEM;
-    if (options && !options->server_key && !options->cert && options->insecure)
+    if (!options->server_key && !options->cert && options->insecure)
         return ZOWN_OK;
     uint8_t server [ZOWN_CURVE_KEY], public_key [ZOWN_CURVE_KEY], secret_key [ZOWN_CURVE_KEY];
-    if (!options || zown_curve_load_public (options->server_key, server)
+    if (zown_curve_load_public (options->server_key, server)
         || zown_curve_load_pair (options->cert, public_key, secret_key))
         return ZOWN_INVALID;
-    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-        | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
     int status = zmq_setsockopt (self->socket, ZMQ_CURVE_SERVERKEY, server, ZOWN_CURVE_KEY) == 0
             && zmq_setsockopt (self->socket, ZMQ_CURVE_PUBLICKEY, public_key, ZOWN_CURVE_KEY) == 0
             && zmq_setsockopt (self->socket, ZMQ_CURVE_SECRETKEY, secret_key, ZOWN_CURVE_KEY) == 0
-            && (self->monitor = zown_monitor_new (self->socket, events))
         ? ZOWN_OK
         : ZOWN_SYSTEM;
     //  The secret key stays in libzmq's copy only.
     memset (secret_key, 0, sizeof (secret_key));
+    self->curve = status == ZOWN_OK;
     return status;
 }
 
@@ -180,6 +193,56 @@ s_set_routing_id (void *socket)
     return zmq_setsockopt (socket, ZMQ_ROUTING_ID, id, sizeof (id));
 }
 
+//  A new DEALER to the owner, with its options, keys and a monitor of its
+//  connection (ipc and tcp). Returns a status.
+static int
+s_open (zown_client_t *self)
+{
+    self->socket = zmq_socket (zown_ctx (), ZMQ_DEALER);
+    self->said_hello = false;
+    self->denied = false;
+    self->failures = 0;
+    self->disconnected = false;
+    self->rcvtimeo = -1;
+    if (!self->socket
+        //  Never block on close; queue requests only on a live connection,
+        //  so a send to an absent owner fails (UNREACHABLE) instead of
+        //  waiting for one that may start later.
+        || zown_set_int (self->socket, ZMQ_LINGER, 0)
+        || zown_set_int (self->socket, ZMQ_IMMEDIATE, 1)
+        || zown_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX)
+        || zown_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX)
+        || zown_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout)
+        || s_set_routing_id (self->socket))
+        return ZOWN_SYSTEM;
+    bool tcp = strncmp (self->endpoint, "tcp://", 6) == 0;
+    int status = tcp ? s_secure (self) : ZOWN_OK;
+    if (status != ZOWN_OK)
+        return status;
+    int events = ZMQ_EVENT_DISCONNECTED;
+    if (self->curve)
+        events |= ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+            | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL;
+    //  inproc connections never drop: no events to watch.
+    if ((tcp || strncmp (self->endpoint, "ipc://", 6) == 0)
+        && !(self->monitor = zown_monitor_new (self->socket, events)))
+        return ZOWN_SYSTEM;
+    if (zmq_connect (self->socket, self->endpoint) == 0)
+        return ZOWN_OK;
+    return errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT ? ZOWN_INVALID
+                                                                          : ZOWN_SYSTEM;
+}
+
+static void
+s_close (zown_client_t *self)
+{
+    if (self->socket) {
+        zown_monitor_stop (self->socket, &self->monitor);
+        zmq_close (self->socket);
+        self->socket = NULL;
+    }
+}
+
 zown_client_t *
 zown_client_new_with (const char *target, const zown_client_options_t *options)
 {
@@ -188,43 +251,31 @@ zown_client_new_with (const char *target, const zown_client_options_t *options)
     char *endpoint = strstr (target, "://") ? strdup (target) : zown_owner_endpoint_for (target);
     if (!endpoint)
         return NULL;
-    void *ctx = zown_ctx ();
     zown_client_t *self = (zown_client_t *) calloc (1, sizeof (zown_client_t));
-    if (!self || !ctx) {
+    if (!self || !zown_ctx ()) {
         free (self);
         free (endpoint);
-        return (zown_client_t *) zown_fail_null (ctx ? ZOWN_NO_MEMORY : ZOWN_SYSTEM);
+        return (zown_client_t *) zown_fail_null (self ? ZOWN_SYSTEM : ZOWN_NO_MEMORY);
     }
     self->endpoint = endpoint;
     self->generation = zown_fork_generation ();
     self->timeout = ZOWN_CLIENT_TIMEOUT_DEFAULT;
-    self->rcvtimeo = -1;
     self->window = ZOWN_CLIENT_WINDOW_DEFAULT;
     self->next_id = 1;
     self->floor = 1;
     zmq_msg_init (&self->frame);
     zown_reply_init (&self->reply);
     self->request = zown_request_new ();
-    self->socket = zmq_socket (ctx, ZMQ_DEALER);
-    int status = ZOWN_SYSTEM;
-    if (self->socket
-        && self->request
-        //  Never block on close; queue requests only on a live connection, so a
-        //  send to an absent owner fails (UNREACHABLE) instead of waiting for
-        //  one that may start later.
-        && zown_set_int (self->socket, ZMQ_LINGER, 0) == 0
-        && zown_set_int (self->socket, ZMQ_IMMEDIATE, 1) == 0
-        && zown_set_int (self->socket, ZMQ_SNDHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-        && zown_set_int (self->socket, ZMQ_RCVHWM, 2 * ZOWN_CLIENT_WINDOW_MAX) == 0
-        && zown_set_int (self->socket, ZMQ_SNDTIMEO, self->timeout) == 0
-        && s_set_routing_id (self->socket) == 0) {
-        status = strncmp (endpoint, "tcp://", 6) == 0 ? s_secure (self, options) : ZOWN_OK;
-        if (status == ZOWN_OK && zmq_connect (self->socket, endpoint) == 0)
-            return self;
-        if (status == ZOWN_OK)
-            status = errno == EINVAL || errno == EPROTONOSUPPORT || errno == ENOENT ? ZOWN_INVALID
-                                                                                    : ZOWN_SYSTEM;
+    int status = ZOWN_NO_MEMORY;
+    if (options) {
+        self->options.insecure = options->insecure;
+        self->options.server_key = options->server_key ? strdup (options->server_key) : NULL;
+        self->options.cert = options->cert ? strdup (options->cert) : NULL;
     }
+    if (self->request && (!options || !options->server_key || self->options.server_key)
+        && (!options || !options->cert || self->options.cert)
+        && (status = s_open (self)) == ZOWN_OK)
+        return self;
     zown_client_destroy (&self);
     return (zown_client_t *) zown_fail_null (status);
 }
@@ -250,13 +301,12 @@ zown_client_destroy (zown_client_t **self_p)
                 s_call (self, self->request, ZOWN_CLIENT_BYE_TIMEOUT, NULL);
         }
         zmq_msg_close (&self->frame);
-        if (self->socket) {
-            zown_monitor_stop (self->socket, &self->monitor);
-            zmq_close (self->socket);
-        }
+        s_close (self);
     }
     zown_reply_fini (&self->reply);
     zown_request_destroy (&self->request);
+    free ((char *) self->options.server_key);
+    free ((char *) self->options.cert);
     free (self->endpoint);
     free (self);
     *self_p = NULL;
@@ -319,8 +369,21 @@ s_send (zown_client_t *self, zown_request_t *request)
 {
     if (!request || zown_request_ops (request) == 0)
         return zown_fail (ZOWN_INVALID);
+    if (self->reopen) {
+        //  Refused before: a new socket, a new handshake.
+        s_close (self);
+        self->reopen = false;
+        int status = s_open (self);
+        if (status != ZOWN_OK)
+            return zown_fail (status);
+    }
+    if (self->disconnected) {
+        //  The owner we talked to went away: a new one needs our HELLO.
+        self->disconnected = false;
+        self->said_hello = false;
+    }
     if (!self->said_hello) {
-        if (self->monitor && s_await_handshake (self))
+        if (self->curve && s_await_handshake (self))
             return -1;
         //  With the boot id, an owner on another host never takes our pid
         //  for one of its own processes.
@@ -342,6 +405,26 @@ s_send (zown_client_t *self, zown_request_t *request)
     return 0;
 }
 
+//  Waits up to `wait` ms (-1: no limit) for a reply frame or the news that
+//  the connection dropped, or was refused: then the calls in flight fail
+//  at once, UNREACHABLE (their outcome unknown) or DENIED, rather than at
+//  their deadlines. 0 when a frame may be there, or the wait is over.
+static int
+s_await_reply (zown_client_t *self, int wait)
+{
+    if (self->disconnected)
+        return s_no_answer (self, ZOWN_UNREACHABLE);
+    zmq_pollitem_t items [2] = { { self->socket, 0, ZMQ_POLLIN, 0 },
+                                 { self->monitor, 0, ZMQ_POLLIN, 0 } };
+    if (zmq_poll (items, 2, wait) == -1 && errno != EINTR)
+        return zown_fail (ZOWN_SYSTEM);
+    if (items [0].revents & ZMQ_POLLIN)
+        return 0;
+    if ((items [1].revents & ZMQ_POLLIN) && (s_denied (self) || self->disconnected))
+        return s_no_answer (self, ZOWN_UNREACHABLE);
+    return 0;
+}
+
 //  Receives one frame: first without waiting (pipelined replies are often
 //  there already, and then the clock is never read), then blocking until
 //  the deadline. RCVTIMEO is set only when it changes.
@@ -360,6 +443,11 @@ s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
             else if (now >= *deadline_p)
                 return s_no_answer (self, ZOWN_TIMEOUT);
             remaining = (int) (*deadline_p - now);
+        }
+        if (self->monitor) {
+            if (s_await_reply (self, remaining))
+                return -1;
+            continue;
         }
         if (remaining != self->rcvtimeo) {
             if (zown_set_int (self->socket, ZMQ_RCVTIMEO, remaining))
