@@ -226,33 +226,6 @@ s_acquire_and_exit (void *args, const void *payload, size_t size)
     _exit (rc);
 }
 
-static int
-s_spin (void *args, const void *payload, size_t size)
-{
-    (void) args, (void) payload, (void) size;
-    for (volatile unsigned long spins = 0;; spins++)
-        ;
-    return 0;
-}
-
-//  Busy loops beside the test, one per CPU, so that the owner, the
-//  clients and the kernel are slow to run: races show.
-static void
-s_load (pid_t *pids, int count)
-{
-    for (int index = 0; index < count; index++) {
-        pids [index] = zown_spawner_spawn (s_spawner, s_spin, NULL, NULL, 0);
-        assert_true (pids [index] > 0);
-    }
-}
-
-static void
-s_unload (pid_t *pids, int count)
-{
-    for (int index = 0; index < count; index++)
-        s_kill (pids [index]);
-}
-
 //  `rounds` clients each take the lock and exit at once: every time the
 //  lock comes back, flagged as left by a death.
 static void
@@ -287,9 +260,11 @@ test_acquire_then_exit_releases (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     s_acquire_and_exit_rounds (owner, client, 150);
     pid_t load [3];
-    s_load (load, 3);
+    for (int index = 0; index < 3; index++)
+        load [index] = testutil_spin (s_spawner);
     s_acquire_and_exit_rounds (owner, client, 150);
-    s_unload (load, 3);
+    for (int index = 0; index < 3; index++)
+        testutil_unspin (s_spawner, load [index]);
     testutil_await_stat (client, "sessions", 1);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);

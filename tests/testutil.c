@@ -5,6 +5,7 @@
 #include "testutil.h"
 #include "zown_internal.h"
 #include <ftw.h>
+#include <signal.h>
 
 static char s_rundir [256];
 
@@ -286,4 +287,30 @@ testutil_await_stat (zown_client_t *client, const char *name, int64_t value)
     while (testutil_stat (client, name) != value)
         if (testutil_now_ms () > deadline)
             fail_msg ("%s never reached %lld", name, (long long) value);
+}
+
+static int
+s_spin (void *args, const void *payload, size_t size)
+{
+    (void) args, (void) payload, (void) size;
+    for (volatile unsigned long spins = 0;; spins++)
+        ;
+    return 0;
+}
+
+pid_t
+testutil_spin (zown_spawner_t *spawner)
+{
+    pid_t pid = zown_spawner_spawn (spawner, s_spin, NULL, NULL, 0);
+    assert_true (pid > 0);
+    return pid;
+}
+
+void
+testutil_unspin (zown_spawner_t *spawner, pid_t pid)
+{
+    assert_int_equal (zown_spawner_kill (spawner, pid, SIGKILL), 0);
+    pid_t reaped;
+    assert_int_equal (zown_spawner_wait (spawner, 10000, &reaped, NULL), 0);
+    assert_int_equal (reaped, pid);
 }

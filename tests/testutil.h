@@ -117,6 +117,12 @@ int64_t testutil_stat (zown_client_t *client, const char *name);
 //  (fails the test after 10 s); the way tests wait for parked requests.
 void testutil_await_stat (zown_client_t *client, const char *name, int64_t value);
 
+//  A busy loop in a process of its own, from the spawner, beside a test:
+//  the owner, its clients and the kernel run late, and races show. End it
+//  with testutil_unspin, which also reaps it.
+pid_t testutil_spin (zown_spawner_t *spawner);
+void testutil_unspin (zown_spawner_t *spawner, pid_t pid);
+
 //  Monotonic clock in milliseconds.
 int64_t testutil_now_ms (void);
 //  Remove a directory and everything in it; 0, or -1 (errno).
