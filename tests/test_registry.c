@@ -173,13 +173,18 @@ test_owner_ops (void **state)
     assert_int_equal (zown_reply_value (&self->reply, 0, 1).u.i, 2);
     //  Pairs 11 and 12: the owner's process and its resident memory; the
     //  refusal counters follow.
-    assert_int_equal (zown_reply_count (&self->reply, 0), 38);
+    assert_int_equal (zown_reply_count (&self->reply, 0), 44);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 20), "pid"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 21).u.i, getpid ());
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 22), "rss_kb"));
     assert_true (zown_reply_value (&self->reply, 0, 23).u.i > 0);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 36), "auth_refused"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 37).u.i, 0);
+    //  Then the owner's descriptors: connections open, clients they allow,
+    //  pauses at the limit (a registry alone has no connections).
+    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 38), "connections"));
+    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 40), "clients_max"));
+    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 42), "accepts_paused"));
 }
 
 static void

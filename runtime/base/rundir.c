@@ -111,19 +111,28 @@ s_probe_ipc (const char *path)
     return error == ENOENT ? ZOWN_OK : ZOWN_SYSTEM;
 }
 
+int
+zown_ipc_hold (const char *path)
+{
+    char *lock_path = zsys_sprintf ("%s.lock", path);
+    if (!lock_path)
+        return -1;
+    int fd = open (lock_path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+    free (lock_path);
+    if (fd == -1)
+        return -1;
+    while (flock (fd, LOCK_EX) == -1 && errno == EINTR)
+        ;
+    return fd;
+}
+
 //  Runs fn (socket, path) while holding the lock file beside path.
 static int
 s_with_ipc_lock (void *socket, const char *path, int (*fn) (void *socket, const char *path))
 {
-    char *lock_path = zsys_sprintf ("%s.lock", path);
-    if (!lock_path)
-        return ZOWN_NO_MEMORY;
-    int fd = open (lock_path, O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    free (lock_path);
+    int fd = zown_ipc_hold (path);
     if (fd == -1)
         return ZOWN_SYSTEM;
-    while (flock (fd, LOCK_EX) == -1 && errno == EINTR)
-        ;
     int status = fn (socket, path);
     close (fd);
     return status;

@@ -13,6 +13,10 @@ char *zown_rundir (void);
 //  already answers at path (ZOWN_ADDR_IN_USE); a stale file is replaced.
 //  Returns ZOWN_OK or the failure's status (not -1).
 int zown_ipc_bind (void *socket, const char *path);
+//  Take the lock beside path that zown_ipc_bind takes, and keep it: an fd
+//  to close to let go, or -1. While it is held no other process binds the
+//  path (its zown_ipc_bind waits).
+int zown_ipc_hold (const char *path);
 //  Remove the socket file at path, under the same lock as zown_ipc_bind.
 void zown_ipc_unlink (const char *path);
 

@@ -61,6 +61,9 @@ zown_cmd_stats (zown_call_t *call)
     s_reply_stat (call, "refused_items", stats->refused_items);
     s_reply_stat (call, "refused_parked", stats->refused_parked);
     s_reply_stat (call, "auth_refused", stats->auth_refused);
+    s_reply_stat (call, "connections", stats->connections);
+    s_reply_stat (call, "clients_max", stats->clients_max);
+    s_reply_stat (call, "accepts_paused", stats->accepts_paused);
     return ZOWN_OK;
 }
 

@@ -25,6 +25,7 @@
 #include "journal/journal.h"
 #include "base/curve.h"
 #include "owner/zap.h"
+#include "owner/capacity.h"
 #include <time.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -64,7 +65,9 @@ typedef struct {
     uint8_t secret_key [ZOWN_CURVE_KEY];  //  Owner's CURVE secret key
     char *allow;                          //  Allow-list directory
     zown_zap_t *zap;                      //  ZAP handler, from the first CURVE bind
-    void *monitor;                        //  Closed connections, from the first tcp bind
+    void *monitor;                        //  Connections, from the first ipc or tcp bind
+    zown_capacity_t capacity;             //  Clients the descriptors allow
+    int *holds;                           //  While paused: the ipc paths' locks
     char bound [512];                     //  Last endpoint bound
 } s_self_t;
 
@@ -114,6 +117,51 @@ s_bind_curve (s_self_t *self, const char *endpoint)
     return status;
 }
 
+//  Stop accepting: libzmq aborts the process when its ipc accept meets
+//  EMFILE. Each ipc socket file is moved aside, so new clients find no
+//  owner (connected ones keep their connections: unbinding would close
+//  them), with the path's lock held so that no other owner binds it
+//  meanwhile. tcp listeners stay: libzmq's tcp accept survives EMFILE.
+static void
+s_pause (s_self_t *self)
+{
+    zown_registry_stats (self->registry)->accepts_paused++;
+    fprintf (stderr,
+             "zown: %zu connections, near the descriptor limit (%zu): accepting no new ipc "
+             "client until some leave\n",
+             self->capacity.connections, self->capacity.limit);
+    size_t count = zlistx_size (self->ipc_paths), index = 0;
+    self->holds = (int *) calloc (count ? count : 1, sizeof (int));
+    for (const char *path = (const char *) zlistx_first (self->ipc_paths); path && self->holds;
+         path = (const char *) zlistx_next (self->ipc_paths), index++) {
+        char aside [4096];
+        snprintf (aside, sizeof (aside), "%s.paused", path);
+        self->holds [index] = zown_ipc_hold (path);
+        if (self->holds [index] >= 0 && rename (path, aside)) {
+            close (self->holds [index]);
+            self->holds [index] = -1;
+        }
+    }
+}
+
+//  Accept again: each socket file back in its place, its lock let go.
+static void
+s_resume (s_self_t *self)
+{
+    size_t index = 0;
+    for (const char *path = (const char *) zlistx_first (self->ipc_paths); path && self->holds;
+         path = (const char *) zlistx_next (self->ipc_paths), index++)
+        if (self->holds [index] >= 0) {
+            char aside [4096];
+            snprintf (aside, sizeof (aside), "%s.paused", path);
+            if (rename (aside, path))
+                fprintf (stderr, "zown: cannot put %s back (%s)\n", path, strerror (errno));
+            close (self->holds [index]);
+        }
+    free (self->holds);
+    self->holds = NULL;
+}
+
 //  Ends the sessions of the ipc and tcp connections that closed (the
 //  ROUTER's monitor): a process on another host cannot be watched like a
 //  local one, and a client that never said HELLO has no pid to watch.
@@ -132,8 +180,15 @@ s_handle_monitor (s_self_t *self)
         //  The event's second frame, its endpoint.
         if (zmq_msg_more (&event))
             zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT);
-        if (kind == ZMQ_EVENT_DISCONNECTED && zown_session_disconnected (self->registry, (int) fd))
-            zown_registry_run_wakes (self->registry);
+        if (kind == ZMQ_EVENT_ACCEPTED && zown_capacity_accepted (&self->capacity))
+            s_pause (self);
+        if (kind == ZMQ_EVENT_DISCONNECTED) {
+            if (zown_session_disconnected (self->registry, (int) fd))
+                zown_registry_run_wakes (self->registry);
+            if (zown_capacity_closed (&self->capacity))
+                s_resume (self);
+        }
+        zown_registry_stats (self->registry)->connections = self->capacity.connections;
     }
     zmq_msg_close (&event);
 }
@@ -143,7 +198,8 @@ static int
 s_watch_connections (s_self_t *self)
 {
     if (!self->monitor
-        && !(self->monitor = zown_monitor_new (self->router, ZMQ_EVENT_DISCONNECTED)))
+        && !(self->monitor =
+                 zown_monitor_new (self->router, ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED)))
         return ZOWN_SYSTEM;
     return ZOWN_OK;
 }
@@ -208,6 +264,8 @@ s_bind (s_self_t *self, const char *endpoint)
 static void
 s_release_endpoints (s_self_t *self)
 {
+    if (self->holds)
+        s_resume (self);  //  So that the paths are released like any other
     if (self->router) {
         //  Closing frees an inproc name only later, on libzmq's reaper
         //  thread; unbinding frees it now, so the name can be reused at once.
@@ -382,6 +440,9 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     zown_buf_init (&self->outbox);
     zown_buf_init (&self->feed_outbox);
     self->registry = zown_registry_new ();
+    zown_capacity_init (&self->capacity);
+    if (self->registry)
+        zown_registry_stats (self->registry)->clients_max = zown_capacity_clients (&self->capacity);
     self->ipc_paths = s_string_list ();
     self->inprocs = s_string_list ();
     //  Checked by zown_owner_new_with. max_inflight bounds the replies the
@@ -678,8 +739,10 @@ s_owner_thread (void *args)
                     (zmq_pollitem_t){ NULL, sessions [index]->pidfd, ZMQ_POLLIN, 0 };
         }
         //  Wake at the nearest deadline of a parked request.
-        if (zmq_poll (items, (int) (fixed + watched), zown_registry_next_timeout (self->registry))
-            == -1) {
+        int timeout = zown_registry_next_timeout (self->registry);
+        if (zown_session_rechecks (self->registry) && (timeout < 0 || timeout > 5))
+            timeout = 5;
+        if (zmq_poll (items, (int) (fixed + watched), timeout) == -1) {
             if (errno == EINTR)
                 continue;
             break;
@@ -699,6 +762,8 @@ s_owner_thread (void *args)
         //  Closed connections after requests, as deaths below.
         if (self->monitor && (items [3].revents & ZMQ_POLLIN))
             s_handle_monitor (self);
+        if (zown_session_rechecks (self->registry) && zown_session_recheck (self->registry))
+            zown_registry_run_wakes (self->registry);
         if (self->journal)
             s_maybe_compact (self);
         //  Dead processes after requests, so that a BYE already received

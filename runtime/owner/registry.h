@@ -134,6 +134,9 @@ typedef struct {
     uint64_t refused_items;    //  Adding items past max_items
     uint64_t refused_parked;   //  Parking past max_parked_client or max_parked
     uint64_t auth_refused;     //  tcp clients refused by CURVE authentication
+    uint64_t connections;      //  ipc and tcp connections open now
+    uint64_t clients_max;      //  Clients the descriptor limit allows, about
+    uint64_t accepts_paused;   //  Times accepting paused at the descriptor limit
 } zown_stats_t;
 
 //  What a handler sees.

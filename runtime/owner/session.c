@@ -15,11 +15,19 @@
 #include <sys/pidfd.h>
 #include <sys/stat.h>
 
+//  How long a closed connection's descriptor is looked at again: libzmq
+//  reports the close just before it closes the descriptor.
+#define S_RECHECK_MS 1000
+
 struct _zown_sessions_t {
     zhashx_t *table;           //  Identity (hex) -> zown_session_t
     zown_session_t **watched;  //  Sessions with a pidfd, for the owner's poll
     size_t watched_capacity;
     uint64_t generation;  //  Bumped when that set changes
+    //  Descriptors reported closed while still open: to look at again
+    int rechecks [64];
+    int64_t recheck_until [64];
+    size_t recheck_count;
 };
 
 //  Session table key: the identity in hex (identities are short).
@@ -115,18 +123,25 @@ s_process_gone (const zown_session_t *session)
     return session->pidfd >= 0 && poll (&item, 1, 0) > 0;
 }
 
-size_t
-zown_session_disconnected (zown_registry_t *self, int fd)
+//  Ends, as died, the sessions of descriptor fd whose connection is gone;
+//  *open_p is set if one still has its connection open.
+static size_t
+s_end_gone (zown_registry_t *self, int fd, bool *open_p)
 {
     size_t ended = 0;
     zhashx_t *sessions = zown_registry_sessions (self)->table;
+    *open_p = false;
     //  Ending a session changes the table: look again from the start.
     bool found = true;
     while (found) {
         found = false;
         for (zown_session_t *session = (zown_session_t *) zhashx_first (sessions); session;
              session = (zown_session_t *) zhashx_next (sessions))
-            if (session->fd == fd && fd >= 0 && s_connection_gone (session)) {
+            if (session->fd == fd && fd >= 0) {
+                if (!s_connection_gone (session)) {
+                    *open_p = true;
+                    continue;
+                }
                 zown_session_end (self, session, true);
                 ended++;
                 found = true;
@@ -134,6 +149,47 @@ zown_session_disconnected (zown_registry_t *self, int fd)
             }
     }
     return ended;
+}
+
+size_t
+zown_session_disconnected (zown_registry_t *self, int fd)
+{
+    bool open;
+    size_t ended = s_end_gone (self, fd, &open);
+    zown_sessions_t *sessions = zown_registry_sessions (self);
+    //  Still open: libzmq is about to close it, or it is a later
+    //  connection's. Look again until it closes, for a while.
+    if (open && sessions->recheck_count < 64) {
+        sessions->rechecks [sessions->recheck_count] = fd;
+        sessions->recheck_until [sessions->recheck_count++] = zown_now_ms () + S_RECHECK_MS;
+    }
+    return ended;
+}
+
+size_t
+zown_session_recheck (zown_registry_t *self)
+{
+    zown_sessions_t *sessions = zown_registry_sessions (self);
+    size_t ended = 0, index = 0;
+    int64_t now = zown_now_ms ();
+    while (index < sessions->recheck_count) {
+        bool open;
+        ended += s_end_gone (self, sessions->rechecks [index], &open);
+        if (open && now < sessions->recheck_until [index])
+            index++;
+        else {
+            sessions->recheck_count--;
+            sessions->rechecks [index] = sessions->rechecks [sessions->recheck_count];
+            sessions->recheck_until [index] = sessions->recheck_until [sessions->recheck_count];
+        }
+    }
+    return ended;
+}
+
+bool
+zown_session_rechecks (zown_registry_t *self)
+{
+    return zown_registry_sessions (self)->recheck_count > 0;
 }
 
 zown_session_t *

@@ -32,6 +32,12 @@ zown_session_t *zown_session_ensure (zown_registry_t *self, const zown_peer_t *p
 //  A connection closed (the owner's socket monitor): end, as died, the
 //  sessions of the connection that had descriptor fd. Returns how many.
 size_t zown_session_disconnected (zown_registry_t *self, int fd);
+//  Look again at connections reported closed while their descriptor was
+//  still open, ending those now closed; returns how many sessions ended.
+//  zown_session_rechecks says whether any is left to look at (the owner's
+//  loop then wakes every few ms).
+size_t zown_session_recheck (zown_registry_t *self);
+bool zown_session_rechecks (zown_registry_t *self);
 //  HELLO: the session's process, watched through a pidfd when it runs on
 //  this host (`local`) and is not the owner's own process. Returns a
 //  status: ZOWN_NO_SESSION if that process is already gone.

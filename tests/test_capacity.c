@@ -1,0 +1,124 @@
+/*  =========================================================================
+    test_capacity - an owner at its descriptor limit keeps serving: it
+    stops accepting new clients before libzmq's ipc accept meets EMFILE
+    (which would abort the process), and accepts again once clients leave
+    =========================================================================
+*/
+#include "testutil.h"
+#include <signal.h>
+#include <sys/resource.h>
+
+#define S_LIMIT   256  //  Descriptors of the owner's process
+#define S_CLIENTS 80   //  More than that limit can hold
+
+static zown_spawner_t *s_spawner;
+
+//  An owner (its name the payload) in a process that may open S_LIMIT
+//  descriptors, soft and hard: it cannot raise them.
+static int
+s_owner_process (void *args, const void *payload, size_t size)
+{
+    (void) args, (void) size;
+    struct rlimit limit = { S_LIMIT, S_LIMIT };
+    if (setrlimit (RLIMIT_NOFILE, &limit))
+        return 1;
+    zown_owner_t *owner = zown_owner_new ((const char *) payload);
+    if (!owner)
+        return 2;
+    for (;;)
+        pause ();
+    return 0;
+}
+
+//  A client that connects, pings and stays until killed; exits 3 if its
+//  ping found no owner to accept it.
+static int
+s_client_process (void *args, const void *payload, size_t size)
+{
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) payload);
+    if (!client || zown_client_set_timeout (client, 2000))
+        return 1;
+    if (zown_client_ping (client))
+        return zown_errno () == ZOWN_UNREACHABLE ? 3 : 2;
+    for (;;)
+        pause ();
+    return 0;
+}
+
+static void
+test_owner_survives_its_descriptor_limit (void **state)
+{
+    (void) state;
+    const char *name = testutil_name ("fds");
+    pid_t owner = zown_spawner_spawn (s_spawner, s_owner_process, NULL, name, strlen (name) + 1);
+    assert_true (owner > 0);
+    zown_client_t *client = zown_client_new (name);
+    assert_non_null (client);
+    int64_t deadline = testutil_now_ms () + 10000;
+    while (zown_client_ping (client) && testutil_now_ms () < deadline)
+        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    int64_t most = testutil_stat (client, "clients_max");
+    assert_true (most > 0 && most < S_CLIENTS);
+
+    pid_t clients [S_CLIENTS];
+    for (int index = 0; index < S_CLIENTS; index++) {
+        clients [index] =
+            zown_spawner_spawn (s_spawner, s_client_process, NULL, name, strlen (name) + 1);
+        assert_true (clients [index] > 0);
+    }
+    //  Await the pause through the owner: it must come, as more clients
+    //  connect than its descriptors allow.
+    testutil_await_stat (client, "accepts_paused", 1);
+    //  The clients refused end by themselves, UNREACHABLE, at their 2 s
+    //  deadline; the others stay. Those not ended within 3 s more are
+    //  told apart below, as they are killed.
+    int refused = 0;
+    pid_t pid;
+    int status;
+    while (zown_spawner_wait (s_spawner, 3000, &pid, &status) == 0) {
+        assert_true (pid != owner);  //  The owner never dies
+        assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 3);
+        refused++;
+        for (int index = 0; index < S_CLIENTS; index++)
+            if (clients [index] == pid)
+                clients [index] = 0;
+    }
+    assert_int_equal (zown_client_ping (client), 0);  //  Served all along
+    assert_true (testutil_stat (client, "connections") <= S_LIMIT / 2);
+
+    //  They leave: the owner accepts again.
+    for (int index = 0; index < S_CLIENTS; index++)
+        if (clients [index]) {
+            assert_int_equal (zown_spawner_kill (s_spawner, clients [index], SIGKILL), 0);
+            assert_int_equal (zown_spawner_wait (s_spawner, 10000, &pid, &status), 0);
+            assert_true (pid != owner);
+            refused += WIFEXITED (status) && WEXITSTATUS (status) == 3;
+        }
+    assert_true (refused > 0);
+    testutil_await_stat (client, "connections", 1);
+    zown_client_t *late = zown_client_new (name);
+    assert_non_null (late);
+    assert_int_equal (zown_client_ping (late), 0);
+    zown_client_destroy (&late);
+    zown_client_destroy (&client);
+    assert_int_equal (zown_spawner_kill (s_spawner, owner, SIGKILL), 0);
+    assert_int_equal (zown_spawner_wait (s_spawner, 10000, &pid, &status), 0);
+    assert_int_equal (pid, owner);
+    assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+}
+
+int
+main (void)
+{
+    testutil_private_rundir ();
+    s_spawner = zown_spawner_new ();
+    if (!s_spawner)
+        return 1;
+    const struct CMUnitTest tests [] = {
+        cmocka_unit_test (test_owner_survives_its_descriptor_limit),
+    };
+    int failed = cmocka_run_group_tests (tests, NULL, NULL);
+    zown_spawner_destroy (&s_spawner);
+    return failed;
+}
