@@ -30,8 +30,8 @@ s_owner_process (void *args, const void *payload, size_t size)
     return 0;
 }
 
-//  A client that connects, pings and stays until killed; exits 3 if its
-//  ping found no owner to accept it.
+//  A client that connects, says so (its pid in the dict "in") and stays
+//  until killed; exits 3 if no owner accepted it.
 static int
 s_client_process (void *args, const void *payload, size_t size)
 {
@@ -39,7 +39,10 @@ s_client_process (void *args, const void *payload, size_t size)
     zown_client_t *client = zown_client_new ((const char *) payload);
     if (!client || zown_client_set_timeout (client, 2000))
         return 1;
-    if (zown_client_ping (client))
+    zown_dict_t *in = zown_dict_new (client, "in");
+    char pid [32];
+    snprintf (pid, sizeof (pid), "%d", (int) getpid ());
+    if (zown_dict_set (in, pid, zown_datum_int (1), NULL))
         return zown_errno () == ZOWN_UNREACHABLE ? 3 : 2;
     for (;;)
         pause ();
@@ -61,41 +64,55 @@ test_owner_survives_its_descriptor_limit (void **state)
     int64_t most = testutil_stat (client, "clients_max");
     assert_true (most > 0 && most < S_CLIENTS);
 
-    pid_t clients [S_CLIENTS];
-    for (int index = 0; index < S_CLIENTS; index++) {
+    //  Clients come one at a time, each in (its pid in "in") or refused
+    //  (it ends, UNREACHABLE) before the next: once the owner has paused,
+    //  every new client is refused, and the owner never dies.
+    pid_t clients [S_CLIENTS] = { 0 };
+    zown_dict_t *in = zown_dict_new (client, "in");
+    int refused = 0, paused_at = -1;
+    //  Three refused clients after the pause prove it; more would only
+    //  take 2 s each.
+    for (int index = 0; index < S_CLIENTS && (paused_at < 0 || index <= paused_at + 3); index++) {
         clients [index] =
             zown_spawner_spawn (s_spawner, s_client_process, NULL, name, strlen (name) + 1);
         assert_true (clients [index] > 0);
-    }
-    //  Await the pause through the owner: it must come, as more clients
-    //  connect than its descriptors allow.
-    testutil_await_stat (client, "accepts_paused", 1);
-    //  The clients refused end by themselves, UNREACHABLE, at their 2 s
-    //  deadline; the others stay. Those not ended within 3 s more are
-    //  told apart below, as they are killed.
-    int refused = 0;
-    pid_t pid;
-    int status;
-    while (zown_spawner_wait (s_spawner, 3000, &pid, &status) == 0) {
-        assert_true (pid != owner);  //  The owner never dies
-        assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 3);
-        refused++;
-        for (int index = 0; index < S_CLIENTS; index++)
-            if (clients [index] == pid)
+        size_t accepted = 0;
+        bool ended = false;
+        deadline = testutil_now_ms () + 30000;
+        while (!ended && accepted < (size_t) (index + 1 - refused)
+               && testutil_now_ms () < deadline) {
+            pid_t pid;
+            int status;
+            if (zown_spawner_wait (s_spawner, 10, &pid, &status) == 0) {
+                assert_int_equal (pid, clients [index]);  //  Not the owner
+                assert_true (WIFEXITED (status) && WEXITSTATUS (status) == 3);
                 clients [index] = 0;
+                refused++;
+                ended = true;
+            }
+            assert_int_equal (zown_dict_len (in, &accepted), 0);
+        }
+        assert_true (ended || accepted == (size_t) (index + 1 - refused));
+        if (paused_at < 0 && testutil_stat (client, "accepts_paused") == 1)
+            paused_at = index;
+        else if (paused_at >= 0)
+            assert_true (ended);
     }
+    assert_true (paused_at >= 0 && paused_at < S_CLIENTS - 3);
+    assert_true (refused >= 3);
     assert_int_equal (zown_client_ping (client), 0);  //  Served all along
     assert_true (testutil_stat (client, "connections") <= S_LIMIT / 2);
+    zown_dict_destroy (&in);
 
     //  They leave: the owner accepts again.
+    pid_t pid;
+    int status;
     for (int index = 0; index < S_CLIENTS; index++)
         if (clients [index]) {
             assert_int_equal (zown_spawner_kill (s_spawner, clients [index], SIGKILL), 0);
             assert_int_equal (zown_spawner_wait (s_spawner, 10000, &pid, &status), 0);
             assert_true (pid != owner);
-            refused += WIFEXITED (status) && WEXITSTATUS (status) == 3;
         }
-    assert_true (refused > 0);
     testutil_await_stat (client, "connections", 1);
     zown_client_t *late = zown_client_new (name);
     assert_non_null (late);
