@@ -94,8 +94,9 @@ test_mutual_exclusion_across_processes (void **state)
 
 typedef struct {
     const char *endpoint;
-    int status;  //  0 once acquired, else the failing status
-    bool died;   //  What acquire reported
+    int status;        //  0 once acquired, else the failing status
+    bool died;         //  What acquire reported
+    int64_t returned;  //  When acquire returned (testutil_now_ms)
 } waiter_t;
 
 static void *
@@ -105,6 +106,7 @@ s_waiter (void *args)
     zown_client_t *client = zown_client_new (self->endpoint);
     zown_lock_t *lock = zown_lock_new (client, "l");
     self->status = zown_lock_acquire (lock, 10000, &self->died) ? zown_errno () : 0;
+    self->returned = testutil_now_ms ();
     zown_lock_destroy (&lock);
     zown_client_destroy (&client);
     return NULL;
@@ -137,16 +139,24 @@ test_holder_killed_lock_passes_on_flagged (void **state)
     pid_t holder = testutil_fork (s_holder, ready);
     char byte;
     assert_int_equal (read (ready [0], &byte, 1), 1);
-    waiter_t waiter = { zown_owner_inproc (owner), -1, false };
+    waiter_t waiter = { zown_owner_inproc (owner), -1, false, 0 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
+    int64_t killed = testutil_now_ms ();
     kill (holder, SIGKILL);
     assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
     //  The owner saw the death itself: the waiter gets the lock, flagged.
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, 0);
     assert_true (waiter.died);
+    //  "At once": the owner watches the holder's process and hands over in
+    //  milliseconds. 1 s is generous for a loaded machine, yet far below
+    //  the waiter's own 10 s deadline and the 10 s after which a silent
+    //  peer is given up, so a death noticed any other way fails here.
+    int64_t hand_off = waiter.returned - killed;
+    if (hand_off > 1000)
+        fail_msg ("the lock reached the waiter %lld ms after the kill", (long long) hand_off);
     assert_int_equal (testutil_stat (client, "sessions_died"), 1);
     //  The flag is told once; the waiter's BYE released the lock cleanly.
     zown_lock_t *lock = zown_lock_new (client, "l");
@@ -170,7 +180,7 @@ test_clean_exit_releases_unflagged (void **state)
     zown_client_t *leaver = testutil_client (zown_owner_inproc (owner));
     zown_lock_t *held = zown_lock_new (leaver, "l");
     assert_int_equal (zown_lock_acquire (held, 0, NULL), 0);
-    waiter_t waiter = { zown_owner_inproc (owner), -1, true };
+    waiter_t waiter = { zown_owner_inproc (owner), -1, true, 0 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
@@ -222,7 +232,7 @@ test_drop_held_lock (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_lock_t *lock = zown_lock_new (client, "l");
     assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
-    waiter_t waiter = { zown_owner_inproc (owner), -1, false };
+    waiter_t waiter = { zown_owner_inproc (owner), -1, false, 0 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);

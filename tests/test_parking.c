@@ -97,12 +97,13 @@ test_dead_waiter_leaves_no_parked_request (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    testutil_waiter_t child = { zown_owner_ipc (owner), "e", 300, -1 };
+    //  A wait without a deadline: nothing but the owner noticing the
+    //  death can free it.
+    testutil_waiter_t child = { zown_owner_ipc (owner), "e", ZOWN_FOREVER, -1 };
     pid_t pid = testutil_fork (testutil_event_waiter_process, &child);
     testutil_await_stat (client, "parked", 1);
     kill (pid, SIGKILL);
     assert_int_equal (testutil_wait (pid), 128 + SIGKILL);
-    //  Its deadline still frees the owner of it.
     testutil_await_stat (client, "parked", 0);
     assert_int_equal (zown_client_ping (client), 0);
     zown_client_destroy (&client);
