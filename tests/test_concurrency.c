@@ -87,13 +87,63 @@ test_threads_over_inproc (void **state)
 
 //  --------------------------------------------------------------------------
 //  Readers while writers write
+//
+//  The reads must provably fall among the writes, however the threads and
+//  processes are scheduled: each writer stops half-way and waits on the
+//  event "overlap" until the reader has seen a value strictly between the
+//  first and the last (so writes went before that read and more come after
+//  it), and the reader goes on reading until every writer has exited.
+
+#define RACE_WRITERS 4
+#define RACE_WRITES  5000  //  Per writer
 
 typedef struct {
     const char *endpoint;
     atomic_bool *done;  //  Set once every writer has finished
+    int64_t final;      //  What the watched number ends at
     int64_t reads;
+    int64_t overlaps;  //  Reads that saw a value strictly between 0 and final
     int violations;
 } reader_t;
+
+//  A read saw `seen` (0: nothing written yet): count it, and release the
+//  writers at the first read among the writes.
+static void
+s_reader_saw (reader_t *self, zown_event_t *overlap, int64_t seen)
+{
+    self->reads++;
+    if (seen > 0 && seen < self->final && self->overlaps++ == 0)
+        self->violations += zown_event_set (overlap) != 0;
+}
+
+//  Run by a writer half-way through its writes: 0, or 2 (the writer's exit
+//  status) when the reader never saw the overlap.
+static int
+s_await_overlap (zown_client_t *client)
+{
+    zown_event_t *overlap = zown_event_new (client, "overlap");
+    //  The reader needs microseconds; the bound only turns a reader that
+    //  never sees the overlap into a failure instead of a hang.
+    int rc = zown_event_wait (overlap, 60000);
+    zown_event_destroy (&overlap);
+    return rc ? 2 : 0;
+}
+
+static int
+s_counting_writer (void *args)
+{
+    zown_client_t *client = zown_client_new ((const char *) args);
+    zown_value_t *counter = zown_value_new (client, "counter");
+    int failures = 0, overlap = 0;
+    for (int count = 0; count < RACE_WRITES; count++) {
+        if (count == RACE_WRITES / 2)
+            overlap = s_await_overlap (client);
+        failures += zown_value_add (counter, 1, NULL) != 0;
+    }
+    zown_value_destroy (&counter);
+    zown_client_destroy (&client);
+    return overlap ? overlap : failures ? 1 : 0;
+}
 
 static void *
 s_monotonic_reader (void *args)
@@ -101,6 +151,7 @@ s_monotonic_reader (void *args)
     reader_t *self = (reader_t *) args;
     zown_client_t *client = zown_client_new (self->endpoint);
     zown_value_t *counter = zown_value_new (client, "counter");
+    zown_event_t *overlap = zown_event_new (client, "overlap");
     int64_t last = 0;
     //  Keep reading until the writers are done, and once more after.
     bool final = false;
@@ -110,22 +161,25 @@ s_monotonic_reader (void *args)
         if (zown_value_get (counter, &now) == 0) {
             self->violations += now < last;
             last = now;
-            self->reads++;
-        } else if (zown_errno () != ZOWN_NOT_FOUND)
+            s_reader_saw (self, overlap, now);
+        } else if (zown_errno () == ZOWN_NOT_FOUND)
+            s_reader_saw (self, overlap, 0);
+        else
             self->violations++;
     }
+    zown_event_destroy (&overlap);
     zown_value_destroy (&counter);
     zown_client_destroy (&client);
     return NULL;
 }
 
-//  Forks 4 writers behind the start gate, runs the reader in a thread of
+//  Forks the writers behind the start gate, runs the reader in a thread of
 //  this process while they write, and stops it once they have all exited.
 static void
 s_race (int (*writer) (void *), void *writer_arg, void *(*reader_fn) (void *), reader_t *reader)
 {
     testutil_fork_t writers = { 0 };
-    testutil_fork_start (&writers, 4, writer, writer_arg);
+    testutil_fork_start (&writers, RACE_WRITERS, writer, writer_arg);
     pthread_t reader_thread;
     pthread_create (&reader_thread, NULL, reader_fn, reader);
     testutil_gate_release ();
@@ -133,7 +187,11 @@ s_race (int (*writer) (void *), void *writer_arg, void *(*reader_fn) (void *), r
     atomic_store (reader->done, true);
     pthread_join (reader_thread, NULL);
     assert_int_equal (reader->violations, 0);
-    assert_true (reader->reads > 0);
+    //  The writers finished, so the overlap was seen; a reader that
+    //  released them without seeing one would fail here.
+    assert_true (reader->overlaps > 0);
+    print_message ("%lld reads, %lld of them among the writes\n", (long long) reader->reads,
+                   (long long) reader->overlaps);
 }
 
 static void
@@ -142,11 +200,10 @@ test_reader_never_sees_a_decrease (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
-    reader_t reader = { zown_owner_inproc (owner), &done, 0, 0 };
-    adder_t adder = { zown_owner_ipc (owner), ADDS / 2, 0 };
-    s_race (s_adder_process, &adder, s_monotonic_reader, &reader);
+    reader_t reader = { zown_owner_inproc (owner), &done, RACE_WRITERS * RACE_WRITES, 0, 0, 0 };
+    s_race (s_counting_writer, (void *) zown_owner_ipc (owner), s_monotonic_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    assert_int_equal (s_counter (client), 4 * (ADDS / 2));
+    assert_int_equal (s_counter (client), RACE_WRITERS * RACE_WRITES);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
 }
@@ -162,12 +219,15 @@ s_transfer_writer (void *args)
     zown_datum_t credit [] = { ZOWN_STR ("b"), zown_datum_int (1) };
     zown_request_add (batch, ZOWN_OP_DICT_ADD, "accounts", 2, debit);
     zown_request_add (batch, ZOWN_OP_DICT_ADD, "accounts", 2, credit);
-    int failures = 0;
-    for (int count = 0; count < 5000; count++)
+    int failures = 0, overlap = 0;
+    for (int count = 0; count < RACE_WRITES; count++) {
+        if (count == RACE_WRITES / 2)
+            overlap = s_await_overlap (client);
         failures += zown_client_call (client, batch, NULL) != 0;
+    }
     zown_request_destroy (&batch);
     zown_client_destroy (&client);
-    return failures ? 1 : 0;
+    return overlap ? overlap : failures ? 1 : 0;
 }
 
 static void *
@@ -175,6 +235,7 @@ s_batch_reader (void *args)
 {
     reader_t *self = (reader_t *) args;
     zown_client_t *client = zown_client_new (self->endpoint);
+    zown_event_t *overlap = zown_event_new (client, "overlap");
     zown_request_t *batch = zown_request_new ();
     zown_datum_t a = ZOWN_STR ("a"), b = ZOWN_STR ("b"), zero = zown_datum_int (0);
     zown_datum_t get_a [] = { a, zero }, get_b [] = { b, zero };
@@ -188,11 +249,12 @@ s_batch_reader (void *args)
             self->violations++;
             continue;
         }
-        int64_t sum = zown_reply_value (reply, 0, 0).u.i + zown_reply_value (reply, 1, 0).u.i;
-        self->violations += sum != 0;
-        self->reads++;
+        int64_t credited = zown_reply_value (reply, 1, 0).u.i;
+        self->violations += zown_reply_value (reply, 0, 0).u.i + credited != 0;
+        s_reader_saw (self, overlap, credited);
     }
     zown_request_destroy (&batch);
+    zown_event_destroy (&overlap);
     zown_client_destroy (&client);
     return NULL;
 }
@@ -203,13 +265,13 @@ test_batches_are_never_seen_half_applied (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
-    reader_t reader = { zown_owner_inproc (owner), &done, 0, 0 };
+    reader_t reader = { zown_owner_inproc (owner), &done, RACE_WRITERS * RACE_WRITES, 0, 0, 0 };
     s_race (s_transfer_writer, (void *) zown_owner_ipc (owner), s_batch_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *accounts = zown_dict_new (client, "accounts");
     zown_datum_t value;
     assert_int_equal (zown_dict_get (accounts, "b", &value, NULL), 0);
-    assert_int_equal (value.u.i, 4 * 5000);
+    assert_int_equal (value.u.i, RACE_WRITERS * RACE_WRITES);
     zown_dict_destroy (&accounts);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
