@@ -111,6 +111,10 @@ s_fail_some (void *args, const void *item, size_t size, zown_pipeline_emit_t *ou
 
 #define S_KILLER_ITEM 5000
 
+//  The worker given S_KILLER_ITEM dies of it; items after it are never
+//  done (a worker pauses in one until it is killed). So once the killer
+//  is pushed, only the queues take more items: pushes block, and only the
+//  death, seen, can end them.
 static int
 s_die_on_one (void *args, const void *item, size_t size, zown_pipeline_emit_t *out)
 {
@@ -118,6 +122,8 @@ s_die_on_one (void *args, const void *item, size_t size, zown_pipeline_emit_t *o
     uint32_t index = s_index (item, size);
     if (index == S_KILLER_ITEM)
         kill (getpid (), SIGKILL);
+    while (index > S_KILLER_ITEM)
+        pause ();
     return s_emit (out, index, 0);
 }
 
@@ -327,18 +333,28 @@ test_failed_items (void **state)
     free (seen);
 }
 
-//  A worker killed mid-run: push or finish fails with WORKER_DIED at once,
-//  naming the worker's fate; nothing waits for the lost items.
+//  A worker killed mid-run: pushing on fails with WORKER_DIED (once the
+//  queues are full only the death can end a push), then finish and every
+//  later push fail so at once, naming the worker's fate; nothing waits for
+//  the lost items.
 static void
 test_worker_death (void **state)
 {
     (void) state;
     s_sink_state_t *seen = calloc (1, sizeof (s_sink_state_t));
     zown_pipeline_config_t config = s_config (s_die_on_one, seen, NULL);
+    //  A push the death never ends fails with TIMEOUT after this: the death
+    //  is seen in milliseconds, and 10 s is only a bound on a failure.
+    config.push_timeout_ms = 10000;
     zown_pipeline_t *pipeline = zown_pipeline_new (&config);
     assert_non_null (pipeline);
-    if (s_push_items (pipeline, S_ITEMS))
-        assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
+    //  Push until a push fails: the queues are finite and nothing empties
+    //  them once the killer is in, so one does, and with WORKER_DIED.
+    uint32_t pushed = 0;
+    while (zown_pipeline_push (pipeline, &pushed, sizeof (pushed)) == 0)
+        pushed++;
+    assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
+    assert_true (pushed > S_KILLER_ITEM);
     int64_t start = testutil_now_ms ();
     assert_int_equal (zown_pipeline_finish (pipeline, 60000), -1);
     assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
@@ -350,7 +366,9 @@ test_worker_death (void **state)
         fail_msg ("failure: '%s'", failure);
     assert_int_equal (zown_pipeline_push (pipeline, "x", 1), -1);
     assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
-    assert_true (seen->outputs < S_ITEMS);
+    //  Only items before the killer were done, each at most once.
+    assert_true (seen->outputs <= S_KILLER_ITEM);
+    assert_int_equal (seen->duplicates, 0);
     zown_pipeline_destroy (&pipeline);
     free (seen);
 }
