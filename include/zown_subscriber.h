@@ -58,6 +58,7 @@ typedef struct {
     int op;            //  Op code that made the change (zown_op_t)
     size_t count;      //  Number of values
     const zown_datum_t *values;
+    bool more;  //  More records of the same commit (a batch) follow this one
 } zown_feed_record_t;
 
 //  Connect to a change feed: "ipc://RUNDIR/NAME.feed" (see

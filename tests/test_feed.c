@@ -12,6 +12,7 @@ typedef struct {
     zmq_msg_t frames [3];
     char name [ZOWN_OBJECT_NAME_MAX + 1];
     int kind;
+    bool more;  //  Bit 7 of the kind: more of its commit follow
     uint64_t seq;
     uint64_t version;
     int op;
@@ -57,7 +58,8 @@ s_recv (void *sub, record_t *record, int timeout_ms)
     const uint8_t *header = zmq_msg_data (&record->frames [1]);
     assert_int_equal (zmq_msg_size (&record->frames [1]), 21);
     assert_memory_equal (header, "ZF\x01", 3);
-    record->kind = header [3];
+    record->kind = header [3] & ~ZOWN_CHANGE_MORE;
+    record->more = (header [3] & ZOWN_CHANGE_MORE) != 0;
     record->seq = zown_load_be (header + 4, 8);
     record->version = zown_load_be (header + 12, 8);
     record->op = header [20];
@@ -199,12 +201,16 @@ test_every_change_in_order (void **state)
     assert_true (zown_datum_streq (record.values [0], "k1"));
     assert_true (zown_datum_streq (record.values [1], "v1"));
     //  DICT_UPDATE: one SET per pair, each with its own seq and version
+    //  (one commit: every record but its last says more follow)
     s_expect (sub, &record, "d", ZOWN_CHANGE_SET, seq + 2, 2, ZOWN_OP_DICT_UPDATE, 2);
     assert_true (zown_datum_streq (record.values [0], "k2"));
     assert_true (zown_datum_eq (record.values [1], zown_datum_int (1)));
+    assert_true (record.more);
     s_expect (sub, &record, "d", ZOWN_CHANGE_SET, seq + 3, 3, ZOWN_OP_DICT_UPDATE, 2);
     assert_true (zown_datum_eq (record.values [1], zown_datum_double (2.5)));
+    assert_false (record.more);
     s_expect (sub, &record, "d", ZOWN_CHANGE_DEL, seq + 4, 4, ZOWN_OP_DICT_DEL, 1);
+    assert_false (record.more);
     assert_true (zown_datum_streq (record.values [0], "k1"));
     //  DICT_ADD publishes the value written, not the delta.
     s_expect (sub, &record, "d", ZOWN_CHANGE_SET, seq + 5, 5, ZOWN_OP_DICT_ADD, 2);
@@ -218,7 +224,9 @@ test_every_change_in_order (void **state)
     assert_true (zown_datum_streq (record.values [0], "x"));
     s_expect (sub, &record, "d", ZOWN_CHANGE_SET, seq + 8, 6, ZOWN_OP_DICT_SET, 2);
     assert_int_equal (record.values [1].tag, ZOWN_NIL);
+    assert_true (record.more);  //  The batch's first change
     s_expect (sub, &record, "v", ZOWN_CHANGE_SET, seq + 9, 2, ZOWN_OP_VALUE_SET, 2);
+    assert_false (record.more);
     s_expect (sub, &record, "d", ZOWN_CHANGE_CLEAR, seq + 10, 7, ZOWN_OP_DICT_CLEAR, 0);
     s_expect (sub, &record, "l", ZOWN_CHANGE_DROP, seq + 11, 1, ZOWN_OP_DROP, 0);
     //  MARK: the empty name, the token, the seq of the last change

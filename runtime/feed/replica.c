@@ -50,6 +50,7 @@ struct _zown_replica_t {
     uint64_t received;        //  Seq of the last change record received
     bool live;                //  The subscription has delivered a record
     bool stale;               //  Records were lost: resync before going on
+    bool mid_commit;          //  More records of the last one's commit are due
     bool heard;               //  A record came in this update
     int64_t idle_since;       //  Update: when the feed went quiet (0: it is not)
     uint64_t marks;           //  MARKs sent, for their tokens
@@ -450,6 +451,8 @@ s_resync (zown_replica_t *self)
     self->stale = true;
     if (s_snapshot (self, zown_deadline_ms (self->timeout)))
         return -1;
+    //  A snapshot is taken between two commits.
+    self->mid_commit = false;
     self->stats.resyncs++;
     return 0;
 }
@@ -539,6 +542,7 @@ s_apply (s_object_t *object, const zown_feed_record_t *record)
 static int
 s_handle (zown_replica_t *self, const zown_feed_record_t *record)
 {
+    self->mid_commit = record->more;
     if (record->kind == ZOWN_CHANGE_MARK) {
         //  Every change up to its seq was published before it.
         if (record->seq <= self->seq)
@@ -569,36 +573,46 @@ s_handle (zown_replica_t *self, const zown_feed_record_t *record)
 }
 
 //  Receives and applies records: until `target` is applied (until_target),
-//  or else until none is waiting, at most ZOWN_SUBSCRIBER_HWM. Waits, until
-//  deadline, only for a record that is not there yet (for update, only the
-//  first). Resyncs after a gap.
+//  or else until none is waiting, at most ZOWN_SUBSCRIBER_HWM; never in the
+//  middle of a commit, so that reads never see half of a batch. Waits,
+//  until deadline, only for a record that is not there yet (for update,
+//  only the first); the rest of a commit, published with its first part,
+//  is waited for on the replica's own deadline, and resynced from if it
+//  never comes. Resyncs after a gap.
 static int
 s_pump (zown_replica_t *self, uint64_t target, int64_t deadline, bool until_target)
 {
-    for (size_t count = 0; count < ZOWN_SUBSCRIBER_HWM || until_target; count++) {
+    for (size_t count = 0; count < ZOWN_SUBSCRIBER_HWM || until_target || self->mid_commit;
+         count++) {
         if (self->stale && s_resync (self))
             return -1;
-        if (until_target && self->seq >= target)
+        if (until_target && self->seq >= target && !self->mid_commit)
             return 0;
         //  The clock is read only when nothing is waiting.
         zown_feed_record_t record;
         int rc = zown_subscriber_recv (self->subscriber, &record, 0);
-        if (rc && zown_errno () == ZOWN_TIMEOUT && (until_target || count == 0)) {
-            int wait = zown_left_ms (deadline);
+        if (rc && zown_errno () == ZOWN_TIMEOUT
+            && (until_target || count == 0 || self->mid_commit)) {
+            int wait =
+                zown_left_ms (self->mid_commit ? zown_deadline_ms (self->timeout) : deadline);
             if (wait)
                 rc = zown_subscriber_recv (self->subscriber, &record, wait);
         }
         if (rc) {
             int status = zown_errno ();
-            if (status == ZOWN_PROTOCOL)
+            if (self->mid_commit && status == ZOWN_TIMEOUT) {
+                self->stats.gaps++;  //  The rest of a commit was lost
+                self->stale = true;
+            } else if (status == ZOWN_PROTOCOL || self->mid_commit)
                 self->stale = true;  //  Unreadable: as good as lost.
             else if (status != ZOWN_TIMEOUT || until_target)
                 return -1;
             else
                 return 0;
-        } else if (self->lose && record.kind != ZOWN_CHANGE_MARK)
+        } else if (self->lose && record.kind != ZOWN_CHANGE_MARK) {
             self->lose--;
-        else if (s_handle (self, &record))
+            self->mid_commit = record.more;
+        } else if (s_handle (self, &record))
             self->stale = true;
         self->heard = true;
     }

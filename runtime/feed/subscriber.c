@@ -152,7 +152,8 @@ s_decode (zown_subscriber_t *self, zown_feed_record_t *record)
     if (reader.pos != reader.end)
         return -1;
     *record = (zown_feed_record_t){ .name = (const char *) topic,
-                                    .kind = change.kind,
+                                    .kind = change.kind & ~ZOWN_CHANGE_MORE,
+                                    .more = (change.kind & ZOWN_CHANGE_MORE) != 0,
                                     .seq = change.seq,
                                     .version = change.version,
                                     .op = change.op,

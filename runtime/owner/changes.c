@@ -72,8 +72,13 @@ s_publish (zown_registry_t *self)
     zown_reader_t reader;
     zown_reader_init (&reader, self->changes.data, self->changes.size);
     zown_change_t change;
-    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0)
+    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0) {
+        //  A reader stops only where a commit ends: it never shows half of
+        //  one.
+        if (reader.pos < reader.end)
+            change.kind |= ZOWN_CHANGE_MORE;
         self->publish (self->publish_arg, &change);
+    }
 }
 
 //  Give each change of the committed request its sequence number, hand the

@@ -243,6 +243,8 @@ typedef struct {
 //  Change kinds: zown_change_kind_t (include/zown_subscriber.h), and one
 //  that only snapshots in the journal hold.
 #define ZOWN_CHANGE_VERSION 7  //  snapshot only: the object exists, at this version
+//  Feed only, or'ed into the kind: more records of the same commit follow.
+#define ZOWN_CHANGE_MORE 0x80
 
 //  One change; values are encoded datums, pointing into a frame or record.
 typedef struct {
