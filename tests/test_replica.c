@@ -1,9 +1,9 @@
 /*  =========================================================================
     test_replica - local copies kept current from the change feed: snapshot
     then stream, types that change under the replica, read-your-writes,
-    readers that never go back while forked writers write, lost records
-    (thrown away on purpose, and real ones past the high-water mark), and
-    an owner that restarts
+    readers that never go back nor see a batch half-applied while forked
+    writers write, lost records (thrown away on purpose, and real ones past
+    the high-water mark), and an owner that restarts
     =========================================================================
 */
 #include "testutil.h"
@@ -389,6 +389,104 @@ test_writers_never_seen_going_back (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  A writer moves one unit from a to b of the dict "accounts" in one batch,
+//  so that a + b == 0 in every state of the owner. Half-way it waits on the
+//  event "overlap" until the reader has seen a state strictly between the
+//  first and the last: updates then provably reach the replica while
+//  writes go on, however the processes are scheduled.
+static int
+s_transfer_writer (void *args)
+{
+    (void) args;
+    zown_client_t *client = zown_client_new (s_endpoint);
+    if (!client || zown_client_set_timeout (client, 10000))
+        return 1;
+    zown_request_t *batch = zown_request_new ();
+    zown_datum_t debit [] = { ZOWN_STR ("a"), zown_datum_int (-1) };
+    zown_datum_t credit [] = { ZOWN_STR ("b"), zown_datum_int (1) };
+    zown_request_add (batch, ZOWN_OP_DICT_ADD, "accounts", 2, debit);
+    zown_request_add (batch, ZOWN_OP_DICT_ADD, "accounts", 2, credit);
+    zown_event_t *overlap = zown_event_new (client, "overlap");
+    int failures = 0, overlap_failed = 0;
+    for (int loop = 0; loop < WRITER_LOOPS; loop++) {
+        //  The reader needs milliseconds; the bound only turns a reader
+        //  that never sees the overlap into a failure (exit 2) instead of
+        //  a hang.
+        if (loop == WRITER_LOOPS / 2)
+            overlap_failed = zown_event_wait (overlap, 60000) != 0;
+        failures += zown_client_call (client, batch, NULL) != 0;
+    }
+    zown_event_destroy (&overlap);
+    zown_request_destroy (&batch);
+    zown_client_destroy (&client);
+    return overlap_failed ? 2 : failures ? 1 : 0;
+}
+
+//  One key of "accounts" in the replica; 0 while it is missing.
+static int64_t
+s_account (zown_replica_t *replica, const char *key)
+{
+    zown_datum_t value;
+    if (zown_replica_dict_get (replica, "accounts", key, &value)) {
+        assert_int_equal (zown_errno (), ZOWN_NOT_FOUND);
+        return 0;
+    }
+    assert_int_equal (value.tag, ZOWN_INT);
+    return value.u.i;
+}
+
+//  A batch is one change of the owner, and a replica shows one instant of
+//  it: a read never sees one key of a batch updated and not the other.
+static void
+test_batches_never_seen_half_applied (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    s_endpoint = zown_owner_ipc (owner);
+    testutil_fork_t writers = { 0 };
+    testutil_fork_start (&writers, WRITERS, s_transfer_writer, NULL);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_event_t *overlap = zown_event_new (client, "overlap");
+    zown_replica_t *replica = s_replica (zown_owner_name (owner), NULL);
+    s_add (replica, "accounts");
+    testutil_gate_release ();
+    const int64_t final = WRITERS * WRITER_LOOPS;
+    int64_t reads = 0, overlaps = 0, states = 0, broken = 0;
+    char first_broken [128] = "";
+    uint64_t last_seq = 0;
+    do {
+        //  Blocks until records arrive (or 10 ms pass): no busy loop.
+        assert_int_equal (zown_replica_update (replica, 10), 0);
+        int64_t a = s_account (replica, "a"), b = s_account (replica, "b");
+        uint64_t seq = zown_replica_seq (replica);
+        reads++;
+        //  Counted, not failed at once: the writers still wait for the
+        //  overlap, and are reaped before the test fails.
+        if (a + b != 0 && broken++ == 0)
+            snprintf (first_broken, sizeof (first_broken), "seq %llu: a = %lld, b = %lld",
+                      (unsigned long long) seq, (long long) a, (long long) b);
+        states += seq != last_seq;
+        last_seq = seq;
+        if (b > 0 && b < final && overlaps++ == 0)
+            assert_int_equal (zown_event_set (overlap), 0);
+    } while (testutil_fork_running (&writers));
+    if (broken)
+        fail_msg ("%lld of %lld reads saw a batch half-applied, first at %s", (long long) broken,
+                  (long long) reads, first_broken);
+    //  The writers could only finish once the reader had seen them half-way.
+    assert_true (overlaps > 0);
+    s_sync (replica);
+    assert_int_equal (s_account (replica, "a"), -final);
+    assert_int_equal (s_account (replica, "b"), final);
+    assert_int_equal (zown_replica_seq (replica), s_owner_seq (client));
+    print_message ("%lld reads of %lld states while %d writers wrote, %lld among the writes\n",
+                   (long long) reads, (long long) states, WRITERS, (long long) overlaps);
+    zown_replica_destroy (&replica);
+    zown_event_destroy (&overlap);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 //  --------------------------------------------------------------------------
 //  Lost records
 
@@ -619,6 +717,7 @@ main (void)
         cmocka_unit_test (test_snapshot_follows_type_changes),
         cmocka_unit_test (test_read_your_writes),
         cmocka_unit_test (test_writers_never_seen_going_back),
+        cmocka_unit_test (test_batches_never_seen_half_applied),
         cmocka_unit_test (test_lost_records_are_resynced),
         cmocka_unit_test (test_overflow_is_resynced),
         cmocka_unit_test (test_owner_restart),
