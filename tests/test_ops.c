@@ -110,10 +110,11 @@ test_command_table_is_consistent (void **state)
         assert_int_equal (command->code, code);
         assert_non_null (command->type);
         assert_true (command->min_args <= command->max_args);
-        //  An op reads or writes; only a write can need undo or be alone.
+        //  An op reads or writes; only a write can need undo, be alone or be
+        //  a journal form.
         assert_true (((command->flags & ZOWN_CMD_READ) != 0)
                      != ((command->flags & ZOWN_CMD_WRITE) != 0));
-        if (command->flags & (ZOWN_CMD_MULTI | ZOWN_CMD_ALONE))
+        if (command->flags & (ZOWN_CMD_MULTI | ZOWN_CMD_ALONE | ZOWN_CMD_JOURNAL))
             assert_true (command->flags & ZOWN_CMD_WRITE);
         //  Owner ops have codes below TYPE (PROTOCOL.md 5).
         assert_int_equal ((command->flags & ZOWN_CMD_OWNER) != 0, code < ZOWN_OP_TYPE);

@@ -43,6 +43,20 @@ zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
                          call->object ? call->object->version : 0, call->op, count, values);
 }
 
+void
+zown_call_changed_as (zown_call_t *call, uint8_t op, size_t count, const zown_datum_t *values)
+{
+    call->described = true;
+    zown_object_changed_as (call->object, op, count, values);
+}
+
+void
+zown_object_changed_as (zown_object_t *object, uint8_t op, size_t count, const zown_datum_t *values)
+{
+    zown_changes_record (object->registry, object->name, ZOWN_CHANGE_OP, object->version, op, count,
+                         values);
+}
+
 //  Number the request's changes (a MARK takes the last number without
 //  using one up) and gather the durable ones for the journal.
 static void

@@ -14,6 +14,7 @@
 #define M        ZOWN_CMD_MULTI
 #define A        ZOWN_CMD_ALONE
 #define K        ZOWN_CMD_KEY
+#define J        ZOWN_CMD_JOURNAL
 #define ARGS_MAX ZOWN_ARGS_MAX
 #define NONE     0
 #define INT      ZOWN_ARG_INT

@@ -53,6 +53,10 @@ s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *ar
         *message = "unknown op code";
         return ZOWN_UNKNOWN_OP;
     }
+    if ((command->flags & ZOWN_CMD_JOURNAL) && !self->replaying) {
+        *message = "only a journal replay may send this op";
+        return ZOWN_BAD_ARGS;
+    }
     if ((command->flags & ZOWN_CMD_ALONE) && self->decoded.op_count > 1) {
         *message = "this op must be sent alone";
         return ZOWN_BAD_ARGS;

@@ -175,3 +175,15 @@ zown_registry_attach (zown_registry_t *self, zown_object_t *object)
 {
     return zhashx_insert (self->objects, object->name, object);
 }
+
+zown_object_t *
+zown_registry_ensure (zown_registry_t *self, const char *name, const zown_type_def_t *type)
+{
+    zown_object_t *object = zown_registry_lookup (self, name);
+    if (object)
+        return object->type == type ? object : NULL;
+    object = zown_object_new (self, name, type);
+    if (object && zown_registry_attach (self, object))
+        zown_object_destroy (&object);
+    return object;
+}

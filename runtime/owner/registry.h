@@ -47,14 +47,15 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 #define ZOWN_PARK (-2)
 
 //  Command flags
-#define ZOWN_CMD_READ   0x01  //  Never changes state
-#define ZOWN_CMD_WRITE  0x02  //  May change state
-#define ZOWN_CMD_CREATE 0x04  //  Creates the object when it does not exist
-#define ZOWN_CMD_OWNER  0x08  //  Owner op: the object name must be empty
-#define ZOWN_CMD_PAIRS  0x10  //  Arguments come in pairs
-#define ZOWN_CMD_MULTI  0x20  //  Changes several parts; always undoable
-#define ZOWN_CMD_ALONE  0x40  //  Must be the only op of its request (cannot roll back)
-#define ZOWN_CMD_KEY    0x80  //  The first argument (with PAIRS: every even one) is a key
+#define ZOWN_CMD_READ    0x01   //  Never changes state
+#define ZOWN_CMD_WRITE   0x02   //  May change state
+#define ZOWN_CMD_CREATE  0x04   //  Creates the object when it does not exist
+#define ZOWN_CMD_OWNER   0x08   //  Owner op: the object name must be empty
+#define ZOWN_CMD_PAIRS   0x10   //  Arguments come in pairs
+#define ZOWN_CMD_MULTI   0x20   //  Changes several parts; always undoable
+#define ZOWN_CMD_ALONE   0x40   //  Must be the only op of its request (cannot roll back)
+#define ZOWN_CMD_KEY     0x80   //  The first argument (with PAIRS: every even one) is a key
+#define ZOWN_CMD_JOURNAL 0x100  //  Journal form: only a journal being replayed may send it
 
 //  Argument type masks, one bit per tag
 #define ZOWN_ARG_NIL       (1u << ZOWN_NIL)
@@ -74,7 +75,7 @@ typedef struct {
     const char *name;                        //  Uppercase name, as in PROTOCOL.md
     uint16_t min_args;                       //  Fewest arguments
     uint16_t max_args;                       //  Most arguments
-    uint8_t flags;                           //  ZOWN_CMD_*
+    uint16_t flags;                          //  ZOWN_CMD_*
     uint8_t arg_types [ZOWN_ARG_POSITIONS];  //  Allowed tags per position
     zown_handler_fn *handler;                //  Applies the op; NULL: no such op
     const zown_type_def_t *type;             //  The type it applies to
@@ -170,6 +171,16 @@ uint64_t zown_call_bump (zown_call_t *call);
 //  handler describes nothing is recorded as an OP change (its arguments).
 void zown_call_changed (zown_call_t *call, uint8_t kind, const zown_datum_t *key,
                         const zown_datum_t *value);
+//  Describe the change just counted as an OP record of `op` with these
+//  arguments: its journal form, for an op whose effect depends on who sent
+//  it (a session's oldest lease), which a replay, with no session, could
+//  not find again.
+void zown_call_changed_as (zown_call_t *call, uint8_t op, size_t count, const zown_datum_t *values);
+//  The same for a change made outside a call (a session's end), counted by
+//  the caller in object->version. Recorded changes are committed by
+//  whoever made them (zown_session_end commits what release hooks record).
+void zown_object_changed_as (zown_object_t *object, uint8_t op, size_t count,
+                             const zown_datum_t *values);
 //  Before changing an object in an undoable call: remember how to undo it.
 //  Returns 0, or -1 if out of memory (then the handler fails with
 //  ZOWN_NO_MEMORY before changing anything). Not undoable: no-op.
@@ -219,6 +230,11 @@ zown_object_t *zown_registry_next (zown_registry_t *self);
 //  one back (rollback).
 void zown_registry_detach (zown_registry_t *self, zown_object_t *object);
 int zown_registry_attach (zown_registry_t *self, zown_object_t *object);
+//  The object `name` of that type, made if absent, outside any request (a
+//  release hook, a journal replay): no limit applies, nothing can undo it.
+//  NULL if it exists with another type or memory ran out.
+zown_object_t *zown_registry_ensure (zown_registry_t *self, const char *name,
+                                     const zown_type_def_t *type);
 void zown_object_destroy (zown_object_t **object_p);
 
 //  Apply one request frame from `peer` and write its reply into `out`;

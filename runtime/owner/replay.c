@@ -5,19 +5,6 @@
 #include "zown_internal.h"
 #include "owner/core.h"
 
-//  The object a replayed record is about, made if it does not exist yet.
-static zown_object_t *
-s_replay_object (zown_registry_t *self, const char *name, const zown_type_def_t *type)
-{
-    zown_object_t *object = zown_registry_lookup (self, name);
-    if (object)
-        return object->type == type ? object : NULL;
-    object = zown_object_new (self, name, type);
-    if (object && zown_registry_attach (self, object))
-        zown_object_destroy (&object);
-    return object;
-}
-
 //  Run an OP record again as a one-op request.
 static int
 s_replay_op (zown_registry_t *self, const char *name, const zown_change_t *change)
@@ -75,7 +62,7 @@ s_replay_one (zown_registry_t *self, const zown_change_t *change)
             return -1;
         object = zown_registry_lookup (self, name);
     } else {
-        object = s_replay_object (self, name, type);
+        object = zown_registry_ensure (self, name, type);
         if (!object)
             return -1;
         if (change->kind != ZOWN_CHANGE_VERSION

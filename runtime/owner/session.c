@@ -7,10 +7,12 @@
     to its sockets, so a dead holder is seen at once and a slow one is never
     mistaken for dead. Threads of the owner's own process cannot die alone;
     every client says BYE when it is destroyed. Ending a session releases
-    what it held (each type's release hook) and drops what it waited for.
+    what it held (each type's release hook), commits what that changed in
+    durable objects, and drops what it waited for.
     =========================================================================
 */
 #include "zown_internal.h"
+#include "owner/core.h"
 #include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/stat.h>
@@ -255,6 +257,12 @@ zown_session_end (zown_registry_t *self, zown_session_t *session, bool died)
         if (zlistx_first (session->held) == object)
             zlistx_delete (session->held, zlistx_cursor (session->held));
     }
+    //  What release hooks changed in durable objects (a queue's dead
+    //  letters) is committed now, like a request's changes. A session's
+    //  end cannot be undone: if the journal refuses it, memory is ahead of
+    //  the disk, and everything is refused until a restart.
+    if (zown_changes_commit (self))
+        zown_registry_refuse (self, true);
     zown_registry_drop_parked (self, session);
     zown_stats_t *stats = zown_registry_stats (self);
     stats->sessions--;

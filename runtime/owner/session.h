@@ -7,13 +7,13 @@
 #define ZOWN_SESSION_H_INCLUDED
 
 //  A client known by its identity: the process it runs in, what it holds,
-//  what it waits for. Ending it releases both .
+//  what it waits for. Ending it releases both.
 struct _zown_session_t {
     uint8_t identity [256];  //  ROUTER identity of its connection
     size_t identity_size;
     int pid;           //  Its process (0 if it never said HELLO)
     int pidfd;         //  Readable when that process has died; -1 if none
-    zlistx_t *held;    //  Objects it holds (locks), in taking order
+    zlistx_t *held;    //  Objects it holds (locks, leases), in taking order
     zlistx_t *parked;  //  Its parked requests
     //  Its connection's descriptor (ipc, tcp; -1 for inproc) and the
     //  socket's identity: the session ends when that connection closes.
@@ -42,7 +42,8 @@ bool zown_session_rechecks (zown_registry_t *self);
 //  this host (`local`) and is not the owner's own process. Returns a
 //  status: ZOWN_NO_SESSION if that process is already gone.
 int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);
-//  End a session: release what it holds, drop what it waits for, forget it.
+//  End a session: release what it holds (committing what that changed in
+//  durable objects), drop what it waits for, forget it.
 void zown_session_end (zown_registry_t *self, zown_session_t *session, bool died);
 //  Sessions whose process is watched, and how many; for the owner's poll.
 size_t zown_session_watched (zown_registry_t *self, zown_session_t ***sessions_p);
