@@ -208,6 +208,19 @@ REGISTRY = {
     'queue_ring': steps(one(1, 1, 'QUEUE_PUT', b'q', 0, 0), one(1, 2, 'QUEUE_GET', b'q', 0),
                         (1, request(3, *[op('QUEUE_PUT', b'q', n, 0) for n in range(20)])),
                         one(1, 4, 'QUEUE_GET_MANY', b'q', 30, 0)),
+    # A joinable queue, 2 deliveries at most (item ids: the versions of the
+    # puts, 2, 3, 4): leases to two clients, an ack by id and a task_done,
+    # a client that dies holding an item (it comes back), another that dies
+    # on its last delivery (it goes to j.dead); journal forms from a client
+    # are refused.
+    'joinable': steps(one(1, 1, 'QUEUE_INIT', b'j', 0, 1, 2), one(1, 2, 'QUEUE_PUT', b'j', b'a', 0),
+                      one(1, 3, 'QUEUE_PUT', b'j', b'b', 0), one(1, 4, 'QUEUE_PUT', b'j', b'c', 0),
+                      one(2, 1, 'QUEUE_GET_MANY', b'j', 2, 0), one(1, 5, 'QUEUE_GET', b'j', 0),
+                      one(1, 6, 'QUEUE_ACK', b'j', 4), one(3, 1, 'QUEUE_JOIN', b'j', FOREVER),
+                      one(2 | DIES, 2, 'QUEUE_TASK_DONE', b'j'),
+                      one(3 | DIES, 2, 'QUEUE_GET', b'j', 0),
+                      one(1, 7, 'QUEUE_DELIVERED', b'j', 2), one(1, 8, 'QUEUE_RESTORE', b'j', 9, 0, 1),
+                      one(1, 9, 'QUEUE_GET', b'j.dead', 0), one(0, 10, 'QUEUE_ACK', b'j', 3)),
     # Deadlines: waits that expire (0x40), a barrier broken by one.
     'expire': steps(one(1, 1, 'BARRIER_INIT', b'b', 3), one(1, 2, 'BARRIER_WAIT', b'b', 1),
                     one(2, 1, 'QUEUE_GET', b'q', 1), one(3, 1, 'EVENT_WAIT', b'e', 1),
@@ -238,6 +251,14 @@ REGISTRY = {
                 + change(A, OPREC, 7, 1, OP['ARRAY_CREATE'], 4, 1.0)
                 + change(D, VERSION, 8, 9, OP['DICT_SET'])
                 + change(V, DROP, 9, 0, OP['DROP'])),
+    # A joinable queue's journal forms: a snapshot's items, a get, an ack.
+    'joinable_journal': (change(b'j', OPREC, 1, 3, OP['QUEUE_INIT'], 0, 1, 5)
+                         + change(b'j', OPREC, 2, 3, OP['QUEUE_RESTORE'], 2, 1, b'a')
+                         + change(b'j', OPREC, 3, 3, OP['QUEUE_RESTORE'], 3, 0, b'b')
+                         + change(b'j', VERSION, 4, 3, OP['QUEUE_INIT'])
+                         + change(b'j', OPREC, 5, 4, OP['QUEUE_DELIVERED'], 2, 3)
+                         + change(b'j', OPREC, 6, 5, OP['QUEUE_ACK'], 2)
+                         + change(b'j', OPREC, 7, 6, OP['QUEUE_PUT'], b'c', 0)),
 }
 
 

@@ -6,6 +6,19 @@
     are held by the owner until they can complete or their timeout passes
     (nobody polls); waiters are served oldest first. zown_queue_get_many and
     zown_queue_put_many move many items in one message.
+
+    A plain queue (the default) hands each item out at most once: an item
+    whose taker dies before task_done is lost, and join then waits forever.
+    A joinable queue (zown_queue_init_joinable) hands items out at least
+    once: each item got is leased to the getting client until it is
+    acknowledged (zown_queue_ack, or zown_queue_task_done for the client's
+    oldest lease). If the client ends first (its process dies, its tcp
+    connection is lost, or it is destroyed with leases held), its items go
+    back to the queue, ahead of every item never delivered, and are
+    delivered again with their delivery count (zown_queue_get_lease). An
+    item delivered max_deliveries times without acknowledgement goes to the
+    plain queue NAME.dead instead and counts as done for join. An owner
+    restart on its journal returns every leased item to its queue.
     =========================================================================
 */
 #ifndef ZOWN_QUEUE_H_INCLUDED
@@ -29,8 +42,20 @@ ZOWN_EXPORT zown_queue_t *zown_queue_new (zown_client_t *client, const char *nam
 ZOWN_EXPORT void zown_queue_destroy (zown_queue_t **self_p);
 
 //  Fix the queue's maxsize (0: unbounded) before it is used: 1 if it was
-//  set now, 0 if already so, -1 with ZOWN_WRONG_TYPE if it has another.
+//  set now, 0 if already so, -1 with ZOWN_WRONG_TYPE if it has another or
+//  is joinable. The queue stays plain.
 ZOWN_EXPORT int zown_queue_init (zown_queue_t *self, size_t maxsize);
+
+//  Deliveries of a joinable queue's item before it is dead-lettered, when
+//  zown_queue_init_joinable is given 0.
+#define ZOWN_QUEUE_MAX_DELIVERIES 5
+
+//  Make the queue joinable, with that maxsize (0: unbounded), before it is
+//  used: 1 if done now, 0 if already so, -1 with ZOWN_WRONG_TYPE if it has
+//  another maxsize, max_deliveries or kind. max_deliveries (1..2^31-1; 0:
+//  ZOWN_QUEUE_MAX_DELIVERIES) bounds how often an item is handed out; the
+//  name must leave room for ".dead" (ZOWN_INVALID otherwise).
+ZOWN_EXPORT int zown_queue_init_joinable (zown_queue_t *self, size_t maxsize, int max_deliveries);
 
 //  Put an item, waiting at most timeout_ms for room in a full queue (0: no
 //  wait, ZOWN_FOREVER: no limit). -1 with ZOWN_TIMEOUT.
@@ -41,11 +66,22 @@ ZOWN_EXPORT int zown_queue_put (zown_queue_t *self, zown_datum_t item, int timeo
 ZOWN_EXPORT int zown_queue_put_many (zown_queue_t *self, size_t n, const zown_datum_t *items);
 
 //  Get the oldest item, waiting at most timeout_ms for one. The item is
-//  borrowed until the next call on the client. -1 with ZOWN_TIMEOUT.
+//  borrowed until the next call on the client. -1 with ZOWN_TIMEOUT. On a
+//  joinable queue the item is leased to this client (zown_queue_get_lease).
 ZOWN_EXPORT int zown_queue_get (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p);
 
+//  Get the oldest item as zown_queue_get does, with its lease: its id, for
+//  zown_queue_ack, and how many times it has been handed out, this time
+//  included (above 1: an earlier taker ended without acknowledging it, and
+//  may have done the work). On a plain queue both are 0: nothing is
+//  leased. Any pointer may be NULL.
+ZOWN_EXPORT int zown_queue_get_lease (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p,
+                                      uint64_t *id_p, int64_t *deliveries_p);
+
 //  Get up to `most` items at once (at least one: waits like get for the
-//  first). *items_p gets a reply with one result of the items, oldest first.
+//  first). *items_p gets a reply with one result of the items, oldest first;
+//  from a joinable queue three values per item (item, int id, int
+//  deliveries), at most 65,535 items.
 ZOWN_EXPORT int zown_queue_get_many (zown_queue_t *self, size_t most, int timeout_ms,
                                      zown_reply_t **items_p);
 
@@ -56,11 +92,22 @@ ZOWN_EXPORT int zown_queue_size (zown_queue_t *self, size_t *size_p);
 ZOWN_EXPORT int zown_queue_empty (zown_queue_t *self);
 ZOWN_EXPORT int zown_queue_full (zown_queue_t *self);
 
-//  One item got has been dealt with (JoinableQueue). -1 with ZOWN_BAD_ARGS
-//  when called more times than items were put.
+//  One item got has been dealt with (JoinableQueue). Plain queue: any
+//  client may call it; -1 with ZOWN_BAD_ARGS when called more times than
+//  items were put. Joinable queue: acknowledges this client's oldest lease;
+//  -1 with ZOWN_NOT_HELD if it holds none (task_done for an item another
+//  client got is refused: that item is still that client's).
 ZOWN_EXPORT int zown_queue_task_done (zown_queue_t *self);
 
-//  Wait until every item put has been marked done (timeout as for get).
+//  Acknowledge the item with that id, leased to this client (joinable
+//  queue), in any order: it is done with, and never delivered again. -1
+//  with ZOWN_NOT_HELD if this client holds no such lease (already
+//  acknowledged, or returned when an earlier session of it ended), with
+//  ZOWN_BAD_ARGS on a plain queue.
+ZOWN_EXPORT int zown_queue_ack (zown_queue_t *self, uint64_t id);
+
+//  Wait until every item put has been marked done (timeout as for get):
+//  on a joinable queue, acknowledged or dead-lettered.
 ZOWN_EXPORT int zown_queue_join (zown_queue_t *self, int timeout_ms);
 
 #ifdef __cplusplus

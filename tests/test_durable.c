@@ -1,7 +1,8 @@
 /*  =========================================================================
     test_durable - an owner with a journal: state and versions survive a
     restart, snapshots compact the log, a torn or corrupt tail is set aside,
-    and every acknowledged write survives SIGKILL of the owner's process
+    every acknowledged write survives SIGKILL of the owner's process, and a
+    joinable queue's leased items come back after one
     =========================================================================
 */
 #include "testutil.h"
@@ -599,6 +600,148 @@ test_failed_sync_is_neither_acknowledged_nor_read (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  --------------------------------------------------------------------------
+//  A joinable queue across restarts: no session survives one, so every
+//  leased item is queued again, in id order, with its deliveries counted
+
+//  An owner "durable-7" on the journal `payload`, compacting past *args
+//  bytes (0: never), until it is killed.
+static int
+s_queue_owner_process (void *args, const void *payload, size_t size)
+{
+    (void) size;
+    zown_owner_options_t options = { .data = payload,
+                                     .fsync = ZOWN_FSYNC_ALWAYS,
+                                     .compact_bytes = *(const uint64_t *) args };
+    zown_owner_t *owner = zown_owner_new_with ("durable-7", &options);
+    if (!owner)
+        return 1;
+    while (true)
+        pause ();
+}
+
+//  The next item of `queue`, checked, and its id.
+static uint64_t
+s_expect_lease (zown_queue_t *queue, const char *expected, int64_t expected_deliveries)
+{
+    zown_datum_t item;
+    uint64_t id;
+    int64_t deliveries;
+    assert_int_equal (zown_queue_get_lease (queue, 0, &item, &id, &deliveries), 0);
+    assert_true (zown_datum_streq (item, expected));
+    assert_int_equal (deliveries, expected_deliveries);
+    return id;
+}
+
+//  Jobs a..g in a joinable queue: b is acknowledged, a and c stay leased;
+//  with compaction, 2,000 more changes make snapshots while they are. Then,
+//  in the log: d is taken by a client that ends, then again and
+//  acknowledged by id; e is taken; task_done acknowledges a (the oldest
+//  lease). The owner's process is SIGKILLed with c and e leased.
+static void
+s_lease_then_kill (const char *journal, const uint64_t *compact_bytes)
+{
+    pid_t pid = zown_spawner_spawn (s_spawner, s_queue_owner_process, (void *) compact_bytes,
+                                    journal, strlen (journal) + 1);
+    assert_true (pid > 0);
+    char *endpoint = zown_owner_endpoint_for ("durable-7");
+    zown_client_t *client = testutil_client (endpoint);
+    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    assert_int_equal (zown_queue_init_joinable (queue, 0, 0), 1);
+    const char *jobs [] = { "a", "b", "c", "d", "e", "f", "g" };
+    for (size_t index = 0; index < 7; index++)
+        assert_int_equal (zown_queue_put (queue, ZOWN_STR (jobs [index]), 0), 0);
+    s_expect_lease (queue, "a", 1);
+    assert_int_equal (zown_queue_ack (queue, s_expect_lease (queue, "b", 1)), 0);
+    s_expect_lease (queue, "c", 1);
+    //  2,000 adds, 100 a request (one sync each).
+    zown_datum_t one = zown_datum_int (1);
+    for (int count = 0; count < (*compact_bytes ? 20 : 1); count++) {
+        zown_request_t *batch = zown_request_new ();
+        for (int add = 0; add < 100; add++)
+            assert_int_equal (zown_request_add (batch, ZOWN_OP_VALUE_ADD, "counter", 1, &one), 0);
+        assert_int_equal (zown_client_call (client, batch, NULL), 0);
+        zown_request_destroy (&batch);
+    }
+    zown_client_t *other = testutil_client (endpoint);
+    zown_queue_t *theirs = zown_queue_new (other, "jobs");
+    s_expect_lease (theirs, "d", 1);
+    zown_queue_destroy (&theirs);
+    zown_client_destroy (&other);
+    assert_int_equal (zown_queue_ack (queue, s_expect_lease (queue, "d", 2)), 0);
+    s_expect_lease (queue, "e", 1);
+    assert_int_equal (zown_queue_task_done (queue), 0);
+    assert_int_equal (zown_spawner_kill (s_spawner, pid, SIGKILL), 0);
+    int status;
+    assert_int_equal (zown_spawner_wait (s_spawner, ZOWN_FOREVER, NULL, &status), 0);
+    assert_true (WIFSIGNALED (status));
+    zown_queue_destroy (&queue);
+    zown_client_destroy (&client);
+    free (endpoint);
+}
+
+//  After the restart: c and e back (second delivery), ahead of f and g;
+//  join waits for exactly those four; acknowledged, they stay so.
+static void
+s_check_returned (const char *journal, const char *recovered)
+{
+    zown_owner_t *owner = s_owner ("durable-7", journal, 0);
+    assert_non_null (strstr (zown_owner_recovery (owner), recovered));
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    size_t size;
+    assert_int_equal (zown_queue_size (queue, &size), 0);
+    assert_int_equal (size, 4);
+    assert_int_equal (zown_queue_init_joinable (queue, 0, 0), 0);
+    s_expect_lease (queue, "c", 2);
+    s_expect_lease (queue, "e", 2);
+    s_expect_lease (queue, "f", 1);
+    uint64_t last = s_expect_lease (queue, "g", 1);
+    for (int count = 0; count < 3; count++) {
+        assert_int_equal (zown_queue_join (queue, 0), -1);
+        assert_int_equal (zown_queue_task_done (queue), 0);
+    }
+    assert_int_equal (zown_queue_ack (queue, last), 0);
+    assert_int_equal (zown_queue_join (queue, 0), 0);
+    zown_queue_destroy (&queue);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+    owner = s_owner ("durable-7", journal, 0);
+    client = testutil_client (zown_owner_inproc (owner));
+    queue = zown_queue_new (client, "jobs");
+    assert_int_equal (zown_queue_empty (queue), 1);
+    assert_int_equal (zown_queue_join (queue, 0), 0);
+    zown_queue_destroy (&queue);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_restart_returns_leases (void **state)
+{
+    (void) state;
+    static const uint64_t never = 0;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("leases.log"));
+    s_lease_then_kill (journal, &never);
+    s_check_returned (journal, "0 snapshot records");
+}
+
+static void
+test_snapshot_keeps_leased_items (void **state)
+{
+    (void) state;
+    static const uint64_t often = 4096;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("leases-snapshot.log"));
+    s_lease_then_kill (journal, &often);
+    struct stat info;
+    char snapshot [600];
+    snprintf (snapshot, sizeof (snapshot), "%s.snap", journal);
+    assert_int_equal (stat (snapshot, &info), 0);
+    s_check_returned (journal, "snapshot records");
+}
+
 int
 main (void)
 {
@@ -618,6 +761,8 @@ main (void)
         cmocka_unit_test (test_refused_write_is_undone),
         cmocka_unit_test (test_refused_create_leaves_nothing),
         cmocka_unit_test (test_failed_sync_is_neither_acknowledged_nor_read),
+        cmocka_unit_test (test_restart_returns_leases),
+        cmocka_unit_test (test_snapshot_keeps_leased_items),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zown_spawner_destroy (&s_spawner);

@@ -36,6 +36,23 @@ zown_queue_init (zown_queue_t *self, size_t maxsize)
 }
 
 int
+zown_queue_init_joinable (zown_queue_t *self, size_t maxsize, int max_deliveries)
+{
+    if (!self || maxsize > INT64_MAX || max_deliveries < 0
+        || strlen (self->handle.name) + strlen (".dead") > ZOWN_OBJECT_NAME_MAX)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [3] = { zown_datum_int ((int64_t) maxsize), zown_datum_int (1),
+                              zown_datum_int (max_deliveries) };
+    zown_reply_t *reply;
+    int64_t created;
+    if (zown_handle_call (&self->handle, ZOWN_OP_QUEUE_INIT, max_deliveries ? 3 : 2, argv, 1,
+                          &reply)
+        || zown_handle_int (reply, 0, &created))
+        return -1;
+    return created != 0;
+}
+
+int
 zown_queue_put (zown_queue_t *self, zown_datum_t item, int timeout_ms)
 {
     if (!self || timeout_ms < ZOWN_FOREVER)
@@ -66,14 +83,30 @@ zown_queue_put_many (zown_queue_t *self, size_t n, const zown_datum_t *items)
 int
 zown_queue_get (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p)
 {
+    return zown_queue_get_lease (self, timeout_ms, item_p, NULL, NULL);
+}
+
+int
+zown_queue_get_lease (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p, uint64_t *id_p,
+                      int64_t *deliveries_p)
+{
     if (!self || timeout_ms < ZOWN_FOREVER)
         return zown_fail (ZOWN_INVALID);
     zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
     zown_reply_t *reply;
     if (zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_GET, 1, argv, 1, timeout_ms, &reply))
         return -1;
+    //  A joinable queue adds the lease's id and deliveries; a plain one not.
+    int64_t id = 0, deliveries = 0;
+    if (zown_reply_count (reply, 0) > 1
+        && (zown_handle_int (reply, 1, &id) || zown_handle_int (reply, 2, &deliveries)))
+        return -1;
     if (item_p)
         *item_p = zown_reply_value (reply, 0, 0);
+    if (id_p)
+        *id_p = (uint64_t) id;
+    if (deliveries_p)
+        *deliveries_p = deliveries;
     return 0;
 }
 
@@ -131,6 +164,15 @@ zown_queue_task_done (zown_queue_t *self)
     if (!self)
         return zown_fail (ZOWN_INVALID);
     return zown_handle_call (&self->handle, ZOWN_OP_QUEUE_TASK_DONE, 0, NULL, 0, NULL);
+}
+
+int
+zown_queue_ack (zown_queue_t *self, uint64_t id)
+{
+    if (!self || id > INT64_MAX)
+        return zown_fail (ZOWN_INVALID);
+    zown_datum_t argv [1] = { zown_datum_int ((int64_t) id) };
+    return zown_handle_call (&self->handle, ZOWN_OP_QUEUE_ACK, 1, argv, 0, NULL);
 }
 
 int
