@@ -85,7 +85,13 @@ test_queue_workers (void **state)
     int status;
     char *output = s_run ("queue_workers 1000 4", &status);
     assert_int_equal (status, 0);
+    assert_non_null (strstr (output, "consumer 0 was killed (SIGKILL) holding job "));
+    assert_non_null (strstr (output, "its job came back to the queue and was redone:\n  job "));
+    assert_non_null (strstr (output, "(delivery 2)\n"));
     assert_non_null (strstr (output, "1000 of 1000 jobs handled, each exactly once"));
+    free (output);
+    output = s_run ("queue_workers 10 1", &status);
+    assert_int_equal (status, 2);
     free (output);
 }
 
