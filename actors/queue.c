@@ -509,9 +509,10 @@ static int
 s_lease (zown_call_t *call, size_t count)
 {
     s_queue_t *queue = s_queue (call);
-    zown_session_t *session = zown_call_session (call);
-    if (!session)
-        return zown_call_error (call, ZOWN_BAD_ARGS, "a joinable queue's get needs a client");
+    zown_session_t *session;
+    int status = zown_call_session (call, &session);
+    if (status != ZOWN_OK)
+        return status;
     s_holder_t *holder = s_holder_ready (call, session, count);
     zown_datum_t *ids = (zown_datum_t *) malloc (count * sizeof (zown_datum_t));
     s_lease_undo_t *undo = call->undo ? (s_lease_undo_t *) malloc (sizeof (s_lease_undo_t)) : NULL;

@@ -1013,6 +1013,7 @@ enum {
     S_M = 1 << 5,
     S_A = 1 << 6,
     S_K = 1 << 7,
+    S_J = 1 << 8,
 };
 
 //  An argument type: the tags it allows, one bit each.
@@ -1035,6 +1036,7 @@ static const s_manifest_t s_manifest [] = {
 #define M        S_M
 #define A        S_A
 #define K        S_K
+#define J        S_J
 #define ARGS_MAX S_ARGS_MAX
 #define NONE     0
 #define INT      S_TAG (ZOWN_INT)
@@ -1052,6 +1054,7 @@ static const s_manifest_t s_manifest [] = {
 #undef P
 #undef M
 #undef A
+#undef J
 #undef K
 #undef ARGS_MAX
 #undef NONE
