@@ -128,14 +128,8 @@ test_owner_survives_its_descriptor_limit (void **state)
 int
 main (void)
 {
-    testutil_private_rundir ();
-    s_spawner = zown_spawner_new ();
-    if (!s_spawner)
-        return 1;
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_owner_survives_its_descriptor_limit),
     };
-    int failed = cmocka_run_group_tests (tests, NULL, NULL);
-    zown_spawner_destroy (&s_spawner);
-    return failed;
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

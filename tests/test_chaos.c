@@ -336,16 +336,10 @@ test_chaos_beside_busy_loops (void **state)
 int
 main (void)
 {
-    testutil_private_rundir ();
-    s_spawner = zown_spawner_new ();
-    if (!s_spawner)
-        return 1;
     srand ((unsigned) getpid ());
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_chaos_idle),
         cmocka_unit_test (test_chaos_beside_busy_loops),
     };
-    int failed = cmocka_run_group_tests (tests, NULL, NULL);
-    zown_spawner_destroy (&s_spawner);
-    return failed;
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

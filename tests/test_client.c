@@ -296,10 +296,6 @@ test_owner_gone_fails_calls_at_once (void **state)
 int
 main (void)
 {
-    testutil_private_rundir ();
-    s_spawner = zown_spawner_new ();
-    if (!s_spawner)
-        return 1;
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_new_rejects_bad_targets),
         cmocka_unit_test (test_settings),
@@ -308,7 +304,5 @@ main (void)
         cmocka_unit_test (test_late_and_broken_replies),
         cmocka_unit_test (test_owner_gone_fails_calls_at_once),
     };
-    int failed = cmocka_run_group_tests (tests, NULL, NULL);
-    zown_spawner_destroy (&s_spawner);
-    return failed;
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

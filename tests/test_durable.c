@@ -745,10 +745,6 @@ test_snapshot_keeps_leased_items (void **state)
 int
 main (void)
 {
-    testutil_private_rundir ();
-    s_spawner = zown_spawner_new ();
-    if (!s_spawner)
-        return 1;
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_restart_keeps_state_and_versions),
         cmocka_unit_test (test_snapshot_compacts_the_log),
@@ -764,7 +760,5 @@ main (void)
         cmocka_unit_test (test_restart_returns_leases),
         cmocka_unit_test (test_snapshot_keeps_leased_items),
     };
-    int failed = cmocka_run_group_tests (tests, NULL, NULL);
-    zown_spawner_destroy (&s_spawner);
-    return failed;
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

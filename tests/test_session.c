@@ -432,10 +432,6 @@ test_restarted_owner_watches_old_clients (void **state)
 int
 main (void)
 {
-    testutil_private_rundir ();
-    s_spawner = zown_spawner_new ();
-    if (!s_spawner)
-        return 1;
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_dead_waiters_are_passed_over),
         cmocka_unit_test (test_late_request_of_the_dead_opens_nothing),
@@ -445,7 +441,5 @@ main (void)
         cmocka_unit_test (test_connection_end_ends_a_session),
         cmocka_unit_test (test_restarted_owner_watches_old_clients),
     };
-    int failed = cmocka_run_group_tests (tests, NULL, NULL);
-    zown_spawner_destroy (&s_spawner);
-    return failed;
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -314,3 +314,15 @@ testutil_unspin (zown_spawner_t *spawner, pid_t pid)
     assert_int_equal (zown_spawner_wait (spawner, 10000, &reaped, NULL), 0);
     assert_int_equal (reaped, pid);
 }
+
+int
+testutil_run_spawned (zown_spawner_t **spawner_p, const struct CMUnitTest *tests, size_t count)
+{
+    testutil_private_rundir ();
+    *spawner_p = zown_spawner_new ();
+    if (!*spawner_p)
+        return 1;
+    int failed = _cmocka_run_group_tests ("tests", tests, count, NULL, NULL);
+    zown_spawner_destroy (spawner_p);
+    return failed;
+}

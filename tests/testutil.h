@@ -117,6 +117,13 @@ int64_t testutil_stat (zown_client_t *client, const char *name);
 //  (fails the test after 10 s); the way tests wait for parked requests.
 void testutil_await_stat (zown_client_t *client, const char *name, int64_t value);
 
+//  main () of a test program whose children come from a fork server: a
+//  private run directory, the spawner made first (while the program is
+//  still single-threaded) in *spawner_p, the tests, the spawner stopped.
+//  Returns the number of tests that failed (1 if the spawner could not
+//  start).
+int testutil_run_spawned (zown_spawner_t **spawner_p, const struct CMUnitTest *tests, size_t count);
+
 //  A busy loop in a process of its own, from the spawner, beside a test:
 //  the owner, its clients and the kernel run late, and races show. End it
 //  with testutil_unspin, which also reaps it.
