@@ -632,6 +632,48 @@ static const s_row_t s_rows [] = {
     { "LOCK_ACQUIRE timeout 0, held by the caller",
       .ops = { S_OP (ZOWN_OP_LOCK_ACQUIRE, "lk", S_INT (0)) }, .status = ZOWN_TIMEOUT },
 
+    //  Timeouts are -1, 0 or more: any other negative is refused by every
+    //  op that takes one, before anything runs, even where the op would
+    //  complete at once.
+    { "QUEUE_GET timeout -2, items there", .ops = { S_OP (ZOWN_OP_QUEUE_GET, "q", S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS, S_READ (ZOWN_OP_QUEUE_SIZE, "q", S_INT (2)) },
+    { "QUEUE_GET timeout INT64_MIN, new",
+      .ops = { S_OP (ZOWN_OP_QUEUE_GET, "new", S_INT (INT64_MIN)) }, .status = ZOWN_BAD_ARGS,
+      S_GONE ("new") },
+    { "QUEUE_GET timeout -1, items there", .ops = { S_OP (ZOWN_OP_QUEUE_GET, "q", S_INT (-1)) },
+      S_GIVES (S_INT (1)) },
+    { "QUEUE_PUT timeout -2", .ops = { S_OP (ZOWN_OP_QUEUE_PUT, "q", S_INT (3), S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS, S_READ (ZOWN_OP_QUEUE_SIZE, "q", S_INT (2)) },
+    { "QUEUE_PUT timeout INT64_MIN, new",
+      .ops = { S_OP (ZOWN_OP_QUEUE_PUT, "new", S_INT (3), S_INT (INT64_MIN)) },
+      .status = ZOWN_BAD_ARGS, S_GONE ("new") },
+    { "QUEUE_GET_MANY timeout -2",
+      .ops = { S_OP (ZOWN_OP_QUEUE_GET_MANY, "q", S_INT (5), S_INT (-2)) }, .status = ZOWN_BAD_ARGS,
+      S_READ (ZOWN_OP_QUEUE_SIZE, "q", S_INT (2)) },
+    { "QUEUE_JOIN timeout -2", .ops = { S_OP (ZOWN_OP_QUEUE_JOIN, "q0", S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS },
+    { "EVENT_WAIT timeout -2, new", .ops = { S_OP (ZOWN_OP_EVENT_WAIT, "new", S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS, S_GONE ("new") },
+    { "EVENT_WAIT timeout INT64_MIN after a set",
+      .ops = { S_OP0 (ZOWN_OP_EVENT_SET, "e"), S_OP (ZOWN_OP_EVENT_WAIT, "e", S_INT (INT64_MIN)) },
+      .count = 2, .status = ZOWN_BAD_ARGS, .failed = 1,
+      S_READ (ZOWN_OP_EVENT_IS_SET, "e", S_INT (0)) },
+    { "LOCK_ACQUIRE timeout -2, free", .ops = { S_OP (ZOWN_OP_LOCK_ACQUIRE, "new", S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS, S_GONE ("new") },
+    { "RLOCK_ACQUIRE timeout -2 by its holder",
+      .ops = { S_OP (ZOWN_OP_RLOCK_ACQUIRE, "rk", S_INT (-2)) }, .status = ZOWN_BAD_ARGS },
+    { "SEMAPHORE_ACQUIRE timeout -2",
+      .ops = { S_OP (ZOWN_OP_SEMAPHORE_ACQUIRE, "sb", S_INT (1), S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS, S_READ (ZOWN_OP_SEMAPHORE_VALUE, "sb", S_INT (2)) },
+    { "BARRIER_WAIT timeout -2, one party",
+      .ops = { S_OP (ZOWN_OP_BARRIER_WAIT, "b1", S_INT (-2)) }, .status = ZOWN_BAD_ARGS },
+    { "CONDITION_WAIT timeout -2",
+      .ops = { S_OP (ZOWN_OP_CONDITION_WAIT, "new", S_STR ("lk"), S_INT (-2)) },
+      .status = ZOWN_BAD_ARGS, S_GONE ("new") },
+    { "CONDITION_WAIT timeout INT64_MIN",
+      .ops = { S_OP (ZOWN_OP_CONDITION_WAIT, "new", S_STR ("lk"), S_INT (INT64_MIN)) },
+      .status = ZOWN_BAD_ARGS, S_READ (ZOWN_OP_LOCK_LOCKED, "lk", S_INT (1)) },
+
     //  Semaphores: value 0..2^31-1, bounded 0 or 1, counts 1..2^31-1
     //  (bounded: at most the initial value), never past the limit.
     { "SEMAPHORE_INIT value -1",
@@ -1016,6 +1058,9 @@ enum {
     S_J = 1 << 8,
 };
 
+//  An argument type bit that is not a tag: the int is a timeout.
+#define S_MS_BIT (1u << 7)
+
 //  An argument type: the tags it allows, one bit each.
 #define S_TAG(tag) (1u << (tag))
 
@@ -1043,6 +1088,7 @@ static const s_manifest_t s_manifest [] = {
 #define NUM      (S_TAG (ZOWN_INT) | S_TAG (ZOWN_DOUBLE))
 #define BYTES    S_TAG (ZOWN_BYTES)
 #define ANY      (S_TAG (ZOWN_NIL) | NUM | BYTES)
+#define MS       (S_TAG (ZOWN_INT) | S_MS_BIT)
 #define ZOWN_OP(NAME, code, type, handler, min, max, flags, ...)                                   \
     { code, #NAME, min, max, flags, { __VA_ARGS__ } },
 #include "zown_ops.def"
@@ -1062,6 +1108,7 @@ static const s_manifest_t s_manifest [] = {
 #undef NUM
 #undef BYTES
 #undef ANY
+#undef MS
 };
 
 static const s_manifest_t *
@@ -1127,6 +1174,66 @@ s_refused (s_env_t *env, const char *what, int code, bool alone, const char *nam
     s_expect_status (label, "result", zown_reply_result_status (reply, alone ? 0 : 1), status);
 }
 
+//  Every central check of one known op; returns how many of its arguments
+//  are timeouts.
+static size_t
+s_sweep_op (s_env_t *env, const s_manifest_t *entry, zown_datum_t *argv)
+{
+    int code = entry->code;
+    bool alone = (entry->flags & S_A) != 0;
+    const char *name = entry->flags & S_O ? "" : "sweep";
+    if (entry->min > 0) {
+        s_valid_args (entry, argv, entry->min - 1);
+        s_refused (env, "min-1 args", code, alone, name, entry->min - 1, argv, ZOWN_BAD_ARGS);
+    }
+    if (entry->max < S_ARGS_MAX) {
+        s_valid_args (entry, argv, entry->max + 1);
+        s_refused (env, "max+1 args", code, alone, name, entry->max + 1, argv, ZOWN_BAD_ARGS);
+    }
+    if (entry->flags & S_P) {
+        s_valid_args (entry, argv, 3);
+        s_refused (env, "odd args", code, alone, name, 3, argv, ZOWN_BAD_ARGS);
+    }
+    //  A wrong type at each position, the others right (past the
+    //  fourth, the fourth's type applies).
+    for (size_t position = 0; position < 6 && position < entry->max; position++) {
+        size_t argc = position + 1 > entry->min ? position + 1 : entry->min;
+        if ((entry->flags & S_P) && argc % 2)
+            argc++;
+        s_valid_args (entry, argv, argc);
+        if (s_datum_of (s_types_at (entry, position), false, &argv [position]))
+            s_refused (env, "wrong type", code, alone, name, argc, argv, ZOWN_BAD_ARGS);
+    }
+    //  A timeout below -1 at each position that takes one.
+    size_t timeouts = 0;
+    for (size_t position = 0; position < entry->max && position < 4; position++)
+        if (entry->types [position] & S_MS_BIT) {
+            s_valid_args (entry, argv, entry->min);
+            argv [position] = zown_datum_int (-2);
+            s_refused (env, "timeout -2", code, alone, name, entry->min, argv, ZOWN_BAD_ARGS);
+            timeouts++;
+        }
+    s_valid_args (entry, argv, entry->min);
+    s_refused (env, "name rule", code, alone, entry->flags & S_O ? "sweep" : "", entry->min, argv,
+               ZOWN_BAD_ARGS);
+    if (alone) {
+        //  Right in itself, but not alone: second, then first.
+        zown_request_reset (env->request);
+        s_add (env, &s_canary);
+        assert_int_equal (zown_request_add (env->request, (zown_op_t) code, name, entry->min, argv),
+                          0);
+        s_expect_status (entry->name, "after another", zown_reply_result_status (s_send (env), 1),
+                         ZOWN_BAD_ARGS);
+        zown_request_reset (env->request);
+        assert_int_equal (zown_request_add (env->request, (zown_op_t) code, name, entry->min, argv),
+                          0);
+        s_add (env, &s_canary);
+        s_expect_status (entry->name, "before another", zown_reply_result_status (s_send (env), 0),
+                         ZOWN_BAD_ARGS);
+    }
+    return timeouts;
+}
+
 static void
 test_manifest_sweep (void **state)
 {
@@ -1135,7 +1242,7 @@ test_manifest_sweep (void **state)
     //  Sized for DICT_UPDATE past its most arguments.
     zown_datum_t *argv = (zown_datum_t *) calloc (S_ARGS_MAX, sizeof (zown_datum_t));
     assert_non_null (argv);
-    size_t known = 0;
+    size_t known = 0, timeouts = 0;
     for (int code = 0; code < 256; code++) {
         const s_manifest_t *entry = s_manifest_find (code);
         if (!entry) {
@@ -1144,50 +1251,12 @@ test_manifest_sweep (void **state)
             continue;
         }
         known++;
-        bool alone = (entry->flags & S_A) != 0;
-        const char *name = entry->flags & S_O ? "" : "sweep";
-        if (entry->min > 0) {
-            s_valid_args (entry, argv, entry->min - 1);
-            s_refused (env, "min-1 args", code, alone, name, entry->min - 1, argv, ZOWN_BAD_ARGS);
-        }
-        if (entry->max < S_ARGS_MAX) {
-            s_valid_args (entry, argv, entry->max + 1);
-            s_refused (env, "max+1 args", code, alone, name, entry->max + 1, argv, ZOWN_BAD_ARGS);
-        }
-        if (entry->flags & S_P) {
-            s_valid_args (entry, argv, 3);
-            s_refused (env, "odd args", code, alone, name, 3, argv, ZOWN_BAD_ARGS);
-        }
-        //  A wrong type at each position, the others right (past the
-        //  fourth, the fourth's type applies).
-        for (size_t position = 0; position < 6 && position < entry->max; position++) {
-            size_t argc = position + 1 > entry->min ? position + 1 : entry->min;
-            if ((entry->flags & S_P) && argc % 2)
-                argc++;
-            s_valid_args (entry, argv, argc);
-            if (s_datum_of (s_types_at (entry, position), false, &argv [position]))
-                s_refused (env, "wrong type", code, alone, name, argc, argv, ZOWN_BAD_ARGS);
-        }
-        s_valid_args (entry, argv, entry->min);
-        s_refused (env, "name rule", code, alone, entry->flags & S_O ? "sweep" : "", entry->min,
-                   argv, ZOWN_BAD_ARGS);
-        if (alone) {
-            //  Right in itself, but not alone: second, then first.
-            zown_request_reset (env->request);
-            s_add (env, &s_canary);
-            assert_int_equal (
-                zown_request_add (env->request, (zown_op_t) code, name, entry->min, argv), 0);
-            s_expect_status (entry->name, "after another",
-                             zown_reply_result_status (s_send (env), 1), ZOWN_BAD_ARGS);
-            zown_request_reset (env->request);
-            assert_int_equal (
-                zown_request_add (env->request, (zown_op_t) code, name, entry->min, argv), 0);
-            s_add (env, &s_canary);
-            s_expect_status (entry->name, "before another",
-                             zown_reply_result_status (s_send (env), 0), ZOWN_BAD_ARGS);
-        }
+        timeouts += s_sweep_op (env, entry, argv);
     }
     assert_true (known > 0);
+    //  QUEUE_PUT, _GET, _GET_MANY, _JOIN, EVENT_WAIT, LOCK_ and RLOCK_ACQUIRE,
+    //  SEMAPHORE_ACQUIRE, BARRIER_WAIT, CONDITION_WAIT
+    assert_int_equal (timeouts, 10);
     //  Hundreds of refusals, and nothing applied.
     assert_int_equal (s_owner_int (env, ZOWN_OP_SEQ), seq);
     assert_int_equal (s_object_count (env), 0);

@@ -21,6 +21,7 @@
 #define NUM      ZOWN_ARG_NUMBER
 #define BYTES    ZOWN_ARG_BYTES
 #define ANY      ZOWN_ARG_ANY
+#define MS       ZOWN_ARG_MS
 
 //  A code given twice overrides an initializer, which the compilers warn of
 //  (-Werror makes it fatal); zown_op_name's switch refuses it in any build.

@@ -74,6 +74,13 @@ s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *ar
             *message = "argument of a type this op does not take";
             return ZOWN_BAD_ARGS;
         }
+        //  A journal holds what was accepted once, when any negative waited
+        //  forever: it is loaded as it is.
+        if ((command->arg_types [position] & ZOWN_ARG_TIMEOUT) && argv [index].u.i < -1
+            && !self->replaying) {
+            *message = "timeout must be -1 (none), 0 or a number of ms";
+            return ZOWN_BAD_ARGS;
+        }
         //  Keys are byte strings (their commands' type masks say so).
         if ((command->flags & ZOWN_CMD_KEY) && position == 0 && !self->replaying
             && argv [index].u.b.len > self->limits.max_key) {

@@ -66,6 +66,11 @@ typedef void (zown_send_fn) (const zown_peer_t *peer, const void *data, size_t s
 #define ZOWN_ARG_ANY       (ZOWN_ARG_NIL | ZOWN_ARG_NUMBER | ZOWN_ARG_BYTES)
 #define ZOWN_ARG_POSITIONS 4  //  Masks per command; arguments past the 4th use the 4th
 
+//  Not a tag: the int is a timeout in ms, -1 (none), 0 or more. Any other
+//  negative is refused before the op runs, so no handler has to.
+#define ZOWN_ARG_TIMEOUT 0x80
+#define ZOWN_ARG_MS      (ZOWN_ARG_INT | ZOWN_ARG_TIMEOUT)
+
 //  A handler returns a status; it must not change state when it fails.
 typedef int (zown_handler_fn) (zown_call_t *call);
 
