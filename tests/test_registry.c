@@ -90,6 +90,75 @@ s_one (fixture_t *self, zown_op_t op, const char *name, size_t argc, ...)
     return s_execute (self);
 }
 
+//  Replies to parked requests, as the owner's sender would pass them on.
+typedef struct {
+    size_t count;        //  Replies so far
+    int status;          //  The last one's status
+    zown_datum_t value;  //  Its first value, if an int
+} s_sent_t;
+
+static void
+s_sender (const zown_peer_t *peer, const void *data, size_t size, void *arg)
+{
+    (void) peer;
+    s_sent_t *sent = (s_sent_t *) arg;
+    zown_reply_t reply;
+    zown_reply_init (&reply);
+    assert_int_equal (zown_reply_decode (&reply, data, size), 0);
+    sent->count++;
+    sent->status = zown_reply_status (&reply);
+    sent->value = zown_reply_count (&reply, 0) ? zown_reply_value (&reply, 0, 0) : ZOWN_NIL_DATUM;
+    if (sent->value.tag == ZOWN_BYTES)
+        sent->value = ZOWN_NIL_DATUM;  //  Points into the reply
+    zown_reply_fini (&reply);
+}
+
+//  One op from the client `who` (its connection's identity), which may
+//  park: returns ZOWN_PARK when it did, else the reply's status.
+static int
+s_from (fixture_t *self, const char *who, zown_op_t op, const char *name, size_t argc, ...)
+{
+    va_list args;
+    va_start (args, argc);
+    s_vadd (self, op, name, argc, args);
+    va_end (args);
+    zown_request_seal (self->request, 1);
+    const zown_buf_t *buf = zown_request_buffer (self->request);
+    zown_peer_t peer = { who, strlen (who), false, -1 };
+    bool answered =
+        zown_registry_execute_from (self->registry, &peer, buf->data, buf->size, &self->out);
+    zown_request_reset (self->request);
+    if (!answered)
+        return ZOWN_PARK;
+    assert_int_equal (zown_reply_decode (&self->reply, self->out.data, self->out.size), 0);
+    return zown_reply_status (&self->reply);
+}
+
+//  The client `who` ends: its process died.
+static void
+s_dies (fixture_t *self, const char *who)
+{
+    zown_session_t *session = zown_session_find (self->registry, who, strlen (who));
+    assert_non_null (session);
+    zown_session_end (self->registry, session, true);
+    zown_registry_run_wakes (self->registry);
+}
+
+//  Answer parked requests whose deadline (1 ms) has passed.
+static void
+s_expire (fixture_t *self)
+{
+    usleep (3000);
+    zown_registry_expire (self->registry);
+}
+
+static size_t
+s_objects (fixture_t *self)
+{
+    assert_int_equal (s_one (self, ZOWN_OP_OBJECTS, NULL, 0), ZOWN_OK);
+    return zown_reply_count (&self->reply, 0) / 2;
+}
+
 static int64_t
 s_value_of (fixture_t *self, const char *name)
 {
@@ -346,6 +415,96 @@ test_negative_timeouts (void **state)
     zown_buf_free (&record);
 }
 
+static int
+s_count_record (void *arg, const void *record, size_t size)
+{
+    (void) record, (void) size;
+    (*(size_t *) arg)++;
+    return 0;
+}
+
+//  A blocking op on a missing object creates it so that it can park; once
+//  its last waiter leaves without anything having changed the object (by
+//  its deadline, its client's death), the object goes, exactly as when
+//  the op could not wait at all (timeout 0).
+static void
+test_waiting_leaves_no_object (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_sent_t sent = { 0 };
+    zown_registry_set_sender (self->registry, s_sender, &sent);
+    assert_int_equal (s_from (self, "A", ZOWN_OP_EVENT_WAIT, "e", 1, zown_datum_int (0)),
+                      ZOWN_TIMEOUT);
+    assert_int_equal (s_objects (self), 0);
+    //  By its deadline; while it waits, the object is there.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_EVENT_WAIT, "e", 1, zown_datum_int (1)),
+                      ZOWN_PARK);
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "e", 0), ZOWN_OK);
+    size_t records = 0;
+    assert_int_equal (zown_registry_dump (self->registry, s_count_record, &records), 0);
+    assert_int_equal (records, 0);
+    s_expire (self);
+    assert_int_equal (sent.count, 1);
+    assert_int_equal (sent.status, ZOWN_TIMEOUT);
+    assert_int_equal (s_objects (self), 0);
+    //  By death; a second waiter keeps it until it leaves too.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_QUEUE_GET, "q", 1, zown_datum_int (-1)),
+                      ZOWN_PARK);
+    assert_int_equal (s_from (self, "B", ZOWN_OP_QUEUE_GET, "q", 1, zown_datum_int (1)), ZOWN_PARK);
+    s_dies (self, "A");
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "q", 0), ZOWN_OK);
+    s_expire (self);
+    assert_int_equal (s_objects (self), 0);
+    //  A condition over a held lock: the lock stays, the condition goes.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_LOCK_ACQUIRE, "m", 1, zown_datum_int (0)),
+                      ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "A", ZOWN_OP_CONDITION_WAIT, "c", 2, ZOWN_STR ("m"), zown_datum_int (1)),
+        ZOWN_PARK);
+    s_expire (self);
+    assert_int_equal (sent.status, ZOWN_TIMEOUT);
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "c", 0), ZOWN_NOT_FOUND);
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "m", 0), ZOWN_OK);
+    assert_int_equal (zown_registry_stats (self->registry)->parked, 0);
+}
+
+//  An object something else made exist, or changed, stays.
+static void
+test_claimed_objects_stay (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_sent_t sent = { 0 };
+    zown_registry_set_sender (self->registry, s_sender, &sent);
+    //  Claimed by another creating op, though it changed nothing.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_EVENT_WAIT, "e", 1, zown_datum_int (-1)),
+                      ZOWN_PARK);
+    assert_int_equal (s_one (self, ZOWN_OP_EVENT_CLEAR, "e", 0), ZOWN_OK);
+    s_dies (self, "A");
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "e", 0), ZOWN_OK);
+    //  A claim that rolls back claims nothing.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_EVENT_WAIT, "f", 1, zown_datum_int (-1)),
+                      ZOWN_PARK);
+    s_add (self, ZOWN_OP_EVENT_CLEAR, "f", 0);
+    s_add (self, ZOWN_OP_VALUE_GET, "missing", 0);
+    assert_int_equal (s_execute (self), ZOWN_NOT_FOUND);
+    s_dies (self, "A");
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "f", 0), ZOWN_NOT_FOUND);
+    //  Changed: the getter got its item, the queue stays.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_QUEUE_GET, "q", 1, zown_datum_int (-1)),
+                      ZOWN_PARK);
+    assert_int_equal (
+        s_one (self, ZOWN_OP_QUEUE_PUT, "q", 2, zown_datum_int (5), zown_datum_int (0)), ZOWN_OK);
+    assert_int_equal (sent.status, ZOWN_OK);
+    assert_int_equal (sent.value.u.i, 5);
+    assert_int_equal (s_one (self, ZOWN_OP_TYPE, "q", 0), ZOWN_OK);
+    //  Dropped while waited on: the waiter hears so, the object is gone.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_EVENT_WAIT, "g", 1, zown_datum_int (-1)),
+                      ZOWN_PARK);
+    assert_int_equal (s_one (self, ZOWN_OP_DROP, "g", 0), ZOWN_OK);
+    assert_int_equal (sent.status, ZOWN_NOT_FOUND);
+    assert_int_equal (s_objects (self), 2);
+}
+
 int
 main (void)
 {
@@ -359,6 +518,8 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown (test_batch_conflict_reports_which_op, setup, teardown),
         cmocka_unit_test_setup_teardown (test_negative_timeouts, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_waiting_leaves_no_object, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_claimed_objects_stay, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

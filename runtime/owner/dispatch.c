@@ -97,6 +97,33 @@ s_check (zown_registry_t *self, const zown_op_view_t *op, const zown_datum_t *ar
     return ZOWN_OK;
 }
 
+static void
+s_restore_provisional (zown_object_t *object, void *saved)
+{
+    (void) saved;
+    object->provisional = true;
+}
+
+//  An object created only so that its request could park is provisional:
+//  it goes with its last waiter (parking.c), as if the op had not waited.
+//  Another creating op that succeeds on it claims it for good.
+static int
+s_settle_creation (zown_call_t *call, const zown_command_t *command, bool created, int status)
+{
+    zown_object_t *object = call->object;
+    if (!object)
+        return status;
+    if (status == ZOWN_PARK && created && object->version == 0)
+        object->provisional = true;
+    else if (status == ZOWN_OK && object->provisional && (command->flags & ZOWN_CMD_CREATE)
+             && !call->parked) {
+        if (zown_call_save (call, s_restore_provisional, NULL, NULL))
+            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
+        object->provisional = false;
+    }
+    return status;
+}
+
 //  Applies one checked op; appends its values to out.
 static int
 s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
@@ -149,6 +176,8 @@ s_apply (zown_registry_t *self, const zown_op_view_t *op, zown_call_t *call)
         //  A failed op leaves no trace, not even an empty object; undoable
         //  calls are undone by the rollback instead.
         zhashx_delete (self->objects, op->name);
+    else
+        status = s_settle_creation (call, command, created, status);
     return status;
 }
 

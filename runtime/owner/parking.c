@@ -143,11 +143,22 @@ zown_parking_forget_wakes (zown_registry_t *self, size_t keep)
     }
 }
 
+//  A provisional object (made only so that requests could park on it, and
+//  unchanged since) goes once its last waiter has left, whichever way: the
+//  result of a blocking op never depends on whether it waited.
+static void
+s_settle (zown_registry_t *self, zown_object_t *object)
+{
+    if (object->provisional && object->version == 0 && zlistx_size (object->waiters) == 0)
+        zhashx_delete (self->objects, object->name);
+}
+
 //  Take a parked request off every list and free it.
 static void
 s_parked_forget (zown_registry_t *self, zown_parked_t *parked)
 {
-    zlistx_delete (parked->object->waiters, parked->in_object);
+    zown_object_t *object = parked->object;
+    zlistx_delete (object->waiters, parked->in_object);
     if (parked->in_deadlines)
         zlistx_delete (self->deadlines, parked->in_deadlines);
     if (parked->in_session)
@@ -155,6 +166,7 @@ s_parked_forget (zown_registry_t *self, zown_parked_t *parked)
     free (parked->frame);
     free (parked);
     self->stats.parked--;
+    s_settle (self, object);
 }
 
 //  Send a reply to a parked request's client and forget the request.
@@ -194,8 +206,11 @@ s_retry (zown_registry_t *self, zown_parked_t *parked)
     zown_call_t call = {
         .registry = self, .out = &self->wake_out, .peer = &peer, .parked = parked
     };
+    zown_object_t *object = parked->object;
     if (zown_registry_run (self, &call) != ZOWN_PARK)
         s_parked_send (self, parked, &self->wake_out);
+    else if (parked->object != object)
+        s_settle (self, object);  //  It moved to another line.
 }
 
 //  Retry the waiters of every object changed by committed requests, oldest

@@ -17,6 +17,8 @@ zown_object_destroy (zown_object_t **object_p)
 {
     if (object_p && *object_p) {
         zown_object_t *object = *object_p;
+        //  Going anyway: its waiters' leaving must not remove it again.
+        object->provisional = false;
         if (object->waiters) {
             //  Whoever waits on a dropped object is told so at once.
             zown_parked_t *parked;

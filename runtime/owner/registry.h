@@ -28,6 +28,9 @@ typedef struct {
     zown_registry_t *registry;    //  Its owner's registry
     zlistx_t *waiters;            //  Parked requests, oldest first; NULL if none yet
     bool wake_pending;            //  Queued to retry its waiters after commit
+    //  Made by a request that parked on it, and neither changed nor
+    //  claimed by a creating op since: it goes with its last waiter.
+    bool provisional;
 } zown_object_t;
 
 //  Who sent the request being applied: where its reply goes, even later.

@@ -132,7 +132,8 @@ zown_registry_dump (zown_registry_t *self, zown_emit_fn *emit, void *arg)
     int rc = 0;
     for (zown_object_t *object = zhashx_first (self->objects); object && rc == 0;
          object = zhashx_next (self->objects)) {
-        if (object->type->ephemeral || !object->type->dump)
+        //  A provisional object never changed: it is not in the journal either.
+        if (object->type->ephemeral || !object->type->dump || object->provisional)
             continue;
         dump.object = object;
         //  The version comes last: replaying the contents bumps it.
