@@ -35,7 +35,8 @@ ZOWN_EXPORT int zown_barrier_init (zown_barrier_t *self, size_t parties);
 
 //  Wait for the other parties, at most timeout_ms (ZOWN_FOREVER: no limit).
 //  0 when all arrived, with *index_p (may be NULL) the arrival index; -1
-//  with ZOWN_BROKEN, or ZOWN_TIMEOUT (which breaks the barrier for all).
+//  with ZOWN_BROKEN, or ZOWN_TIMEOUT (which breaks the barrier for all, unless
+//  timeout_ms was 0: a wait that could not wait never arrived).
 ZOWN_EXPORT int zown_barrier_wait (zown_barrier_t *self, int timeout_ms, size_t *index_p);
 
 //  Break the barrier: every waiter, and every later wait, gets ZOWN_BROKEN.
@@ -44,7 +45,8 @@ ZOWN_EXPORT int zown_barrier_abort (zown_barrier_t *self);
 //  Mend it for a new round; whoever still waits gets ZOWN_BROKEN.
 ZOWN_EXPORT int zown_barrier_reset (zown_barrier_t *self);
 
-//  Parties, parties waiting now, and whether it is broken (each may be NULL).
+//  Parties, parties waiting now, and whether it is broken (each may be NULL):
+//  what the next wait meets.
 ZOWN_EXPORT int zown_barrier_state (zown_barrier_t *self, size_t *parties_p, size_t *waiting_p,
                                     bool *broken_p);
 

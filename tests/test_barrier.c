@@ -17,15 +17,28 @@ typedef struct {
     size_t index;
 } waiter_t;
 
-static void *
-s_waiter (void *args)
+//  A wait on the barrier `name` through a client of its own.
+static void
+s_wait_on (waiter_t *self, const char *name)
 {
-    waiter_t *self = (waiter_t *) args;
     zown_client_t *client = zown_client_new (self->endpoint);
-    zown_barrier_t *barrier = zown_barrier_new (client, "b");
+    zown_barrier_t *barrier = zown_barrier_new (client, name);
     self->status = zown_barrier_wait (barrier, self->timeout, &self->index) ? zown_errno () : 0;
     zown_barrier_destroy (&barrier);
     zown_client_destroy (&client);
+}
+
+static void *
+s_waiter (void *args)
+{
+    s_wait_on ((waiter_t *) args, "b");
+    return NULL;
+}
+
+static void *
+s_waiter_b3 (void *args)
+{
+    s_wait_on ((waiter_t *) args, "b3");
     return NULL;
 }
 
@@ -34,6 +47,18 @@ s_waiter_process (void *args)
 {
     s_waiter (args);
     return ((waiter_t *) args)->status;
+}
+
+//  BARRIER_STATE says what the next wait will meet.
+static void
+s_expect_state (zown_barrier_t *barrier, size_t parties, size_t waiting, bool broken)
+{
+    size_t got_parties = 0, got_waiting = 0;
+    bool got_broken = !broken;
+    assert_int_equal (zown_barrier_state (barrier, &got_parties, &got_waiting, &got_broken), 0);
+    assert_int_equal (got_parties, parties);
+    assert_int_equal (got_waiting, waiting);
+    assert_int_equal (got_broken, broken);
 }
 
 static void
@@ -131,19 +156,22 @@ test_abort_and_reset (void **state)
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
+    s_expect_state (barrier, 2, 1, false);
+    //  Abort releases the only waiter: nobody waits, and it is broken.
     assert_int_equal (zown_barrier_abort (barrier), 0);
+    s_expect_state (barrier, 2, 0, true);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_BROKEN);
     assert_int_equal (zown_barrier_wait (barrier, 0, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_BROKEN);
-    bool broken = false;
-    assert_int_equal (zown_barrier_state (barrier, NULL, NULL, &broken), 0);
-    assert_true (broken);
+    s_expect_state (barrier, 2, 0, true);
     //  Reset mends it; whoever waits then is told it broke.
     assert_int_equal (zown_barrier_reset (barrier), 0);
+    s_expect_state (barrier, 2, 0, false);
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
     assert_int_equal (zown_barrier_reset (barrier), 0);
+    s_expect_state (barrier, 2, 0, false);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_BROKEN);
     //  And a full round works again.
@@ -152,6 +180,7 @@ test_abort_and_reset (void **state)
     size_t index = 9;
     assert_int_equal (zown_barrier_wait (barrier, 0, &index), 0);
     assert_int_equal (index, 1);
+    s_expect_state (barrier, 2, 0, false);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, 0);
     assert_int_equal (waiter.index, 0);
@@ -168,11 +197,32 @@ test_timeout_breaks_it (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, 2), 1);
+    //  A wait that cannot park never arrived: it breaks nothing.
+    assert_int_equal (zown_barrier_wait (barrier, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    s_expect_state (barrier, 2, 0, false);
     assert_int_equal (zown_barrier_wait (barrier, 50, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
-    //  The party that gave up broke the round for whoever comes next.
+    //  The party that gave up broke the round for whoever comes next, and
+    //  the state says so before anybody tries.
+    s_expect_state (barrier, 2, 0, true);
     assert_int_equal (zown_barrier_wait (barrier, 0, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_BROKEN);
+    //  Of three parties, one waits on while another gives up.
+    zown_barrier_t *three = zown_barrier_new (client, "b3");
+    assert_int_equal (zown_barrier_init (three, 3), 1);
+    waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_waiter_b3, &waiter);
+    testutil_await_stat (client, "parked", 1);
+    s_expect_state (three, 3, 1, false);
+    assert_int_equal (zown_barrier_wait (three, 50, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, ZOWN_BROKEN);
+    s_expect_state (three, 3, 0, true);
+    assert_int_equal (testutil_stat (client, "parked"), 0);
+    zown_barrier_destroy (&three);
     zown_barrier_destroy (&barrier);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
@@ -198,6 +248,7 @@ test_dead_party_breaks_it (void **state)
     pthread_join (thread, NULL);
     assert_int_equal (survivor.status, ZOWN_BROKEN);
     assert_int_equal (testutil_stat (client, "parked"), 0);
+    s_expect_state (barrier, 3, 0, true);
     zown_barrier_destroy (&barrier);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);

@@ -45,6 +45,7 @@ typedef struct {
     bool envelope;
     zown_session_t *session;  //  Its client's session, if it has one
     void *in_session;         //  Its handle in session->parked
+    int64_t tag;              //  Its type's note (zown_call_park_tagged)
 } zown_parked_t;
 
 struct _zown_registry_t {

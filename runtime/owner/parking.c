@@ -50,6 +50,12 @@ zown_registry_set_sender (zown_registry_t *self, zown_send_fn *send, void *arg)
 int
 zown_call_park (zown_call_t *call, int64_t timeout_ms)
 {
+    return zown_call_park_tagged (call, timeout_ms, 0);
+}
+
+int
+zown_call_park_tagged (zown_call_t *call, int64_t timeout_ms, int64_t tag)
+{
     zown_registry_t *self = call->registry;
     if (call->parked)
         return ZOWN_PARK;  //  A retry that still cannot complete keeps its place.
@@ -99,6 +105,7 @@ zown_call_park (zown_call_t *call, int64_t timeout_ms)
     if (timeout_ms > 0)
         parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
     parked->session = session;
+    parked->tag = tag;
     self->stats.parked++;
     return ZOWN_PARK;
 }
@@ -180,6 +187,14 @@ s_parked_send (zown_registry_t *self, zown_parked_t *parked, const zown_buf_t *r
     s_parked_forget (self, parked);
 }
 
+//  Tell its type that a parked request leaves unanswered by its op.
+static void
+s_leave (zown_parked_t *parked)
+{
+    if (parked->object->type->leave)
+        parked->object->type->leave (parked->object, parked->tag);
+}
+
 //  Answer a parked request with an error and forget it. The line it leaves
 //  may now move (a smaller request behind it may fit): its object is woken.
 void
@@ -257,8 +272,10 @@ zown_registry_expire (zown_registry_t *self)
         return;  //  The common case reads no clock.
     int64_t now = zown_now_ms ();
     zown_parked_t *first;
-    while ((first = (zown_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now)
+    while ((first = (zown_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now) {
+        s_leave (first);
         zown_parked_answer (self, first, ZOWN_TIMEOUT, "timed out waiting");
+    }
     zown_registry_run_wakes (self);
 }
 
@@ -267,9 +284,16 @@ zown_registry_drop_parked (zown_registry_t *self, zown_session_t *session)
 {
     zown_parked_t *parked;
     while ((parked = (zown_parked_t *) zlistx_first (session->parked))) {
+        s_leave (parked);
         zown_object_wake (parked->object);
         s_parked_forget (self, parked);
     }
+}
+
+int64_t *
+zown_call_tag (zown_call_t *call)
+{
+    return call->parked ? &((zown_parked_t *) call->parked)->tag : NULL;
 }
 
 zown_object_t *

@@ -102,6 +102,11 @@ struct _zown_type_def_t {
     //  Give up what `session` holds in this object (it ended; `died` if its
     //  process died rather than said BYE). NULL for types that hold nothing.
     void (*release) (zown_object_t *object, zown_session_t *session, bool died);
+    //  A parked request is leaving the object's line without its op having
+    //  answered it: its deadline passed (the owner answers TIMEOUT) or its
+    //  session ended. `tag` is what it parked with (zown_call_park_tagged).
+    //  NULL for types that need not know.
+    void (*leave) (zown_object_t *object, int64_t tag);
     //  State that belongs to sessions (locks, permits, parties): never
     //  journaled, gone after a restart.
     bool ephemeral;
@@ -205,6 +210,13 @@ int zown_call_room (zown_call_t *call, size_t have, size_t adding);
 //  request cannot wait (a batch, or no peer to answer later), or with
 //  ZOWN_LIMIT when its client or the owner has too many parked already.
 int zown_call_park (zown_call_t *call, int64_t timeout_ms);
+//  The same with a tag kept with the parked request: what its type must
+//  know of it later (a barrier's round, a lock's depth). A retry keeps its
+//  place and its tag.
+int zown_call_park_tagged (zown_call_t *call, int64_t timeout_ms, int64_t tag);
+//  The tag of the request being retried, which its handler may change;
+//  NULL for a request that is not a retry.
+int64_t *zown_call_tag (zown_call_t *call);
 //  After a change that may let parked requests complete: once the request
 //  commits, retry the object's parked requests, oldest first. A rolled-back
 //  request wakes nobody.
