@@ -109,7 +109,11 @@ zown_cmd_lock_acquire (zown_call_t *call)
     if (status != ZOWN_OK)
         return status;
     s_lock_t *lock = s_lock (call->object);
-    if (lock->holder == session && s_reentrant (call->object)) {
+    if (lock->holder == session && !s_reentrant (call->object))
+        //  It would wait for itself until its timeout, or for ever.
+        return zown_call_error (call, ZOWN_DEADLOCK,
+                                "the caller holds this lock already (a lock is not reentrant)");
+    if (lock->holder == session) {
         lock->depth++;
         zown_call_reply_int (call, 0);
         zown_call_bump (call);

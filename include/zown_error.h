@@ -38,6 +38,7 @@ typedef enum {
     ZOWN_NOT_DURABLE = 16,   //  The owner cannot write its journal: the write was undone
     ZOWN_LIMIT = 17,         //  An owner limit was reached: objects, items, parked requests
     ZOWN_NO_SESSION = 18,    //  The owner has no session for this client: say HELLO again
+    ZOWN_DEADLOCK = 19,      //  Acquiring a lock the caller holds already (not reentrant)
     //  Client-side statuses (never on the wire)
     ZOWN_UNREACHABLE = 64,  //  No owner accepted the request within the deadline
     ZOWN_FORKED = 65,       //  Handle created in another process (see docs/FORK.md)

@@ -34,7 +34,8 @@ ZOWN_EXPORT void zown_lock_destroy (zown_lock_t **self_p);
 //  *holder_died_p (may be NULL) is then true if the previous holder's
 //  process died holding it: what the lock guards may be half-updated.
 //  -1 with ZOWN_TIMEOUT. The lock is not re-entrant: a holder that
-//  acquires it again waits like anybody else.
+//  acquires it again fails at once with ZOWN_DEADLOCK, whatever its
+//  timeout, and still holds it.
 ZOWN_EXPORT int zown_lock_acquire (zown_lock_t *self, int timeout_ms, bool *holder_died_p);
 
 //  Release the lock; -1 with ZOWN_NOT_HELD if this client does not hold it.

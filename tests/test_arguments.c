@@ -630,7 +630,11 @@ static const s_row_t s_rows [] = {
       .ops = { S_OP0 (ZOWN_OP_EVENT_SET, "e"), S_OP (ZOWN_OP_EVENT_WAIT, "e", S_INT (-1)) },
       .count = 2 },
     { "LOCK_ACQUIRE timeout 0, held by the caller",
-      .ops = { S_OP (ZOWN_OP_LOCK_ACQUIRE, "lk", S_INT (0)) }, .status = ZOWN_TIMEOUT },
+      .ops = { S_OP (ZOWN_OP_LOCK_ACQUIRE, "lk", S_INT (0)) }, .status = ZOWN_DEADLOCK,
+      S_READ (ZOWN_OP_LOCK_LOCKED, "lk", S_INT (1)) },
+    { "LOCK_ACQUIRE timeout -1, held by the caller",
+      .ops = { S_OP (ZOWN_OP_LOCK_ACQUIRE, "lk", S_INT (-1)) }, .status = ZOWN_DEADLOCK,
+      S_READ (ZOWN_OP_LOCK_LOCKED, "lk", S_INT (1)) },
 
     //  Timeouts are -1, 0 or more: any other negative is refused by every
     //  op that takes one, before anything runs, even where the op would

@@ -272,11 +272,21 @@ test_rlock_is_reentrant (void **state)
     assert_int_equal (zown_rlock_release (mine), -1);
     assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
     assert_int_equal (zown_rlock_acquire (theirs, 0, NULL), 0);
-    //  A plain lock is not re-entrant: its holder waits like anybody else.
+    //  A plain lock is not re-entrant: its holder is told so at once,
+    //  whatever its timeout, and keeps it.
     zown_lock_t *plain = zown_lock_new (first, "p");
     assert_int_equal (zown_lock_acquire (plain, 0, NULL), 0);
-    assert_int_equal (zown_lock_acquire (plain, 50, NULL), -1);
-    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
+    const int timeouts [] = { 0, 10000, ZOWN_FOREVER };
+    for (size_t index = 0; index < 3; index++) {
+        int64_t started = testutil_now_ms ();
+        assert_int_equal (zown_lock_acquire (plain, timeouts [index], NULL), -1);
+        assert_int_equal (zown_errno (), ZOWN_DEADLOCK);
+        assert_true (testutil_now_ms () - started < 5000);
+    }
+    assert_string_equal (zown_status_name (ZOWN_DEADLOCK), "DEADLOCK");
+    assert_int_equal (testutil_stat (first, "parked"), 0);
+    assert_int_equal (zown_lock_release (plain), 0);
+    assert_int_equal (zown_lock_locked (plain), 0);
     //  An rlock name is not a lock.
     zown_lock_t *wrong = zown_lock_new (first, "r");
     assert_int_equal (zown_lock_locked (wrong), -1);

@@ -60,6 +60,8 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_LIMIT, "LIMIT", "an owner limit was reached: objects, items, parked requests" },
     { ZOWN_NO_SESSION, "NO_SESSION",
       "the owner has no session for this client (it restarted, or the client's process died)" },
+    { ZOWN_DEADLOCK, "DEADLOCK",
+      "the caller holds this lock already, and it is not reentrant: it would wait for itself" },
     { ZOWN_UNREACHABLE, "UNREACHABLE", "no owner accepted the request within the deadline" },
     { ZOWN_FORKED, "FORKED", "handle belongs to another process (see docs/FORK.md)" },
     { ZOWN_INVALID, "INVALID", "invalid argument" },
