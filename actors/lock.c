@@ -65,9 +65,27 @@ s_free (zown_object_t *object, bool died)
 }
 
 bool
+zown_lock_is (zown_object_t *object)
+{
+    return object->type == &zown_lock_type || object->type == &zown_rlock_type;
+}
+
+bool
+zown_lock_reentrant (zown_object_t *lock)
+{
+    return s_reentrant (lock);
+}
+
+bool
 zown_lock_held_by (zown_object_t *lock, zown_session_t *session)
 {
-    return lock->type == &zown_lock_type && session && s_lock (lock)->holder == session;
+    return zown_lock_is (lock) && session && s_lock (lock)->holder == session;
+}
+
+int64_t
+zown_lock_depth (zown_object_t *lock)
+{
+    return s_lock (lock)->depth;
 }
 
 void
@@ -77,7 +95,7 @@ zown_lock_give_up (zown_object_t *lock)
 }
 
 int
-zown_lock_take (zown_object_t *lock, zown_session_t *session)
+zown_lock_take (zown_object_t *lock, zown_session_t *session, int64_t depth)
 {
     s_lock_t *impl = s_lock (lock);
     if (impl->holder)
@@ -87,7 +105,7 @@ zown_lock_take (zown_object_t *lock, zown_session_t *session)
         return -1;
     impl->holder = session;
     impl->held = held;
-    impl->depth = 1;
+    impl->depth = s_reentrant (lock) && depth > 1 ? depth : 1;
     int died = impl->holder_died;
     impl->holder_died = false;
     lock->version++;
@@ -121,7 +139,7 @@ zown_cmd_lock_acquire (zown_call_t *call)
     }
     if (lock->holder)
         return zown_call_park (call, call->argv [0].u.i);
-    int died = zown_lock_take (call->object, session);
+    int died = zown_lock_take (call->object, session, 1);
     if (died < 0)
         return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     zown_call_reply_int (call, died);

@@ -776,7 +776,8 @@ static const s_row_t s_rows [] = {
     { "BARRIER_WAIT never initialised", .ops = { S_OP (ZOWN_OP_BARRIER_WAIT, "new", S_INT (0)) },
       .status = ZOWN_NOT_FOUND, S_GONE ("new") },
 
-    //  Conditions: n >= -1; the lock named must be a lock the caller holds.
+    //  Conditions: n >= -1; the lock named must be a lock or an rlock the
+    //  caller holds.
     { "CONDITION_NOTIFY n -2",
       .ops = { S_OP (ZOWN_OP_CONDITION_NOTIFY, "new", S_STR ("lk"), S_INT (-2)) },
       .status = ZOWN_BAD_ARGS, S_GONE ("new") },
@@ -793,6 +794,9 @@ static const s_row_t s_rows [] = {
       .status = ZOWN_NOT_HELD, S_GONE ("new") },
     { "CONDITION_NOTIFY an rlock held",
       .ops = { S_OP (ZOWN_OP_CONDITION_NOTIFY, "new", S_STR ("rk"), S_INT (0)) },
+      S_READ (ZOWN_OP_TYPE, "new", S_STR ("condition")) },
+    { "CONDITION_NOTIFY a lock name that is a value",
+      .ops = { S_OP (ZOWN_OP_CONDITION_NOTIFY, "new", S_STR ("vi"), S_INT (0)) },
       .status = ZOWN_NOT_HELD, S_GONE ("new") },
     { "CONDITION_NOTIFY an empty lock name",
       .ops = { S_OP (ZOWN_OP_CONDITION_NOTIFY, "new", S_STR (""), S_INT (0)) },
@@ -803,8 +807,12 @@ static const s_row_t s_rows [] = {
     { "CONDITION_NOTIFY a lock name of 256",
       .ops = { S_OP (ZOWN_OP_CONDITION_NOTIFY, "new", S_STR (S_NAME256), S_INT (0)) },
       .status = ZOWN_NOT_HELD, S_GONE ("new") },
+    //  Accepted; it cannot wait (timeout 0) and keeps the rlock.
     { "CONDITION_WAIT an rlock held",
       .ops = { S_OP (ZOWN_OP_CONDITION_WAIT, "new", S_STR ("rk"), S_INT (0)) },
+      .status = ZOWN_TIMEOUT, S_READ (ZOWN_OP_RLOCK_LOCKED, "rk", S_INT (1)) },
+    { "CONDITION_WAIT a lock name that is a queue",
+      .ops = { S_OP (ZOWN_OP_CONDITION_WAIT, "new", S_STR ("q"), S_INT (0)) },
       .status = ZOWN_NOT_HELD, S_GONE ("new") },
     { "CONDITION_WAIT an empty lock name",
       .ops = { S_OP (ZOWN_OP_CONDITION_WAIT, "new", S_STR (""), S_INT (0)) },

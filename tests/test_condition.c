@@ -1,6 +1,7 @@
 /*  =========================================================================
     test_condition - waits that give the lock up and take it back, notify
-    and notify_all, and producer/consumer across processes
+    and notify_all, over a lock and over an rlock at depth, and
+    producer/consumer across processes
     =========================================================================
 */
 #include "testutil.h"
@@ -91,6 +92,86 @@ test_notify_all_and_the_lock_handoff (void **state)
 }
 
 //  --------------------------------------------------------------------------
+//  Over an rlock (Python's default): a wait gives it up whatever its depth,
+//  and returns holding it at that depth again, notified or timed out
+
+typedef struct {
+    const char *endpoint;
+    int timeout;
+    int status;    //  Of the wait
+    int released;  //  Releases that succeeded afterwards
+} rwaiter_t;
+
+//  Takes the rlock twice, waits once, then releases it until refused.
+static void *
+s_rwaiter (void *args)
+{
+    rwaiter_t *self = (rwaiter_t *) args;
+    zown_client_t *client = zown_client_new (self->endpoint);
+    zown_rlock_t *rlock = zown_rlock_new (client, "r");
+    zown_condition_t *ready = zown_condition_new (client, "ready", "r");
+    self->status = -1;
+    if (zown_rlock_acquire (rlock, 10000, NULL) == 0 && zown_rlock_acquire (rlock, 0, NULL) == 0)
+        self->status = zown_condition_wait (ready, self->timeout, NULL) ? zown_errno () : 0;
+    while (zown_rlock_release (rlock) == 0)
+        self->released++;
+    zown_condition_destroy (&ready);
+    zown_rlock_destroy (&rlock);
+    zown_client_destroy (&client);
+    return NULL;
+}
+
+static void
+test_rlock_depth_comes_back (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_rlock_t *rlock = zown_rlock_new (client, "r");
+    zown_condition_t *ready = zown_condition_new (client, "ready", "r");
+    //  Notified.
+    rwaiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
+    pthread_t thread;
+    pthread_create (&thread, NULL, s_rwaiter, &waiter);
+    testutil_await_stat (client, "parked", 1);
+    //  Given up whole while it waits.
+    assert_int_equal (zown_rlock_locked (rlock), 0);
+    assert_int_equal (zown_rlock_acquire (rlock, 0, NULL), 0);
+    assert_int_equal (zown_condition_notify (ready, 1), 0);
+    assert_int_equal (zown_rlock_release (rlock), 0);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, 0);
+    assert_int_equal (waiter.released, 2);
+    //  Timed out while another client holds the rlock: it waits for it,
+    //  and comes back at its depth all the same.
+    waiter = (rwaiter_t){ zown_owner_inproc (owner), 50, -1, 0 };
+    pthread_create (&thread, NULL, s_rwaiter, &waiter);
+    testutil_await_stat (client, "parked", 1);
+    assert_int_equal (zown_rlock_acquire (rlock, 0, NULL), 0);
+    usleep (150 * 1000);
+    assert_int_equal (testutil_stat (client, "parked"), 1);
+    assert_int_equal (zown_rlock_release (rlock), 0);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, ZOWN_TIMEOUT);
+    assert_int_equal (waiter.released, 2);
+    //  Timed out with the rlock free.
+    waiter = (rwaiter_t){ zown_owner_inproc (owner), 50, -1, 0 };
+    pthread_create (&thread, NULL, s_rwaiter, &waiter);
+    pthread_join (thread, NULL);
+    assert_int_equal (waiter.status, ZOWN_TIMEOUT);
+    assert_int_equal (waiter.released, 2);
+    assert_int_equal (testutil_stat (client, "parked"), 0);
+    assert_int_equal (zown_rlock_locked (rlock), 0);
+    //  Not held: refused, whatever the lock's kind.
+    assert_int_equal (zown_condition_wait (ready, 0, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_HELD);
+    zown_condition_destroy (&ready);
+    zown_rlock_destroy (&rlock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+//  --------------------------------------------------------------------------
 //  Producer / consumer across processes
 
 #define ITEMS     200
@@ -176,6 +257,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_errors_and_timeout),
         cmocka_unit_test (test_notify_all_and_the_lock_handoff),
+        cmocka_unit_test (test_rlock_depth_comes_back),
         cmocka_unit_test (test_producer_consumer_across_processes),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);

@@ -92,9 +92,10 @@ s_one (fixture_t *self, zown_op_t op, const char *name, size_t argc, ...)
 
 //  Replies to parked requests, as the owner's sender would pass them on.
 typedef struct {
-    size_t count;        //  Replies so far
-    int status;          //  The last one's status
-    zown_datum_t value;  //  Its first value, if an int
+    size_t count;            //  Replies so far
+    int status;              //  The last one's status
+    size_t values;           //  How many values its result has
+    zown_datum_t value [2];  //  Its first two, if numbers
 } s_sent_t;
 
 static void
@@ -107,9 +108,13 @@ s_sender (const zown_peer_t *peer, const void *data, size_t size, void *arg)
     assert_int_equal (zown_reply_decode (&reply, data, size), 0);
     sent->count++;
     sent->status = zown_reply_status (&reply);
-    sent->value = zown_reply_count (&reply, 0) ? zown_reply_value (&reply, 0, 0) : ZOWN_NIL_DATUM;
-    if (sent->value.tag == ZOWN_BYTES)
-        sent->value = ZOWN_NIL_DATUM;  //  Points into the reply
+    sent->values = zown_reply_count (&reply, 0);
+    for (size_t index = 0; index < 2; index++) {
+        sent->value [index] =
+            index < sent->values ? zown_reply_value (&reply, 0, index) : ZOWN_NIL_DATUM;
+        if (sent->value [index].tag == ZOWN_BYTES)
+            sent->value [index] = ZOWN_NIL_DATUM;  //  Points into the reply
+    }
     zown_reply_fini (&reply);
 }
 
@@ -495,7 +500,7 @@ test_claimed_objects_stay (void **state)
     assert_int_equal (
         s_one (self, ZOWN_OP_QUEUE_PUT, "q", 2, zown_datum_int (5), zown_datum_int (0)), ZOWN_OK);
     assert_int_equal (sent.status, ZOWN_OK);
-    assert_int_equal (sent.value.u.i, 5);
+    assert_int_equal (sent.value [0].u.i, 5);
     assert_int_equal (s_one (self, ZOWN_OP_TYPE, "q", 0), ZOWN_OK);
     //  Dropped while waited on: the waiter hears so, the object is gone.
     assert_int_equal (s_from (self, "A", ZOWN_OP_EVENT_WAIT, "g", 1, zown_datum_int (-1)),
@@ -503,6 +508,63 @@ test_claimed_objects_stay (void **state)
     assert_int_equal (s_one (self, ZOWN_OP_DROP, "g", 0), ZOWN_OK);
     assert_int_equal (sent.status, ZOWN_NOT_FOUND);
     assert_int_equal (s_objects (self), 2);
+}
+
+//  A condition over an rlock: the wait gives it up at any depth and takes
+//  it back at that depth, when notified and when its timeout passes (then
+//  waiting for the rlock if it is busy); over a lock, a timeout is TIMEOUT.
+static void
+test_condition_over_rlock (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_sent_t sent = { 0 };
+    zown_registry_set_sender (self->registry, s_sender, &sent);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal (s_from (self, "A", ZOWN_OP_RLOCK_ACQUIRE, "r", 1, zown_datum_int (0)),
+                          ZOWN_OK);
+        assert_int_equal (s_from (self, "A", ZOWN_OP_RLOCK_ACQUIRE, "r", 1, zown_datum_int (0)),
+                          ZOWN_OK);
+        int64_t timeout = round ? 1 : -1;
+        assert_int_equal (s_from (self, "A", ZOWN_OP_CONDITION_WAIT, "c", 2, ZOWN_STR ("r"),
+                                  zown_datum_int (timeout)),
+                          ZOWN_PARK);
+        assert_int_equal (s_from (self, "B", ZOWN_OP_RLOCK_ACQUIRE, "r", 1, zown_datum_int (0)),
+                          ZOWN_OK);
+        if (round == 0)
+            assert_int_equal (s_from (self, "B", ZOWN_OP_CONDITION_NOTIFY, "c", 2, ZOWN_STR ("r"),
+                                      zown_datum_int (1)),
+                              ZOWN_OK);
+        else
+            s_expire (self);
+        //  Waiting for the rlock B holds.
+        assert_int_equal (sent.count, (size_t) round);
+        assert_int_equal (s_from (self, "B", ZOWN_OP_RLOCK_RELEASE, "r", 0), ZOWN_OK);
+        assert_int_equal (sent.count, (size_t) round + 1);
+        assert_int_equal (sent.status, ZOWN_OK);
+        assert_int_equal (sent.values, 2);
+        assert_int_equal (sent.value [0].u.i, 0);      //  Nobody died
+        assert_int_equal (sent.value [1].u.i, round);  //  Timed out
+        //  Back at depth 2.
+        assert_int_equal (s_from (self, "A", ZOWN_OP_RLOCK_RELEASE, "r", 0), ZOWN_OK);
+        assert_int_equal (s_from (self, "A", ZOWN_OP_RLOCK_RELEASE, "r", 0), ZOWN_OK);
+        assert_int_equal (s_from (self, "A", ZOWN_OP_RLOCK_RELEASE, "r", 0), ZOWN_NOT_HELD);
+    }
+    //  Over a lock, notified: the same two values.
+    assert_int_equal (s_from (self, "A", ZOWN_OP_LOCK_ACQUIRE, "m", 1, zown_datum_int (0)),
+                      ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "A", ZOWN_OP_CONDITION_WAIT, "d", 2, ZOWN_STR ("m"), zown_datum_int (-1)),
+        ZOWN_PARK);
+    assert_int_equal (s_from (self, "B", ZOWN_OP_LOCK_ACQUIRE, "m", 1, zown_datum_int (0)),
+                      ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "B", ZOWN_OP_CONDITION_NOTIFY, "d", 2, ZOWN_STR ("m"), zown_datum_int (-1)),
+        ZOWN_OK);
+    assert_int_equal (s_from (self, "B", ZOWN_OP_LOCK_RELEASE, "m", 0), ZOWN_OK);
+    assert_int_equal (sent.status, ZOWN_OK);
+    assert_int_equal (sent.values, 2);
+    assert_int_equal (sent.value [1].u.i, 0);
+    assert_int_equal (zown_registry_stats (self->registry)->parked, 0);
 }
 
 int
@@ -520,6 +582,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_negative_timeouts, setup, teardown),
         cmocka_unit_test_setup_teardown (test_waiting_leaves_no_object, setup, teardown),
         cmocka_unit_test_setup_teardown (test_claimed_objects_stay, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_condition_over_rlock, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

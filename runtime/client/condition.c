@@ -35,27 +35,30 @@ zown_condition_wait (zown_condition_t *self, int timeout_ms, bool *holder_died_p
         return zown_fail (ZOWN_INVALID);
     zown_datum_t argv [2] = { zown_datum_str (self->lock), zown_datum_int (timeout_ms) };
     zown_reply_t *reply;
-    int64_t died = 0;
-    int rc = zown_handle_call_wait (&self->handle, ZOWN_OP_CONDITION_WAIT, 2, argv, 1, timeout_ms,
+    int64_t died = 0, timed_out = 0;
+    //  The owner answers by the wait's deadline (over a lock) or once the
+    //  wait holds the lock again (notified, or over an rlock): like Python,
+    //  the call waits for the lock as long as that takes.
+    int rc = zown_handle_call_wait (&self->handle, ZOWN_OP_CONDITION_WAIT, 2, argv, 1, ZOWN_FOREVER,
                                     &reply);
-    if (rc == 0 && zown_handle_int (reply, 0, &died))
+    if (rc == 0
+        && (zown_handle_int (reply, 0, &died)
+            || (zown_reply_count (reply, 0) > 1 && zown_handle_int (reply, 1, &timed_out))))
         return -1;
-    if (rc && zown_errno () == ZOWN_TIMEOUT) {
-        //  As in Python, a wait returns holding the lock, timed out or not.
+    if (rc && zown_errno () == ZOWN_TIMEOUT && reply) {
+        //  Over a lock, the owner answers a timeout without the lock. As in
+        //  Python, a wait returns holding it, timed out or not.
         zown_datum_t forever = zown_datum_int (ZOWN_FOREVER);
         if (zown_client_call_op_wait (self->handle.client, ZOWN_OP_LOCK_ACQUIRE, self->lock, 1,
                                       &forever, ZOWN_FOREVER, &reply)
             || zown_handle_int (reply, 0, &died))
             return -1;
-        if (holder_died_p)
-            *holder_died_p = died != 0;
-        return zown_fail (ZOWN_TIMEOUT);
-    }
-    if (rc)
+        timed_out = 1;
+    } else if (rc)
         return -1;
     if (holder_died_p)
         *holder_died_p = died != 0;
-    return 0;
+    return timed_out ? zown_fail (ZOWN_TIMEOUT) : 0;
 }
 
 //  Notify n waiters, -1 for all.

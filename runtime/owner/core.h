@@ -46,6 +46,7 @@ typedef struct {
     zown_session_t *session;  //  Its client's session, if it has one
     void *in_session;         //  Its handle in session->parked
     int64_t tag;              //  Its type's note (zown_call_park_tagged)
+    uint8_t op;               //  Its op, whose type's hooks apply wherever it waits
 } zown_parked_t;
 
 struct _zown_registry_t {

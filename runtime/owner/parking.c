@@ -106,6 +106,7 @@ zown_call_park_tagged (zown_call_t *call, int64_t timeout_ms, int64_t tag)
         parked->in_deadlines = zlistx_insert (self->deadlines, parked, false);
     parked->session = session;
     parked->tag = tag;
+    parked->op = call->op;
     self->stats.parked++;
     return ZOWN_PARK;
 }
@@ -187,12 +188,13 @@ s_parked_send (zown_registry_t *self, zown_parked_t *parked, const zown_buf_t *r
     s_parked_forget (self, parked);
 }
 
-//  Tell its type that a parked request leaves unanswered by its op.
+//  Tell its op's type that a parked request leaves unanswered by its op.
 static void
 s_leave (zown_parked_t *parked)
 {
-    if (parked->object->type->leave)
-        parked->object->type->leave (parked->object, parked->tag);
+    const zown_type_def_t *type = zown_commands [parked->op].type;
+    if (type->leave)
+        type->leave (parked->object, parked->tag);
 }
 
 //  Answer a parked request with an error and forget it. The line it leaves
@@ -207,25 +209,51 @@ zown_parked_answer (zown_registry_t *self, zown_parked_t *parked, int status, co
     s_parked_send (self, parked, &self->wake_out);
 }
 
-//  Run a parked request again; it stays parked, or is answered.
+//  Run a parked request again (`expired`: its deadline has passed); it
+//  stays parked, or is answered.
 static void
-s_retry (zown_registry_t *self, zown_parked_t *parked)
+s_rerun (zown_registry_t *self, zown_parked_t *parked, bool expired)
 {
-    //  A waiter whose process has died gets nothing: it stays parked until
-    //  the owner's loop ends its session, which drops it.
-    if (parked->session && zown_session_gone (parked->session))
-        return;
     //  The frame was decoded and checked when it was parked.
     zown_decode_request (&self->decoded, parked->frame, parked->frame_size, SIZE_MAX);
     zown_peer_t peer = { parked->identity, parked->identity_size, parked->envelope, -1 };
-    zown_call_t call = {
-        .registry = self, .out = &self->wake_out, .peer = &peer, .parked = parked
-    };
+    zown_call_t call = { .registry = self,
+                         .out = &self->wake_out,
+                         .peer = &peer,
+                         .parked = parked,
+                         .expired = expired };
     zown_object_t *object = parked->object;
     if (zown_registry_run (self, &call) != ZOWN_PARK)
         s_parked_send (self, parked, &self->wake_out);
     else if (parked->object != object)
         s_settle (self, object);  //  It moved to another line.
+}
+
+static void
+s_retry (zown_registry_t *self, zown_parked_t *parked)
+{
+    //  A waiter whose process has died gets nothing: it stays parked until
+    //  the owner's loop ends its session, which drops it.
+    if (!parked->session || !zown_session_gone (parked->session))
+        s_rerun (self, parked, false);
+}
+
+//  Its deadline has passed: TIMEOUT, unless its op's type would rather run
+//  it once more (then it has no deadline any more).
+static void
+s_expire (zown_registry_t *self, zown_parked_t *parked)
+{
+    if (!zown_commands [parked->op].type->retry_expired
+        || (parked->session && zown_session_gone (parked->session))) {
+        s_leave (parked);
+        zown_parked_answer (self, parked, ZOWN_TIMEOUT, "timed out waiting");
+        return;
+    }
+    zlistx_delete (self->deadlines, parked->in_deadlines);
+    parked->in_deadlines = NULL;
+    parked->deadline = -1;
+    zown_object_wake (parked->object);  //  It may leave the line.
+    s_rerun (self, parked, true);
 }
 
 //  Retry the waiters of every object changed by committed requests, oldest
@@ -272,10 +300,8 @@ zown_registry_expire (zown_registry_t *self)
         return;  //  The common case reads no clock.
     int64_t now = zown_now_ms ();
     zown_parked_t *first;
-    while ((first = (zown_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now) {
-        s_leave (first);
-        zown_parked_answer (self, first, ZOWN_TIMEOUT, "timed out waiting");
-    }
+    while ((first = (zown_parked_t *) zlistx_first (self->deadlines)) && first->deadline <= now)
+        s_expire (self, first);
     zown_registry_run_wakes (self);
 }
 

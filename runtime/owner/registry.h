@@ -102,11 +102,15 @@ struct _zown_type_def_t {
     //  Give up what `session` holds in this object (it ended; `died` if its
     //  process died rather than said BYE). NULL for types that hold nothing.
     void (*release) (zown_object_t *object, zown_session_t *session, bool died);
-    //  A parked request is leaving the object's line without its op having
-    //  answered it: its deadline passed (the owner answers TIMEOUT) or its
-    //  session ended. `tag` is what it parked with (zown_call_park_tagged).
-    //  NULL for types that need not know.
+    //  A parked request of one of its ops is leaving `object`'s line without
+    //  its op having answered it: its deadline passed (the owner answers
+    //  TIMEOUT) or its session ended. `tag` is what it parked with
+    //  (zown_call_park_tagged). NULL for types that need not know.
     void (*leave) (zown_object_t *object, int64_t tag);
+    //  At its deadline, a parked request of one of its ops is run once more
+    //  with call->expired set, and no deadline any more, instead of being
+    //  answered TIMEOUT: its handler answers it or keeps it waiting.
+    bool retry_expired;
     //  State that belongs to sessions (locks, permits, parties): never
     //  journaled, gone after a restart.
     bool ephemeral;
@@ -166,6 +170,7 @@ struct _zown_call_t {
     const char *message;      //  Error message for a failed op
     const zown_peer_t *peer;  //  Sender; NULL when the request cannot park
     void *parked;             //  The parked request being retried, if any
+    bool expired;             //  Run again because its deadline passed (retry_expired)
     uint8_t op;               //  Op code being applied
     bool described;           //  The handler described its change (zown_call_changed)
 };
