@@ -7,9 +7,10 @@
     never touches the parent's socket; create a new client in the child
     (docs/FORK.md).
 
-    Every request carries a request id. A reply whose id the client no
-    longer waits for (its call timed out) is dropped, never returned to a
-    later call.
+    Every request carries a request id, and every reply is matched to its
+    request by id. A reply whose id the client no longer waits for (its call
+    timed out, or it was abandoned) is dropped, never returned to a later
+    call.
     =========================================================================
 */
 #ifndef ZOWN_CLIENT_H_INCLUDED
@@ -100,8 +101,13 @@ ZOWN_EXPORT int zown_client_call (zown_client_t *self, zown_request_t *request,
 //  (collect replies first), ZOWN_UNREACHABLE, ZOWN_FORKED.
 ZOWN_EXPORT int zown_client_send (zown_client_t *self, zown_request_t *request, uint64_t *id_p);
 
-//  Wait up to the client's timeout for the reply to the oldest pipelined
-//  request (replies come back in the order sent). Returns 0 and sets
+//  Wait up to the client's timeout for the next reply to any pipelined
+//  request, in the order replies arrive, and match it to its request by id
+//  (zown_reply_id). Requests the owner completes at once are answered in
+//  the order sent; a request it parks (a blocking op that must wait) is
+//  answered when it completes, times out or its object is dropped, so
+//  after the replies to requests sent later: its reply is still returned
+//  by a later recv, as long as it is pending. Returns 0 and sets
 //  *reply_p, even when the reply carries an error status (see
 //  zown_reply_status: ZOWN_NO_SESSION means the request was not applied
 //  and may be sent again; the next send says HELLO first); -1 with
@@ -110,7 +116,7 @@ ZOWN_EXPORT int zown_client_send (zown_client_t *self, zown_request_t *request, 
 //  abandoned), ZOWN_INVALID (nothing pending), ZOWN_FORKED, ZOWN_PROTOCOL.
 ZOWN_EXPORT int zown_client_recv (zown_client_t *self, zown_reply_t **reply_p);
 
-//  Number of pipelined requests sent and not yet received.
+//  Number of pipelined requests sent and not yet answered nor abandoned.
 ZOWN_EXPORT size_t zown_client_pending (zown_client_t *self);
 
 //  Give up on every pending request; their replies will be dropped.

@@ -110,6 +110,59 @@ test_pipelining (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  A parked request is answered when it completes, after later requests:
+//  pipelined, both replies arrive, each matched by its id, in the order
+//  they come; an abandoned one's late reply is dropped.
+static void
+test_pipelined_parked_request (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_ipc (owner));
+    zown_client_t *other = testutil_client (zown_owner_inproc (owner));
+    zown_request_t *get = zown_request_new ();
+    zown_datum_t wait = zown_datum_int (10000);
+    assert_int_equal (zown_request_add (get, ZOWN_OP_QUEUE_GET, "q", 1, &wait), 0);
+    zown_request_t *ping = zown_request_new ();
+    assert_int_equal (zown_request_add (ping, ZOWN_OP_PING, NULL, 0, NULL), 0);
+    zown_request_t *put = zown_request_new ();
+    zown_datum_t item [2] = { zown_datum_int (42), zown_datum_int (0) };
+    assert_int_equal (zown_request_add (put, ZOWN_OP_QUEUE_PUT, "q", 2, item), 0);
+
+    uint64_t get_id, ping_id;
+    assert_int_equal (zown_client_send (client, get, &get_id), 0);
+    assert_int_equal (zown_client_send (client, ping, &ping_id), 0);
+    zown_reply_t *reply;
+    assert_int_equal (zown_client_recv (client, &reply), 0);
+    assert_int_equal (zown_reply_id (reply), ping_id);
+    assert_int_equal (zown_client_pending (client), 1);
+    testutil_await_stat (other, "parked", 1);
+    assert_int_equal (zown_client_call (other, put, NULL), 0);
+    assert_int_equal (zown_client_recv (client, &reply), 0);
+    assert_int_equal (zown_reply_id (reply), get_id);
+    assert_int_equal (zown_reply_status (reply), ZOWN_OK);
+    assert_int_equal (zown_reply_value (reply, 0, 0).u.i, 42);
+    assert_int_equal (zown_client_pending (client), 0);
+    assert_int_equal (zown_client_dropped (client), 0);
+
+    //  Abandoned while parked: its reply, when it comes, is dropped.
+    assert_int_equal (zown_client_send (client, get, &get_id), 0);
+    assert_int_equal (zown_client_send (client, ping, &ping_id), 0);
+    assert_int_equal (zown_client_recv (client, &reply), 0);
+    assert_int_equal (zown_reply_id (reply), ping_id);
+    zown_client_abandon (client);
+    testutil_await_stat (other, "parked", 1);
+    assert_int_equal (zown_client_call (other, put, NULL), 0);
+    assert_int_equal (zown_client_call (client, ping, &reply), 0);
+    assert_int_equal (zown_client_dropped (client), 1);
+    zown_request_destroy (&put);
+    zown_request_destroy (&ping);
+    zown_request_destroy (&get);
+    zown_client_destroy (&other);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 //  --------------------------------------------------------------------------
 //  A fake owner: answers each request as the script says, after the test
 //  releases it (by writing to a pipe), never by the clock.
@@ -301,6 +354,7 @@ main (void)
         cmocka_unit_test (test_settings),
         cmocka_unit_test (test_no_owner_is_unreachable),
         cmocka_unit_test (test_pipelining),
+        cmocka_unit_test (test_pipelined_parked_request),
         cmocka_unit_test (test_late_and_broken_replies),
         cmocka_unit_test (test_owner_gone_fails_calls_at_once),
     };

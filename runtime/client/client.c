@@ -1,9 +1,12 @@
 /*  =========================================================================
     client - a DEALER to an owner: request ids, deadlines, pipelining
 
-    Ids grow by one per request. Replies come back in the order requests
-    were sent, so the ids still wanted are always the range [floor, next_id):
-    a reply below floor answers an abandoned request and is dropped.
+    Ids grow by one per request. The ids sent and not yet answered nor
+    abandoned are kept, oldest first; a reply is matched to its request by
+    id. Replies mostly come back in the order sent, but a request the owner
+    parks (a blocking op) is answered when it completes, after later ones:
+    an answered id leaves the set from wherever it is, and a reply to an id
+    not in it (abandoned, or answered already) is dropped.
 
     Before its first request a client says HELLO with its pid (id 0, the
     answer is not waited for), and when destroyed it says BYE and waits a
@@ -29,6 +32,15 @@
 //  to refuse us (libzmq retries every 100 ms).
 #define S_SILENT_CLOSES_MAX 3
 
+//  Ids sent and not yet answered nor abandoned, in ascending order: a ring
+//  that grows as needed (up to the window).
+typedef struct {
+    uint64_t *ids;
+    size_t head;  //  Where the oldest is
+    size_t count;
+    size_t capacity;
+} s_ids_t;
+
 struct _zown_client_t {
     void *socket;                   //  DEALER in this process's zown context
     unsigned generation;            //  Fork generation it was created in
@@ -37,7 +49,7 @@ struct _zown_client_t {
     int rcvtimeo;                   //  ZMQ_RCVTIMEO now set on the socket
     size_t window;                  //  Most pipelined requests pending
     uint64_t next_id;               //  Id of the next request
-    uint64_t floor;                 //  Lowest id still wanted
+    s_ids_t pending;                //  Ids still wanted
     uint64_t dropped;               //  Late replies dropped
     zmq_msg_t frame;                //  Last reply frame; reply values point in it
     zown_reply_t reply;             //  Last reply, decoded
@@ -55,6 +67,63 @@ struct _zown_client_t {
 
 static int s_call (zown_client_t *self, zown_request_t *request, int timeout,
                    zown_reply_t **reply_p);
+
+static uint64_t *
+s_ids_at (s_ids_t *self, size_t index)
+{
+    return &self->ids [(self->head + index) % self->capacity];
+}
+
+//  Room for one more id; 0, or -1 if out of memory.
+static int
+s_ids_reserve (s_ids_t *self)
+{
+    if (self->count < self->capacity)
+        return 0;
+    size_t capacity = self->capacity ? 2 * self->capacity : 16;
+    uint64_t *ids = (uint64_t *) malloc (capacity * sizeof (uint64_t));
+    if (!ids)
+        return -1;
+    for (size_t index = 0; index < self->count; index++)
+        ids [index] = *s_ids_at (self, index);
+    free (self->ids);
+    self->ids = ids;
+    self->head = 0;
+    self->capacity = capacity;
+    return 0;
+}
+
+//  After s_ids_reserve: ids only grow, so the ring stays sorted.
+static void
+s_ids_push (s_ids_t *self, uint64_t id)
+{
+    self->count++;
+    *s_ids_at (self, self->count - 1) = id;
+}
+
+//  Take an answered id out of the set: true if it was in it. The oldest
+//  is the common case; any other is found by bisection.
+static bool
+s_ids_take (s_ids_t *self, uint64_t id)
+{
+    size_t low = 0, high = self->count;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (*s_ids_at (self, middle) < id)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    if (low == self->count || *s_ids_at (self, low) != id)
+        return false;
+    if (low == 0)
+        self->head = (self->head + 1) % self->capacity;
+    else
+        for (size_t index = low; index + 1 < self->count; index++)
+            *s_ids_at (self, index) = *s_ids_at (self, index + 1);
+    self->count--;
+    return true;
+}
 
 static bool
 s_forked (zown_client_t *self)
@@ -262,7 +331,6 @@ zown_client_new_with (const char *target, const zown_client_options_t *options)
     self->timeout = ZOWN_CLIENT_TIMEOUT_DEFAULT;
     self->window = ZOWN_CLIENT_WINDOW_DEFAULT;
     self->next_id = 1;
-    self->floor = 1;
     zmq_msg_init (&self->frame);
     zown_reply_init (&self->reply);
     self->request = zown_request_new ();
@@ -305,6 +373,7 @@ zown_client_destroy (zown_client_t **self_p)
     }
     zown_reply_fini (&self->reply);
     zown_request_destroy (&self->request);
+    free (self->pending.ids);
     free ((char *) self->options.server_key);
     free ((char *) self->options.cert);
     free (self->endpoint);
@@ -349,13 +418,13 @@ zown_client_set_window (zown_client_t *self, int window)
 size_t
 zown_client_pending (zown_client_t *self)
 {
-    return (size_t) (self->next_id - self->floor);
+    return self->pending.count;
 }
 
 void
 zown_client_abandon (zown_client_t *self)
 {
-    self->floor = self->next_id;
+    self->pending.count = 0;
 }
 
 uint64_t
@@ -394,6 +463,8 @@ s_send (zown_client_t *self, zown_request_t *request)
             return errno == EAGAIN ? s_no_answer (self, ZOWN_UNREACHABLE) : zown_fail (ZOWN_SYSTEM);
         self->said_hello = true;
     }
+    if (s_ids_reserve (&self->pending))
+        return zown_fail (ZOWN_NO_MEMORY);
     zown_request_seal (request, self->next_id);
     const zown_buf_t *buf = zown_request_buffer (request);
     while (zmq_send (self->socket, buf->data, buf->size, 0) == -1) {
@@ -401,7 +472,7 @@ s_send (zown_client_t *self, zown_request_t *request)
             continue;
         return errno == EAGAIN ? s_no_answer (self, ZOWN_UNREACHABLE) : zown_fail (ZOWN_SYSTEM);
     }
-    self->next_id++;
+    s_ids_push (&self->pending, self->next_id++);
     return 0;
 }
 
@@ -459,7 +530,7 @@ s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
     return 0;
 }
 
-//  Waits for the reply to the oldest wanted request, until the deadline.
+//  Waits for the next reply to a wanted request, until the deadline.
 static int
 s_recv (zown_client_t *self, int timeout)
 {
@@ -475,12 +546,11 @@ s_recv (zown_client_t *self, int timeout)
             continue;
         }
         uint64_t id = zown_peek_id (data, size);
-        if (id < self->floor || id >= self->next_id) {
+        if (!s_ids_take (&self->pending, id)) {
             //  Id 0 answers HELLO: expected, and not a late reply.
             self->dropped += id != 0;
             continue;
         }
-        self->floor = id + 1;
         if (zown_reply_decode (&self->reply, data, size))
             return zown_fail (ZOWN_PROTOCOL);
         return 0;
