@@ -38,7 +38,10 @@
 //  A boot id that is not this host's: a HELLO with it watches no pid.
 #define S_FOREIGN_BOOT "00000000-0000-0000-0000-000000000000"
 #define S_PID_MAX      ((int64_t) INT32_MAX)
-#define S_SEM_MAX      ((int64_t) INT32_MAX)
+//  Stands for the test's own pid, which its client said HELLO with: s_add
+//  puts it in.
+#define S_MY_PID  INT64_C (-7777)
+#define S_SEM_MAX ((int64_t) INT32_MAX)
 
 //  Most arguments of one op on the wire (its u16 count).
 #define S_ARGS_MAX 65535
@@ -275,7 +278,8 @@ static const s_row_t s_rows [] = {
     //  Ops that must be alone, in a batch after a write (or before one).
     { "HELLO in a batch", .ops = { S_SET_VI_9, S_OP (ZOWN_OP_HELLO, "", S_INT (1)) }, .count = 2,
       .status = ZOWN_BAD_ARGS, .failed = 1, S_VI_IS_5 },
-    { "HELLO alone", .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (1), S_STR (S_FOREIGN_BOOT)) } },
+    { "HELLO alone",
+      .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_MY_PID), S_STR (S_FOREIGN_BOOT)) } },
     { "BYE in a batch", .ops = { S_SET_VI_9, S_OP0 (ZOWN_OP_BYE, "") }, .count = 2,
       .status = ZOWN_BAD_ARGS, .failed = 1, S_READ (ZOWN_OP_LOCK_LOCKED, "lk", S_INT (1)) },
     { "BYE alone", .ops = { S_OP0 (ZOWN_OP_BYE, "") },
@@ -374,8 +378,10 @@ static const s_row_t s_rows [] = {
     //  ----------------------------------------------------------------------
     //  Handler checks
 
-    //  HELLO: pid 1..2^31-1 (a pid_t). The foreign boot id keeps the owner
-    //  from watching these pids.
+    //  HELLO: pid 1..2^31-1 (a pid_t), a boot id of 36 octets. The foreign
+    //  boot id keeps the owner from watching these pids. The client already
+    //  said HELLO with its own pid: the same again changes nothing, another
+    //  is refused (test_registry has a fresh session take 2^31-1).
     { "HELLO pid 0", .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (0), S_STR (S_FOREIGN_BOOT)) },
       .status = ZOWN_BAD_ARGS },
     { "HELLO pid -1", .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (-1)) }, .status = ZOWN_BAD_ARGS },
@@ -388,8 +394,22 @@ static const s_row_t s_rows [] = {
     { "HELLO pid 2^32+1",
       .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (((int64_t) 1 << 32) + 1), S_STR (S_FOREIGN_BOOT)) },
       .status = ZOWN_BAD_ARGS },
-    { "HELLO pid 2^31-1",
-      .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_PID_MAX), S_STR (S_FOREIGN_BOOT)) } },
+    { "HELLO pid 2^31-1, not the session's",
+      .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_PID_MAX), S_STR (S_FOREIGN_BOOT)) },
+      .status = ZOWN_BAD_ARGS },
+    { "HELLO another pid", .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (1)) },
+      .status = ZOWN_BAD_ARGS },
+    { "HELLO its own pid again", .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_MY_PID)) } },
+    { "HELLO a boot id of 35",
+      .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_MY_PID),
+                     S_STR ("00000000-0000-0000-0000-00000000000")) },
+      .status = ZOWN_BAD_ARGS },
+    { "HELLO a boot id of 37",
+      .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_MY_PID),
+                     S_STR ("00000000-0000-0000-0000-0000000000000")) },
+      .status = ZOWN_BAD_ARGS },
+    { "HELLO an empty boot id", .ops = { S_OP (ZOWN_OP_HELLO, "", S_INT (S_MY_PID), S_STR ("")) },
+      .status = ZOWN_BAD_ARGS },
 
     //  DICT_CAS: expected version >= 0 (0: only if absent).
     { "DICT_CAS version -1",
@@ -885,8 +905,13 @@ s_teardown (void **state)
 static void
 s_add (s_env_t *env, const s_op_t *op)
 {
+    zown_datum_t argv [6];
+    memcpy (argv, op->argv, sizeof (argv));
+    if (op->code == ZOWN_OP_HELLO && op->argc && argv [0].tag == ZOWN_INT
+        && argv [0].u.i == S_MY_PID)
+        argv [0].u.i = getpid ();
     assert_int_equal (
-        zown_request_add (env->request, (zown_op_t) op->code, op->name, op->argc, op->argv), 0);
+        zown_request_add (env->request, (zown_op_t) op->code, op->name, op->argc, argv), 0);
 }
 
 //  Sends env's request; returns its reply (borrowed until the next call),

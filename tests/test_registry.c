@@ -567,6 +567,40 @@ test_condition_over_rlock (void **state)
     assert_int_equal (zown_registry_stats (self->registry)->parked, 0);
 }
 
+//  HELLO: a boot id is 36 octets; a session's pid is set by its first
+//  HELLO, which the same pid again changes nothing and another is refused.
+static void
+test_hello_once (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    const char *foreign = "00000000-0000-0000-0000-000000000000";
+    assert_int_equal (s_from (self, "P", ZOWN_OP_HELLO, "", 2, zown_datum_int (INT32_MAX),
+                              zown_datum_bytes (foreign, 35)),
+                      ZOWN_BAD_ARGS);
+    //  Refused before a session was made for it.
+    assert_int_equal (zown_registry_stats (self->registry)->sessions, 0);
+    assert_int_equal (
+        s_from (self, "P", ZOWN_OP_HELLO, "", 2, zown_datum_int (INT32_MAX), ZOWN_STR (foreign)),
+        ZOWN_OK);
+    zown_session_t *session = zown_session_find (self->registry, "P", 1);
+    assert_non_null (session);
+    assert_int_equal (session->pid, INT32_MAX);
+    assert_int_equal (s_from (self, "P", ZOWN_OP_HELLO, "", 1, zown_datum_int (INT32_MAX)),
+                      ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "P", ZOWN_OP_HELLO, "", 2, zown_datum_int (7), ZOWN_STR (foreign)),
+        ZOWN_BAD_ARGS);
+    assert_int_equal (session->pid, INT32_MAX);
+    assert_int_equal (session->pidfd, -1);
+    //  A session a request made, before any HELLO, takes its first pid.
+    assert_int_equal (s_from (self, "Q", ZOWN_OP_LOCK_ACQUIRE, "l", 1, zown_datum_int (0)),
+                      ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "Q", ZOWN_OP_HELLO, "", 2, zown_datum_int (7), ZOWN_STR (foreign)), ZOWN_OK);
+    assert_int_equal (zown_session_find (self->registry, "Q", 1)->pid, 7);
+    assert_int_equal (zown_registry_stats (self->registry)->sessions, 2);
+}
+
 int
 main (void)
 {
@@ -583,6 +617,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_waiting_leaves_no_object, setup, teardown),
         cmocka_unit_test_setup_teardown (test_claimed_objects_stay, setup, teardown),
         cmocka_unit_test_setup_teardown (test_condition_over_rlock, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_hello_once, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -225,14 +225,8 @@ zown_session_ensure (zown_registry_t *self, const zown_peer_t *peer)
 int
 zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local)
 {
-    if (pid <= 0)
-        return ZOWN_BAD_ARGS;
-    if (session->pid == pid)
-        return ZOWN_OK;
-    if (session->pidfd >= 0) {
-        close (session->pidfd);
-        session->pidfd = -1;
-    }
+    if (session->pid)
+        return session->pid == pid ? ZOWN_OK : ZOWN_BAD_ARGS;
     session->pid = pid;
     if (local && pid != getpid ()) {
         //  A process already gone (and reaped) ends its session at once.
@@ -346,24 +340,30 @@ zown_session_watched (zown_registry_t *registry, zown_session_t ***sessions_p)
 int
 zown_cmd_hello (zown_call_t *call)
 {
+    int64_t pid = call->argv [0].u.i;
+    if (pid <= 0 || pid > INT32_MAX)
+        return zown_call_error (call, ZOWN_BAD_ARGS, "pid must be 1..2^31-1");
+    if (call->argc > 1 && call->argv [1].u.b.len != ZOWN_BOOT_ID_SIZE)
+        return zown_call_error (call, ZOWN_BAD_ARGS, "a boot id is 36 characters");
     zown_session_t *session;
     int status = zown_call_session (call, &session);
     if (status != ZOWN_OK)
         return status;
-    int64_t pid = call->argv [0].u.i;
     //  A pid from another host (another boot id) is not watched.
     char boot [ZOWN_BOOT_ID_SIZE];
     bool local = call->argc < 2
-        || (call->argv [1].u.b.len == ZOWN_BOOT_ID_SIZE && zown_boot_id (boot) == ZOWN_BOOT_ID_SIZE
+        || (zown_boot_id (boot) == ZOWN_BOOT_ID_SIZE
             && memcmp (boot, call->argv [1].u.b.ptr, ZOWN_BOOT_ID_SIZE) == 0);
-    status = zown_session_hello (call->registry, session, pid > INT32_MAX ? -1 : (int) pid, local);
+    status = zown_session_hello (call->registry, session, (int) pid, local);
     if (status == ZOWN_NO_SESSION) {
         //  Its process is gone: whatever it sent after this HELLO finds no
         //  session.
         zown_session_end (call->registry, session, true);
         return ZOWN_OK;
     }
-    return status == ZOWN_OK ? ZOWN_OK : zown_call_error (call, status, "pid must be positive");
+    return status == ZOWN_OK
+        ? ZOWN_OK
+        : zown_call_error (call, status, "this session said HELLO with another pid");
 }
 
 int

@@ -38,9 +38,10 @@ size_t zown_session_disconnected (zown_registry_t *self, int fd);
 //  loop then wakes every few ms).
 size_t zown_session_recheck (zown_registry_t *self);
 bool zown_session_rechecks (zown_registry_t *self);
-//  HELLO: the session's process, watched through a pidfd when it runs on
-//  this host (`local`) and is not the owner's own process. Returns a
-//  status: ZOWN_NO_SESSION if that process is already gone.
+//  HELLO: the session's process (pid > 0), watched through a pidfd when it
+//  runs on this host (`local`) and is not the owner's own process. Set
+//  once: the same pid again changes nothing, another is ZOWN_BAD_ARGS.
+//  Returns a status: ZOWN_NO_SESSION if that process is already gone.
 int zown_session_hello (zown_registry_t *self, zown_session_t *session, int pid, bool local);
 //  End a session: release what it holds (committing what that changed in
 //  durable objects), drop what it waits for, forget it.
