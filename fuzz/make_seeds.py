@@ -120,7 +120,7 @@ REGISTRY = {
     'owner': steps(one(0, 1, 'PING'), one(1, 0, 'HELLO', b'', 1), one(1, 2, 'STATS'),
                    one(1, 3, 'DICT_SET', D, b'k', 1), one(1, 4, 'OBJECTS'), one(1, 5, 'SEQ'),
                    one(1, 6, 'MARK', b'', b'token'), one(1, 7, 'TYPE', D), one(1, 8, 'DROP', D),
-                   one(1, 9, 'TYPE', D), one(1, 10, 'BYE')),
+                   one(1, 9, 'TYPE', D), one(1, 10, 'FEED'), one(1, 11, 'BYE')),
     'dict': steps(one(1, 1, 'DICT_SET', D, b'a', 1), one(1, 2, 'DICT_GET', D, b'a'),
                   one(1, 3, 'DICT_GET_OR', D, b'b', None), one(1, 4, 'DICT_CONTAINS', D, b'a'),
                   one(1, 5, 'DICT_SET_IF_ABSENT', D, b'b', 2.0),

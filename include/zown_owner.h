@@ -116,7 +116,8 @@ ZOWN_EXPORT zown_owner_t *zown_owner_new_with (const char *name,
 ZOWN_EXPORT const char *zown_owner_recovery (zown_owner_t *self);
 
 //  The change feed (docs/PROTOCOL.md, section 9): a PUB endpoint
-//  publishing every committed change; inproc and ipc.
+//  publishing every committed change; inproc and ipc. A client that
+//  reached the owner by any endpoint learns both from the FEED op.
 ZOWN_EXPORT const char *zown_owner_feed_inproc (zown_owner_t *self);
 ZOWN_EXPORT const char *zown_owner_feed_ipc (zown_owner_t *self);
 //  Default feed endpoint ("ipc://RUNDIR/NAME.feed") of the owner `name`,

@@ -143,7 +143,7 @@ static const s_row_t s_rows [] = {
 
     //  Unknown op codes, wherever they fall.
     { "op 0x00", .ops = { S_OP0 (0x00, "new") }, .status = ZOWN_UNKNOWN_OP, S_GONE ("new") },
-    { "op 0x0A (owner range)", .ops = { S_OP0 (0x0A, "") }, .status = ZOWN_UNKNOWN_OP },
+    { "op 0x0B (owner range)", .ops = { S_OP0 (0x0B, "") }, .status = ZOWN_UNKNOWN_OP },
     { "op 0x24 (value range)", .ops = { S_OP (0x24, "vi", S_INT (1)) }, .status = ZOWN_UNKNOWN_OP,
       S_VI_IS_5 },
     { "op 0x63 (between lock and rlock)", .ops = { S_OP0 (0x63, "lk") },

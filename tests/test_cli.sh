@@ -145,7 +145,6 @@ usage serve --name "u$$" --endpoint udp://nowhere
 usage serve --name "u$$" --endpoint ipc://
 usage watch
 usage watch w extra
-usage watch w --endpoint "$endpoint"
 usage watch w --name "$name" --feed nonsense://here
 usage set d k v --feed "$endpoint"
 [ ! -e "$ZOWN_RUNDIR/u$$.sock" ] || fail "a refused serve left a socket behind"
@@ -343,6 +342,21 @@ expect_out v
 run 5 serve --name "y$$" --endpoint "$extra"
 expect_err "$extra"
 [ ! -e "$ZOWN_RUNDIR/y$$.sock" ] || fail "a refused serve left a socket behind"
+# Through the extra endpoint alone, watch asks the owner where its feed is.
+mkfifo "$work/watch3.out"
+set -m
+"$zown" watch d --endpoint "$extra" >"$work/watch3.out" 2>"$work/watch.err" &
+watcher=$!
+set +m
+servers+=("$watcher")
+exec {watch_fd}<"$work/watch3.out"
+read -r -t 10 -u "$watch_fd" line || fail "watch at $extra printed nothing ($(<"$work/watch.err"))"
+from=${line##* }
+run 0 set --endpoint "$extra" d k w
+watch_line "$((from + 1)) 2 set \"k\" \"w\""
+kill -TERM "$watcher"
+wait "$watcher" || fail "watch at $extra did not exit 0 on SIGTERM"
+exec {watch_fd}<&-
 stop INT
 [ ! -e "$work/extra.sock" ] || fail "serve left $extra behind"
 

@@ -404,6 +404,48 @@ test_subscriber (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  A client that reached the owner by an extra endpoint, knowing neither
+//  its name nor its run directory, learns where the feed is from FEED.
+static void
+test_feed_is_announced (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    char extra [512];
+    snprintf (extra, sizeof (extra), "ipc://%s/extra-feed-test.sock", getenv ("ZOWN_RUNDIR"));
+    assert_int_equal (zown_owner_bind (owner, extra), 0);
+    zown_client_t *client = testutil_client (extra);
+    zown_request_t *request = zown_request_new ();
+    assert_int_equal (zown_request_add (request, ZOWN_OP_FEED, NULL, 0, NULL), 0);
+    zown_reply_t *reply;
+    assert_int_equal (zown_client_call (client, request, &reply), 0);
+    assert_int_equal (zown_reply_count (reply, 0), 2);
+    assert_true (zown_datum_streq (zown_reply_value (reply, 0, 0), zown_owner_feed_ipc (owner)));
+    assert_true (zown_datum_streq (zown_reply_value (reply, 0, 1), zown_owner_feed_inproc (owner)));
+    char *feed = zown_datum_strdup (zown_reply_value (reply, 0, 0));
+    zown_subscriber_t *subscriber = zown_subscriber_new (feed);
+    assert_non_null (subscriber);
+    assert_int_equal (zown_subscriber_subscribe (subscriber, ""), 0);
+    zown_feed_record_t record;
+    bool live = false;
+    for (int attempt = 0; !live && attempt < 100; attempt++) {
+        s_mark (client, "announced");
+        live = zown_subscriber_recv (subscriber, &record, 100) == 0;
+    }
+    assert_true (live);
+    assert_int_equal (record.kind, ZOWN_CHANGE_MARK);
+    //  A FEED with a name is refused, as for every owner op.
+    zown_request_reset (request);
+    assert_int_equal (zown_request_add (request, ZOWN_OP_FEED, "x", 0, NULL), 0);
+    assert_int_equal (zown_client_call (client, request, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_BAD_ARGS);
+    free (feed);
+    zown_subscriber_destroy (&subscriber);
+    zown_request_destroy (&request);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 //  A message on the feed that is not a record is dropped, not decoded:
 //  an XPUB of the test's own stands in for a broken owner.
 static void
@@ -452,6 +494,7 @@ main (void)
         cmocka_unit_test (test_every_change_in_order),
         cmocka_unit_test (test_filtering_by_name),
         cmocka_unit_test (test_mark_takes_no_seq),
+        cmocka_unit_test (test_feed_is_announced),
         cmocka_unit_test (test_subscriber),
         cmocka_unit_test (test_subscriber_rejects_garbage),
     };

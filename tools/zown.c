@@ -4,7 +4,7 @@
 
     zown serve [--name NAME] [--endpoint ENDPOINT]... [--cert FILE --allow DIR]
     zown set|get|del|keys|incr|dump|stats ... [--name NAME | --endpoint E]
-    zown watch NAME [--name NAME | --endpoint E --feed F]
+    zown watch NAME [--name NAME | --endpoint E] [--feed F]
     zown keygen BASE
 
     Every command, flag, output format and exit code is in docs/CLI.md.
@@ -121,7 +121,8 @@ static const s_option_t s_options [] = {
     { "interval", 'i', OPT_INTERVAL, "MS",
       "stats: measure ops/s over MS milliseconds (default 1000)" },
     { "feed", 'F', OPT_FEED, "ENDPOINT",
-      "watch: the owner's change feed (default ipc://RUNDIR/NAME.feed of --name)" },
+      "watch: the owner's change feed (default ipc://RUNDIR/NAME.feed of --name, or\n"
+      "the one the owner names (FEED) at --endpoint)" },
     { "help", 'h', 0, NULL, "show this help" },
     //  serve's limits (s_limits): long names only
     { "max-message", 0, OPT_SERVE, "N", "largest request frame, bytes (default 128M)" },
@@ -659,18 +660,39 @@ s_watch_loop (zown_subscriber_t *subscriber, int signal_fd)
     }
 }
 
+//  The feed of the owner at --endpoint, as its FEED answer names it: the
+//  first endpoint, the one other processes reach.
+static int
+s_announced_feed (s_run_t *run, char **feed_p)
+{
+    zown_reply_t *reply;
+    int code = s_call (run, ZOWN_OP_FEED, NULL, 0, NULL, &reply);
+    if (code)
+        return code;
+    zown_datum_t first =
+        zown_reply_count (reply, 0) ? zown_reply_value (reply, 0, 0) : ZOWN_NIL_DATUM;
+    if (first.tag != ZOWN_BYTES) {
+        fprintf (stderr, "zown: the owner at %s names no change feed: give --feed\n", run->target);
+        return CLI_FAILED;
+    }
+    *feed_p = zown_datum_strdup (first);
+    return *feed_p ? CLI_OK : s_fail (run, "owner", ZOWN_NO_MEMORY);
+}
+
 //  SIGINT and SIGTERM were blocked in main, before the client started
 //  ZeroMQ's threads: a signalfd polled with the feed takes them.
 static int
 s_watch (s_run_t *run)
 {
     const char *name = run->args [0];
-    if (!run->feed && run->endpoint)
-        return s_usage (run->command, "--endpoint needs --feed, the owner's change feed", NULL);
-    char *derived = run->feed ? NULL : zown_owner_feed_endpoint_for (run->name);
-    const char *feed = run->feed ? run->feed : derived;
-    if (!feed)
+    char *derived = NULL;
+    if (!run->feed && run->endpoint) {
+        int code = s_announced_feed (run, &derived);
+        if (code)
+            return code;
+    } else if (!run->feed && !(derived = zown_owner_feed_endpoint_for (run->name)))
         return s_fail (run, run->name, zown_errno ());
+    const char *feed = run->feed ? run->feed : derived;
     zown_subscriber_t *subscriber = zown_subscriber_new (feed);
     int code = CLI_OK;
     if (!subscriber)
@@ -861,7 +883,8 @@ static const s_command_t s_commands [] = {
       "as JSON. KIND is set (dict: KEY VALUE; value object: VALUE), del (KEY), clear,\n"
       "drop, or op (the op code in hex, then its arguments: lists, queues and the\n"
       "other types). SEQ numbers every change of the owner, so other objects' changes\n"
-      "leave gaps; VERSION counts this object's. With --endpoint, give --feed too.\n" },
+      "leave gaps; VERSION counts this object's. With --endpoint and no --feed, the\n"
+      "feed the owner names (FEED) is watched.\n" },
     { "keygen", s_keygen, 1, 1, 0, "BASE", "write a CURVE key pair for tcp",
       "Writes a new CURVE key pair: BASE.key, the public certificate (copy it into an\n"
       "owner's --allow directory, or give it to clients as --server-key), and\n"

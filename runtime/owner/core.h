@@ -88,9 +88,10 @@ struct _zown_registry_t {
     void *publish_arg;
     zown_persist_fn *persist;
     void *persist_arg;
-    zown_buf_t durable;  //  Records of one commit for the journal
-    bool not_durable;    //  The journal failed: writes are refused
-    bool memory_ahead;   //  A sync failed: reads are refused too
+    zown_buf_t durable;                //  Records of one commit for the journal
+    bool not_durable;                  //  The journal failed: writes are refused
+    bool memory_ahead;                 //  A sync failed: reads are refused too
+    char *feed [ZOWN_FEED_ENDPOINTS];  //  Where the feed is served (FEED): ipc, inproc
 };
 
 //  registry.c: a new object, not yet in the table; NULL if out of memory.

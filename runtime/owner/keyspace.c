@@ -1,7 +1,7 @@
 /*  =========================================================================
     keyspace - ops on the owner itself and on objects of any type:
-    PING, STATS, OBJECTS, SEQ, MARK, TYPE, DROP (HELLO and BYE, which
-    open and end sessions, are in owner/session.c)
+    PING, STATS, OBJECTS, SEQ, MARK, TYPE, DROP, FEED (HELLO and BYE,
+    which open and end sessions, are in owner/session.c)
     =========================================================================
 */
 #include "zown_internal.h"
@@ -137,6 +137,19 @@ zown_cmd_mark (zown_call_t *call)
 {
     zown_call_changed (call, ZOWN_CHANGE_MARK, &call->argv [0], NULL);
     zown_call_reply_int (call, (int64_t) zown_registry_seq (call->registry));
+    return ZOWN_OK;
+}
+
+//  Where the change feed is served: a client that reached the owner by
+//  any endpoint (one bound with --endpoint, say) learns where to subscribe.
+int
+zown_cmd_feed (zown_call_t *call)
+{
+    for (size_t index = 0; index < ZOWN_FEED_ENDPOINTS; index++) {
+        const char *endpoint = zown_registry_feed (call->registry, index);
+        if (endpoint)
+            zown_call_reply (call, zown_datum_str (endpoint));
+    }
     return ZOWN_OK;
 }
 

@@ -478,8 +478,11 @@ s_self_new (void *ctx, const char *pipe_endpoint, zown_owner_t *owner,
     }
     //  The journal is loaded before the first request can arrive.
     if (status == ZOWN_OK
-        && (self->feed = zown_feed_new (ctx, owner->feed_inproc, owner->feed_ipc + 6, &status)))
+        && (self->feed = zown_feed_new (ctx, owner->feed_inproc, owner->feed_ipc + 6, &status))) {
         zown_registry_set_publish (self->registry, s_publish, self);
+        if (zown_registry_set_feed (self->registry, owner->feed_ipc, owner->feed_inproc))
+            status = ZOWN_NO_MEMORY;
+    }
     if (status == ZOWN_OK && options && options->data)
         status = s_open_journal (self, options);
     if (status == ZOWN_OK && options && options->cert) {

@@ -122,10 +122,31 @@ zown_registry_destroy (zown_registry_t **self_p)
         zown_decoded_free (&self->decoded);
         zown_buf_free (&self->changes);
         zown_buf_free (&self->durable);
+        for (size_t index = 0; index < ZOWN_FEED_ENDPOINTS; index++)
+            free (self->feed [index]);
         free (self->undo);
         free (self);
         *self_p = NULL;
     }
+}
+
+int
+zown_registry_set_feed (zown_registry_t *self, const char *ipc, const char *inproc)
+{
+    const char *endpoints [ZOWN_FEED_ENDPOINTS] = { ipc, inproc };
+    for (size_t index = 0; index < ZOWN_FEED_ENDPOINTS; index++) {
+        free (self->feed [index]);
+        self->feed [index] = endpoints [index] ? strdup (endpoints [index]) : NULL;
+        if (endpoints [index] && !self->feed [index])
+            return -1;
+    }
+    return 0;
+}
+
+const char *
+zown_registry_feed (zown_registry_t *self, size_t index)
+{
+    return index < ZOWN_FEED_ENDPOINTS ? self->feed [index] : NULL;
 }
 
 zown_stats_t *

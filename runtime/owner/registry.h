@@ -296,6 +296,12 @@ typedef int (zown_persist_fn) (void *arg, uint64_t seq, const void *records, siz
 void zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg);
 void zown_registry_set_feed_active (zown_registry_t *self, bool active);
 void zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg);
+//  Where the owner serves its feed, which FEED announces: its ipc and
+//  inproc endpoints (copied; either may be NULL). 0, or -1 if out of memory.
+#define ZOWN_FEED_ENDPOINTS 2
+int zown_registry_set_feed (zown_registry_t *self, const char *ipc, const char *inproc);
+//  The feed's endpoint `index` (0 ipc, 1 inproc), NULL if none.
+const char *zown_registry_feed (zown_registry_t *self, size_t index);
 //  The journal failed outside a commit: refuse writes with NOT_DURABLE
 //  from now on, and with `reads` (a sync failed, so memory may be ahead of
 //  the disk) every request but PING, STATS, HELLO and BYE.
