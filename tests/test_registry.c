@@ -601,6 +601,71 @@ test_hello_once (void **state)
     assert_int_equal (zown_registry_stats (self->registry)->sessions, 2);
 }
 
+//  docs/PROTOCOL.md, section 6: each worked example's request, as
+//  written there, gets exactly the reply written there.
+typedef struct {
+    const char *request;
+    const char *reply;
+} s_example_t;
+
+static const s_example_t s_examples [] = {
+    //  VALUE_ADD counter 1
+    { "5A 4F 01 01 00 00 00 00 00 00 00 01 00 01 22 07 63 6F 75 6E 74 65 72 00 01"
+      "01 00 00 00 00 00 00 00 01",
+      "5A 4F 01 02 00 00 00 00 00 00 00 01 00 00 01 00 00 00 00 01 01 00 00 00 00 00 00 00 01" },
+    //  DICT_GET config "missing"
+    { "5A 4F 01 01 00 00 00 00 00 00 00 02 00 01 11 06 63 6F 6E 66 69 67 00 01 03 00 00 00 07"
+      "6D 69 73 73 69 6E 67",
+      "5A 4F 01 02 00 00 00 00 00 00 00 02 01 00 01 01 00 00 00 01 03 00 00 00 0B"
+      "6E 6F 20 73 75 63 68 20 6B 65 79" },
+    //  The failed batch
+    { "5A 4F 01 01 00 00 00 00 00 00 00 07 00 02 22 07 63 6F 75 6E 74 65 72 00 01"
+      "01 00 00 00 00 00 00 00 01 22 07 63 6F 75 6E 74 65 72 00 01 02 3F F0 00 00 00 00 00 00",
+      "5A 4F 01 02 00 00 00 00 00 00 00 07 02 00 02 0A 00 00 00 00 02 00 00 00 01 03 00 00 00 21"
+      "76 61 6C 75 65 20 68 6F 6C 64 73 20 74 68 65 20 6F 74 68 65 72 20 6E 75 6D 62 65 72 20"
+      "74 79 70 65" },
+    //  The conflict
+    { "5A 4F 01 01 00 00 00 00 00 00 00 08 00 01 23 07 63 6F 75 6E 74 65 72 00 02"
+      "01 00 00 00 00 00 00 00 05 01 00 00 00 00 00 00 00 06",
+      "5A 4F 01 02 00 00 00 00 00 00 00 08 08 00 01 08 00 00 00 01 01 00 00 00 00 00 00 00 01" },
+    //  The version mismatch
+    { "5A 4F 02 01 00 00 00 00 00 00 00 03 00 01 01 00 00 00",
+      "5A 4F 01 02 00 00 00 00 00 00 00 03 04 00 01 04 00 00 00 01 03 00 00 00 31"
+      "75 6E 73 75 70 70 6F 72 74 65 64 20 70 72 6F 74 6F 63 6F 6C 20 76 65 72 73 69 6F 6E"
+      "3A 20 74 68 69 73 20 6F 77 6E 65 72 20 73 70 65 61 6B 73 20 31" },
+};
+
+//  Octets from hex text (pairs of digits, spaces between them ignored).
+static size_t
+s_hex (const char *text, uint8_t *bytes, size_t most)
+{
+    size_t size = 0;
+    for (const char *at = text; *at; at++) {
+        if (*at == ' ')
+            continue;
+        unsigned octet;
+        assert_int_equal (sscanf (at, "%2x", &octet), 1);
+        assert_true (size < most);
+        bytes [size++] = (uint8_t) octet;
+        at++;
+    }
+    return size;
+}
+
+static void
+test_worked_examples (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    for (size_t index = 0; index < sizeof (s_examples) / sizeof (s_examples [0]); index++) {
+        uint8_t request [256], reply [256];
+        size_t request_size = s_hex (s_examples [index].request, request, sizeof (request));
+        size_t reply_size = s_hex (s_examples [index].reply, reply, sizeof (reply));
+        zown_registry_execute (self->registry, request, request_size, &self->out);
+        assert_int_equal (self->out.size, reply_size);
+        assert_memory_equal (self->out.data, reply, reply_size);
+    }
+}
+
 int
 main (void)
 {
@@ -618,6 +683,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_claimed_objects_stay, setup, teardown),
         cmocka_unit_test_setup_teardown (test_condition_over_rlock, setup, teardown),
         cmocka_unit_test_setup_teardown (test_hello_once, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_worked_examples, setup, teardown),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

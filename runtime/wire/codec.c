@@ -8,6 +8,10 @@
 */
 #include "zown_internal.h"
 
+//  A number macro as a string literal, for messages made at compile time.
+#define S_TEXT_OF(number) #number
+#define S_TEXT(number)    S_TEXT_OF (number)
+
 //  --------------------------------------------------------------------------
 //  Output buffer
 
@@ -209,7 +213,9 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size, size_t
     //  of another version gets an answer its client can match.
     self->id = zown_peek_id (data, size);
     if (version != ZOWN_PROTOCOL_VERSION)
-        return s_decode_failed (self, ZOWN_BAD_VERSION, "unsupported protocol version");
+        return s_decode_failed (
+            self, ZOWN_BAD_VERSION,
+            "unsupported protocol version: this owner speaks " S_TEXT (ZOWN_PROTOCOL_VERSION));
 
     uint64_t id;
     uint16_t op_count;
