@@ -134,7 +134,7 @@ zown_cmd_condition_wait (zown_call_t *call)
     zown_object_t *parked_on = zown_call_parked_on (call);
     if (parked_on)
         return s_retried (call, parked_on);
-    zown_object_t *lock;
+    zown_object_t *lock = NULL;
     int status = s_held_lock (call, &lock);
     if (status != ZOWN_OK)
         return status;
@@ -152,7 +152,7 @@ zown_cmd_condition_wait (zown_call_t *call)
 int
 zown_cmd_condition_notify (zown_call_t *call)
 {
-    zown_object_t *lock;
+    zown_object_t *lock = NULL;
     int status = s_held_lock (call, &lock);
     if (status != ZOWN_OK)
         return status;
