@@ -10,9 +10,12 @@
 
     A worker that dies is replaced; the task it was running is retried up
     to `retries` times, then failed with ZOWN_WORKER_DIED and the cause (the
-    other tasks it held go back to the queue, unpenalised). A task over its
-    time is failed with ZOWN_TIMEOUT and its worker replaced. Nothing waits
-    without a deadline unless asked to: close, join and terminate return.
+    other tasks it held go back to the queue, unpenalised). A task runs at
+    least once; one that finished never runs again because its process
+    worker died later: a process worker's result is recorded with the pool
+    before its next task starts. A task over its time is failed with
+    ZOWN_TIMEOUT and its worker replaced. Nothing waits without a deadline
+    unless asked to: close, join and terminate return.
 
     Process workers are forked by a fork server (zown_spawner, started
     while the application is single-threaded): they never inherit a ZeroMQ

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <sys/mman.h>
 #include <sys/pidfd.h>
 
 static zown_spawner_t *s_spawner;
@@ -42,8 +43,62 @@ enum {
     S_BLOCK_HARD = -10,  //  As S_BLOCK, ignoring SIGTERM, never released
 };
 
+//  Chaos tasks take an input of S_CHAOS_BASE + index: they count each run
+//  of index in a shared file of counters, then do what s_chaos_plan says.
+#define S_CHAOS_BASE  1000000000
+#define S_CHAOS_TASKS 1000
+typedef enum { S_CHAOS_OK, S_CHAOS_SEGFAULT, S_CHAOS_EXIT, S_CHAOS_HANG } s_chaos_t;
+static char s_counters_path [300];
+
 //  Set in main before the fork server starts, so workers see it.
 static char s_crash_marker [300];
+
+//  5% segfaults, 2% exits, 1% hangs, spread over the indexes.
+static s_chaos_t
+s_chaos_plan (int64_t index)
+{
+    int64_t spread = (index * 37) % 100;
+    return spread < 5 ? S_CHAOS_SEGFAULT
+        : spread < 7  ? S_CHAOS_EXIT
+        : spread < 8  ? S_CHAOS_HANG
+                      : S_CHAOS_OK;
+}
+
+static _Atomic uint32_t *
+s_counters_map (void)
+{
+    int fd = open (s_counters_path, O_RDWR | O_CLOEXEC);
+    if (fd < 0)
+        return NULL;
+    void *map =
+        mmap (NULL, S_CHAOS_TASKS * sizeof (uint32_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close (fd);
+    return map == MAP_FAILED ? NULL : map;
+}
+
+static int
+s_chaos_task (zown_task_t *task, int64_t index)
+{
+    //  Mapped once per worker process (each is a fresh fork).
+    static _Atomic uint32_t *counters;
+    if (!counters && !(counters = s_counters_map ()))
+        return zown_task_fail (task, "no counters");
+    atomic_fetch_add (&counters [index], 1);
+    switch (s_chaos_plan (index)) {
+        case S_CHAOS_SEGFAULT:
+            signal (SIGSEGV, SIG_DFL);
+            raise (SIGSEGV);
+            break;
+        case S_CHAOS_EXIT:
+            _exit (3);
+        case S_CHAOS_HANG:
+            while (true)
+                pause ();
+        case S_CHAOS_OK:
+            break;
+    }
+    return zown_task_return_int64 (task, index);
+}
 
 static void
 s_block_until_released (void)
@@ -98,6 +153,8 @@ s_task (zown_worker_t *worker, zown_task_t *task)
         case S_STATE:
             return zown_task_return_string (task, zown_worker_state (worker));
         default:
+            if (input >= S_CHAOS_BASE && input < S_CHAOS_BASE + S_CHAOS_TASKS)
+                return s_chaos_task (task, input - S_CHAOS_BASE);
             return zown_task_return_int64 (task, input * input);
     }
     return zown_task_fail (task, "still alive");
@@ -684,6 +741,73 @@ test_join_then_destroy (void **state)
     zown_future_destroy (&blocked);
 }
 
+//  Workers that segfault, exit and hang among many tasks, with the default
+//  prefetch: every task completes; a task that succeeded ran once, however
+//  its neighbours on the same worker died; a crashing one ran at most
+//  1 + retries times; a hanging one once.
+static void
+test_chaos_runs_each_task_once (void **state)
+{
+    (void) state;
+    int fd = open (s_counters_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    assert_true (fd >= 0);
+    assert_int_equal (ftruncate (fd, S_CHAOS_TASKS * sizeof (uint32_t)), 0);
+    close (fd);
+    _Atomic uint32_t *counters = s_counters_map ();
+    assert_non_null (counters);
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 4);
+    config.retries = 1;
+    //  A hang's limit; the other tasks take microseconds.
+    config.task_timeout_ms = 1000;
+    zown_pool_t *pool = s_pool (&config);
+    int64_t *values = malloc (S_CHAOS_TASKS * sizeof (int64_t));
+    zown_bytes_t *inputs = malloc (S_CHAOS_TASKS * sizeof (zown_bytes_t));
+    zown_future_t **futures = malloc (S_CHAOS_TASKS * sizeof (zown_future_t *));
+    for (int64_t index = 0; index < S_CHAOS_TASKS; index++) {
+        values [index] = S_CHAOS_BASE + index;
+        inputs [index] = (zown_bytes_t){ &values [index], sizeof (int64_t) };
+    }
+    assert_int_equal (zown_pool_map (pool, inputs, S_CHAOS_TASKS, futures), -1);
+    int crashes = 0, exits = 0, hangs = 0, duplicates = 0;
+    for (int64_t index = 0; index < S_CHAOS_TASKS; index++) {
+        uint32_t runs = atomic_load (&counters [index]);
+        int status = zown_future_status (futures [index]);
+        switch (s_chaos_plan (index)) {
+            case S_CHAOS_SEGFAULT:
+            case S_CHAOS_EXIT:
+                crashes += s_chaos_plan (index) == S_CHAOS_SEGFAULT;
+                exits += s_chaos_plan (index) == S_CHAOS_EXIT;
+                assert_int_equal (status, ZOWN_WORKER_DIED);
+                assert_true (runs >= 1 && runs <= 1 + config.retries);
+                break;
+            case S_CHAOS_HANG:
+                hangs++;
+                assert_int_equal (status, ZOWN_TIMEOUT);
+                assert_int_equal (runs, 1);
+                break;
+            case S_CHAOS_OK:
+                duplicates += runs > 1;
+                if (status != ZOWN_OK || runs != 1)
+                    fprintf (stderr, "task %d: status %d, %u runs: %s\n", (int) index, status, runs,
+                             zown_future_error (futures [index]));
+                break;
+        }
+        zown_future_destroy (&futures [index]);
+    }
+    fprintf (stderr, "chaos: %d tasks, %d segfaulting, %d exiting, %d hanging, %d run twice\n",
+             S_CHAOS_TASKS, crashes, exits, hangs, duplicates);
+    assert_int_equal (duplicates, 0);
+    for (int64_t index = 0; index < S_CHAOS_TASKS; index++)
+        if (s_chaos_plan (index) == S_CHAOS_OK)
+            assert_int_equal (atomic_load (&counters [index]), 1);
+    zown_pool_destroy (&pool);
+    munmap ((void *) counters, S_CHAOS_TASKS * sizeof (uint32_t));
+    unlink (s_counters_path);
+    free (values);
+    free (inputs);
+    free (futures);
+}
+
 static void
 test_bad_config (void **state)
 {
@@ -710,6 +834,7 @@ main (void)
     atexit (s_atexit_marker);
     testutil_private_rundir ();
     snprintf (s_crash_marker, sizeof (s_crash_marker), "%s/crash-once", getenv ("ZOWN_RUNDIR"));
+    snprintf (s_counters_path, sizeof (s_counters_path), "%s/chaos-runs", getenv ("ZOWN_RUNDIR"));
     s_spawner = zown_spawner_new ();
     if (!s_spawner) {
         fprintf (stderr, "spawner: %s\n", zown_strerror (zown_errno ()));
@@ -733,6 +858,7 @@ main (void)
         cmocka_unit_test (test_terminate_stuck_worker),
         cmocka_unit_test (test_terminate_stuck_thread),
         cmocka_unit_test (test_join_then_destroy),
+        cmocka_unit_test (test_chaos_runs_each_task_once),
         cmocka_unit_test (test_bad_config),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);

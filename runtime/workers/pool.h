@@ -11,6 +11,14 @@
                       GONE    [G]                            thread worker left
       pool -> worker  TASK    [T][id uint64]                 then [payload]
                       STOP    [S]                            finish and leave
+
+    A process worker writes its results on a stream socket of its own
+    instead (a socket pair, its end passed through the fork server), each
+    as [status uint8][id uint64][size uint64][data]. A write returns once
+    the bytes are in the pool's receive queue, where they outlive the
+    worker: a result is recorded before the next task starts, and once the
+    worker's exit is reported, all it wrote is there to read. A RESULT on
+    ZeroMQ could still be queued inside a worker that died.
     =========================================================================
 */
 #ifndef ZOWN_POOL_INTERNAL_H_INCLUDED
@@ -25,6 +33,8 @@
 #define ZOWN_POOL_STOP   'S'
 
 #define ZOWN_POOL_IDENTITY_SIZE 9
+//  A result on a process worker's stream: status, id, size, then the data.
+#define ZOWN_POOL_STREAM_HEADER 17
 #define ZOWN_POOL_ENDPOINT_MAX  256
 
 //  Everything a worker needs to start, copied into each process worker
@@ -44,6 +54,9 @@ typedef struct {
     //  none). When a worker dies, its exit report and its last results
     //  travel on different channels; this says which task killed it.
     char running [ZOWN_POOL_ENDPOINT_MAX];
+    //  Process workers: the stream results are written to (set in the
+    //  worker); -1: results go on the DEALER.
+    int results;
 } zown_worker_setup_t;
 
 //  A worker's identity on the pool's ROUTER.

@@ -11,15 +11,20 @@
 #include "zown_internal.h"
 #include "workers/pool.h"
 #include "workers/pool_actor.h"
+#include "workers/spawner.h"
+#include <fcntl.h>
 #include <inttypes.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 
 //  How long a stopping pool waits for the exit reports of workers it has
 //  SIGKILLed (they are certain to die; the wait is a safety net).
 #define S_KILL_GRACE 2000
+//  What one read takes from a process worker's result stream, at least.
+#define S_INBOX_SIZE 65536
 
 typedef struct _s_task_t s_task_t;
 struct _s_task_t {
@@ -46,6 +51,12 @@ typedef struct {
     size_t inflight_count;
     size_t given;          //  Tasks given to this generation
     int64_t head_started;  //  When inflight [0] started, in ms
+    int results;           //  Process worker: our end of its result stream; -1
+    uint8_t *inbox;        //  What came on it and is not a whole result yet
+    size_t inbox_size;
+    size_t inbox_capacity;
+    bool timed_out;    //  SIGKILLed for its task's time; inflight kept until its exit
+    uint64_t late_id;  //  That task
 } s_slot_t;
 
 //  A thread worker. Owned jointly by the pool thread and the worker thread:
@@ -83,9 +94,11 @@ typedef struct {
     bool killing;  //  Terminate: fail tasks, signal workers
     int64_t stop_deadline;
     bool sigkilled;
-    bool ever_ready;  //  Some worker said HELLO
-    bool leave;       //  TERM received
-    bool spawned;     //  Spawned since exit reports were last read
+    bool ever_ready;        //  Some worker said HELLO
+    bool leave;             //  TERM received
+    bool spawned;           //  Spawned since exit reports were last read
+    zmq_pollitem_t *items;  //  Poll set: pipe, ROUTER, spawner, result streams
+    uint32_t *item_slots;   //  Slot of each result stream in items, from [3]
 } s_self_t;
 
 static size_t
@@ -176,6 +189,9 @@ s_process_worker_main (void *args, const void *payload, size_t size)
     if (size < sizeof (setup))
         return 2;
     memcpy (&setup, payload, sizeof (setup));
+    setup.results = zown_spawner_passed_fd ();
+    if (setup.results < 0)
+        return 2;
     if (setup.args_size)
         setup.args = (const uint8_t *) payload + sizeof (setup);
     return zown_worker_run (&setup, NULL);
@@ -197,6 +213,49 @@ s_thread_abandon (s_thread_worker_t *worker)
     s_thread_worker_release (worker);
 }
 
+static void
+s_results_close (s_slot_t *slot)
+{
+    if (slot->results >= 0)
+        close (slot->results);
+    slot->results = -1;
+    free (slot->inbox);
+    slot->inbox = NULL;
+    slot->inbox_size = 0;
+    slot->inbox_capacity = 0;
+}
+
+//  Fork a process worker with the write end of a new result stream.
+static pid_t
+s_spawn_process (s_self_t *self, s_slot_t *slot, const zown_worker_setup_t *setup)
+{
+    size_t size = sizeof (*setup) + self->config->args_size;
+    uint8_t *payload = malloc (size);
+    int pair [2] = { -1, -1 };
+    if (!payload || socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair)
+        || fcntl (pair [0], F_SETFL, O_NONBLOCK)) {
+        free (payload);
+        if (pair [0] >= 0) {
+            close (pair [0]);
+            close (pair [1]);
+        }
+        return -1;
+    }
+    memcpy (payload, setup, sizeof (*setup));
+    if (self->config->args_size)
+        memcpy (payload + sizeof (*setup), self->config->args, self->config->args_size);
+    pid_t pid =
+        zown_spawner_spawn_fd (self->spawner, s_process_worker_main, NULL, payload, size, pair [1]);
+    free (payload);
+    close (pair [1]);
+    self->spawned = true;
+    if (pid <= 0)
+        close (pair [0]);
+    else
+        slot->results = pair [0];
+    return pid;
+}
+
 //  Start a worker in a slot, as a new generation. The slot stays EMPTY if
 //  it cannot be started.
 static void
@@ -210,7 +269,8 @@ s_slot_start (s_self_t *self, uint32_t index)
                                   .args = config->args,
                                   .args_size = config->args_size,
                                   .slot = index,
-                                  .generation = ++slot->generation };
+                                  .generation = ++slot->generation,
+                                  .results = -1 };
     snprintf (setup.endpoint, sizeof (setup.endpoint), "%s", self->endpoint);
     snprintf (setup.owner, sizeof (setup.owner), "%s", config->owner ? config->owner : "");
     snprintf (setup.running, sizeof (setup.running), "%s", self->running_path);
@@ -220,17 +280,10 @@ s_slot_start (s_self_t *self, uint32_t index)
     slot->pid = 0;
     slot->thread = NULL;
     slot->given = 0;
+    slot->timed_out = false;
+    s_results_close (slot);
     if (config->mode == ZOWN_POOL_PROCESSES) {
-        size_t size = sizeof (setup) + config->args_size;
-        uint8_t *payload = malloc (size);
-        if (!payload)
-            return;
-        memcpy (payload, &setup, sizeof (setup));
-        if (config->args_size)
-            memcpy (payload + sizeof (setup), config->args, config->args_size);
-        pid_t pid = zown_spawner_spawn (self->spawner, s_process_worker_main, NULL, payload, size);
-        free (payload);
-        self->spawned = true;
+        pid_t pid = s_spawn_process (self, slot, &setup);
         if (pid <= 0)
             return;
         slot->pid = pid;
@@ -261,6 +314,8 @@ s_slot_leave (s_self_t *self, uint32_t index)
         zlistx_add_end (self->leavers, leaver);
     } else if (slot->thread)
         s_thread_abandon (slot->thread);  //  Cannot track it: let it go
+    //  It leaves with nothing in flight: its stream has nothing more.
+    s_results_close (slot);
     slot->state = S_EMPTY;
     slot->pid = 0;
     slot->thread = NULL;
@@ -300,24 +355,6 @@ s_requeue (s_self_t *self, s_slot_t *slot, size_t from)
     for (size_t index = slot->inflight_count; index > from; index--)
         zlistx_add_start (self->queue, slot->inflight [index - 1]);
     slot->inflight_count = 0;
-}
-
-//  Abandon or kill the worker in a slot that misbehaved (timed out), and
-//  start another.
-static void
-s_slot_replace (s_self_t *self, uint32_t index)
-{
-    s_slot_t *slot = &self->slots [index];
-    if (slot->thread) {
-        s_thread_abandon (slot->thread);
-        slot->thread = NULL;
-        slot->state = S_EMPTY;
-    } else if (slot->pid > 0) {
-        zown_spawner_kill (self->spawner, slot->pid, SIGKILL);
-        s_slot_leave (self, index);
-    }
-    if (!self->stopping)
-        s_slot_start (self, index);
 }
 
 static void
@@ -401,14 +438,12 @@ s_forget_leaver (s_self_t *self, s_leaver_t *leaver)
     free (leaver);
 }
 
+//  A worker's result for one of the tasks it holds.
 static void
-s_on_result (s_self_t *self, uint32_t index, const uint8_t *header, size_t size, zmq_msg_t *data)
+s_on_result (s_self_t *self, uint32_t index, uint8_t status, uint64_t id, const void *data,
+             size_t size)
 {
     s_slot_t *slot = &self->slots [index];
-    uint64_t id;
-    if (size != 10)
-        return;
-    memcpy (&id, header + 2, sizeof (id));
     size_t at = 0;
     while (at < slot->inflight_count && slot->inflight [at]->id != id)
         at++;
@@ -421,39 +456,89 @@ s_on_result (s_self_t *self, uint32_t index, const uint8_t *header, size_t size,
     if (at == 0)
         slot->head_started = zown_now_ms ();
     pid_t pid = slot->pid ? slot->pid : getpid ();
-    s_complete (self, task, header [1] == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, pid, 0,
-                zmq_msg_data (data), zmq_msg_size (data));
+    s_complete (self, task, status == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, pid, 0, data, size);
     s_recycle (self, index);
 }
 
-//  A result from a worker that has died or been replaced since it sent it.
-//  The task may be queued again, or held by another worker: it is
-//  completed now all the same (the other worker's result will be dropped).
-static void
-s_on_late_result (s_self_t *self, const uint8_t *header, size_t size, zmq_msg_t *data)
+//  Room in a slot's inbox for `wanted` bytes in all; false if there is none.
+static bool
+s_inbox_room (s_slot_t *slot, size_t wanted)
 {
-    uint64_t id;
-    if (size != 10)
-        return;
-    memcpy (&id, header + 2, sizeof (id));
-    s_task_t *task = zhashx_lookup (self->tasks, &id);
-    if (!task)
-        return;
-    void *queued = zlistx_find (self->queue, task);
-    if (queued)
-        zlistx_delete (self->queue, queued);
-    for (size_t index = 0; !queued && index < self->config->workers; index++) {
-        s_slot_t *slot = &self->slots [index];
-        for (size_t at = 0; at < slot->inflight_count; at++)
-            if (slot->inflight [at] == task) {
-                memmove (slot->inflight + at, slot->inflight + at + 1,
-                         (slot->inflight_count - at - 1) * sizeof (s_task_t *));
-                slot->inflight_count--;
-                break;
-            }
+    if (wanted < S_INBOX_SIZE)
+        wanted = S_INBOX_SIZE;
+    if (slot->inbox_capacity >= wanted)
+        return true;
+    uint8_t *grown = realloc (slot->inbox, wanted);
+    if (!grown)
+        return false;
+    slot->inbox = grown;
+    slot->inbox_capacity = wanted;
+    return true;
+}
+
+//  Handle every whole result in a slot's inbox. Returns false if the
+//  stream is broken (a size over the limit, or no memory for it).
+static bool
+s_take_results (s_self_t *self, uint32_t index)
+{
+    s_slot_t *slot = &self->slots [index];
+    uint32_t generation = slot->generation;
+    size_t used = 0;
+    while (slot->inbox_size - used >= ZOWN_POOL_STREAM_HEADER) {
+        const uint8_t *header = slot->inbox + used;
+        uint64_t id, size;
+        memcpy (&id, header + 1, sizeof (id));
+        memcpy (&size, header + 9, sizeof (size));
+        if (size > ZOWN_POOL_DATA_MAX)
+            return false;
+        size_t whole = ZOWN_POOL_STREAM_HEADER + (size_t) size;
+        if (slot->inbox_size - used < whole)
+            break;
+        s_on_result (self, index, header [0], id, header + ZOWN_POOL_STREAM_HEADER, size);
+        //  A recycled worker's slot has a new generation, and a new inbox.
+        if (slot->generation != generation)
+            return true;
+        used += whole;
     }
-    s_complete (self, task, header [1] == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, 0, 0,
-                zmq_msg_data (data), zmq_msg_size (data));
+    memmove (slot->inbox, slot->inbox + used, slot->inbox_size - used);
+    slot->inbox_size -= used;
+    if (slot->inbox_size >= ZOWN_POOL_STREAM_HEADER) {
+        uint64_t size;
+        memcpy (&size, slot->inbox + 9, sizeof (size));
+        return s_inbox_room (slot, ZOWN_POOL_STREAM_HEADER + (size_t) size);
+    }
+    return true;
+}
+
+//  Read what a process worker wrote on its result stream, until nothing
+//  is waiting. A closed or broken stream is closed here; the worker's exit
+//  report says the rest.
+static void
+s_read_results (s_self_t *self, uint32_t index)
+{
+    s_slot_t *slot = &self->slots [index];
+    uint32_t generation = slot->generation;
+    while (slot->results >= 0 && slot->generation == generation) {
+        if (!s_inbox_room (slot, slot->inbox_size + 1)) {
+            s_results_close (slot);
+            return;
+        }
+        ssize_t got = read (slot->results, slot->inbox + slot->inbox_size,
+                            slot->inbox_capacity - slot->inbox_size);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (got <= 0) {
+            s_results_close (slot);
+            return;
+        }
+        slot->inbox_size += (size_t) got;
+        if (!s_take_results (self, index)) {
+            s_results_close (slot);
+            return;
+        }
+    }
 }
 
 //  Handle one message from a worker; false if none was waiting.
@@ -488,9 +573,8 @@ s_on_router (s_self_t *self)
         goto done;
     s_slot_t *slot = &self->slots [index];
     if (slot->generation != generation) {
-        if (bytes [0] == ZOWN_POOL_RESULT)
-            s_on_late_result (self, bytes, size, &data);
-        //  A replaced thread worker says it has gone: join it.
+        //  A replaced thread worker says it has gone: join it. Nothing else
+        //  of a replaced worker matters: it left holding no task.
         s_leaver_t *leaver =
             bytes [0] == ZOWN_POOL_GONE ? s_find_leaver (self, 0, index, generation) : NULL;
         if (leaver)
@@ -502,9 +586,11 @@ s_on_router (s_self_t *self)
         slot->state = S_READY;
         if (self->stopping)
             s_slot_stop (self, index);
-    } else if (bytes [0] == ZOWN_POOL_RESULT)
-        s_on_result (self, index, bytes, size, &data);
-    else if (bytes [0] == ZOWN_POOL_GONE && slot->thread) {
+    } else if (bytes [0] == ZOWN_POOL_RESULT && size == 10) {
+        uint64_t id;
+        memcpy (&id, bytes + 2, sizeof (id));
+        s_on_result (self, index, bytes [1], id, zmq_msg_data (&data), zmq_msg_size (&data));
+    } else if (bytes [0] == ZOWN_POOL_GONE && slot->thread) {
         //  A thread worker that stopped (or never started: init refused).
         if (slot->state == S_STARTING && !self->stopping)
             s_requeue (self, slot, 0);
@@ -530,52 +616,81 @@ s_live_workers (s_self_t *self)
     return live;
 }
 
-//  A process worker died (or stopped). What it was running is retried or
-//  failed; what it held besides goes back to the queue.
+//  Take a task out of what a slot holds, by id; NULL if it holds none.
+static s_task_t *
+s_take_inflight (s_slot_t *slot, uint64_t id)
+{
+    for (size_t at = 0; id && at < slot->inflight_count; at++)
+        if (slot->inflight [at]->id == id) {
+            s_task_t *task = slot->inflight [at];
+            memmove (slot->inflight + at, slot->inflight + at + 1,
+                     (slot->inflight_count - at - 1) * sizeof (s_task_t *));
+            slot->inflight_count--;
+            return task;
+        }
+    return NULL;
+}
+
+//  Sort what a dead process worker held, once every result it wrote is in:
+//  the tasks still held never finished. The one it was running is charged
+//  an attempt (retried, or failed once they are spent); the others never
+//  started, and go back to the queue. A worker killed for its task's time:
+//  that task fails with ZOWN_TIMEOUT, and one it started since, cut short
+//  by the kill, runs again uncharged.
+static void
+s_settle (s_self_t *self, s_slot_t *slot, pid_t pid, int status, uint64_t running_id)
+{
+    s_task_t *late = slot->timed_out ? s_take_inflight (slot, slot->late_id) : NULL;
+    s_task_t *running = s_take_inflight (slot, running_id);
+    s_requeue (self, slot, 0);
+    if (late) {
+        self->stats.timed_out++;
+        s_fail (self, late, ZOWN_TIMEOUT, pid, 0, "task ran over its %d ms",
+                self->config->task_timeout_ms);
+    }
+    if (!running)
+        return;
+    if (slot->timed_out)
+        zlistx_add_start (self->queue, running);
+    else if (++running->attempts > self->config->retries || self->killing) {
+        char cause [64];
+        zown_spawner_describe (status, cause, sizeof (cause));
+        s_fail (self, running, ZOWN_WORKER_DIED, pid, status, "worker %d died: %s, %zu attempt%s",
+                (int) pid, cause, running->attempts, running->attempts == 1 ? "" : "s");
+    } else {
+        self->stats.retried++;
+        zlistx_add_start (self->queue, running);
+    }
+}
+
+//  A process worker died (or stopped). Its result stream is read to the
+//  end first: what it wrote before it died is all there.
 static void
 s_on_exit (s_self_t *self, pid_t pid, int status)
 {
+    uint32_t index = 0;
+    while (index < self->config->workers && self->slots [index].pid != pid)
+        index++;
+    if (index < self->config->workers)
+        s_read_results (self, index);
+    //  A recycled worker, perhaps recycled by the last of those results.
     s_leaver_t *leaver = s_find_leaver (self, pid, 0, 0);
     if (leaver) {
         s_forget_leaver (self, leaver);
         return;
     }
-    uint32_t index = 0;
-    while (index < self->config->workers && self->slots [index].pid != pid)
-        index++;
-    if (index == self->config->workers)
+    if (index == self->config->workers || self->slots [index].pid != pid)
         return;
     s_slot_t *slot = &self->slots [index];
+    s_results_close (slot);
     bool started = slot->state != S_STARTING;
-    bool expected = self->stopping && slot->state == S_STOPPING && WIFEXITED (status)
-        && WEXITSTATUS (status) == 0;
+    bool expected = slot->timed_out
+        || (self->stopping && slot->state == S_STOPPING && WIFEXITED (status)
+            && WEXITSTATUS (status) == 0);
     if (!expected && started)
         self->stats.workers_died++;
-    //  Only the task it was running is charged an attempt; the others go
-    //  back to the queue. Results it sent before dying may still be on
-    //  their way: s_on_late_result takes them.
     uint64_t running_id = self->running ? atomic_exchange (&self->running [index], 0) : 0;
-    s_task_t *running = NULL;
-    for (size_t at = 0; at < slot->inflight_count && running_id; at++)
-        if (slot->inflight [at]->id == running_id) {
-            running = slot->inflight [at];
-            memmove (slot->inflight + at, slot->inflight + at + 1,
-                     (slot->inflight_count - at - 1) * sizeof (s_task_t *));
-            slot->inflight_count--;
-        }
-    s_requeue (self, slot, 0);
-    if (running) {
-        if (++running->attempts > self->config->retries || self->killing) {
-            char cause [64];
-            zown_spawner_describe (status, cause, sizeof (cause));
-            s_fail (self, running, ZOWN_WORKER_DIED, pid, status,
-                    "worker %d died: %s, %zu attempt%s", (int) pid, cause, running->attempts,
-                    running->attempts == 1 ? "" : "s");
-        } else {
-            self->stats.retried++;
-            zlistx_add_start (self->queue, running);
-        }
-    }
+    s_settle (self, slot, pid, status, running_id);
     slot->state = S_EMPTY;
     slot->pid = 0;
     //  A worker that died before it said HELLO would die again: its slot
@@ -615,6 +730,10 @@ s_fail_stranded (s_self_t *self)
     }
 }
 
+//  A process worker over its task's time is SIGKILLed, and keeps what it
+//  holds until its exit report says what became of it (s_settle). A
+//  thread worker cannot be killed: its task fails now, the others go back
+//  to the queue, and the thread is abandoned.
 static void
 s_check_timeouts (s_self_t *self, int64_t now)
 {
@@ -623,14 +742,29 @@ s_check_timeouts (s_self_t *self, int64_t now)
         return;
     for (uint32_t index = 0; index < self->config->workers; index++) {
         s_slot_t *slot = &self->slots [index];
-        if (!slot->inflight_count || slot->state == S_EMPTY || now - slot->head_started < timeout)
+        if (!slot->inflight_count || slot->state == S_EMPTY || slot->timed_out
+            || now - slot->head_started < timeout)
             continue;
+        if (slot->pid > 0) {
+            //  The task may have finished just now.
+            s_read_results (self, index);
+            if (!slot->inflight_count || now - slot->head_started < timeout)
+                continue;
+            slot->timed_out = true;
+            slot->late_id = slot->inflight [0]->id;
+            slot->state = S_STOPPING;
+            zown_spawner_kill (self->spawner, slot->pid, SIGKILL);
+            continue;
+        }
         s_task_t *late = slot->inflight [0];
         s_requeue (self, slot, 1);
         self->stats.timed_out++;
-        s_fail (self, late, ZOWN_TIMEOUT, slot->pid ? slot->pid : getpid (), 0,
-                "task ran over its %d ms", timeout);
-        s_slot_replace (self, index);
+        s_fail (self, late, ZOWN_TIMEOUT, getpid (), 0, "task ran over its %d ms", timeout);
+        s_thread_abandon (slot->thread);
+        slot->thread = NULL;
+        slot->state = S_EMPTY;
+        if (!self->stopping)
+            s_slot_start (self, index);
     }
 }
 
@@ -644,7 +778,7 @@ s_next_deadline (s_self_t *self)
     if (timeout)
         for (size_t index = 0; index < self->config->workers; index++) {
             s_slot_t *slot = &self->slots [index];
-            if (slot->inflight_count && slot->state != S_EMPTY) {
+            if (slot->inflight_count && slot->state != S_EMPTY && !slot->timed_out) {
                 int64_t due = slot->head_started + timeout;
                 if (deadline < 0 || due < deadline)
                     deadline = due;
@@ -797,29 +931,51 @@ s_on_pipe (s_self_t *self)
     return true;
 }
 
+//  The poll set: the pipe, the ROUTER, then with a spawner its channel and
+//  each process worker's result stream. Returns its size.
+static int
+s_poll_set (s_self_t *self)
+{
+    zmq_pollitem_t *items = self->items;
+    items [0] = (zmq_pollitem_t){ self->pipe, 0, ZMQ_POLLIN, 0 };
+    items [1] = (zmq_pollitem_t){ self->router, 0, ZMQ_POLLIN, 0 };
+    if (!self->spawner)
+        return 2;
+    items [2] = (zmq_pollitem_t){ NULL, zown_spawner_fd (self->spawner), ZMQ_POLLIN, 0 };
+    int count = 3;
+    for (uint32_t index = 0; index < self->config->workers; index++)
+        if (self->slots [index].results >= 0) {
+            self->item_slots [count - 3] = index;
+            items [count++] = (zmq_pollitem_t){ NULL, self->slots [index].results, ZMQ_POLLIN, 0 };
+        }
+    return count;
+}
+
 static void
 s_run (s_self_t *self)
 {
     bool reported = false;
+    zmq_pollitem_t *items = self->items;
     while (!self->leave) {
-        zmq_pollitem_t items [3] = { { self->pipe, 0, ZMQ_POLLIN, 0 },
-                                     { self->router, 0, ZMQ_POLLIN, 0 },
-                                     { NULL, zown_spawner_fd (self->spawner), ZMQ_POLLIN, 0 } };
+        int count = s_poll_set (self);
         int64_t deadline = s_next_deadline (self);
         long timeout = -1;
         if (deadline >= 0) {
             int64_t now = zown_now_ms ();
             timeout = deadline > now ? (long) (deadline - now) : 0;
         }
-        if (zmq_poll (items, self->spawner ? 3 : 2, timeout) < 0 && zmq_errno () != EINTR)
+        if (zmq_poll (items, count, timeout) < 0 && zmq_errno () != EINTR)
             break;
+        for (int item = 3; item < count; item++)
+            if (items [item].revents)
+                s_read_results (self, self->item_slots [item - 3]);
         //  Bursts from both sockets, bounded so that neither starves the
         //  other, before one dispatch.
         for (int burst = 0; burst < 1000 && items [0].revents && s_on_pipe (self); burst++)
             ;
         for (int burst = 0; burst < 1000 && s_on_router (self); burst++)
             ;
-        if (self->spawner && (items [2].revents || self->spawned))
+        if (self->spawner && ((count > 2 && items [2].revents) || self->spawned))
             s_drain_exits (self);
         int64_t now = zown_now_ms ();
         s_check_timeouts (self, now);
@@ -868,10 +1024,14 @@ s_self_destroy (s_self_t **self_p)
         zlistx_destroy (&self->leavers);
     }
     if (self->slots) {
-        for (size_t index = 0; index < self->config->workers; index++)
+        for (size_t index = 0; index < self->config->workers; index++) {
             free (self->slots [index].inflight);
+            s_results_close (&self->slots [index]);
+        }
         free (self->slots);
     }
+    free (self->items);
+    free (self->item_slots);
     free (self);
     *self_p = NULL;
 }
@@ -889,7 +1049,12 @@ s_self_new (const zown_pool_config_t *config, zown_spawner_t *spawner, const cha
     self->queue = zlistx_new ();
     self->tasks = zown_pool_id_table ();
     self->leavers = zlistx_new ();
-    bool ok = ctx && self->slots && self->queue && self->tasks && self->leavers;
+    self->items = calloc (3 + config->workers, sizeof (zmq_pollitem_t));
+    self->item_slots = calloc (config->workers, sizeof (uint32_t));
+    bool ok = ctx && self->slots && self->queue && self->tasks && self->leavers && self->items
+        && self->item_slots;
+    for (size_t index = 0; self->slots && index < config->workers; index++)
+        self->slots [index].results = -1;
     for (size_t index = 0; ok && index < config->workers; index++)
         ok = (self->slots [index].inflight = calloc (config->prefetch, sizeof (s_task_t *)));
     if (ok && config->mode == ZOWN_POOL_PROCESSES) {

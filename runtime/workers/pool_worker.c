@@ -13,6 +13,7 @@
 #include <stdarg.h>
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 
 struct _zown_worker_t {
     const zown_worker_setup_t *setup;
@@ -71,9 +72,42 @@ zown_pool_running_map (const char *path, size_t slots, bool create)
     return map == MAP_FAILED ? NULL : map;
 }
 
+//  Write a result on a process worker's stream, whole, across partial
+//  writes. A pool that has gone makes it fail (no SIGPIPE).
 static int
-s_send_result (void *socket, uint64_t id, uint8_t status, zown_task_t *task)
+s_write_result (int stream, uint64_t id, uint8_t status, zown_task_t *task)
 {
+    uint8_t header [ZOWN_POOL_STREAM_HEADER] = { status };
+    uint64_t size = task->result_size;
+    memcpy (header + 1, &id, sizeof (id));
+    memcpy (header + 9, &size, sizeof (size));
+    struct iovec parts [2] = { { header, sizeof (header) }, { task->result, task->result_size } };
+    struct msghdr message = { .msg_iov = parts, .msg_iovlen = 2 };
+    while (message.msg_iovlen) {
+        ssize_t written = sendmsg (stream, &message, MSG_NOSIGNAL);
+        if (written < 0 && errno == EINTR)
+            continue;
+        if (written < 0)
+            return -1;
+        while (message.msg_iovlen && (size_t) written >= message.msg_iov->iov_len) {
+            written -= (ssize_t) message.msg_iov->iov_len;
+            message.msg_iov++;
+            message.msg_iovlen--;
+        }
+        if (message.msg_iovlen) {
+            message.msg_iov->iov_base = (uint8_t *) message.msg_iov->iov_base + written;
+            message.msg_iov->iov_len -= (size_t) written;
+        }
+    }
+    return 0;
+}
+
+static int
+s_send_result (const zown_worker_setup_t *setup, void *socket, uint64_t id, uint8_t status,
+               zown_task_t *task)
+{
+    if (setup->results >= 0)
+        return s_write_result (setup->results, id, status, task);
     uint8_t header [10] = { ZOWN_POOL_RESULT, status };
     memcpy (header + 2, &id, sizeof (id));
     if (zmq_send (socket, header, sizeof (header), ZMQ_SNDMORE) < 0)
@@ -118,7 +152,7 @@ s_run_tasks (zown_worker_t *worker, void *socket, atomic_bool *abandoned, _Atomi
             zown_task_fail (&task, "task function returned %d", rc);
         if (abandoned && atomic_load (abandoned))
             break;  //  The pool has failed this task and moved on.
-        if (s_send_result (socket, id, rc ? ZOWN_TASK_FAILED : ZOWN_OK, &task))
+        if (s_send_result (worker->setup, socket, id, rc ? ZOWN_TASK_FAILED : ZOWN_OK, &task))
             break;
         if (running)
             atomic_store (running, 0);

@@ -12,6 +12,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include "workers/spawner.h"
 #include <dirent.h>
 #include <poll.h>
 #include <signal.h>
@@ -67,6 +68,9 @@ typedef struct {
     int channel;  //  Index into the channel array; -1 once that channel closed
 } s_child_t;
 
+//  In a spawned child: the descriptor its spawn passed, or -1.
+static int s_passed_fd = -1;
+
 typedef struct {
     struct pollfd *polls;  //  [0] signalfd, [1] first handle's channel, then
     size_t poll_count;     //  one per attached handle (fd -1: closed)
@@ -111,8 +115,11 @@ s_child_run (s_server_t *server, pid_t server_pid, zown_spawn_fn *fn, void *args
     _exit (fn (args, server->buffer + sizeof (s_message_t), size) & 0xff);
 }
 
+//  Fork a child for a request; `passed` (or -1) is the descriptor that came
+//  with it, the child's alone.
 static void
-s_server_spawn (s_server_t *server, size_t channel, const s_message_t *request, size_t size)
+s_server_spawn (s_server_t *server, size_t channel, const s_message_t *request, size_t size,
+                int passed)
 {
     s_message_t reply = { .type = S_SPAWNED };
     s_child_t *children =
@@ -125,8 +132,10 @@ s_server_spawn (s_server_t *server, size_t channel, const s_message_t *request, 
         //  its server died would read init's pid, and outlive the server.
         pid_t server_pid = getpid ();
         pid_t pid = fork ();
-        if (pid == 0)
+        if (pid == 0) {
+            s_passed_fd = passed;
             s_child_run (server, server_pid, request->fn, request->args, size);
+        }
         if (pid < 0)
             reply.pid = -errno;
         else {
@@ -134,6 +143,8 @@ s_server_spawn (s_server_t *server, size_t channel, const s_message_t *request, 
             reply.pid = pid;
         }
     }
+    if (passed >= 0)
+        close (passed);
     s_send (server->polls [channel].fd, &reply);
 }
 
@@ -163,14 +174,22 @@ s_server_reap (s_server_t *server)
     }
 }
 
-static void
-s_server_attach (s_server_t *server, struct msghdr *header)
+//  The descriptor a message carried (SCM_RIGHTS), or -1.
+static int
+s_received_fd (struct msghdr *header)
 {
     struct cmsghdr *control = CMSG_FIRSTHDR (header);
-    if (!control || control->cmsg_type != SCM_RIGHTS)
-        return;
+    if (!control || control->cmsg_level != SOL_SOCKET || control->cmsg_type != SCM_RIGHTS
+        || control->cmsg_len != CMSG_LEN (sizeof (int)))
+        return -1;
     int fd;
     memcpy (&fd, CMSG_DATA (control), sizeof (fd));
+    return fd;
+}
+
+static void
+s_server_attach (s_server_t *server, int fd)
+{
     struct pollfd *polls =
         s_grow (server->polls, &server->poll_capacity, server->poll_count, sizeof (struct pollfd));
     if (!polls) {
@@ -216,7 +235,10 @@ s_server_read (s_server_t *server, size_t channel)
     ssize_t size = recvmsg (server->polls [channel].fd, &header, MSG_CMSG_CLOEXEC);
     if (size < 0 && errno == EINTR)
         return;
+    int passed = size >= 0 ? s_received_fd (&header) : -1;
     if (size < (ssize_t) sizeof (s_message_t)) {
+        if (passed >= 0)
+            close (passed);
         if (channel == 1)
             s_server_stop (server);
         s_server_close (server, channel);
@@ -225,13 +247,16 @@ s_server_read (s_server_t *server, size_t channel)
     s_message_t message;
     memcpy (&message, server->buffer, sizeof (message));
     if (message.type == S_SPAWN)
-        s_server_spawn (server, channel, &message, (size_t) size - sizeof (message));
-    else if (message.type == S_KILL) {
+        s_server_spawn (server, channel, &message, (size_t) size - sizeof (message), passed);
+    else if (message.type == S_ATTACH && passed >= 0)
+        s_server_attach (server, passed);
+    else {
+        if (passed >= 0)
+            close (passed);
         s_child_t *child = s_server_child (server, message.pid);
-        if (child && child->channel == (int) channel)
+        if (message.type == S_KILL && child && child->channel == (int) channel)
             kill (message.pid, message.value);
-    } else if (message.type == S_ATTACH)
-        s_server_attach (server, &header);
+    }
 }
 
 static void __attribute__ ((noreturn)) s_server_run (int fd, pid_t parent)
@@ -449,6 +474,13 @@ pid_t
 zown_spawner_spawn (zown_spawner_t *self, zown_spawn_fn *fn, void *args, const void *payload,
                     size_t size)
 {
+    return zown_spawner_spawn_fd (self, fn, args, payload, size, -1);
+}
+
+pid_t
+zown_spawner_spawn_fd (zown_spawner_t *self, zown_spawn_fn *fn, void *args, const void *payload,
+                       size_t size, int fd)
+{
     if (s_check (self))
         return -1;
     if (!fn || size > ZOWN_SPAWN_PAYLOAD_MAX || (size && !payload))
@@ -461,6 +493,19 @@ zown_spawner_spawn (zown_spawner_t *self, zown_spawn_fn *fn, void *args, const v
     s_message_t request = { .type = S_SPAWN, .fn = fn, .args = args };
     struct iovec vector [2] = { { &request, sizeof (request) }, { (void *) payload, size } };
     struct msghdr header = { .msg_iov = vector, .msg_iovlen = 2 };
+    union {
+        char bytes [CMSG_SPACE (sizeof (int))];
+        struct cmsghdr align;
+    } control;
+    if (fd >= 0) {
+        header.msg_control = control.bytes;
+        header.msg_controllen = sizeof (control.bytes);
+        struct cmsghdr *part = CMSG_FIRSTHDR (&header);
+        part->cmsg_level = SOL_SOCKET;
+        part->cmsg_type = SCM_RIGHTS;
+        part->cmsg_len = CMSG_LEN (sizeof (int));
+        memcpy (CMSG_DATA (part), &fd, sizeof (int));
+    }
     if (sendmsg (self->fd, &header, MSG_NOSIGNAL) != (ssize_t) (sizeof (request) + size))
         return zown_fail (ZOWN_UNREACHABLE);
     s_message_t reply;
@@ -524,6 +569,12 @@ int
 zown_spawner_fd (zown_spawner_t *self)
 {
     return self ? self->fd : -1;
+}
+
+int
+zown_spawner_passed_fd (void)
+{
+    return s_passed_fd;
 }
 
 size_t
