@@ -180,8 +180,10 @@ ZOWN_EXPORT void zown_pool_close (zown_pool_t *self);
 ZOWN_EXPORT int zown_pool_join (zown_pool_t *self, int timeout_ms);
 
 //  Stop the workers now (SIGTERM, SIGKILL after stop_timeout_ms); tasks
-//  not completed complete with ZOWN_CLOSED. Returns once the workers are
-//  gone (threads still stuck in a task are abandoned).
+//  not completed complete with ZOWN_CLOSED. Returns as soon as the workers
+//  are gone (threads still stuck in a task are abandoned), also when they
+//  or the fork server died of a signal before (Ctrl-C reaches the whole
+//  process group).
 ZOWN_EXPORT void zown_pool_terminate (zown_pool_t *self);
 
 ZOWN_EXPORT void zown_pool_stats (zown_pool_t *self, zown_pool_stats_t *stats);

@@ -41,6 +41,7 @@ enum {
     S_ADD = -8,          //  Add 1 to the owner's counter "adds"
     S_STATE = -9,        //  Return the worker state set by init
     S_BLOCK_HARD = -10,  //  As S_BLOCK, ignoring SIGTERM, never released
+    S_PARENT = -11,      //  Return the worker's parent: its fork server
 };
 
 //  Chaos tasks take an input of S_CHAOS_BASE + index: they count each run
@@ -144,6 +145,8 @@ s_task (zown_worker_t *worker, zown_task_t *task)
         }
         case S_PID:
             return zown_task_return_int64 (task, getpid ());
+        case S_PARENT:
+            return zown_task_return_int64 (task, getppid ());
         case S_ADD: {
             zown_value_t *adds = zown_value_new (zown_worker_client (worker), "adds");
             int rc = zown_value_add (adds, 1, NULL);
@@ -714,6 +717,84 @@ test_terminate_stuck_thread (void **state)
     s_expect_stop_time (elapsed, config.stop_timeout_ms);
 }
 
+//  A stop timeout that terminate must not wait for when workers are gone.
+#define S_STOP_TIMEOUT 30000
+
+//  Run in a child of the test's fork server, in a process group of its
+//  own: a pool whose fork server and workers get SIGINT, as from Ctrl-C at a
+//  terminal (how 0), or whose fork server is SIGKILLed (how 1). terminate
+//  then returns without waiting for the stop timeout. Exits 0 if so.
+static int
+s_interrupted_pool (void *args, const void *payload, size_t size)
+{
+    (void) args;
+    int how;
+    if (size != sizeof (how))
+        return 10;
+    memcpy (&how, payload, sizeof (how));
+    setpgid (0, 0);
+    zown_spawner_t *spawner = zown_spawner_new ();
+    //  As an application that reads SIGINT from a signalfd, blocked once
+    //  its fork server has started: the server and workers keep the default.
+    sigset_t interrupt;
+    sigemptyset (&interrupt);
+    sigaddset (&interrupt, SIGINT);
+    sigprocmask (SIG_BLOCK, &interrupt, NULL);
+    zown_pool_config_t config = {
+        .workers = 2, .task = s_task, .spawner = spawner, .stop_timeout_ms = S_STOP_TIMEOUT
+    };
+    zown_pool_t *pool = spawner ? zown_pool_new (&config) : NULL;
+    zown_future_t *future = pool ? zown_pool_submit_int64 (pool, S_PARENT) : NULL;
+    int64_t server = 0;
+    if (zown_future_wait (future, ZOWN_FOREVER) || zown_future_int64 (future, &server))
+        return 11;
+    zown_future_destroy (&future);
+    kill (how == 0 ? 0 : (pid_t) server, how == 0 ? SIGINT : SIGKILL);
+    int64_t started = testutil_now_ms ();
+    zown_pool_terminate (pool);
+    int64_t took = testutil_now_ms () - started;
+    zown_pool_destroy (&pool);
+    zown_spawner_destroy (&spawner);
+    //  Workers that die at once stop in milliseconds: a tenth of the stop
+    //  timeout proves that terminate did not wait for it.
+    if (took >= S_STOP_TIMEOUT / 10) {
+        fprintf (stderr, "terminate took %d ms\n", (int) took);
+        return 12;
+    }
+    return 0;
+}
+
+static void
+s_terminate_interrupted (int how)
+{
+    pid_t child = zown_spawner_spawn (s_spawner, s_interrupted_pool, NULL, &how, sizeof (how));
+    assert_true (child > 0);
+    pid_t pid;
+    int status;
+    assert_int_equal (zown_spawner_wait (s_spawner, ZOWN_FOREVER, &pid, &status), 0);
+    assert_int_equal (pid, child);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+}
+
+//  Ctrl-C reaches the fork server too: it ignores it, so that the exits of
+//  the workers it kills are still reported.
+static void
+test_terminate_after_sigint (void **state)
+{
+    (void) state;
+    s_terminate_interrupted (0);
+}
+
+//  A fork server that dies takes its workers with it and reports nothing:
+//  the pool counts them gone.
+static void
+test_terminate_after_server_killed (void **state)
+{
+    (void) state;
+    s_terminate_interrupted (1);
+}
+
 //  join waits for every task, then stops the workers cleanly (fini runs);
 //  futures destroyed early are not waited for by the application.
 static void
@@ -857,6 +938,8 @@ main (void)
         cmocka_unit_test (test_shared_counter_threads),
         cmocka_unit_test (test_terminate_stuck_worker),
         cmocka_unit_test (test_terminate_stuck_thread),
+        cmocka_unit_test (test_terminate_after_sigint),
+        cmocka_unit_test (test_terminate_after_server_killed),
         cmocka_unit_test (test_join_then_destroy),
         cmocka_unit_test (test_chaos_runs_each_task_once),
         cmocka_unit_test (test_bad_config),

@@ -699,6 +699,21 @@ s_on_exit (s_self_t *self, pid_t pid, int status)
         s_slot_start (self, index);
 }
 
+//  The fork server is gone, and every process worker with it (each is
+//  killed by PR_SET_PDEATHSIG): no exit report will come, so each is
+//  settled here as killed. No worker can start again.
+static void
+s_spawner_lost (s_self_t *self)
+{
+    zown_spawner_destroy (&self->spawner);
+    for (uint32_t index = 0; index < self->config->workers; index++)
+        if (self->slots [index].pid > 0)
+            s_on_exit (self, self->slots [index].pid, SIGKILL);
+    s_leaver_t *leaver;
+    while ((leaver = zlistx_first (self->leavers)) && leaver->pid > 0)
+        s_forget_leaver (self, leaver);
+}
+
 //  Exit reports: when the spawner's socket is readable, and after a spawn
 //  (reports that arrived while it waited for its pid are queued).
 static void
@@ -709,6 +724,8 @@ s_drain_exits (s_self_t *self)
     self->spawned = false;
     while (zown_spawner_wait (self->spawner, 0, &pid, &status) == 0)
         s_on_exit (self, pid, status);
+    if (zown_spawner_lost (self->spawner))
+        s_spawner_lost (self);
 }
 
 //  With no worker left that could take them, queued tasks fail now rather

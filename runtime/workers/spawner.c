@@ -9,6 +9,12 @@
     child and gets its pid back; the server reports each child's exit on the
     channel that spawned it, and only signals children it has not reaped,
     so a kill never reaches a recycled pid.
+
+    The server ignores the signals a terminal or a service manager sends a
+    whole process group (SIGINT, SIGTERM, SIGHUP, SIGQUIT): the application
+    decides what they mean, and a server killed by them would take every
+    exit report with it. Its children get the application's dispositions
+    back. It still dies with the application (PR_SET_PDEATHSIG).
     =========================================================================
 */
 #include "zown_internal.h"
@@ -68,6 +74,10 @@ typedef struct {
     int channel;  //  Index into the channel array; -1 once that channel closed
 } s_child_t;
 
+//  Signals sent to a whole process group, which the server ignores.
+static const int s_group_signals [] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+#define S_GROUP_SIGNALS (sizeof (s_group_signals) / sizeof (s_group_signals [0]))
+
 //  In a spawned child: the descriptor its spawn passed, or -1.
 static int s_passed_fd = -1;
 
@@ -78,8 +88,9 @@ typedef struct {
     s_child_t *children;
     size_t child_count;
     size_t child_capacity;
-    sigset_t child_mask;  //  Signal mask to restore in each child
-    uint8_t *buffer;      //  One message, payload included
+    sigset_t child_mask;                               //  Signal mask to restore in each child
+    struct sigaction child_actions [S_GROUP_SIGNALS];  //  And these dispositions
+    uint8_t *buffer;                                   //  One message, payload included
 } s_server_t;
 
 static int
@@ -107,6 +118,8 @@ s_child_run (s_server_t *server, pid_t server_pid, zown_spawn_fn *fn, void *args
     for (size_t index = 0; index < server->poll_count; index++)
         if (server->polls [index].fd >= 0)
             close (server->polls [index].fd);
+    for (size_t index = 0; index < S_GROUP_SIGNALS; index++)
+        sigaction (s_group_signals [index], &server->child_actions [index], NULL);
     sigprocmask (SIG_SETMASK, &server->child_mask, NULL);
     //  The server is killed with its parent; its children go with it.
     prctl (PR_SET_PDEATHSIG, SIGKILL);
@@ -267,6 +280,9 @@ static void __attribute__ ((noreturn)) s_server_run (int fd, pid_t parent)
     if (getppid () != parent)
         _exit (0);
     s_server_t server = { 0 };
+    struct sigaction ignore = { .sa_handler = SIG_IGN };
+    for (size_t index = 0; index < S_GROUP_SIGNALS; index++)
+        sigaction (s_group_signals [index], &ignore, &server.child_actions [index]);
     sigset_t chld;
     sigemptyset (&chld);
     sigaddset (&chld, SIGCHLD);
@@ -575,6 +591,13 @@ int
 zown_spawner_passed_fd (void)
 {
     return s_passed_fd;
+}
+
+bool
+zown_spawner_lost (zown_spawner_t *self)
+{
+    uint8_t byte;
+    return self && recv (self->fd, &byte, 1, MSG_PEEK | MSG_DONTWAIT) == 0;
 }
 
 size_t

@@ -14,4 +14,8 @@ pid_t zown_spawner_spawn_fd (zown_spawner_t *self, zown_spawn_fn *fn, void *args
 //  In a spawned child: the descriptor its spawn passed; -1 if none.
 int zown_spawner_passed_fd (void);
 
+//  True once the server is gone (its channel closed): its children are
+//  dead too (PR_SET_PDEATHSIG), and no exit report will come.
+bool zown_spawner_lost (zown_spawner_t *self);
+
 #endif
