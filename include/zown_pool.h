@@ -58,6 +58,14 @@ typedef int (zown_task_fn) (zown_worker_t *worker, zown_task_t *task);
 //  Runs when a worker stops cleanly (recycled, or at close).
 typedef void (zown_worker_fini_fn) (zown_worker_t *worker);
 
+//  Thread workers share the application's process. A task that calls
+//  exit() ends the application; one that crashes (a segfault, abort())
+//  kills it; one that never returns keeps its thread for ever (at its
+//  task_timeout_ms it is abandoned, never killed). A thread that ends in a
+//  task through pthread_exit() ends its worker: its owner session ends
+//  (locks it held come back), its descriptors are closed, the task is
+//  charged as a death and a new thread takes the slot. Code that may
+//  crash, exit or hang belongs in process workers, which survive all three.
 typedef enum {
     ZOWN_POOL_PROCESSES = 0,  //  Forked worker processes (the default)
     ZOWN_POOL_THREADS = 1     //  Worker threads in this process

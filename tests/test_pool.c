@@ -4,7 +4,10 @@
     =========================================================================
 */
 #include "testutil.h"
+#include <dirent.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -42,6 +45,7 @@ enum {
     S_STATE = -9,        //  Return the worker state set by init
     S_BLOCK_HARD = -10,  //  As S_BLOCK, ignoring SIGTERM, never released
     S_PARENT = -11,      //  Return the worker's parent: its fork server
+    S_LOCK_EXIT = -12,   //  Take the owner's lock "held", then pthread_exit
 };
 
 //  Chaos tasks take an input of S_CHAOS_BASE + index: they count each run
@@ -155,6 +159,13 @@ s_task (zown_worker_t *worker, zown_task_t *task)
         }
         case S_STATE:
             return zown_task_return_string (task, zown_worker_state (worker));
+        case S_LOCK_EXIT: {
+            zown_lock_t *lock = zown_lock_new (zown_worker_client (worker), "held");
+            if (zown_lock_acquire (lock, 0, NULL) == 0)
+                pthread_exit (NULL);
+            zown_lock_destroy (&lock);
+            return zown_task_fail (task, "lock: %s", zown_strerror (zown_errno ()));
+        }
         default:
             if (input >= S_CHAOS_BASE && input < S_CHAOS_BASE + S_CHAOS_TASKS)
                 return s_chaos_task (task, input - S_CHAOS_BASE);
@@ -717,6 +728,78 @@ test_terminate_stuck_thread (void **state)
     s_expect_stop_time (elapsed, config.stop_timeout_ms);
 }
 
+static int
+s_fd_count (void)
+{
+    DIR *dir = opendir ("/proc/self/fd");
+    assert_non_null (dir);
+    int count = 0;
+    struct dirent *entry;
+    while ((entry = readdir (dir)))
+        count += entry->d_name [0] != '.';
+    closedir (dir);
+    return count - 1;  //  The directory's own
+}
+
+//  A closed ZeroMQ socket gives its descriptors back on libzmq's reaper
+//  thread, a moment after zmq_close: the count comes down to `expected`
+//  within 10 s unless descriptors leaked.
+static void
+s_await_fds (int expected)
+{
+    int64_t deadline = testutil_now_ms () + 10000;
+    int count;
+    while ((count = s_fd_count ()) > expected && testutil_now_ms () < deadline)
+        sched_yield ();
+    if (count > expected)
+        fail_msg ("%d descriptors, %d before", count, expected);
+}
+
+//  A thread task that takes a lock and calls pthread_exit: its worker's
+//  session ends with the thread (the lock comes back through its BYE, not
+//  as a holder that died), its descriptors are closed, the task is
+//  charged as a death, and a new thread takes the slot.
+static void
+test_thread_exit_ends_session (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_lock_t *lock = zown_lock_new (client, "held");
+    int before = s_fd_count ();
+    zown_pool_config_t config = s_config (ZOWN_POOL_THREADS, 1);
+    config.owner = zown_owner_inproc (owner);
+    zown_pool_t *pool = s_pool (&config);
+    for (int round = 0; round < 5; round++) {
+        zown_future_t *future = s_submit (pool, S_LOCK_EXIT);
+        assert_int_equal (zown_future_wait (future, ZOWN_FOREVER), -1);
+        assert_int_equal (zown_errno (), ZOWN_WORKER_DIED);
+        if (!strstr (zown_future_error (future), "its thread ended in the task, 1 attempt"))
+            fail_msg ("error '%s'", zown_future_error (future));
+        zown_future_destroy (&future);
+        //  The BYE came before the pool heard GONE; the wait covers a slow
+        //  owner only.
+        bool died = true;
+        assert_int_equal (zown_lock_acquire (lock, 10000, &died), 0);
+        assert_false (died);
+        assert_int_equal (zown_lock_release (lock), 0);
+    }
+    zown_future_t *after = s_submit (pool, 7);
+    assert_int_equal (zown_future_wait (after, ZOWN_FOREVER), 0);
+    assert_int_equal (s_int64 (after), 49);
+    zown_future_destroy (&after);
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.workers_died, 5);
+    assert_int_equal (stats.workers_started, 6);
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_destroy (&pool);
+    s_await_fds (before);
+    zown_lock_destroy (&lock);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 //  A stop timeout that terminate must not wait for when workers are gone.
 #define S_STOP_TIMEOUT 30000
 
@@ -938,6 +1021,7 @@ main (void)
         cmocka_unit_test (test_shared_counter_threads),
         cmocka_unit_test (test_terminate_stuck_worker),
         cmocka_unit_test (test_terminate_stuck_thread),
+        cmocka_unit_test (test_thread_exit_ends_session),
         cmocka_unit_test (test_terminate_after_sigint),
         cmocka_unit_test (test_terminate_after_server_killed),
         cmocka_unit_test (test_join_then_destroy),

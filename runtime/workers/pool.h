@@ -66,9 +66,17 @@ void zown_pool_identity (uint8_t identity [ZOWN_POOL_IDENTITY_SIZE], uint32_t sl
 //  Map the running-task file of a pool with `slots` slots; NULL on failure.
 _Atomic uint64_t *zown_pool_running_map (const char *path, size_t slots, bool create);
 
-//  Run a worker until the pool says STOP, or, for a thread worker, until
-//  *abandoned is set (checked between tasks). Returns 0 after a clean stop,
-//  else a process exit code: 2 could not connect, 3 init refused.
-int zown_worker_run (const zown_worker_setup_t *setup, atomic_bool *abandoned);
+//  Runs last when a worker ends, with its argument.
+typedef void (zown_worker_left_fn) (void *arg);
+
+//  Run a worker until the pool says STOP, or, for a thread worker (given
+//  `abandoned`), until *abandoned is set (checked between tasks). A thread
+//  worker also ends, its session and sockets with it, when its thread ends
+//  inside the application's code (pthread_exit); the thread then never
+//  returns here. Either way `left (left_arg)` runs last, if given. Returns
+//  0 after a clean stop, else a process exit code: 2 could not connect, 3
+//  init refused.
+int zown_worker_run (const zown_worker_setup_t *setup, atomic_bool *abandoned,
+                     zown_worker_left_fn *left, void *left_arg);
 
 #endif

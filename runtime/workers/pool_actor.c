@@ -171,13 +171,21 @@ s_fail (s_self_t *self, s_task_t *task, uint8_t status, pid_t pid, int wait_stat
     s_complete (self, task, status, pid, wait_status, message, strlen (message) + 1);
 }
 
+static void
+s_thread_worker_release (void *arg)
+{
+    s_thread_worker_t *worker = arg;
+    if (atomic_fetch_sub (&worker->holders, 1) == 1)
+        free (worker);
+}
+
+//  The worker thread's hold is let go when the worker ends, even if its
+//  thread ends inside a task (zown_worker_run never returns then).
 static void *
 s_thread_worker_main (void *arg)
 {
     s_thread_worker_t *worker = arg;
-    zown_worker_run (&worker->setup, &worker->abandoned);
-    if (atomic_fetch_sub (&worker->holders, 1) == 1)
-        free (worker);
+    zown_worker_run (&worker->setup, &worker->abandoned, s_thread_worker_release, worker);
     return NULL;
 }
 
@@ -194,14 +202,7 @@ s_process_worker_main (void *args, const void *payload, size_t size)
         return 2;
     if (setup.args_size)
         setup.args = (const uint8_t *) payload + sizeof (setup);
-    return zown_worker_run (&setup, NULL);
-}
-
-static void
-s_thread_worker_release (s_thread_worker_t *worker)
-{
-    if (atomic_fetch_sub (&worker->holders, 1) == 1)
-        free (worker);
+    return zown_worker_run (&setup, NULL, NULL, NULL);
 }
 
 //  Let a thread worker go: it leaves after its current task, unheard.
@@ -541,6 +542,60 @@ s_read_results (s_self_t *self, uint32_t index)
     }
 }
 
+//  Take a task out of what a slot holds, by id; NULL if it holds none.
+static s_task_t *
+s_take_inflight (s_slot_t *slot, uint64_t id)
+{
+    for (size_t at = 0; id && at < slot->inflight_count; at++)
+        if (slot->inflight [at]->id == id) {
+            s_task_t *task = slot->inflight [at];
+            memmove (slot->inflight + at, slot->inflight + at + 1,
+                     (slot->inflight_count - at - 1) * sizeof (s_task_t *));
+            slot->inflight_count--;
+            return task;
+        }
+    return NULL;
+}
+
+//  A task whose worker died running it: retried, or failed once its
+//  attempts are spent (or the pool is terminating).
+static void
+s_charge (s_self_t *self, s_task_t *task, pid_t pid, int status, const char *cause)
+{
+    if (++task->attempts > self->config->retries || self->killing)
+        s_fail (self, task, ZOWN_WORKER_DIED, pid, status, "worker %d died: %s, %zu attempt%s",
+                (int) pid, cause, task->attempts, task->attempts == 1 ? "" : "s");
+    else {
+        self->stats.retried++;
+        zlistx_add_start (self->queue, task);
+    }
+}
+
+//  A thread worker left: told to stop, or its init refused (it never
+//  started), or its thread ended inside a task (pthread_exit). Its results
+//  came before GONE on the same socket, so the first task it still holds
+//  is the one it was running.
+static void
+s_on_gone (s_self_t *self, uint32_t index)
+{
+    s_slot_t *slot = &self->slots [index];
+    bool started = slot->state != S_STARTING;
+    bool asked = self->stopping && slot->state == S_STOPPING;
+    if (started && !asked)
+        self->stats.workers_died++;
+    s_task_t *running =
+        slot->inflight_count ? s_take_inflight (slot, slot->inflight [0]->id) : NULL;
+    s_requeue (self, slot, 0);
+    if (running)
+        s_charge (self, running, getpid (), 0, "its thread ended in the task");
+    pthread_join (slot->thread->thread, NULL);
+    s_thread_worker_release (slot->thread);
+    slot->thread = NULL;
+    slot->state = S_EMPTY;
+    if (started && !asked && !self->stopping)
+        s_slot_start (self, index);
+}
+
 //  Handle one message from a worker; false if none was waiting.
 static bool
 s_on_router (s_self_t *self)
@@ -590,15 +645,8 @@ s_on_router (s_self_t *self)
         uint64_t id;
         memcpy (&id, bytes + 2, sizeof (id));
         s_on_result (self, index, bytes [1], id, zmq_msg_data (&data), zmq_msg_size (&data));
-    } else if (bytes [0] == ZOWN_POOL_GONE && slot->thread) {
-        //  A thread worker that stopped (or never started: init refused).
-        if (slot->state == S_STARTING && !self->stopping)
-            s_requeue (self, slot, 0);
-        pthread_join (slot->thread->thread, NULL);
-        s_thread_worker_release (slot->thread);
-        slot->thread = NULL;
-        slot->state = S_EMPTY;
-    }
+    } else if (bytes [0] == ZOWN_POOL_GONE && slot->thread)
+        s_on_gone (self, index);
 done:
     zmq_msg_close (&identity);
     zmq_msg_close (&header);
@@ -614,21 +662,6 @@ s_live_workers (s_self_t *self)
         if (self->slots [index].state != S_EMPTY)
             live++;
     return live;
-}
-
-//  Take a task out of what a slot holds, by id; NULL if it holds none.
-static s_task_t *
-s_take_inflight (s_slot_t *slot, uint64_t id)
-{
-    for (size_t at = 0; id && at < slot->inflight_count; at++)
-        if (slot->inflight [at]->id == id) {
-            s_task_t *task = slot->inflight [at];
-            memmove (slot->inflight + at, slot->inflight + at + 1,
-                     (slot->inflight_count - at - 1) * sizeof (s_task_t *));
-            slot->inflight_count--;
-            return task;
-        }
-    return NULL;
 }
 
 //  Sort what a dead process worker held, once every result it wrote is in:
@@ -648,18 +681,12 @@ s_settle (s_self_t *self, s_slot_t *slot, pid_t pid, int status, uint64_t runnin
         s_fail (self, late, ZOWN_TIMEOUT, pid, 0, "task ran over its %d ms",
                 self->config->task_timeout_ms);
     }
-    if (!running)
-        return;
-    if (slot->timed_out)
+    if (running && slot->timed_out)
         zlistx_add_start (self->queue, running);
-    else if (++running->attempts > self->config->retries || self->killing) {
+    else if (running) {
         char cause [64];
         zown_spawner_describe (status, cause, sizeof (cause));
-        s_fail (self, running, ZOWN_WORKER_DIED, pid, status, "worker %d died: %s, %zu attempt%s",
-                (int) pid, cause, running->attempts, running->attempts == 1 ? "" : "s");
-    } else {
-        self->stats.retried++;
-        zlistx_add_start (self->queue, running);
+        s_charge (self, running, pid, status, cause);
     }
 }
 

@@ -4,8 +4,15 @@
 
     The same loop runs in a forked process and in a thread. It says HELLO,
     then takes tasks in the order the pool sent them, one at a time, and
-    answers each with one RESULT. A process worker's socket lives in the
+    answers each with one result. A process worker's socket lives in the
     context zown_ctx() makes for the new process.
+
+    A thread worker's session ends with its thread, however the thread
+    ends: a task that calls pthread_exit() runs the destructor of a
+    thread-specific key, which destroys the worker's client (its BYE ends
+    the owner session, so the locks it held come back), says GONE and
+    closes the socket. Its state is on the heap for that reason: the
+    stack is gone by then.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -15,12 +22,6 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
-struct _zown_worker_t {
-    const zown_worker_setup_t *setup;
-    zown_client_t *client;  //  To the owner, or NULL
-    void *state;            //  The application's
-};
-
 struct _zown_task_t {
     const void *data;
     size_t size;
@@ -29,6 +30,24 @@ struct _zown_task_t {
     size_t result_capacity;
     bool failed_with_message;
 };
+
+struct _zown_worker_t {
+    const zown_worker_setup_t *setup;
+    zown_client_t *client;      //  To the owner, or NULL
+    void *state;                //  The application's
+    void *socket;               //  To the pool
+    atomic_bool *abandoned;     //  Thread workers: set once the pool let go
+    zown_task_t task;           //  The task running, or the last one
+    zmq_msg_t payload;          //  Its input
+    zown_worker_left_fn *left;  //  Runs last
+    void *left_arg;
+};
+
+//  Thread workers: the key whose destructor ends a worker whose thread
+//  ended inside the application's code.
+static pthread_key_t s_thread_key;
+static pthread_once_t s_thread_key_once = PTHREAD_ONCE_INIT;
+static bool s_thread_key_made;
 
 void
 zown_pool_identity (uint8_t identity [ZOWN_POOL_IDENTITY_SIZE], uint32_t slot, uint32_t generation)
@@ -134,37 +153,75 @@ s_receive_task (void *socket, uint64_t *id_p, zmq_msg_t *payload)
 }
 
 static void
-s_run_tasks (zown_worker_t *worker, void *socket, atomic_bool *abandoned, _Atomic uint64_t *running)
+s_run_tasks (zown_worker_t *worker, _Atomic uint64_t *running)
 {
-    zown_task_t task = { 0 };
-    zmq_msg_t payload;
-    zmq_msg_init (&payload);
+    zown_task_t *task = &worker->task;
+    atomic_bool *abandoned = worker->abandoned;
     uint64_t id;
-    while (!(abandoned && atomic_load (abandoned)) && s_receive_task (socket, &id, &payload) == 0) {
-        task.data = zmq_msg_data (&payload);
-        task.size = zmq_msg_size (&payload);
-        task.result_size = 0;
-        task.failed_with_message = false;
+    while (!(abandoned && atomic_load (abandoned))
+           && s_receive_task (worker->socket, &id, &worker->payload) == 0) {
+        task->data = zmq_msg_data (&worker->payload);
+        task->size = zmq_msg_size (&worker->payload);
+        task->result_size = 0;
+        task->failed_with_message = false;
         if (running)
             atomic_store (running, id);
-        int rc = worker->setup->task (worker, &task);
-        if (rc != 0 && !task.failed_with_message)
-            zown_task_fail (&task, "task function returned %d", rc);
+        int rc = worker->setup->task (worker, task);
+        if (rc != 0 && !task->failed_with_message)
+            zown_task_fail (task, "task function returned %d", rc);
         if (abandoned && atomic_load (abandoned))
             break;  //  The pool has failed this task and moved on.
-        if (s_send_result (worker->setup, socket, id, rc ? ZOWN_TASK_FAILED : ZOWN_OK, &task))
+        if (s_send_result (worker->setup, worker->socket, id, rc ? ZOWN_TASK_FAILED : ZOWN_OK,
+                           task))
             break;
         if (running)
             atomic_store (running, 0);
     }
-    zmq_msg_close (&payload);
-    free (task.result);
 }
 
-int
-zown_worker_run (const zown_worker_setup_t *setup, atomic_bool *abandoned)
+//  Free a worker, its client (BYE) and its socket; a thread worker that
+//  the pool still waits for says GONE first (inproc delivers it before
+//  the socket is gone; a process worker's exit is reported by the fork
+//  server). `left` runs last.
+static void
+s_worker_end (zown_worker_t *worker)
 {
-    zown_worker_t worker = { .setup = setup };
+    zown_client_destroy (&worker->client);
+    zmq_msg_close (&worker->payload);
+    free (worker->task.result);
+    if (worker->socket) {
+        if (worker->abandoned && !atomic_load (worker->abandoned)) {
+            uint8_t gone = ZOWN_POOL_GONE;
+            zmq_send (worker->socket, &gone, 1, 0);
+        }
+        zmq_close (worker->socket);
+    }
+    zown_worker_left_fn *left = worker->left;
+    void *left_arg = worker->left_arg;
+    free (worker);
+    if (left)
+        left (left_arg);
+}
+
+//  A thread worker's thread ended inside init, a task or fini.
+static void
+s_thread_ended (void *worker)
+{
+    s_worker_end (worker);
+}
+
+static void
+s_thread_key_make (void)
+{
+    s_thread_key_made = pthread_key_create (&s_thread_key, s_thread_ended) == 0;
+}
+
+//  The worker's life between its start and its end: connect, init, HELLO,
+//  tasks, fini. Returns as zown_worker_run.
+static int
+s_worker_live (zown_worker_t *worker)
+{
+    const zown_worker_setup_t *setup = worker->setup;
     _Atomic uint64_t *running = NULL;
     if (setup->running [0]) {
         running = zown_pool_running_map (setup->running, setup->slot + 1, false);
@@ -172,32 +229,45 @@ zown_worker_run (const zown_worker_setup_t *setup, atomic_bool *abandoned)
             return 2;
         running += setup->slot;
     }
-    void *socket = s_connect (setup);
-    if (!socket)
+    if (!(worker->socket = s_connect (setup)))
         return 2;
-    int rc = 0;
-    if (setup->owner [0] && !(worker.client = zown_client_new (setup->owner)))
-        rc = 2;
-    else if (setup->init && setup->init (&worker) != 0)
-        rc = 3;
-    else {
-        uint8_t hello [5] = { ZOWN_POOL_HELLO };
-        int32_t pid = getpid ();
-        memcpy (hello + 1, &pid, sizeof (pid));
-        if (zmq_send (socket, hello, sizeof (hello), 0) == sizeof (hello))
-            s_run_tasks (&worker, socket, abandoned, running);
-        if (setup->fini)
-            setup->fini (&worker);
+    if (setup->owner [0] && !(worker->client = zown_client_new (setup->owner)))
+        return 2;
+    if (setup->init && setup->init (worker) != 0)
+        return 3;
+    uint8_t hello [5] = { ZOWN_POOL_HELLO };
+    int32_t pid = getpid ();
+    memcpy (hello + 1, &pid, sizeof (pid));
+    if (zmq_send (worker->socket, hello, sizeof (hello), 0) == sizeof (hello))
+        s_run_tasks (worker, running);
+    if (setup->fini)
+        setup->fini (worker);
+    return 0;
+}
+
+int
+zown_worker_run (const zown_worker_setup_t *setup, atomic_bool *abandoned,
+                 zown_worker_left_fn *left, void *left_arg)
+{
+    zown_worker_t *worker = calloc (1, sizeof (zown_worker_t));
+    if (!worker) {
+        if (left)
+            left (left_arg);
+        return 2;
     }
-    zown_client_destroy (&worker.client);
-    //  A thread worker says it has left, so the pool can join it; inproc
-    //  delivers it before the socket is gone. A process worker's exit is
-    //  reported by the fork server.
-    if (abandoned && !atomic_load (abandoned)) {
-        uint8_t gone = ZOWN_POOL_GONE;
-        zmq_send (socket, &gone, 1, 0);
+    *worker = (zown_worker_t){
+        .setup = setup, .abandoned = abandoned, .left = left, .left_arg = left_arg
+    };
+    zmq_msg_init (&worker->payload);
+    if (abandoned) {
+        pthread_once (&s_thread_key_once, s_thread_key_make);
+        if (s_thread_key_made)
+            pthread_setspecific (s_thread_key, worker);
     }
-    zmq_close (socket);
+    int rc = s_worker_live (worker);
+    if (abandoned && s_thread_key_made)
+        pthread_setspecific (s_thread_key, NULL);
+    s_worker_end (worker);
     return rc;
 }
 
