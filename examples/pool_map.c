@@ -11,11 +11,19 @@
     The fork server starts first, while this process has one thread: every
     worker is forked from it, never from a process running ZeroMQ threads.
 
+    Ctrl-C cancels the map: SIGINT is blocked in every thread (and so in the
+    fork server and the workers, which inherit the mask), and a thread of
+    its own waits for it and calls zown_pool_cancel. The ranges running
+    then finish (or are stopped after the pool's stop timeout), the others
+    are cancelled, the map returns, and the program says how far it got.
+
     Usage: pool_map [--limit N] [--chunk N] [--workers N]
     =========================================================================
 */
 #define _POSIX_C_SOURCE 200809L
 #include <zown.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +34,40 @@
 //  inherit them, as globals of a forked process.
 static int64_t limit = 2000000;
 static int64_t chunk = 10000;
+
+//  The pool a SIGINT cancels, and whether one came; the signal thread and
+//  main share them under the lock.
+static pthread_mutex_t interrupt_lock = PTHREAD_MUTEX_INITIALIZER;
+static zown_pool_t *interruptible;
+static bool interrupted;
+
+//  Waits for SIGINT (blocked in every thread, so it comes here) and
+//  cancels the pool mapping at the time. zown_pool_cancel is also safe in
+//  a signal handler; a thread lets the program lock around the pool.
+static void *
+wait_for_interrupt (void *arg)
+{
+    sigset_t *signals = arg;
+    int signal_number;
+    while (sigwait (signals, &signal_number) == 0) {
+        pthread_mutex_lock (&interrupt_lock);
+        interrupted = true;
+        zown_pool_cancel (interruptible);
+        pthread_mutex_unlock (&interrupt_lock);
+    }
+    return NULL;
+}
+
+//  Make a pool the one SIGINT cancels (NULL: none), at once if one came.
+static void
+set_interruptible (zown_pool_t *pool)
+{
+    pthread_mutex_lock (&interrupt_lock);
+    interruptible = pool;
+    if (interrupted)
+        zown_pool_cancel (pool);
+    pthread_mutex_unlock (&interrupt_lock);
+}
 
 static double
 now_seconds (void)
@@ -66,8 +108,39 @@ count_primes (zown_worker_t *worker, zown_task_t *task)
     return zown_task_return_int64 (task, count);
 }
 
+//  Add up the counts of a map's futures, and destroy them. Returns the
+//  prime count, -1 if a range failed, -2 if the map was cancelled (its
+//  futures are then cancelled, or all NULL if it was cancelled before it
+//  started: map_status says ZOWN_CLOSED).
+static int64_t
+tally (zown_future_t **futures, size_t ranges, int map_status)
+{
+    int64_t primes = 0;
+    size_t done = 0, cancelled = 0, failed = 0;
+    for (size_t index = 0; index < ranges; index++) {
+        int status = futures [index] ? zown_future_status (futures [index]) : map_status;
+        int64_t count;
+        if (status == ZOWN_OK && zown_future_int64 (futures [index], &count) == 0) {
+            primes += count;
+            done++;
+        } else if (status == ZOWN_CANCELLED || status == ZOWN_CLOSED)
+            cancelled++;
+        else {
+            fprintf (stderr, "pool_map: range %zu: %s\n", index,
+                     futures [index] ? zown_future_error (futures [index])
+                                     : zown_strerror (status));
+            failed++;
+        }
+        zown_future_destroy (&futures [index]);
+    }
+    if (cancelled)
+        printf ("interrupted: %zu of %zu ranges done, the rest cancelled\n", done, ranges);
+    return failed ? -1 : cancelled ? -2 : primes;
+}
+
 //  Map over every range with `workers` workers; returns the prime count
-//  from the results (-1 on failure) and sets *seconds_p.
+//  from the results (-1 on failure, -2 when interrupted) and sets
+//  *seconds_p.
 static int64_t
 run (zown_spawner_t *spawner, zown_owner_t *owner, size_t workers, const int64_t *starts,
      size_t ranges, double *seconds_p)
@@ -90,23 +163,15 @@ run (zown_spawner_t *spawner, zown_owner_t *owner, size_t workers, const int64_t
     if (inputs && futures) {
         for (size_t index = 0; index < ranges; index++)
             inputs [index] = (zown_bytes_t){ &starts [index], sizeof (int64_t) };
+        printf ("mapping %zu ranges on %zu worker%s (Ctrl-C cancels)\n", ranges, workers,
+                workers == 1 ? "" : "s");
+        fflush (stdout);
+        set_interruptible (pool);
         double started = now_seconds ();
         int rc = zown_pool_map (pool, inputs, ranges, futures);
         *seconds_p = now_seconds () - started;
-        primes = 0;
-        for (size_t index = 0; index < ranges; index++) {
-            int64_t count;
-            if (rc == 0 && zown_future_int64 (futures [index], &count) == 0)
-                primes += count;
-            else if (futures [index]) {
-                fprintf (stderr, "pool_map: range %zu: %s\n", index,
-                         zown_future_error (futures [index]));
-                primes = -1;
-            }
-            zown_future_destroy (&futures [index]);
-        }
-        if (rc)
-            primes = -1;
+        set_interruptible (NULL);
+        primes = tally (futures, ranges, rc ? zown_errno () : ZOWN_OK);
     }
     zown_pool_join (pool, ZOWN_FOREVER);
     zown_pool_destroy (&pool);
@@ -141,8 +206,16 @@ main (int argc, char *argv [])
         else
             return usage ();
     }
+    //  SIGINT blocked before any thread or process starts: all inherit it.
+    sigset_t signals;
+    sigemptyset (&signals);
+    sigaddset (&signals, SIGINT);
+    pthread_sigmask (SIG_BLOCK, &signals, NULL);
     //  First, while this process runs one thread.
     zown_spawner_t *spawner = zown_spawner_new ();
+    pthread_t waiter;
+    if (spawner && pthread_create (&waiter, NULL, wait_for_interrupt, &signals) == 0)
+        pthread_detach (waiter);
     zown_owner_t *owner = zown_owner_new ("pool-map");
     zown_client_t *client = owner ? zown_client_new (zown_owner_inproc (owner)) : NULL;
     zown_value_t *total = zown_value_new (client, "primes");
@@ -157,11 +230,14 @@ main (int argc, char *argv [])
 
     double one_second = 0, many_seconds = 0;
     int64_t one = run (spawner, owner, 1, starts, ranges, &one_second);
-    int64_t many = run (spawner, owner, (size_t) workers, starts, ranges, &many_seconds);
+    int64_t many =
+        one == -2 ? -2 : run (spawner, owner, (size_t) workers, starts, ranges, &many_seconds);
     int64_t counted = 0;
     zown_value_get (total, &counted);
     int status = 0;
-    if (one < 0 || many < 0 || one != many || counted != 2 * one) {
+    if (one == -2 || many == -2)
+        status = 130;  //  As a shell reports a program ended by SIGINT
+    else if (one < 0 || many < 0 || one != many || counted != 2 * one) {
         fprintf (stderr, "pool_map: results differ: %lld, %lld, owner %lld\n", (long long) one,
                  (long long) many, (long long) counted);
         status = 1;

@@ -181,6 +181,21 @@ ZOWN_EXPORT int zown_pool_map_unordered (zown_pool_t *self, const zown_bytes_t *
 //  Refuse further tasks (ZOWN_CLOSED); queued tasks still run.
 ZOWN_EXPORT void zown_pool_close (zown_pool_t *self);
 
+//  Cancel every task not completed, as on Ctrl-C. Safe from any thread,
+//  from a thread that reads signals (sigwait, a signalfd loop) and from a
+//  signal handler itself: it only sets an atomic flag and writes to an
+//  eventfd (async-signal-safe; errno is kept). The pool refuses further
+//  tasks (ZOWN_CLOSED). Queued tasks, and tasks a worker holds but has not
+//  started, complete with ZOWN_CANCELLED; running tasks may finish within
+//  stop_timeout_ms of the call, then they complete with ZOWN_CANCELLED and
+//  their workers are killed (thread workers abandoned). A map in progress
+//  then returns -1 with ZOWN_CANCELLED (or the status of an earlier failed
+//  input), every future set; inputs it had not submitted get cancelled
+//  futures. Join, terminate or destroy the pool afterwards as usual; the
+//  pool must not be destroyed while another thread may still call this.
+//  Accepts NULL.
+ZOWN_EXPORT void zown_pool_cancel (zown_pool_t *self);
+
 //  Close, wait up to timeout_ms (ZOWN_FOREVER: no limit) for every task
 //  submitted to complete, then stop the workers (SIGKILL after
 //  stop_timeout_ms). Returns 0, or -1 with ZOWN_TIMEOUT (tasks still
@@ -204,8 +219,9 @@ ZOWN_EXPORT size_t zown_pool_size (zown_pool_t *self);
 
 //  Wait up to timeout_ms (0: do not wait; ZOWN_FOREVER) for the task.
 //  Returns 0 if it succeeded; -1 with its status (ZOWN_TASK_FAILED,
-//  ZOWN_WORKER_DIED, ZOWN_TIMEOUT for a task over its time, ZOWN_CLOSED),
-//  or with ZOWN_BUSY when it has not completed within timeout_ms.
+//  ZOWN_WORKER_DIED, ZOWN_TIMEOUT for a task over its time, ZOWN_CLOSED,
+//  ZOWN_CANCELLED), or with ZOWN_BUSY when it has not completed within
+//  timeout_ms.
 ZOWN_EXPORT int zown_future_wait (zown_future_t *self, int timeout_ms);
 
 ZOWN_EXPORT bool zown_future_done (zown_future_t *self);

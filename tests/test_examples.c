@@ -4,6 +4,7 @@
     =========================================================================
 */
 #include "testutil.h"
+#include <signal.h>
 #include <sys/stat.h>
 
 //  Runs an example from ZOWN_EXAMPLES_DIR; returns its output (caller
@@ -121,6 +122,45 @@ test_pool_map (void **state)
     free (output);
 }
 
+//  Ctrl-C as a terminal sends it: pool_map on ranges that would take hours
+//  gets SIGINT once its first map has started, cancels it, says how far it
+//  got and exits 130.
+static void
+test_pool_map_interrupted (void **state)
+{
+    (void) state;
+    const char *dir = getenv ("ZOWN_EXAMPLES_DIR");
+    assert_non_null (dir);
+    testutil_private_rundir ();
+    char program [512];
+    snprintf (program, sizeof (program), "%s/pool_map", dir);
+    int out [2];
+    assert_int_equal (pipe (out), 0);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0) {
+        dup2 (out [1], STDOUT_FILENO);
+        close (out [0]);
+        close (out [1]);
+        execl (program, program, "--limit", "4000000000", "--chunk", "20000000", "--workers", "2",
+               (char *) NULL);
+        _exit (127);
+    }
+    close (out [1]);
+    FILE *output = fdopen (out [0], "r");
+    assert_non_null (output);
+    char line [256];
+    assert_non_null (fgets (line, sizeof (line), output));
+    assert_string_equal (line, "mapping 200 ranges on 1 worker (Ctrl-C cancels)\n");
+    assert_int_equal (kill (pid, SIGINT), 0);
+    assert_non_null (fgets (line, sizeof (line), output));
+    if (!strstr (line, "ranges done, the rest cancelled"))
+        fail_msg ("line: %s", line);
+    assert_null (fgets (line, sizeof (line), output));
+    fclose (output);
+    assert_int_equal (testutil_wait (pid), 130);
+}
+
 static void
 test_pipeline_wordcount (void **state)
 {
@@ -221,6 +261,7 @@ main (void)
         cmocka_unit_test (test_queue_workers),
         cmocka_unit_test (test_barrier_phases),
         cmocka_unit_test (test_pool_map),
+        cmocka_unit_test (test_pool_map_interrupted),
         cmocka_unit_test (test_pool_crash),
         cmocka_unit_test (test_pipeline_wordcount),
         cmocka_unit_test (test_pipeline_wordcount_known_words),

@@ -800,6 +800,106 @@ test_thread_exit_ends_session (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  Cancel with a task running, 15 held behind it by its worker (prefetch
+//  16) and 5 queued: the running one finishes, the others are cancelled,
+//  and the pool refuses more.
+static void
+s_cancel_running_finish (zown_pool_mode_t mode)
+{
+    zown_pool_config_t config = s_config (mode, 1);
+    zown_pool_t *pool = s_pool (&config);
+    zown_future_t *blocked = s_submit (pool, S_BLOCK), *quick [20];
+    for (int index = 0; index < 20; index++)
+        quick [index] = s_submit (pool, index);
+    s_await_started ();
+    zown_pool_cancel (pool);
+    assert_null (zown_pool_submit_int64 (pool, 1));
+    assert_int_equal (zown_errno (), ZOWN_CLOSED);
+    //  Answered once the pool thread has seen the cancel: only then may
+    //  the worker move on to the tasks it holds.
+    zown_pool_stats_t stats;
+    zown_pool_stats (pool, &stats);
+    s_release_one ();
+    assert_int_equal (zown_future_wait (blocked, ZOWN_FOREVER), 0);
+    zown_future_destroy (&blocked);
+    for (int index = 0; index < 20; index++) {
+        assert_int_equal (zown_future_wait (quick [index], ZOWN_FOREVER), -1);
+        assert_int_equal (zown_errno (), ZOWN_CANCELLED);
+        assert_string_equal (zown_future_error (quick [index]), "pool cancelled");
+        zown_future_destroy (&quick [index]);
+    }
+    assert_int_equal (zown_pool_join (pool, ZOWN_FOREVER), 0);
+    zown_pool_stats (pool, &stats);
+    assert_int_equal (stats.workers_died, 0);
+    zown_pool_destroy (&pool);
+}
+
+static void
+test_cancel_lets_running_finish (void **state)
+{
+    (void) state;
+    s_cancel_running_finish (ZOWN_POOL_PROCESSES);
+    s_cancel_running_finish (ZOWN_POOL_THREADS);
+}
+
+static zown_pool_t *s_cancel_target;
+
+static void
+s_cancel_on_signal (int signal_number)
+{
+    (void) signal_number;
+    zown_pool_cancel (s_cancel_target);
+}
+
+//  Raises SIGUSR1 once both workers run their task.
+static void *
+s_interrupt_when_started (void *arg)
+{
+    (void) arg;
+    s_await_started ();
+    s_await_started ();
+    kill (getpid (), SIGUSR1);
+    return NULL;
+}
+
+//  A map cancelled from a signal handler while both workers run tasks
+//  that never end: past stop_timeout_ms they are killed, and the map
+//  returns with every task cancelled.
+static void
+test_cancel_map_from_signal_handler (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = s_config (ZOWN_POOL_PROCESSES, 2);
+    config.prefetch = 1;
+    config.stop_timeout_ms = 300;
+    zown_pool_t *pool = s_pool (&config);
+    s_cancel_target = pool;
+    struct sigaction action = { .sa_handler = s_cancel_on_signal }, saved;
+    sigemptyset (&action.sa_mask);
+    assert_int_equal (sigaction (SIGUSR1, &action, &saved), 0);
+    enum { COUNT = 30 };
+    int64_t values [COUNT];
+    zown_bytes_t inputs [COUNT];
+    zown_future_t *futures [COUNT];
+    for (int index = 0; index < COUNT; index++) {
+        values [index] = index < 2 ? S_BLOCK : index;
+        inputs [index] = (zown_bytes_t){ &values [index], sizeof (int64_t) };
+    }
+    pthread_t interrupter;
+    assert_int_equal (pthread_create (&interrupter, NULL, s_interrupt_when_started, NULL), 0);
+    assert_int_equal (zown_pool_map (pool, inputs, COUNT, futures), -1);
+    assert_int_equal (zown_errno (), ZOWN_CANCELLED);
+    pthread_join (interrupter, NULL);
+    for (int index = 0; index < COUNT; index++) {
+        assert_int_equal (zown_future_status (futures [index]), ZOWN_CANCELLED);
+        zown_future_destroy (&futures [index]);
+    }
+    assert_int_equal (zown_pool_map (pool, inputs, COUNT, futures), -1);
+    assert_int_equal (zown_errno (), ZOWN_CLOSED);
+    sigaction (SIGUSR1, &saved, NULL);
+    zown_pool_destroy (&pool);
+}
+
 //  A stop timeout that terminate must not wait for when workers are gone.
 #define S_STOP_TIMEOUT 30000
 
@@ -1022,6 +1122,8 @@ main (void)
         cmocka_unit_test (test_terminate_stuck_worker),
         cmocka_unit_test (test_terminate_stuck_thread),
         cmocka_unit_test (test_thread_exit_ends_session),
+        cmocka_unit_test (test_cancel_lets_running_finish),
+        cmocka_unit_test (test_cancel_map_from_signal_handler),
         cmocka_unit_test (test_terminate_after_sigint),
         cmocka_unit_test (test_terminate_after_server_killed),
         cmocka_unit_test (test_join_then_destroy),

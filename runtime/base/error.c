@@ -76,6 +76,7 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_CLOSED, "CLOSED", "the pool is closed or terminated" },
     { ZOWN_DENIED, "DENIED",
       "the owner refused this client: its key is not allowed, or the server key is wrong" },
+    { ZOWN_CANCELLED, "CANCELLED", "the pool was cancelled before the task completed" },
 };
 
 static const s_status_info_t *

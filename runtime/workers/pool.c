@@ -11,6 +11,7 @@
 #include "workers/pool_actor.h"
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <sys/eventfd.h>
 
 //  Longest wait of the facade for a command to the pool thread.
 #define S_COMMAND_TIMEOUT 30000
@@ -38,8 +39,10 @@ struct _zown_pool_t {
     pthread_t thread;
     bool running;  //  Pool thread started and not yet told to leave
     bool closed;
-    bool stopped;       //  Workers stopped (join or terminate)
-    zhashx_t *pending;  //  id -> future
+    atomic_bool cancelled;  //  zown_pool_cancel ran (any thread, or a signal handler)
+    int cancel_fd;          //  Its eventfd, read by the pool thread
+    bool stopped;           //  Workers stopped (join or terminate)
+    zhashx_t *pending;      //  id -> future
     uint64_t next_id;
     zown_pool_stats_t stats;   //  submitted/completed/failed here, the rest from the thread
     bool stats_fresh;          //  A STATS reply came
@@ -84,6 +87,7 @@ zown_pool_new (const zown_pool_config_t *config)
     if (!self)
         return (zown_pool_t *) zown_fail_null (ZOWN_NO_MEMORY);
     self->config = *config;
+    self->cancel_fd = -1;
     if (s_config_check (&self->config)) {
         free (self);
         return (zown_pool_t *) zown_fail_null (ZOWN_INVALID);
@@ -111,6 +115,8 @@ zown_pool_new (const zown_pool_config_t *config)
     void *ctx = status ? NULL : zown_ctx ();
     if (!status && !(ctx && self->pending))
         status = ZOWN_SYSTEM;
+    if (!status && (self->cancel_fd = eventfd (0, EFD_CLOEXEC | EFD_NONBLOCK)) < 0)
+        status = ZOWN_SYSTEM;
     if (!status
         && !((self->pipe = zmq_socket (ctx, ZMQ_PAIR))
              && zown_set_int (self->pipe, ZMQ_LINGER, 0) == 0
@@ -120,7 +126,8 @@ zown_pool_new (const zown_pool_config_t *config)
         status = ZOWN_SYSTEM;
     if (!status) {
         zown_spawner_t *spawner = self->spawner ? self->spawner : self->config.spawner;
-        if (zown_pool_actor_start (&self->config, spawner, pipe_endpoint, serial, &self->thread))
+        if (zown_pool_actor_start (&self->config, spawner, pipe_endpoint, serial, self->cancel_fd,
+                                   &self->thread))
             status = ZOWN_SYSTEM;
         else
             self->running = true;
@@ -233,7 +240,7 @@ s_submit (zown_pool_t *self, const void *data, size_t size, bool block)
 {
     if (!self || (size && !data) || size > ZOWN_POOL_DATA_MAX)
         return (zown_future_t *) zown_fail_null (ZOWN_INVALID);
-    if (self->closed)
+    if (self->closed || atomic_load (&self->cancelled))
         return (zown_future_t *) zown_fail_null (ZOWN_CLOSED);
     while (zhashx_size (self->pending) >= self->config.max_pending) {
         if (!block)
@@ -279,6 +286,35 @@ zown_pool_submit_string (zown_pool_t *self, const char *string)
     return zown_pool_submit (self, string, strlen (string) + 1);
 }
 
+//  A map's input that was not submitted because the pool was cancelled:
+//  a future completed here, with ZOWN_CANCELLED.
+static zown_future_t *
+s_future_cancelled (zown_pool_t *self, size_t index)
+{
+    zown_future_t *future = calloc (1, sizeof (zown_future_t));
+    if (future) {
+        future->pool = self;
+        future->index = index;
+        future->status = ZOWN_CANCELLED;
+        future->error = strdup ("pool cancelled");
+    }
+    return future;
+}
+
+//  Submit one input of a map; once the pool is cancelled, the input gets
+//  a future already cancelled. NULL with the status if neither can be.
+static zown_future_t *
+s_map_submit (zown_pool_t *self, const zown_bytes_t *input, size_t index)
+{
+    zown_future_t *future = s_submit (self, input->data, input->size, true);
+    if (!future && atomic_load (&self->cancelled)) {
+        future = s_future_cancelled (self, index);
+        if (!future)
+            zown_fail (ZOWN_NO_MEMORY);
+    }
+    return future;
+}
+
 static int
 s_map_check (zown_pool_t *self, const zown_bytes_t *inputs, size_t count)
 {
@@ -288,7 +324,7 @@ s_map_check (zown_pool_t *self, const zown_bytes_t *inputs, size_t count)
         if ((inputs [index].size && !inputs [index].data)
             || inputs [index].size > ZOWN_POOL_DATA_MAX)
             return zown_fail (ZOWN_INVALID);
-    return self->closed ? zown_fail (ZOWN_CLOSED) : 0;
+    return self->closed || atomic_load (&self->cancelled) ? zown_fail (ZOWN_CLOSED) : 0;
 }
 
 int
@@ -302,7 +338,7 @@ zown_pool_map (zown_pool_t *self, const zown_bytes_t *inputs, size_t count, zown
         return -1;
     int first_failure = ZOWN_OK;
     for (size_t index = 0; index < count; index++) {
-        futures [index] = s_submit (self, inputs [index].data, inputs [index].size, true);
+        futures [index] = s_map_submit (self, &inputs [index], index);
         if (!futures [index]) {
             //  Out of memory: what was submitted still runs, unobserved.
             int status = zown_errno ();
@@ -330,8 +366,13 @@ zown_pool_map_unordered (zown_pool_t *self, const zown_bytes_t *inputs, size_t c
     self->unordered_status = ZOWN_OK;
     int status = ZOWN_OK;
     for (size_t index = 0; index < count && status == ZOWN_OK; index++) {
-        zown_future_t *future = s_submit (self, inputs [index].data, inputs [index].size, true);
-        if (future) {
+        zown_future_t *future = s_map_submit (self, &inputs [index], index);
+        if (future && future->status == ZOWN_CANCELLED) {
+            if (self->unordered_status == ZOWN_OK)
+                self->unordered_status = ZOWN_CANCELLED;
+            callback (arg, index, future);
+            s_future_free (future);
+        } else if (future) {
             future->unordered = true;
             future->index = index;
             self->unordered_left++;
@@ -352,6 +393,20 @@ zown_pool_close (zown_pool_t *self)
 {
     if (self)
         self->closed = true;
+}
+
+void
+zown_pool_cancel (zown_pool_t *self)
+{
+    if (!self)
+        return;
+    //  Only a lock-free atomic store and a write(): both are safe in a
+    //  signal handler, and errno is left as the interrupted code had it.
+    int saved_errno = errno;
+    atomic_store (&self->cancelled, true);
+    uint64_t one = 1;
+    (void) !write (self->cancel_fd, &one, sizeof (one));
+    errno = saved_errno;
 }
 
 //  Tell the pool thread to stop its workers (JOIN: once idle, KILL: now), and
@@ -432,6 +487,8 @@ zown_pool_destroy (zown_pool_t **self_p)
         zmq_close (self->pipe);
     }
     zown_spawner_destroy (&self->spawner);
+    if (self->cancel_fd >= 0)
+        close (self->cancel_fd);
     free (self->args_copy);
     free (self);
     *self_p = NULL;

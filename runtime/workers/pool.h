@@ -12,6 +12,9 @@
       pool -> worker  TASK    [T][id uint64]                 then [payload]
                       STOP    [S]                            finish and leave
 
+    A RESULT's status is ZOWN_OK, ZOWN_TASK_FAILED, or ZOWN_CANCELLED for a
+    task not started because the pool was cancelled.
+
     A process worker writes its results on a stream socket of its own
     instead (a socket pair, its end passed through the fork server), each
     as [status uint8][id uint64][size uint64][data]. A write returns once
@@ -49,11 +52,12 @@ typedef struct {
     uint32_t generation;
     char endpoint [ZOWN_POOL_ENDPOINT_MAX];  //  The pool's ROUTER
     char owner [ZOWN_POOL_ENDPOINT_MAX];     //  Owner target; "" for none
-    //  Process workers: a file of one uint64 per slot, shared with the
-    //  pool, holding the id of the task the slot's worker is running (0:
-    //  none). When a worker dies, its exit report and its last results
-    //  travel on different channels; this says which task killed it.
+    //  Process workers: the pool's running-task file, shared with it
+    //  (zown_pool_running_map).
     char running [ZOWN_POOL_ENDPOINT_MAX];
+    //  Thread workers: set once the pool is cancelled (process workers
+    //  read the running-task file's cancel word).
+    _Atomic uint64_t *cancel;
     //  Process workers: the stream results are written to (set in the
     //  worker); -1: results go on the DEALER.
     int results;
@@ -63,7 +67,11 @@ typedef struct {
 void zown_pool_identity (uint8_t identity [ZOWN_POOL_IDENTITY_SIZE], uint32_t slot,
                          uint32_t generation);
 
-//  Map the running-task file of a pool with `slots` slots; NULL on failure.
+//  Map the running-task file of a pool, up to slot `slots` - 1; NULL on
+//  failure. Word 0 is set once the pool is cancelled (a worker then starts
+//  no task it holds); word 1 + slot holds the id of the task that slot's
+//  worker is running (0: none), which says, when a worker dies, which
+//  task it was running.
 _Atomic uint64_t *zown_pool_running_map (const char *path, size_t slots, bool create);
 
 //  Runs last when a worker ends, with its argument.

@@ -67,6 +67,7 @@ struct _s_thread_worker_t {
     pthread_t thread;
     atomic_bool abandoned;
     atomic_int holders;
+    _Atomic uint64_t cancel;  //  Set when the pool is cancelled (setup.cancel)
 };
 
 //  A worker that was replaced and has not gone yet.
@@ -83,8 +84,9 @@ typedef struct {
     void *router;
     char endpoint [ZOWN_POOL_ENDPOINT_MAX];
     char running_path [ZOWN_POOL_ENDPOINT_MAX];
-    _Atomic uint64_t *running;  //  Processes: task each slot's worker runs
-    zown_spawner_t *spawner;    //  Processes: this thread's handle
+    _Atomic uint64_t *running_map;  //  Processes: the running-task file
+    _Atomic uint64_t *running;      //  Its words of the slots: task each worker runs
+    zown_spawner_t *spawner;        //  Processes: this thread's handle
     s_slot_t *slots;
     zlistx_t *queue;    //  s_task_t *, waiting for a worker
     zhashx_t *tasks;    //  id -> s_task_t, every task not completed
@@ -94,12 +96,24 @@ typedef struct {
     bool killing;  //  Terminate: fail tasks, signal workers
     int64_t stop_deadline;
     bool sigkilled;
-    bool ever_ready;        //  Some worker said HELLO
-    bool leave;             //  TERM received
-    bool spawned;           //  Spawned since exit reports were last read
-    zmq_pollitem_t *items;  //  Poll set: pipe, ROUTER, spawner, result streams
-    uint32_t *item_slots;   //  Slot of each result stream in items, from [3]
+    bool ever_ready;  //  Some worker said HELLO
+    bool leave;       //  TERM received
+    bool spawned;     //  Spawned since exit reports were last read
+    int cancel_fd;    //  The facade's eventfd: readable once zown_pool_cancel ran
+    bool cancelled;
+    int64_t cancel_deadline;  //  Running tasks are stopped then
+    bool cancel_forced;       //  They were
+    zmq_pollitem_t *items;    //  Poll set: pipe, ROUTER, cancel, spawner, result streams
+    uint32_t *item_slots;     //  Slot of each result stream in items, from [4]
 } s_self_t;
+
+//  Whether an empty slot gets a new worker: not once the pool stops or
+//  is cancelled.
+static bool
+s_refilling (s_self_t *self)
+{
+    return !self->stopping && !self->cancelled;
+}
 
 static size_t
 s_id_hash (const void *key)
@@ -293,6 +307,8 @@ s_slot_start (s_self_t *self, uint32_t index)
         if (!worker)
             return;
         worker->setup = setup;
+        worker->setup.cancel = &worker->cancel;
+        atomic_init (&worker->cancel, self->cancelled);
         atomic_init (&worker->holders, 2);
         if (pthread_create (&worker->thread, NULL, s_thread_worker_main, worker)) {
             free (worker);
@@ -404,7 +420,7 @@ s_recycle (s_self_t *self, uint32_t index)
 {
     s_slot_t *slot = &self->slots [index];
     size_t limit = self->config->max_tasks_per_worker;
-    if (self->stopping || !limit || slot->given < limit || slot->inflight_count)
+    if (!s_refilling (self) || !limit || slot->given < limit || slot->inflight_count)
         return;
     uint8_t stop = ZOWN_POOL_STOP;
     s_send_worker (self, index, &stop, 1, NULL);
@@ -457,7 +473,10 @@ s_on_result (s_self_t *self, uint32_t index, uint8_t status, uint64_t id, const 
     if (at == 0)
         slot->head_started = zown_now_ms ();
     pid_t pid = slot->pid ? slot->pid : getpid ();
-    s_complete (self, task, status == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, pid, 0, data, size);
+    if (status == ZOWN_CANCELLED)
+        s_fail (self, task, ZOWN_CANCELLED, 0, 0, "pool cancelled");
+    else
+        s_complete (self, task, status == ZOWN_OK ? ZOWN_OK : ZOWN_TASK_FAILED, pid, 0, data, size);
     s_recycle (self, index);
 }
 
@@ -592,7 +611,7 @@ s_on_gone (s_self_t *self, uint32_t index)
     s_thread_worker_release (slot->thread);
     slot->thread = NULL;
     slot->state = S_EMPTY;
-    if (started && !asked && !self->stopping)
+    if (started && !asked && s_refilling (self))
         s_slot_start (self, index);
 }
 
@@ -711,7 +730,7 @@ s_on_exit (s_self_t *self, pid_t pid, int status)
     s_slot_t *slot = &self->slots [index];
     s_results_close (slot);
     bool started = slot->state != S_STARTING;
-    bool expected = slot->timed_out
+    bool expected = slot->timed_out || (self->cancel_forced && slot->state == S_STOPPING)
         || (self->stopping && slot->state == S_STOPPING && WIFEXITED (status)
             && WEXITSTATUS (status) == 0);
     if (!expected && started)
@@ -722,7 +741,7 @@ s_on_exit (s_self_t *self, pid_t pid, int status)
     slot->pid = 0;
     //  A worker that died before it said HELLO would die again: its slot
     //  stays empty.
-    if (started && !self->stopping)
+    if (started && s_refilling (self))
         s_slot_start (self, index);
 }
 
@@ -760,13 +779,17 @@ s_drain_exits (s_self_t *self)
 static void
 s_fail_stranded (s_self_t *self)
 {
-    if (s_live_workers (self) || !zlistx_size (self->queue))
+    if ((s_live_workers (self) && !self->cancelled) || !zlistx_size (self->queue))
         return;
-    int status = self->killing || self->stopping ? ZOWN_CLOSED : ZOWN_WORKER_DIED;
+    int status = self->cancelled          ? ZOWN_CANCELLED
+        : self->killing || self->stopping ? ZOWN_CLOSED
+                                          : ZOWN_WORKER_DIED;
     s_task_t *task;
     while ((task = zlistx_first (self->queue))) {
         zlistx_delete (self->queue, zlistx_cursor (self->queue));
-        if (status == ZOWN_CLOSED)
+        if (status == ZOWN_CANCELLED)
+            s_fail (self, task, ZOWN_CANCELLED, 0, 0, "pool cancelled");
+        else if (status == ZOWN_CLOSED)
             s_fail (self, task, ZOWN_CLOSED, 0, 0, "pool stopped");
         else
             s_fail (self, task, ZOWN_WORKER_DIED, 0, 0, "no worker could start%s",
@@ -807,8 +830,52 @@ s_check_timeouts (s_self_t *self, int64_t now)
         s_thread_abandon (slot->thread);
         slot->thread = NULL;
         slot->state = S_EMPTY;
-        if (!self->stopping)
+        if (s_refilling (self))
             s_slot_start (self, index);
+    }
+}
+
+//  If zown_pool_cancel ran: no worker starts a task it holds (they answer
+//  ZOWN_CANCELLED), queued tasks are cancelled (s_fail_stranded), running
+//  ones have until stop_timeout_ms from now.
+static void
+s_cancel (s_self_t *self)
+{
+    uint64_t count;
+    if (read (self->cancel_fd, &count, sizeof (count)) < 0 || self->cancelled)
+        return;
+    self->cancelled = true;
+    self->cancel_deadline = zown_now_ms () + self->config->stop_timeout_ms;
+    if (self->running_map)
+        atomic_store (&self->running_map [0], 1);
+    for (uint32_t index = 0; index < self->config->workers; index++)
+        if (self->slots [index].thread)
+            atomic_store (&self->slots [index].thread->cancel, 1);
+}
+
+//  Past the cancel deadline: the tasks still held are cancelled, and the
+//  workers running them killed (threads abandoned).
+static void
+s_cancel_force (s_self_t *self, int64_t now)
+{
+    if (!self->cancelled || self->cancel_forced || now < self->cancel_deadline)
+        return;
+    self->cancel_forced = true;
+    for (uint32_t index = 0; index < self->config->workers; index++) {
+        s_slot_t *slot = &self->slots [index];
+        if (!slot->inflight_count)
+            continue;
+        for (size_t at = 0; at < slot->inflight_count; at++)
+            s_fail (self, slot->inflight [at], ZOWN_CANCELLED, 0, 0, "pool cancelled");
+        slot->inflight_count = 0;
+        if (slot->pid > 0) {
+            zown_spawner_kill (self->spawner, slot->pid, SIGKILL);
+            slot->state = S_STOPPING;
+        } else if (slot->thread) {
+            s_thread_abandon (slot->thread);
+            slot->thread = NULL;
+            slot->state = S_EMPTY;
+        }
     }
 }
 
@@ -818,6 +885,9 @@ s_next_deadline (s_self_t *self)
     int64_t deadline = -1;
     if (self->stopping)
         deadline = self->stop_deadline;
+    if (self->cancelled && !self->cancel_forced
+        && (deadline < 0 || self->cancel_deadline < deadline))
+        deadline = self->cancel_deadline;
     int timeout = self->config->task_timeout_ms;
     if (timeout)
         for (size_t index = 0; index < self->config->workers; index++) {
@@ -965,11 +1035,13 @@ s_on_pipe (s_self_t *self)
             const char *text = "out of memory in the pool thread";
             s_report (self, id, ZOWN_NO_MEMORY, 0, 0, text, strlen (text) + 1);
         }
-    } else if (kind == ZOWN_POOL_ACTOR_JOIN || kind == ZOWN_POOL_ACTOR_KILL)
+    } else if (kind == ZOWN_POOL_ACTOR_JOIN || kind == ZOWN_POOL_ACTOR_KILL) {
+        s_cancel (self);  //  A cancel made before the command comes first
         s_begin_stop (self, kind == ZOWN_POOL_ACTOR_KILL);
-    else if (kind == ZOWN_POOL_ACTOR_STATS)
+    } else if (kind == ZOWN_POOL_ACTOR_STATS) {
+        s_cancel (self);
         s_send_stats (self, ZOWN_POOL_ACTOR_STATS);
-    else if (kind == ZOWN_POOL_ACTOR_TERM)
+    } else if (kind == ZOWN_POOL_ACTOR_TERM)
         self->leave = true;
     zmq_msg_close (&command);
     return true;
@@ -983,13 +1055,14 @@ s_poll_set (s_self_t *self)
     zmq_pollitem_t *items = self->items;
     items [0] = (zmq_pollitem_t){ self->pipe, 0, ZMQ_POLLIN, 0 };
     items [1] = (zmq_pollitem_t){ self->router, 0, ZMQ_POLLIN, 0 };
+    items [2] = (zmq_pollitem_t){ NULL, self->cancel_fd, ZMQ_POLLIN, 0 };
     if (!self->spawner)
-        return 2;
-    items [2] = (zmq_pollitem_t){ NULL, zown_spawner_fd (self->spawner), ZMQ_POLLIN, 0 };
-    int count = 3;
+        return 3;
+    items [3] = (zmq_pollitem_t){ NULL, zown_spawner_fd (self->spawner), ZMQ_POLLIN, 0 };
+    int count = 4;
     for (uint32_t index = 0; index < self->config->workers; index++)
         if (self->slots [index].results >= 0) {
-            self->item_slots [count - 3] = index;
+            self->item_slots [count - 4] = index;
             items [count++] = (zmq_pollitem_t){ NULL, self->slots [index].results, ZMQ_POLLIN, 0 };
         }
     return count;
@@ -1010,19 +1083,22 @@ s_run (s_self_t *self)
         }
         if (zmq_poll (items, count, timeout) < 0 && zmq_errno () != EINTR)
             break;
-        for (int item = 3; item < count; item++)
+        if (items [2].revents)
+            s_cancel (self);
+        for (int item = 4; item < count; item++)
             if (items [item].revents)
-                s_read_results (self, self->item_slots [item - 3]);
+                s_read_results (self, self->item_slots [item - 4]);
         //  Bursts from both sockets, bounded so that neither starves the
         //  other, before one dispatch.
         for (int burst = 0; burst < 1000 && items [0].revents && s_on_pipe (self); burst++)
             ;
         for (int burst = 0; burst < 1000 && s_on_router (self); burst++)
             ;
-        if (self->spawner && ((count > 2 && items [2].revents) || self->spawned))
+        if (self->spawner && ((count > 3 && items [3].revents) || self->spawned))
             s_drain_exits (self);
         int64_t now = zown_now_ms ();
         s_check_timeouts (self, now);
+        s_cancel_force (self, now);
         s_fail_stranded (self);
         s_dispatch (self);
         if (self->stopping && !reported)
@@ -1046,8 +1122,8 @@ s_self_destroy (s_self_t **self_p)
     if (self->pipe)
         zmq_close (self->pipe);
     zown_spawner_destroy (&self->spawner);
-    if (self->running)
-        munmap (self->running, self->config->workers * sizeof (uint64_t));
+    if (self->running_map)
+        munmap (self->running_map, (self->config->workers + 1) * sizeof (uint64_t));
     if (self->running_path [0])
         unlink (self->running_path);
     if (self->tasks) {
@@ -1082,18 +1158,19 @@ s_self_destroy (s_self_t **self_p)
 
 static s_self_t *
 s_self_new (const zown_pool_config_t *config, zown_spawner_t *spawner, const char *pipe_endpoint,
-            uint64_t serial)
+            uint64_t serial, int cancel_fd)
 {
     s_self_t *self = calloc (1, sizeof (s_self_t));
     if (!self)
         return NULL;
     self->config = config;
+    self->cancel_fd = cancel_fd;
     void *ctx = zown_ctx ();
     self->slots = calloc (config->workers, sizeof (s_slot_t));
     self->queue = zlistx_new ();
     self->tasks = zown_pool_id_table ();
     self->leavers = zlistx_new ();
-    self->items = calloc (3 + config->workers, sizeof (zmq_pollitem_t));
+    self->items = calloc (4 + config->workers, sizeof (zmq_pollitem_t));
     self->item_slots = calloc (config->workers, sizeof (uint32_t));
     bool ok = ctx && self->slots && self->queue && self->tasks && self->leavers && self->items
         && self->item_slots;
@@ -1112,7 +1189,9 @@ s_self_new (const zown_pool_config_t *config, zown_spawner_t *spawner, const cha
                 < (int) sizeof (self->running_path);
         free (dir);
         ok = ok
-            && (self->running = zown_pool_running_map (self->running_path, config->workers, true));
+            && (self->running_map =
+                    zown_pool_running_map (self->running_path, config->workers, true));
+        self->running = ok ? self->running_map + 1 : NULL;
         ok = ok && (self->spawner = zown_spawner_attach (spawner));
     } else if (ok)
         snprintf (self->endpoint, sizeof (self->endpoint), "inproc://zown-pool-%" PRIu64, serial);
@@ -1141,9 +1220,10 @@ s_pool_thread (void *arg)
 
 int
 zown_pool_actor_start (const zown_pool_config_t *config, zown_spawner_t *spawner,
-                       const char *pipe_endpoint, uint64_t serial, pthread_t *thread_p)
+                       const char *pipe_endpoint, uint64_t serial, int cancel_fd,
+                       pthread_t *thread_p)
 {
-    s_self_t *self = s_self_new (config, spawner, pipe_endpoint, serial);
+    s_self_t *self = s_self_new (config, spawner, pipe_endpoint, serial, cancel_fd);
     if (!self)
         return -1;
     //  Workers start from the pool thread's side, so every spawn is

@@ -3,7 +3,8 @@
     sees it
 
     The facade (application thread) and the pool thread talk over an inproc
-    PAIR pipe:
+    PAIR pipe, and zown_pool_cancel, from any thread or a signal handler,
+    over an eventfd:
 
       facade -> pool   TASK [T][id uint64], [payload]
                        JOIN [J]   stop the workers once they are idle
@@ -39,9 +40,12 @@ zhashx_t *zown_pool_id_table (void);
 //  pipe_endpoint (bound by the facade), and start its workers (it does not
 //  wait for them). config, checked and with its defaults set, must outlive
 //  the thread. Process workers are forked by `spawner` (the thread takes a
-//  handle of its own). serial makes the pool's endpoints unique. Returns 0
-//  with the thread in *thread_p, or -1 if it could not start.
+//  handle of its own). serial makes the pool's endpoints unique. The
+//  thread cancels the pool once cancel_fd (an eventfd the facade keeps)
+//  is readable. Returns 0 with the thread in *thread_p, or -1 if it could
+//  not start.
 int zown_pool_actor_start (const zown_pool_config_t *config, zown_spawner_t *spawner,
-                           const char *pipe_endpoint, uint64_t serial, pthread_t *thread_p);
+                           const char *pipe_endpoint, uint64_t serial, int cancel_fd,
+                           pthread_t *thread_p);
 
 #endif

@@ -83,7 +83,7 @@ zown_pool_running_map (const char *path, size_t slots, bool create)
     int fd = open (path, create ? O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC : O_RDWR | O_CLOEXEC, 0600);
     if (fd < 0)
         return NULL;
-    size_t size = slots * sizeof (uint64_t);
+    size_t size = (slots + 1) * sizeof (uint64_t);
     void *map = MAP_FAILED;
     if (!create || ftruncate (fd, (off_t) size) == 0)
         map = mmap (NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
@@ -152,8 +152,10 @@ s_receive_task (void *socket, uint64_t *id_p, zmq_msg_t *payload)
     return rc;
 }
 
+//  Run the tasks the pool sends until STOP. Once the pool is cancelled, a
+//  task is answered ZOWN_CANCELLED instead of run.
 static void
-s_run_tasks (zown_worker_t *worker, _Atomic uint64_t *running)
+s_run_tasks (zown_worker_t *worker, _Atomic uint64_t *running, _Atomic uint64_t *cancel)
 {
     zown_task_t *task = &worker->task;
     atomic_bool *abandoned = worker->abandoned;
@@ -164,6 +166,11 @@ s_run_tasks (zown_worker_t *worker, _Atomic uint64_t *running)
         task->size = zmq_msg_size (&worker->payload);
         task->result_size = 0;
         task->failed_with_message = false;
+        if (cancel && atomic_load (cancel)) {
+            if (s_send_result (worker->setup, worker->socket, id, ZOWN_CANCELLED, task))
+                break;
+            continue;
+        }
         if (running)
             atomic_store (running, id);
         int rc = worker->setup->task (worker, task);
@@ -222,12 +229,12 @@ static int
 s_worker_live (zown_worker_t *worker)
 {
     const zown_worker_setup_t *setup = worker->setup;
-    _Atomic uint64_t *running = NULL;
+    _Atomic uint64_t *running = NULL, *cancel = setup->cancel;
     if (setup->running [0]) {
-        running = zown_pool_running_map (setup->running, setup->slot + 1, false);
-        if (!running)
+        cancel = zown_pool_running_map (setup->running, setup->slot + 1, false);
+        if (!cancel)
             return 2;
-        running += setup->slot;
+        running = cancel + 1 + setup->slot;
     }
     if (!(worker->socket = s_connect (setup)))
         return 2;
@@ -239,7 +246,7 @@ s_worker_live (zown_worker_t *worker)
     int32_t pid = getpid ();
     memcpy (hello + 1, &pid, sizeof (pid));
     if (zmq_send (worker->socket, hello, sizeof (hello), 0) == sizeof (hello))
-        s_run_tasks (worker, running);
+        s_run_tasks (worker, running, cancel);
     if (setup->fini)
         setup->fini (worker);
     return 0;
