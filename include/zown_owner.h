@@ -6,7 +6,10 @@
     a ROUTER socket to "inproc://zown-NAME" (threads of this process) and to
     "ipc://RUNDIR/NAME.sock" (other processes), where RUNDIR is
     $ZOWN_RUNDIR if set, else $XDG_RUNTIME_DIR/zown, else /tmp/zown-UID; it
-    is created with mode 0700 and the socket file gets mode 0600.
+    is created with mode 0700 and the socket file gets mode 0600. Beside
+    it are NAME.sock.lock (taken while a process binds or removes the
+    socket) and NAME.feed (the change feed); a clean stop removes all
+    three.
     =========================================================================
 */
 #ifndef ZOWN_OWNER_H_INCLUDED
@@ -93,7 +96,9 @@ typedef struct {
     zown_limits_t limits;
 } zown_owner_options_t;
 
-//  Start an owner named `name` and bind its two endpoints. Returns NULL
+//  Start an owner named `name` and bind its two endpoints. First removes
+//  from the run directory the files of owners, pools and pipelines whose
+//  processes died without cleaning up (never a live one's). Returns NULL
 //  with ZOWN_INVALID (bad name), ZOWN_ADDR_IN_USE (a live owner already
 //  answers on that ipc path; a stale socket file left by a dead owner is
 //  replaced instead), ZOWN_FORKED (CZMQ was started in a parent process)

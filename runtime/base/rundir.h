@@ -17,7 +17,12 @@ int zown_ipc_bind (void *socket, const char *path);
 //  to close to let go, or -1. While it is held no other process binds the
 //  path (its zown_ipc_bind waits).
 int zown_ipc_hold (const char *path);
-//  Remove the socket file at path, under the same lock as zown_ipc_bind.
+//  Remove the socket file at path and its lock file, under that lock.
 void zown_ipc_unlink (const char *path);
+//  Remove from the run directory the files of processes that died without
+//  cleaning up: owners' and pipelines' (NAME.sock, NAME.sock.lock,
+//  NAME.feed) where nothing listens, pools' (pool-PID-N.sock, .run) whose
+//  process is gone. Never a live owner's or pool's, and never waits.
+void zown_rundir_sweep (void);
 
 #endif

@@ -780,6 +780,10 @@ s_owner_thread (void *args)
             s_sync (self);
     }
     free (items);
+    //  The feed file first: the name is let go last, with the socket file,
+    //  so that a new owner of the name never finds this one's feed.
+    zown_registry_set_publish (self->registry, NULL, NULL);
+    zown_feed_destroy (&self->feed);
     s_release_endpoints (self);
     return NULL;
 }
@@ -809,6 +813,7 @@ zown_owner_new_with (const char *name, const zown_owner_options_t *options)
 {
     if (!zown_name_valid (name) || !s_options_valid (options))
         return (zown_owner_t *) zown_fail_null (ZOWN_INVALID);
+    zown_rundir_sweep ();
     void *ctx = zown_ctx ();
     if (!ctx)
         return NULL;

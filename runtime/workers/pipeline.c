@@ -749,6 +749,7 @@ zown_pipeline_new (const zown_pipeline_config_t *config)
     if (config->owner)
         self->owner = strstr (config->owner, "://") ? strdup (config->owner)
                                                     : zown_owner_endpoint_for (config->owner);
+    zown_rundir_sweep ();
     char *rundir = zown_rundir ();
     int status = ZOWN_NO_MEMORY;
     if (!rundir || (config->owner && !self->owner))

@@ -1179,6 +1179,7 @@ s_self_new (const zown_pool_config_t *config, zown_spawner_t *spawner, const cha
     for (size_t index = 0; ok && index < config->workers; index++)
         ok = (self->slots [index].inflight = calloc (config->prefetch, sizeof (s_task_t *)));
     if (ok && config->mode == ZOWN_POOL_PROCESSES) {
+        zown_rundir_sweep ();
         char *dir = zown_rundir ();
         ok = dir
             && snprintf (self->endpoint, sizeof (self->endpoint),
