@@ -160,10 +160,12 @@ s_task (zown_worker_t *worker, zown_task_t *task)
         case S_STATE:
             return zown_task_return_string (task, zown_worker_state (worker));
         case S_LOCK_EXIT: {
+            //  The handle is only memory: the lock stays held by the session.
             zown_lock_t *lock = zown_lock_new (zown_worker_client (worker), "held");
-            if (zown_lock_acquire (lock, 0, NULL) == 0)
-                pthread_exit (NULL);
+            int rc = zown_lock_acquire (lock, 0, NULL);
             zown_lock_destroy (&lock);
+            if (rc == 0)
+                pthread_exit (NULL);
             return zown_task_fail (task, "lock: %s", zown_strerror (zown_errno ()));
         }
         default:
