@@ -730,9 +730,11 @@ s_on_exit (s_self_t *self, pid_t pid, int status)
     s_slot_t *slot = &self->slots [index];
     s_results_close (slot);
     bool started = slot->state != S_STARTING;
-    bool expected = slot->timed_out || (self->cancel_forced && slot->state == S_STOPPING)
-        || (self->stopping && slot->state == S_STOPPING && WIFEXITED (status)
-            && WEXITSTATUS (status) == 0);
+    //  Told to stop, it may leave however it likes: a worker still starting
+    //  when the pool stopped gets SIGTERM, and may say HELLO (and be told
+    //  STOP) before that kills it.
+    bool expected =
+        slot->timed_out || ((self->stopping || self->cancel_forced) && slot->state == S_STOPPING);
     if (!expected && started)
         self->stats.workers_died++;
     uint64_t running_id = self->running ? atomic_exchange (&self->running [index], 0) : 0;
