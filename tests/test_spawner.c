@@ -327,6 +327,63 @@ test_children_die_with_the_application (void **state)
     s_await_gone (pidfd);
 }
 
+static int
+s_raise_interrupt (void *args, const void *payload, size_t size)
+{
+    (void) args;
+    (void) payload;
+    (void) size;
+    raise (SIGINT);
+    return 0;
+}
+
+//  In a process group of its own, a child of the test's server makes a
+//  server, then sends the whole group SIGINT, SIGTERM, SIGHUP and SIGQUIT
+//  (itself blocking them), as a terminal or a service manager does. The
+//  server ignores them and still spawns; its children have the defaults
+//  back, and die of SIGINT. Exits 0 if so.
+static int
+s_signal_own_group (void *args, const void *payload, size_t size)
+{
+    (void) args;
+    (void) payload;
+    (void) size;
+    setpgid (0, 0);
+    zown_spawner_t *nested = zown_spawner_new ();
+    if (!nested)
+        return 1;
+    int group [] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
+    sigset_t blocked;
+    sigemptyset (&blocked);
+    for (size_t index = 0; index < sizeof (group) / sizeof (group [0]); index++)
+        sigaddset (&blocked, group [index]);
+    sigprocmask (SIG_BLOCK, &blocked, NULL);
+    for (size_t index = 0; index < sizeof (group) / sizeof (group [0]); index++)
+        kill (0, group [index]);
+    int code = 7, status = 0;
+    pid_t pid = zown_spawner_spawn (nested, s_exit_with, NULL, &code, sizeof (code));
+    if (pid <= 0 || zown_spawner_wait (nested, ZOWN_FOREVER, NULL, &status) || !WIFEXITED (status)
+        || WEXITSTATUS (status) != 7)
+        return 2;
+    pid = zown_spawner_spawn (nested, s_raise_interrupt, NULL, NULL, 0);
+    if (pid <= 0 || zown_spawner_wait (nested, ZOWN_FOREVER, NULL, &status) || !WIFSIGNALED (status)
+        || WTERMSIG (status) != SIGINT)
+        return 3;
+    zown_spawner_destroy (&nested);
+    return 0;
+}
+
+static void
+test_server_ignores_group_signals (void **state)
+{
+    (void) state;
+    pid_t pid = zown_spawner_spawn (s_spawner, s_signal_own_group, NULL, NULL, 0);
+    assert_true (pid > 0);
+    int status = s_wait_pid (s_spawner, pid);
+    assert_true (WIFEXITED (status));
+    assert_int_equal (WEXITSTATUS (status), 0);
+}
+
 int
 main (void)
 {
@@ -346,6 +403,7 @@ main (void)
         cmocka_unit_test (test_children_use_their_own_zown),
         cmocka_unit_test (test_refused_once_threads_run),
         cmocka_unit_test (test_children_die_with_the_application),
+        cmocka_unit_test (test_server_ignores_group_signals),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zown_spawner_destroy (&s_spawner);

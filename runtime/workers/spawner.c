@@ -272,7 +272,18 @@ s_server_read (s_server_t *server, size_t channel)
     }
 }
 
-static void __attribute__ ((noreturn)) s_server_run (int fd, pid_t parent)
+//  The signals sent to a whole process group, as a set.
+static void
+s_group_set (sigset_t *set)
+{
+    sigemptyset (set);
+    for (size_t index = 0; index < S_GROUP_SIGNALS; index++)
+        sigaddset (set, s_group_signals [index]);
+}
+
+//  The server starts with the group signals blocked (see zown_spawner_new)
+//  and `mask`, the application's signal mask, to give its children.
+static void __attribute__ ((noreturn)) s_server_run (int fd, pid_t parent, const sigset_t *mask)
 {
     //  The server is killed with the application; the check after the
     //  prctl catches a parent that died before it.
@@ -280,13 +291,16 @@ static void __attribute__ ((noreturn)) s_server_run (int fd, pid_t parent)
     if (getppid () != parent)
         _exit (0);
     s_server_t server = { 0 };
+    //  Ignored before they are unblocked: one already pending is dropped.
     struct sigaction ignore = { .sa_handler = SIG_IGN };
     for (size_t index = 0; index < S_GROUP_SIGNALS; index++)
         sigaction (s_group_signals [index], &ignore, &server.child_actions [index]);
-    sigset_t chld;
+    server.child_mask = *mask;
+    sigset_t chld, blocked = *mask;
     sigemptyset (&chld);
     sigaddset (&chld, SIGCHLD);
-    sigprocmask (SIG_BLOCK, &chld, &server.child_mask);
+    sigaddset (&blocked, SIGCHLD);
+    sigprocmask (SIG_SETMASK, &blocked, NULL);
     server.buffer = malloc (sizeof (s_message_t) + ZOWN_SPAWN_PAYLOAD_MAX);
     server.polls = malloc (2 * sizeof (struct pollfd));
     int signals = signalfd (-1, &chld, SFD_CLOEXEC);
@@ -355,12 +369,18 @@ zown_spawner_new (void)
     int fds [2];
     if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds))
         return (zown_spawner_t *) zown_fail_null (ZOWN_SYSTEM);
+    //  Blocked across the fork, so that a Ctrl-C then cannot kill the server
+    //  before it ignores it; the application gets it once unblocked.
+    sigset_t group, mask;
+    s_group_set (&group);
+    sigprocmask (SIG_BLOCK, &group, &mask);
     pid_t parent = getpid ();
     pid_t server = fork ();
     if (server == 0) {
         close (fds [0]);
-        s_server_run (fds [1], parent);
+        s_server_run (fds [1], parent, &mask);
     }
+    sigprocmask (SIG_SETMASK, &mask, NULL);
     close (fds [1]);
     if (server < 0) {
         close (fds [0]);
