@@ -22,7 +22,7 @@ static zown_spawner_t *s_spawner;
 //  the whole record at a time), so the test can read it after a SIGKILL.
 typedef struct {
     int64_t acked;      //  Last update the owner acknowledged
-    int64_t state;      //  Lock: 0 not held, 1 acquire sent, 2 held
+    int64_t state;      //  Lock: 0 not held, 1 acquire sent, 2 held, 3 release sent
     int64_t died_seen;  //  Acquires that said the last holder died
 } s_record_t;
 
@@ -61,8 +61,11 @@ s_critical (zown_client_t *client, zown_request_t *batch, const char *key, int f
     zown_datum_t proof [2] = { zown_datum_str (key), zown_datum_int (1) };
     if (zown_request_add (batch, ZOWN_OP_VALUE_SET, "counter", 1, &next)
         || zown_request_add (batch, ZOWN_OP_DICT_SET, "sections", 2, proof)
-        || zown_client_call (client, batch, NULL) || zown_lock_release (lock))
+        || zown_client_call (client, batch, NULL))
         return 12;
+    record->state = 3;
+    if (s_put (fd, record) || zown_lock_release (lock))
+        return 14;
     record->state = 0;
     zown_lock_destroy (&lock);
     zown_value_destroy (&counter);
@@ -126,7 +129,7 @@ typedef struct {
     pid_t running [S_WORKERS];
     int incarnations;
     int sure_holder_deaths;   //  Killed holding the lock
-    int maybe_holder_deaths;  //  Killed with an acquire sent
+    int maybe_holder_deaths;  //  Killed with an acquire or a release sent
 } s_chaos_t;
 
 static s_life_t *
@@ -178,8 +181,10 @@ s_ended (s_chaos_t *self, pid_t pid, int status)
     close (fd);
     if (life->killed) {
         assert_true (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL);
+        //  Killed with its acquire or its release on the way, it may or
+        //  may not have held the lock when it died.
         self->sure_holder_deaths += life->last.state == 2;
-        self->maybe_holder_deaths += life->last.state == 1;
+        self->maybe_holder_deaths += life->last.state == 1 || life->last.state == 3;
     } else if (!WIFEXITED (status) || WEXITSTATUS (status) != 0) {
         char why [64];
         fail_msg ("worker %d ended: %s", life->slot, zown_spawner_describe (status, why, 64));
@@ -299,7 +304,8 @@ s_round (int seconds, int busy_loops)
     testutil_await_stat (client, "sessions", 1);
     testutil_await_stat (client, "parked", 0);
     printf ("chaos: %d s, %d busy loops: %zu workers started, %zu killed (%d holding the "
-            "lock, %d acquiring), %lld ops applied, %lld lock sections, %lld deaths told\n",
+            "lock, %d acquiring or releasing it), %lld ops applied, %lld lock sections, %lld "
+            "deaths told\n",
             seconds, busy_loops, self.count, self.count - S_WORKERS, self.sure_holder_deaths,
             self.maybe_holder_deaths, (long long) testutil_stat (client, "ops"), (long long) count,
             (long long) told);
