@@ -58,9 +58,7 @@ test_owner_survives_its_descriptor_limit (void **state)
     assert_true (owner > 0);
     zown_client_t *client = zown_client_new (name);
     assert_non_null (client);
-    int64_t deadline = testutil_now_ms () + 10000;
-    while (zown_client_ping (client) && testutil_now_ms () < deadline)
-        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    testutil_await_owner (client);
     int64_t most = testutil_stat (client, "clients_max");
     assert_true (most > 0 && most < S_CLIENTS);
 
@@ -78,7 +76,7 @@ test_owner_survives_its_descriptor_limit (void **state)
         assert_true (clients [index] > 0);
         size_t accepted = 0;
         bool ended = false;
-        deadline = testutil_now_ms () + 30000;
+        int64_t deadline = testutil_now_ms () + 30000;
         while (!ended && accepted < (size_t) (index + 1 - refused)
                && testutil_now_ms () < deadline) {
             pid_t pid;

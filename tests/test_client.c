@@ -316,9 +316,7 @@ test_owner_gone_fails_calls_at_once (void **state)
     zown_client_t *client = zown_client_new (name);
     assert_non_null (client);
     assert_int_equal (zown_client_set_timeout (client, 30000), 0);
-    int64_t deadline = testutil_now_ms () + 10000;
-    while (zown_client_ping (client) && testutil_now_ms () < deadline)
-        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    testutil_await_owner (client);
     zown_datum_t wait = zown_datum_int (20000);
     int64_t start = testutil_now_ms ();
     assert_int_equal (
@@ -333,9 +331,7 @@ test_owner_gone_fails_calls_at_once (void **state)
 
     zown_owner_t *owner = zown_owner_new (name);
     assert_non_null (owner);
-    deadline = testutil_now_ms () + 10000;
-    while (zown_client_ping (client) && testutil_now_ms () < deadline)
-        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+    testutil_await_owner (client);
     zown_lock_t *lock = zown_lock_new (client, "l");
     assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
     zown_client_t *other = testutil_client (zown_owner_inproc (owner));

@@ -326,3 +326,14 @@ testutil_run_spawned (zown_spawner_t **spawner_p, const struct CMUnitTest *tests
     zown_spawner_destroy (spawner_p);
     return failed;
 }
+
+void
+testutil_await_owner (zown_client_t *client)
+{
+    int64_t deadline = testutil_now_ms () + 10000;
+    while (zown_client_ping (client)) {
+        assert_int_equal (zown_errno (), ZOWN_UNREACHABLE);
+        if (testutil_now_ms () >= deadline)
+            fail_msg ("no owner answered in 10 s");
+    }
+}

@@ -130,6 +130,11 @@ int testutil_run_spawned (zown_spawner_t **spawner_p, const struct CMUnitTest *t
 pid_t testutil_spin (zown_spawner_t *spawner);
 void testutil_unspin (zown_spawner_t *spawner, pid_t pid);
 
+//  Ping until the client's owner answers (an owner another process is
+//  starting): only UNREACHABLE is expected meanwhile; fails the test after
+//  10 s.
+void testutil_await_owner (zown_client_t *client);
+
 //  Monotonic clock in milliseconds.
 int64_t testutil_now_ms (void);
 //  Remove a directory and everything in it; 0, or -1 (errno).
