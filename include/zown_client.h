@@ -129,9 +129,10 @@ ZOWN_EXPORT uint64_t zown_client_dropped (zown_client_t *self);
 ZOWN_EXPORT int zown_client_ping (zown_client_t *self);
 
 //  The owner's message for the failed op of the last call that failed with
-//  a wire status ("key over max_key (65536 bytes)"), at most 255 bytes; ""
-//  if the owner gave none or the last call did not fail so. Borrowed until
-//  the next call on this client.
+//  a wire status ("key over max_key (65536 bytes)"), or for an ipc call that
+//  failed UNREACHABLE, why when the socket file tells (no such file; the
+//  owner is at its descriptor limit); at most 255 bytes; "" if there is
+//  none. Borrowed until the next call on this client.
 ZOWN_EXPORT const char *zown_client_message (zown_client_t *self);
 
 #ifdef __cplusplus

@@ -247,7 +247,7 @@ test_owner_ops (void **state)
     assert_int_equal (zown_reply_value (&self->reply, 0, 1).u.i, 2);
     //  Pairs 11 and 12: the owner's process and its resident memory; the
     //  refusal counters follow.
-    assert_int_equal (zown_reply_count (&self->reply, 0), 44);
+    assert_int_equal (zown_reply_count (&self->reply, 0), 46);
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 20), "pid"));
     assert_int_equal (zown_reply_value (&self->reply, 0, 21).u.i, getpid ());
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 22), "rss_kb"));
@@ -259,6 +259,7 @@ test_owner_ops (void **state)
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 38), "connections"));
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 40), "clients_max"));
     assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 42), "accepts_paused"));
+    assert_true (zown_datum_streq (zown_reply_value (&self->reply, 0, 44), "accepts_refused"));
 }
 
 static void

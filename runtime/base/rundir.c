@@ -172,12 +172,25 @@ s_with_ipc_lock (void *socket, const char *path, int (*fn) (void *socket, const 
     return status;
 }
 
+//  PATH.paused: the socket file an owner at its descriptor limit moved
+//  aside. Under the path's lock with nothing answering at PATH, it is the
+//  file of an owner that died paused.
+static void
+s_unlink_aside (const char *path)
+{
+    char *aside = zsys_sprintf ("%s.paused", path);
+    if (aside)
+        unlink (aside);
+    free (aside);
+}
+
 static int
 s_bind_locked (void *socket, const char *path)
 {
     int status = s_probe_ipc (path);
     if (status != ZOWN_OK)
         return status;
+    s_unlink_aside (path);
     char *endpoint = zsys_sprintf ("ipc://%s", path);
     if (!endpoint)
         return ZOWN_NO_MEMORY;
@@ -201,6 +214,7 @@ s_unlink_locked (void *socket, const char *path)
 {
     (void) socket;
     unlink (path);
+    s_unlink_aside (path);
     char *lock_path = zsys_sprintf ("%s.lock", path);
     if (!lock_path)
         return ZOWN_NO_MEMORY;
@@ -221,7 +235,7 @@ zown_ipc_unlink (const char *path)
     s_with_ipc_lock (NULL, path, s_unlink_locked);
 }
 
-//  A name's files (NAME.sock, its lock, NAME.feed) when nothing listens on
+//  A name's files (NAME.sock, its lock, NAME.feed, NAME.sock.paused) when nothing listens on
 //  NAME.sock: taken under its lock, never waiting for it (a holder is
 //  binding or removing them right now), and never while an owner answers.
 static void
@@ -235,6 +249,7 @@ s_sweep_name (const char *dir, const char *name)
         //  The owner's feed is bound after its socket and removed before
         //  it: with no live socket under the lock, the feed is stale.
         if (s_probe_ipc (sock) == ZOWN_OK) {
+            s_unlink_aside (sock);
             unlink (feed);
             unlink (lock);
         }
@@ -283,6 +298,8 @@ zown_rundir_sweep (void)
             continue;
         if (size > 10 && !strcmp (name + size - 10, ".sock.lock"))
             name [size - 10] = '\0';
+        else if (size > 12 && !strcmp (name + size - 12, ".sock.paused"))
+            name [size - 12] = '\0';
         else if (size > 5 && !strcmp (name + size - 5, ".sock"))
             name [size - 5] = '\0';
         else if (size > 5 && !strcmp (name + size - 5, ".feed"))

@@ -21,6 +21,7 @@
 #include "zown_internal.h"
 #include "base/curve.h"
 #include <stdatomic.h>
+#include <sys/stat.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -166,6 +167,24 @@ s_denied (zown_client_t *self)
 
 //  A call that got no answer: tells a refused handshake apart from an
 //  owner that is away or slow.
+//  Why an ipc owner did not answer, when its socket file tells: gone, or
+//  moved aside by an owner at its descriptor limit (PATH.paused).
+static void
+s_explain_ipc (zown_client_t *self)
+{
+    const char *path = self->endpoint + 6;
+    struct stat info;
+    if (stat (path, &info) == 0)
+        return;
+    char *aside = zsys_sprintf ("%s.paused", path);
+    bool paused = aside && stat (aside, &info) == 0;
+    snprintf (self->message, sizeof (self->message),
+              paused ? "the owner at %s accepts no new client now: it is at its descriptor limit"
+                     : "no owner listens at %s: its socket file does not exist",
+              path);
+    free (aside);
+}
+
 static int
 s_no_answer (zown_client_t *self, int status)
 {
@@ -175,6 +194,8 @@ s_no_answer (zown_client_t *self, int status)
         self->reopen = true;
         return zown_fail (ZOWN_DENIED);
     }
+    if (status == ZOWN_UNREACHABLE && strncmp (self->endpoint, "ipc://", 6) == 0)
+        s_explain_ipc (self);
     return zown_fail (status);
 }
 

@@ -64,6 +64,7 @@ zown_cmd_stats (zown_call_t *call)
     s_reply_stat (call, "connections", stats->connections);
     s_reply_stat (call, "clients_max", stats->clients_max);
     s_reply_stat (call, "accepts_paused", stats->accepts_paused);
+    s_reply_stat (call, "accepts_refused", stats->accepts_refused);
     return ZOWN_OK;
 }
 

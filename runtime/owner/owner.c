@@ -26,6 +26,9 @@
 #include "base/curve.h"
 #include "owner/zap.h"
 #include "owner/capacity.h"
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <inttypes.h>
 #include <stdatomic.h>
@@ -121,13 +124,14 @@ s_bind_curve (s_self_t *self, const char *endpoint)
 //  EMFILE. Each ipc socket file is moved aside, so new clients find no
 //  owner (connected ones keep their connections: unbinding would close
 //  them), with the path's lock held so that no other owner binds it
-//  meanwhile. tcp listeners stay: libzmq's tcp accept survives EMFILE.
+//  meanwhile. tcp listeners stay (libzmq's tcp accept survives EMFILE), and
+//  s_refuse closes what they accept.
 static void
 s_pause (s_self_t *self)
 {
     zown_registry_stats (self->registry)->accepts_paused++;
     fprintf (stderr,
-             "zown: %zu connections, near the descriptor limit (%zu): accepting no new ipc "
+             "zown: %zu connections, near the descriptor limit (%zu): accepting no new "
              "client until some leave\n",
              self->capacity.connections, self->capacity.limit);
     size_t count = zlistx_size (self->ipc_paths), index = 0;
@@ -162,6 +166,40 @@ s_resume (s_self_t *self)
     self->holds = NULL;
 }
 
+//  Whether descriptor fd is a connection accepted on endpoint (the
+//  monitor event's): by the time the event is read, that connection may
+//  have closed and its number gone to another descriptor.
+static bool
+s_accepted_on (int fd, const char *endpoint)
+{
+    struct sockaddr_storage address;
+    socklen_t size = sizeof (address);
+    if (getsockname (fd, (struct sockaddr *) &address, &size))
+        return false;
+    if (address.ss_family == AF_UNIX)
+        return strncmp (endpoint, "ipc://", 6) == 0
+            && strcmp (((struct sockaddr_un *) &address)->sun_path, endpoint + 6) == 0;
+    const char *port = strrchr (endpoint, ':');
+    int number = port ? atoi (port + 1) : -1;
+    if (address.ss_family == AF_INET)
+        return ntohs (((struct sockaddr_in *) &address)->sin_port) == number;
+    if (address.ss_family == AF_INET6)
+        return ntohs (((struct sockaddr_in6 *) &address)->sin6_port) == number;
+    return false;
+}
+
+//  A connection accepted while paused (an ipc client already in the listen
+//  backlog, or any tcp client: tcp listeners cannot be moved aside) is
+//  closed at once, before it can hold descriptors the owner needs: its
+//  client sees the connection drop and fails its calls UNREACHABLE.
+//  shutdown() leaves the descriptor to libzmq, which closes it.
+static void
+s_refuse (s_self_t *self, int fd, const char *endpoint)
+{
+    if (s_accepted_on (fd, endpoint) && shutdown (fd, SHUT_RDWR) == 0)
+        zown_registry_stats (self->registry)->accepts_refused++;
+}
+
 //  Ends the sessions of the ipc and tcp connections that closed (the
 //  ROUTER's monitor): a process on another host cannot be watched like a
 //  local one, and a client that never said HELLO has no pid to watch.
@@ -178,10 +216,17 @@ s_handle_monitor (s_self_t *self)
             memcpy (&fd, (uint8_t *) zmq_msg_data (&event) + sizeof (kind), sizeof (fd));
         }
         //  The event's second frame, its endpoint.
-        if (zmq_msg_more (&event))
-            zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT);
-        if (kind == ZMQ_EVENT_ACCEPTED && zown_capacity_accepted (&self->capacity))
-            s_pause (self);
+        char endpoint [256] = "";
+        if (zmq_msg_more (&event) && zmq_msg_recv (&event, self->monitor, ZMQ_DONTWAIT) != -1)
+            snprintf (endpoint, sizeof (endpoint), "%.*s", (int) zmq_msg_size (&event),
+                      (const char *) zmq_msg_data (&event));
+        if (kind == ZMQ_EVENT_ACCEPTED) {
+            bool paused = self->capacity.paused;
+            if (zown_capacity_accepted (&self->capacity))
+                s_pause (self);
+            else if (paused)
+                s_refuse (self, (int) fd, endpoint);
+        }
         if (kind == ZMQ_EVENT_DISCONNECTED) {
             if (zown_session_disconnected (self->registry, (int) fd))
                 zown_registry_run_wakes (self->registry);

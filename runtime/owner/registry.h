@@ -155,6 +155,7 @@ typedef struct {
     uint64_t connections;      //  ipc and tcp connections open now
     uint64_t clients_max;      //  Clients the descriptor limit allows, about
     uint64_t accepts_paused;   //  Times accepting paused at the descriptor limit
+    uint64_t accepts_refused;  //  Connections closed at once: accepted while paused
 } zown_stats_t;
 
 //  What a handler sees.
