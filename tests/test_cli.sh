@@ -112,14 +112,18 @@ done
 run 0 get -h
 
 echo "== usage errors"
-usage
+usage --bogus
+usage --name
 usage frobnicate
-usage get d
+usage list
+usage list frobnicate
+expect_err "unknown command: list frobnicate"
+usage get
 usage get d k extra
 usage set d k
 usage keys
-usage incr c abc
-usage incr c 1 2
+usage incr c k abc
+usage incr c k 1 2
 usage get d k --bogus
 usage get d k -x
 usage get d k --timeout
@@ -262,19 +266,26 @@ grep -qx "pid $first" <<<"$out" || fail "stats names pid $(grep pid <<<"$out"), 
 grep -qx "objects 13" <<<"$out" || fail "stats counts $(grep objects <<<"$out")"
 
 echo "== watch"
-# watch NAME: started in the background like serve; its lines are read
-# from a fifo with bounded reads, never after a sleep.
-watch_fifo=$work/watch.out
-mkfifo "$watch_fifo"
-set -m
-"$zown" watch w --name "$name" >"$watch_fifo" 2>"$work/watch.err" &
-watcher=$!
-set +m
-servers+=("$watcher")
-exec {watch_fd}<"$watch_fifo"
-read -r -t 10 -u "$watch_fd" line || fail "watch printed nothing ($(<"$work/watch.err"))"
-[[ $line == "watching w from seq "* ]] || fail "watch printed '$line' first"
-from=${line##* }
+# start_watch NAME ARG...: `zown watch NAME ARG...` in the background like
+# serve; its header is read from its stderr, and its changes from its
+# stdout ($watch_fd), through fifos with bounded reads, never after a sleep.
+# Sets $watcher and $from, the seq of the header.
+watches=0
+start_watch () {
+    watches=$((watches + 1))
+    local out=$work/watch$watches.out errors=$work/watch$watches.err line
+    mkfifo "$out" "$errors"
+    set -m
+    "$zown" watch "$@" >"$out" 2>"$errors" &
+    watcher=$!
+    set +m
+    servers+=("$watcher")
+    exec {watch_fd}<"$out" {watch_err_fd}<"$errors"
+    read -r -t 10 -u "$watch_err_fd" line || fail "watch $* printed nothing on stderr"
+    [[ $line == "watching $1 from seq "* ]] || fail "watch printed '$line' first"
+    from=${line##* }
+}
+start_watch w --name "$name"
 # watch_line EXPECTED: the next line watch printed.
 watch_line () {
     local line
@@ -297,24 +308,16 @@ code=0
 wait "$watcher" || code=$?
 [ "$code" = 0 ] || fail "watch exited $code on SIGTERM"
 read -r -t 10 -u "$watch_fd" line && fail "watch printed '$line' after the last change"
-exec {watch_fd}<&-
+exec {watch_fd}<&- {watch_err_fd}<&-
 # A value object, stopped with SIGINT
-mkfifo "$work/watch2.out"
-set -m
-"$zown" watch hits --name "$name" >"$work/watch2.out" 2>"$work/watch.err" &
-watcher=$!
-set +m
-servers+=("$watcher")
-exec {watch_fd}<"$work/watch2.out"
-read -r -t 10 -u "$watch_fd" line || fail "watch printed nothing ($(<"$work/watch.err"))"
-from=${line##* }
+start_watch hits --name "$name"
 z 0 incr hits 5
 watch_line "$((from + 1)) 1 set 5"
 kill -INT "$watcher"
 code=0
 wait "$watcher" || code=$?
 [ "$code" = 0 ] || fail "watch exited $code on SIGINT"
-exec {watch_fd}<&-
+exec {watch_fd}<&- {watch_err_fd}<&-
 run 3 watch w --name "nobody$$" --timeout 200
 expect_err "no owner answers at ipc://$ZOWN_RUNDIR/nobody$$.sock"
 run 3 watch w --name "$name" --feed "ipc://$work/nofeed.feed" --timeout 300
@@ -343,20 +346,12 @@ run 5 serve --name "y$$" --endpoint "$extra"
 expect_err "$extra"
 [ ! -e "$ZOWN_RUNDIR/y$$.sock" ] || fail "a refused serve left a socket behind"
 # Through the extra endpoint alone, watch asks the owner where its feed is.
-mkfifo "$work/watch3.out"
-set -m
-"$zown" watch d --endpoint "$extra" >"$work/watch3.out" 2>"$work/watch.err" &
-watcher=$!
-set +m
-servers+=("$watcher")
-exec {watch_fd}<"$work/watch3.out"
-read -r -t 10 -u "$watch_fd" line || fail "watch at $extra printed nothing ($(<"$work/watch.err"))"
-from=${line##* }
+start_watch d --endpoint "$extra"
 run 0 set --endpoint "$extra" d k w
 watch_line "$((from + 1)) 2 set \"k\" \"w\""
 kill -TERM "$watcher"
 wait "$watcher" || fail "watch at $extra did not exit 0 on SIGTERM"
-exec {watch_fd}<&-
+exec {watch_fd}<&- {watch_err_fd}<&-
 stop INT
 [ ! -e "$work/extra.sock" ] || fail "serve left $extra behind"
 
