@@ -3,17 +3,60 @@
     that the zown command cannot make itself, for tests/test_cli.sh to dump
 
     Usage: cli_objects ENDPOINT. Exits 0 once every object is made.
+    cli_objects ENDPOINT joinable: makes j.queue, a joinable queue holding
+    "job". cli_objects ENDPOINT hold LOCK: acquires the lock LOCK, prints
+    "held", and releases it when stdin ends.
     =========================================================================
 */
 #include <zown.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
+
+static int
+s_joinable (zown_client_t *client)
+{
+    zown_queue_t *queue = zown_queue_new (client, "j.queue");
+    int rc = !queue || zown_queue_init_joinable (queue, 0, 0) < 0
+        || zown_queue_put (queue, ZOWN_STR ("job"), 0);
+    zown_queue_destroy (&queue);
+    return rc;
+}
+
+static int
+s_hold (zown_client_t *client, const char *name)
+{
+    zown_lock_t *lock = zown_lock_new (client, name);
+    if (!lock || zown_lock_acquire (lock, 10000, NULL)) {
+        zown_lock_destroy (&lock);
+        return 1;
+    }
+    printf ("held\n");
+    fflush (stdout);
+    while (getchar () != EOF)
+        ;
+    int rc = zown_lock_release (lock) ? 1 : 0;
+    zown_lock_destroy (&lock);
+    return rc;
+}
 
 int
 main (int argc, char *argv [])
 {
+    if (argc == 3 && strcmp (argv [2], "joinable") == 0) {
+        zown_client_t *client = zown_client_new (argv [1]);
+        int rc = !client || s_joinable (client);
+        zown_client_destroy (&client);
+        return rc;
+    }
+    if (argc == 4 && strcmp (argv [2], "hold") == 0) {
+        zown_client_t *client = zown_client_new (argv [1]);
+        int rc = !client || s_hold (client, argv [3]);
+        zown_client_destroy (&client);
+        return rc;
+    }
     if (argc != 2) {
-        fprintf (stderr, "usage: cli_objects ENDPOINT\n");
+        fprintf (stderr, "usage: cli_objects ENDPOINT [joinable | hold LOCK]\n");
         return 2;
     }
     zown_client_t *client = zown_client_new (argv [1]);

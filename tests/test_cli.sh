@@ -102,11 +102,16 @@ z () {
 
 echo "== help"
 run 0 --help
-for command in serve set get del keys incr dump stats watch keygen; do
+commands=(serve set get del keys incr type drop "list push" "list pop" "list len" "list range"
+    "queue put" "queue get" "queue len" "lock status" "event status" dump watch keygen stats)
+for command in "${commands[@]}"; do
     [[ $out == *"  $command "* ]] || fail "zown --help does not list $command"
 done
-for command in serve set get del keys incr dump stats watch keygen; do
-    run 0 "$command" --help
+[ "$(grep -c '^  [a-z]' <<<"${out%%Options of serve*}")" = ${#commands[@]} ] \
+    || fail "zown --help lists other commands than ${commands[*]}"
+for command in "${commands[@]}"; do
+    # shellcheck disable=SC2086 # "list push" is two words
+    run 0 $command --help
     [[ $out == "usage: zown $command"* ]] || fail "zown $command --help: $out"
 done
 run 0 get -h
@@ -264,6 +269,239 @@ for field in objects requests ops errors parked sessions pid rss_kb ops_per_sec;
 done
 grep -qx "pid $first" <<<"$out" || fail "stats names pid $(grep pid <<<"$out"), not $first"
 grep -qx "objects 13" <<<"$out" || fail "stats counts $(grep objects <<<"$out")"
+
+echo "== options before the command, --version"
+run 0 --name "$name" set pre k 1
+run 0 -n "$name" get pre k
+expect_out 1
+run 0 -e "$endpoint" get pre k
+expect_out 1
+run 0 --endpoint="$endpoint" -t 5000 keys pre
+expect_out k
+usage --interval 5 get pre k --name "$name"
+expect_err "unknown option: --interval"
+run 0 --version
+[[ $out == "zown "[0-9]*.[0-9]*.[0-9]*" (protocol 1)" ]] || fail "--version printed '$out'"
+run 0 -V
+run 0 get --version
+[[ $out == "zown "* ]] || fail "get --version printed '$out'"
+
+echo "== value objects and dict fields"
+z 0 incr v1 5
+z 0 get v1
+expect_out 5
+z 1 get nothing
+expect_err "nothing"
+z 4 get pre
+expect_err "another type"
+z 0 incr fields f
+expect_out 1
+z 0 incr fields f 10
+expect_out 11
+z 0 incr fields f 0.5
+expect_out 11.5
+z 0 get fields f
+expect_out 11.5
+z 0 incr fields 7           # fields is a dict: 7 is its key, not a delta
+expect_out 1
+z 0 get fields 7
+expect_out 1
+z 0 incr v1 7               # v1 is a value: 7 is the delta
+expect_out 12
+z 0 set fields s text
+z 4 incr fields s
+expect_err "another type"
+usage incr fields f 99999999999999999999
+usage incr v1 99999999999999999999
+
+echo "== type and drop"
+z 0 type fields
+expect_out dict
+z 0 type v1
+expect_out value
+z 0 drop fields
+expect_out ""
+z 1 drop fields
+expect_err "fields"
+z 1 type fields
+z 1 get fields f
+
+echo "== lists"
+z 0 list push L a 2 2.5
+expect_out 3
+z 0 list len L
+expect_out 3
+z 0 list range L
+expect_out "$(printf '%s\n' a 2 2.5)"
+z 0 list range L 1 2
+expect_out 2
+z 0 list range L -1
+expect_out 2.5
+z 0 list pop L
+expect_out 2.5
+z 0 list pop L 0
+expect_out a
+z 0 list pop L
+expect_out 2
+z 1 list pop L
+expect_err "no item at index -1 of the list 'L'"
+z 0 list len L
+expect_out 0
+z 0 list len nolist
+expect_out 0
+z 4 list push v1 x
+expect_err "another type"
+usage list pop L x
+usage list range L 1 2 3
+usage list push L
+usage list push L 99999999999999999999
+
+echo "== queues"
+z 0 queue put Q job 2
+expect_out ""
+z 0 queue len Q
+expect_out 2
+z 0 queue get Q
+expect_out job
+z 0 queue get Q
+expect_out 2
+z 1 queue get Q
+expect_err "the queue 'Q' is empty"
+z 1 queue get Q --wait 50
+z 0 queue len noqueue
+expect_out 0
+# o.queue holds 2 of at most 10: 9 more do not fit, and none is put.
+z 4 queue put o.queue 1 2 3 4 5 6 7 8 9
+expect_err "the queue 'o.queue' has no room for all the items"
+z 0 queue len o.queue
+expect_out 2
+# A joinable queue's item is acknowledged: it does not come back once
+# this command's session ends.
+"$cli_objects" "$endpoint" joinable || fail "cli_objects could not make j.queue"
+z 0 queue get j.queue
+expect_out job
+z 1 queue get j.queue
+usage queue get Q --wait 0
+
+echo "== lock and event status"
+z 0 lock status o.lock
+expect_out unlocked
+z 0 lock status o.rlock
+expect_out unlocked
+z 0 lock status nolock
+expect_out unlocked
+z 4 lock status o.event
+expect_err "another type"
+coproc holder { "$cli_objects" "$endpoint" hold o.held; }
+read -r -t 10 -u "${holder[0]}" line || fail "cli_objects could not hold o.held"
+z 0 lock status o.held
+expect_out locked
+exec {holder[1]}>&-
+wait "$holder_PID" || fail "cli_objects could not release o.held"
+z 0 lock status o.held
+expect_out unlocked
+z 0 event status o.event
+expect_out set
+z 0 event status noevent
+expect_out clear
+
+echo "== -x: the last argument from stdin"
+# 400,000 bytes: more than one argument may hold (128 KiB)
+head -c 300000 /dev/urandom | base64 -w0 >"$work/big"
+z 0 set -x big value <"$work/big"
+z 0 get big value
+[ "$out" = "$(<"$work/big")" ] || fail "get big value is not what -x stored"
+printf '42\n' >"$work/stdin"
+z 0 set big nl -x <"$work/stdin"
+z 0 dump big
+[[ $out == *'"nl":"42\n"'* ]] || fail "-x did not store its input as text, byte for byte: $out"
+z 0 list push -x L first <"$work/stdin"
+expect_out 2
+z 0 list range L
+expect_out "$(printf 'first\n42\n')"
+usage set -x big k v
+expect_err "given already"
+usage set -x big
+usage get big value -x
+
+echo "== stats --json"
+z 0 stats --json --interval 1
+[ "$(wc -l <<<"$out")" = 1 ] || fail "stats --json printed more than one line: $out"
+python3 -c '
+import json, sys
+stats = json.loads(sys.argv[1])
+assert isinstance(stats["objects"], int) and isinstance(stats["ops_per_sec"], float), stats
+assert list(stats)[0] == "objects" and list(stats)[-1] == "ops_per_sec", list(stats)
+' "$out" || fail "stats --json printed: $out"
+
+echo "== errors say each thing once"
+z 0 incr big.n 9223372036854775807
+z 4 incr big.n
+[ "$err" = "zown: big.n: int64 overflow" ] || fail "overflow error: $err"
+
+echo "== no owner at an ipc endpoint: at once"
+# A day's --timeout: only an exit at once passes within the bound.
+code=0
+timeout 60 "$zown" get d k --name "nobody$$" --timeout 86400000 2>"$work/stderr" || code=$?
+[ "$code" = 3 ] || fail "no socket file: exit $code"
+grep -q "no owner answers at ipc://$ZOWN_RUNDIR/nobody$$.sock: no socket file there" \
+    "$work/stderr" || fail "no socket file: $(<"$work/stderr")"
+python3 -c 'import socket, sys; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' \
+    "$work/stale.sock"
+code=0
+timeout 60 "$zown" stats --endpoint "ipc://$work/stale.sock" --timeout 86400000 \
+    2>"$work/stderr" || code=$?
+[ "$code" = 3 ] || fail "stale socket file: exit $code"
+grep -q "nothing listens on its socket file" "$work/stderr" || fail "stale: $(<"$work/stderr")"
+
+echo "== the prompt, stdin not a terminal: one command a line"
+cat >"$work/script" <<'SCRIPT'
+set p k "two words"
+get p k
+# a comment, then a blank line
+
+get p nokey
+list push P 'a b' "c\td\x21"
+list range P
+quit
+get p k
+SCRIPT
+run 1 --name "$name" <"$work/script"
+expect_out "$(printf 'two words\n2\na b\nc\td!')"
+expect_err "no key 'nokey' in 'p'"
+run 0 --name "$name" </dev/null
+expect_out ""
+run 0 -e "$endpoint" <<<"get p k"
+expect_out "two words"
+run 2 --name "$name" <<<"serve"
+expect_err "not at the prompt"
+run 2 --name "$name" <<<'get "p k'
+expect_err "unclosed quote"
+run 2 --name "$name" <<<'set -x p k'
+expect_err "-x reads standard input, which is the prompt's"
+run 0 <<<"help"
+[[ $out == *"  list push "* ]] || fail "help at the prompt: $out"
+run 0 <<<"help queue get"
+[[ $out == "usage: zown queue get"* ]] || fail "help queue get at the prompt: $out"
+
+echo "== the prompt on a terminal"
+if command -v script >/dev/null; then
+    mkdir "$work/home"
+    printf 'get p k\nlist len P\nquit\n' >"$work/tty-script"
+    code=0
+    HOME=$work/home timeout 60 script -qec "$zown --name $name" /dev/null \
+        <"$work/tty-script" >"$work/tty.out" 2>&1 || code=$?
+    [ "$code" = 0 ] || fail "the prompt on a terminal exited $code: $(<"$work/tty.out")"
+    grep -q "zown> " "$work/tty.out" || fail "no prompt on a terminal: $(<"$work/tty.out")"
+    grep -q "two words" "$work/tty.out" || fail "the prompt did not run get: $(<"$work/tty.out")"
+    if ldd "$zown" | grep -q libedit; then
+        # libedit writes a blank as \040
+        grep -Eq 'list( |\\040)len( |\\040)P' "$work/home/.zown_history" \
+            || fail "no history in ~/.zown_history"
+    fi
+else
+    echo "(script(1) missing: the terminal prompt is not checked)"
+fi
 
 echo "== watch"
 # start_watch NAME ARG...: `zown watch NAME ARG...` in the background like

@@ -36,6 +36,18 @@ s_sorted (zown_reply_t *reply, size_t count, size_t stride)
     return data;
 }
 
+//  The op on the object named by the first argument, then the first value
+//  of its reply printed as get prints it.
+static int
+s_call_print (cli_run_t *run, zown_op_t op, size_t argc, const zown_datum_t *argv)
+{
+    zown_reply_t *reply;
+    int code = cli_call (run, op, run->args [0], argc, argv, &reply);
+    if (!code)
+        cli_print_raw (zown_reply_value (reply, 0, 0));
+    return code;
+}
+
 //  --------------------------------------------------------------------------
 //  Dict and value commands
 
@@ -68,13 +80,8 @@ s_key_failed (cli_run_t *run)
 int
 cli_get (cli_run_t *run)
 {
-    zown_reply_t *reply;
-    if (run->argc == 1) {
-        int code = cli_call (run, ZOWN_OP_VALUE_GET, run->args [0], 0, NULL, &reply);
-        if (!code)
-            cli_print_raw (zown_reply_value (reply, 0, 0));
-        return code;
-    }
+    if (run->argc == 1)
+        return s_call_print (run, ZOWN_OP_VALUE_GET, 0, NULL);
     zown_datum_t value;
     zown_dict_t *dict = zown_dict_new (run->client, run->args [0]);
     int code = CLI_OK;
@@ -155,11 +162,7 @@ static int
 s_incr_field (cli_run_t *run, zown_datum_t delta)
 {
     zown_datum_t args [2] = { cli_arg (run, 1), delta };
-    zown_reply_t *reply;
-    int code = cli_call (run, ZOWN_OP_DICT_ADD, run->args [0], 2, args, &reply);
-    if (!code)
-        cli_print_raw (zown_reply_value (reply, 0, 0));
-    return code;
+    return s_call_print (run, ZOWN_OP_DICT_ADD, 2, args);
 }
 
 //  NAME [DELTA] or DICT KEY [DELTA]. Two words are a dict's KEY when the
@@ -189,21 +192,10 @@ cli_incr (cli_run_t *run)
 //  --------------------------------------------------------------------------
 //  Any object: type, drop
 
-//  The first value of the reply to op, without arguments, on NAME.
-static int
-s_print_first (cli_run_t *run, zown_op_t op)
-{
-    zown_reply_t *reply;
-    int code = cli_call (run, op, run->args [0], 0, NULL, &reply);
-    if (!code)
-        cli_print_raw (zown_reply_value (reply, 0, 0));
-    return code;
-}
-
 int
 cli_type (cli_run_t *run)
 {
-    return s_print_first (run, ZOWN_OP_TYPE);
+    return s_call_print (run, ZOWN_OP_TYPE, 0, NULL);
 }
 
 int
@@ -243,10 +235,7 @@ cli_list_push (cli_run_t *run)
     int code = s_values (run, 1, &values);
     if (code)
         return code;
-    zown_reply_t *reply;
-    code = cli_call (run, ZOWN_OP_LIST_EXTEND, run->args [0], run->argc - 1, values, &reply);
-    if (!code)
-        cli_print_raw (zown_reply_value (reply, 0, 0));
+    code = s_call_print (run, ZOWN_OP_LIST_EXTEND, run->argc - 1, values);
     free (values);
     return code;
 }
@@ -273,7 +262,7 @@ cli_list_pop (cli_run_t *run)
 int
 cli_list_len (cli_run_t *run)
 {
-    return s_print_first (run, ZOWN_OP_LIST_LEN);
+    return s_call_print (run, ZOWN_OP_LIST_LEN, 0, NULL);
 }
 
 //  [START [STOP]] as Python's slice, one value per line as get prints it.
@@ -353,7 +342,7 @@ cli_queue_get (cli_run_t *run)
 int
 cli_queue_len (cli_run_t *run)
 {
-    return s_print_first (run, ZOWN_OP_QUEUE_SIZE);
+    return s_call_print (run, ZOWN_OP_QUEUE_SIZE, 0, NULL);
 }
 
 //  --------------------------------------------------------------------------
