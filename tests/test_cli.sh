@@ -115,9 +115,12 @@ for command in "${commands[@]}"; do
     [[ $out == "usage: zown $command"* ]] || fail "zown $command --help: $out"
 done
 run 0 get -h
+run 0 list --help
+[[ $out == *"  list push "* && $out != *queue* ]] || fail "zown list --help: $out"
 
 echo "== usage errors"
 usage --bogus
+usage - get d k
 usage --name
 usage frobnicate
 usage list

@@ -102,20 +102,46 @@ s_read_line (bool terminal)
     return NULL;
 }
 
-#ifdef ZOWN_HAVE_LIBEDIT
-//  $HOME/.zown_history, or NULL.
+//  The history file, $HOME/.zown_history, loaded; NULL without one (not
+//  a terminal, no HOME, or no libedit).
 static char *
-s_history_path (void)
+s_history_open (bool terminal)
 {
     const char *home = getenv ("HOME");
-    if (!home || !*home)
-        return NULL;
-    char *path = (char *) malloc (strlen (home) + sizeof ("/.zown_history"));
-    if (path)
+#ifdef ZOWN_HAVE_LIBEDIT
+    char *path = terminal && home && *home
+        ? (char *) malloc (strlen (home) + sizeof ("/.zown_history"))
+        : NULL;
+    if (path) {
         sprintf (path, "%s/.zown_history", home);
+        using_history ();
+        stifle_history (HISTORY_MAX);
+        read_history (path);
+    }
     return path;
-}
+#else
+    (void) terminal;
+    (void) home;
+    return NULL;
 #endif
+}
+
+//  Adds a line that is not blank, and saves the history at once: Ctrl-C
+//  ends the prompt (as redis-cli's), and must not lose it.
+static void
+s_history_add (const char *path, const char *line)
+{
+#ifdef ZOWN_HAVE_LIBEDIT
+    if (!path || strspn (line, " \t\n") == strlen (line))
+        return;
+    add_history (line);
+    if (write_history (path))
+        fprintf (stderr, "zown: cannot write the history to %s\n", path);
+#else
+    (void) path;
+    (void) line;
+#endif
+}
 
 //  Runs one line; what it changes in *failed: the exit code of the last
 //  line that failed. False for quit or exit.
@@ -146,30 +172,16 @@ int
 cli_prompt (int global_count, char **global)
 {
     bool terminal = isatty (STDIN_FILENO) == 1;
+    char *history = s_history_open (terminal);
     int failed = CLI_OK;
-#ifdef ZOWN_HAVE_LIBEDIT
-    char *history = terminal ? s_history_path () : NULL;
-    if (history) {
-        using_history ();
-        stifle_history (HISTORY_MAX);
-        read_history (history);
-    }
-#endif
     char *line;
     bool more = true;
     while (more && (line = s_read_line (terminal))) {
-#ifdef ZOWN_HAVE_LIBEDIT
-        if (history && strspn (line, " \t") < strlen (line))
-            add_history (line);
-#endif
+        s_history_add (history, line);
         more = s_run_line (line, global_count, global, &failed);
         free (line);
     }
-#ifdef ZOWN_HAVE_LIBEDIT
-    if (history && write_history (history))
-        fprintf (stderr, "zown: cannot write the history to %s\n", history);
     free (history);
-#endif
     if (terminal && more)
         putchar ('\n');  //  After ^D, the shell's prompt on a line of its own
     return failed;

@@ -232,7 +232,7 @@ static const cli_command_t s_commands [] = {
       "(int64) if it reads as one, as a decimal (double) if it reads as one (1.5, -2e3),\n"
       "else as a string. Prints nothing. With -x, VALUE is all of standard input,\n"
       "stored as a string, byte for byte.\n" },
-    { "get", cli_get, 1, 2, OPT_CLIENT, "NAME | DICT KEY",
+    { "get", cli_get, 1, 2, OPT_CLIENT, "NAME|DICT KEY",
       "print the value object NAME, or KEY of the dict DICT",
       "Prints the number the value object NAME holds, or the value of KEY in the dict\n"
       "DICT: numbers as numbers (a decimal always with a point or an exponent),\n"
@@ -242,7 +242,7 @@ static const cli_command_t s_commands [] = {
     { "keys", cli_keys, 1, 1, OPT_CLIENT, "DICT", "print the keys of the dict DICT",
       "Prints the keys of the dict DICT, one per line, in byte order. A missing dict\n"
       "has no keys.\n" },
-    { "incr", cli_incr, 1, 3, OPT_CLIENT, "NAME | DICT KEY [DELTA]",
+    { "incr", cli_incr, 1, 3, OPT_CLIENT, "NAME|DICT KEY [DELTA]",
       "add DELTA (default 1) to a value object or a dict's KEY",
       "Adds DELTA (default 1) atomically to the value object NAME (0 if missing), or\n"
       "to KEY of the dict DICT (0 if absent), and prints the new number. Two words\n"
@@ -360,6 +360,20 @@ s_print_options (unsigned scope)
     }
 }
 
+//  The lines of `zown --help` of the commands whose name starts so.
+static void
+s_print_commands (const char *start)
+{
+    for (size_t index = 0; index < COMMAND_COUNT; index++) {
+        if (strncmp (s_commands [index].name, start, strlen (start)))
+            continue;
+        char left [48];
+        snprintf (left, sizeof (left), "%s %s", s_commands [index].name,
+                  s_commands [index].synopsis);
+        printf ("  %-32s %s\n", left, s_commands [index].summary);
+    }
+}
+
 static void
 s_help (const cli_command_t *command)
 {
@@ -373,12 +387,7 @@ s_help (const cli_command_t *command)
             "       zown [OPTION]...   (a prompt: one command a line, from a terminal or not)\n\n"
             "Serve a zown owner, or read and change the objects of a running one.\n\n"
             "Commands:\n");
-    for (size_t index = 0; index < COMMAND_COUNT; index++) {
-        char left [48];
-        snprintf (left, sizeof (left), "%s %s", s_commands [index].name,
-                  s_commands [index].synopsis);
-        printf ("  %-30s %s\n", left, s_commands [index].summary);
-    }
+    s_print_commands ("");
     printf ("\nOptions of serve:\n");
     s_print_options (OPT_SERVE);
     printf ("\nOptions of the other commands:\n");
@@ -640,11 +649,18 @@ s_command (int argc, char **argv, int *words_p, int *code_p)
     char name [64];
     snprintf (name, sizeof (name), "%s%s%s", argv [0], argc > 1 ? " " : "",
               argc > 1 ? argv [1] : "");
-    bool group = false;
+    char group [48];
+    snprintf (group, sizeof (group), "%s ", argv [0]);
+    bool is_group = false;
     for (size_t index = 0; index < COMMAND_COUNT; index++)
-        group |= strncmp (s_commands [index].name, argv [0], strlen (argv [0])) == 0
-            && s_commands [index].name [strlen (argv [0])] == ' ';
-    *code_p = cli_usage (NULL, "unknown command", group ? name : argv [0]);
+        is_group |= strncmp (s_commands [index].name, group, strlen (group)) == 0;
+    //  `zown list --help`: the list commands
+    if (is_group && s_wants (argc - 1, argv + 1, "-h", "--help")) {
+        s_print_commands (group);
+        *code_p = fflush (stdout) ? CLI_FAILED : CLI_OK;
+        return NULL;
+    }
+    *code_p = cli_usage (NULL, "unknown command", is_group ? name : argv [0]);
     return NULL;
 }
 
@@ -732,7 +748,7 @@ s_leading_options (int argc, char **argv)
         for (size_t at = 0; at < OPTION_COUNT && !option; at++)
             if (is_long ? strlen (s_options [at].long_name) == length
                         && strncmp (s_options [at].long_name, word + 2, length) == 0
-                        : s_options [at].short_name == word [1] && !word [2] && word [1])
+                        : word [1] && !word [2] && s_options [at].short_name == word [1])
                 option = &s_options [at];
         if (!option) {
             cli_usage (NULL, "unknown option", word);
