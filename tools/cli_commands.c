@@ -231,7 +231,7 @@ s_values (cli_run_t *run, size_t first, zown_datum_t **values_p)
 int
 cli_list_push (cli_run_t *run)
 {
-    zown_datum_t *values;
+    zown_datum_t *values = NULL;
     int code = s_values (run, 1, &values);
     if (code)
         return code;
@@ -290,7 +290,7 @@ cli_list_range (cli_run_t *run)
 int
 cli_queue_put (cli_run_t *run)
 {
-    zown_datum_t *values;
+    zown_datum_t *values = NULL;
     int code = s_values (run, 1, &values);
     if (code)
         return code;
