@@ -123,13 +123,11 @@ cli_fail (cli_run_t *run, const char *what, int status)
                  run->absent ? run->absent : zown_strerror (status));
         return CLI_UNREACHABLE;
     }
-    //  Then the owner's own words when they add to the status's (they
-    //  name a limit; "int64 overflow" would only repeat it).
-    const char *text = zown_strerror (status);
+    //  The owner's own words when it gave some: they say the status's
+    //  generic text more precisely ("key over max_key (4 bytes)"), and
+    //  both together would say one thing twice.
     const char *message = run->client && status < 64 ? zown_client_message (run->client) : "";
-    if (strstr (text, message))
-        message = "";
-    fprintf (stderr, "zown: %s: %s%s%s\n", what, text, *message ? ": " : "", message);
+    fprintf (stderr, "zown: %s: %s\n", what, *message ? message : zown_strerror (status));
     return status == ZOWN_NOT_FOUND ? CLI_NOT_FOUND
         : status == ZOWN_INVALID    ? CLI_USAGE
                                     : CLI_FAILED;
