@@ -117,6 +117,8 @@ done
 run 0 get -h
 run 0 list --help
 [[ $out == *"  list push "* && $out != *queue* ]] || fail "zown list --help: $out"
+run 0 -h queue
+[[ $out == *"  queue get "* && $out != *list* ]] || fail "zown -h queue: $out"
 
 echo "== usage errors"
 usage --bogus

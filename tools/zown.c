@@ -637,9 +637,10 @@ s_connect (cli_run_t *run, char **endpoint_p)
     return CLI_FAILED;
 }
 
-//  The command named, or a usage error (*code_p) if none is.
+//  The command named, or NULL with *code_p: a usage error, or CLI_OK
+//  after the help of a group of commands (`zown list --help`).
 static const cli_command_t *
-s_command (int argc, char **argv, int *words_p, int *code_p)
+s_command (int argc, char **argv, bool help, int *words_p, int *code_p)
 {
     const cli_command_t *command = s_commands_find (argc, argv, words_p);
     if (command)
@@ -653,7 +654,7 @@ s_command (int argc, char **argv, int *words_p, int *code_p)
     for (size_t index = 0; index < COMMAND_COUNT; index++)
         is_group |= strncmp (s_commands [index].name, group, strlen (group)) == 0;
     //  `zown list --help`: the list commands
-    if (is_group && s_wants (argc - 1, argv + 1, "-h", "--help")) {
+    if (is_group && (help || s_wants (argc - 1, argv + 1, "-h", "--help"))) {
         s_print_commands (group);
         *code_p = fflush (stdout) ? CLI_FAILED : CLI_OK;
         return NULL;
@@ -666,12 +667,13 @@ int
 cli_main (int global_count, char **global, int argc, char **argv, bool at_prompt)
 {
     int words = 0, code = CLI_USAGE;
-    const cli_command_t *command = s_command (argc, argv, &words, &code);
+    bool help = s_wants (global_count, global, "-h", "--help");
+    const cli_command_t *command = s_command (argc, argv, help, &words, &code);
     if (!command)
         return code;
     argc -= words;
     argv += words;
-    if (s_wants (global_count, global, "-h", "--help") || s_wants (argc, argv, "-h", "--help")) {
+    if (help || s_wants (argc, argv, "-h", "--help")) {
         s_help (command);
         return fflush (stdout) ? CLI_FAILED : CLI_OK;
     }
@@ -725,7 +727,7 @@ int
 cli_help (int argc, char **argv)
 {
     int words = 0, code = CLI_USAGE;
-    const cli_command_t *command = argc ? s_command (argc, argv, &words, &code) : NULL;
+    const cli_command_t *command = argc ? s_command (argc, argv, true, &words, &code) : NULL;
     if (argc && !command)
         return code;
     s_help (command);
