@@ -458,6 +458,11 @@ timeout 60 "$zown" stats --endpoint "ipc://$work/stale.sock" --timeout 86400000 
     2>"$work/stderr" || code=$?
 [ "$code" = 3 ] || fail "stale socket file: exit $code"
 grep -q "nothing listens on its socket file" "$work/stderr" || fail "stale: $(<"$work/stderr")"
+# An owner at its descriptor limit moves its socket file aside to
+# PATH.paused: that one is waited for, and the message says why.
+: >"$work/full.sock.paused"
+run 3 get d k --endpoint "ipc://$work/full.sock" --timeout 300
+expect_err "accepts no new client now: it is at its descriptor limit"
 
 echo "== the prompt, stdin not a terminal: one command a line"
 cat >"$work/script" <<'SCRIPT'

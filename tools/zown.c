@@ -119,8 +119,13 @@ int
 cli_fail (cli_run_t *run, const char *what, int status)
 {
     if (status == ZOWN_UNREACHABLE || status == ZOWN_TIMEOUT) {
+        //  The client says why when an ipc socket file tells (an owner at
+        //  its descriptor limit).
+        const char *why = run->client ? zown_client_message (run->client) : "";
         fprintf (stderr, "zown: no owner answers at %s: %s\n", run->target,
-                 run->absent ? run->absent : zown_strerror (status));
+                 run->absent ? run->absent
+                     : *why  ? why
+                             : zown_strerror (status));
         return CLI_UNREACHABLE;
     }
     //  The owner's own words when it gave some: they say the status's
@@ -568,9 +573,11 @@ s_version (void)
     return fflush (stdout) ? CLI_FAILED : CLI_OK;
 }
 
-//  An ipc endpoint that no owner can be at: its socket file is missing, or
-//  nothing listens on it (a stale file). libzmq would retry it silently
-//  until the deadline; saying so at once is more use. NULL if one may be.
+//  An ipc endpoint that no owner can be at: its socket file is missing (and
+//  not moved aside to PATH.paused by an owner at its descriptor limit,
+//  which may accept again before the deadline), or nothing listens on it
+//  (a stale file). libzmq would retry it silently until the deadline;
+//  saying so at once is more use. NULL if an owner may be there.
 static const char *
 s_ipc_absent (const char *target)
 {
@@ -581,8 +588,12 @@ s_ipc_absent (const char *target)
     struct stat status;
     if (*path == '@' || strlen (path) >= sizeof (address.sun_path))
         return NULL;  //  Abstract, or too long to try: libzmq tells
+    char paused [sizeof (address.sun_path) + sizeof (".paused")];
+    snprintf (paused, sizeof (paused), "%s.paused", path);
     if (stat (path, &status))
-        return errno == ENOENT ? "no socket file there (is the owner running?)" : NULL;
+        return errno == ENOENT && stat (paused, &status)
+            ? "no socket file there (is the owner running?)"
+            : NULL;
     strcpy (address.sun_path, path);
     int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     bool refused = fd >= 0 && connect (fd, (struct sockaddr *) &address, sizeof (address))
