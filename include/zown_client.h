@@ -135,6 +135,38 @@ ZOWN_EXPORT int zown_client_ping (zown_client_t *self);
 //  none. Borrowed until the next call on this client.
 ZOWN_EXPORT const char *zown_client_message (zown_client_t *self);
 
+//  The last failure of this thread, in one place: returns a line saying
+//  what went wrong ("no such object or key", then ": " and the owner's
+//  own message, or what the library knows more, when there is one: "key
+//  over max_key (65536 bytes)", "a request holds at most 1024 ops"), and
+//  sets *status_p (may be NULL) to its status (zown_errno). "success"
+//  and ZOWN_OK if the last call succeeded. `self` may be NULL (a failed
+//  zown_client_new, or a call on no client): then the owner's message is
+//  left out. The text is borrowed until the next call on this thread.
+//      if (zown_incr (client, "hits", 1, NULL))
+//          fprintf (stderr, "hits: %s\n", zown_client_error (client, NULL));
+ZOWN_EXPORT const char *zown_client_error (zown_client_t *self, int *status_p);
+
+//  ---------------------------------------------------------------------
+//  In an application's event loop (poll, epoll, libuv, zloop): send
+//  requests with zown_client_send, watch the descriptor, and collect
+//  replies with zown_client_step.
+//
+//  The descriptor is ZeroMQ's ZMQ_FD: it is edge-triggered and only says
+//  "look again", not "a reply is there". Whenever it polls readable, and
+//  after every zown_client_send, call zown_client_step until it returns 0;
+//  a reply may be waiting with the descriptor quiet otherwise. Never read
+//  from or write to the descriptor. It belongs to the client: it is valid
+//  until zown_client_destroy, and -1 with ZOWN_FORKED in a forked child.
+ZOWN_EXPORT int zown_client_fd (zown_client_t *self);
+
+//  Collect one reply to a pipelined request, never waiting: returns 1 and
+//  sets *reply_p (borrowed until the next call on this client) when one
+//  was there, 0 when none is there now (or nothing is pending), -1 with
+//  ZOWN_UNREACHABLE (the connection dropped), ZOWN_FORKED, ZOWN_PROTOCOL.
+//  A reply with an error status is returned as zown_client_recv does.
+ZOWN_EXPORT int zown_client_step (zown_client_t *self, zown_reply_t **reply_p);
+
 #ifdef __cplusplus
 }
 #endif

@@ -4,7 +4,9 @@
     A datum is a small struct passed by value: nil, a 64-bit integer, a
     double, or a byte string. A byte string datum only points at its bytes;
     whoever made it keeps them alive. Data returned by zown calls point into
-    the client's last reply and stay valid until the next call on that client.
+    the client's last reply and stay valid until the next call on that client
+    (the fast path: nothing is copied); zown_datum_to_int, _double, _str and
+    _bytes copy them out.
     =========================================================================
 */
 #ifndef ZOWN_DATUM_H_INCLUDED
@@ -77,6 +79,16 @@ ZOWN_EXPORT bool zown_datum_eq (zown_datum_t a, zown_datum_t b);
 //  integer or double rendered as text, or "nil". The caller frees it.
 //  Returns NULL when out of memory.
 ZOWN_EXPORT char *zown_datum_strdup (zown_datum_t datum);
+
+//  Typed reads. A number is copied into *value_p (may be NULL): -1 with
+//  ZOWN_WRONG_TYPE when the datum is not one (an int reads as a double
+//  too). A byte string is copied into fresh memory the caller frees, with a
+//  NUL after its last byte, so that text reads as a C string; *size_p (may
+//  be NULL) gets its length. NULL with ZOWN_WRONG_TYPE or ZOWN_NO_MEMORY.
+ZOWN_EXPORT int zown_datum_to_int (zown_datum_t datum, int64_t *value_p);
+ZOWN_EXPORT int zown_datum_to_double (zown_datum_t datum, double *value_p);
+ZOWN_EXPORT char *zown_datum_to_str (zown_datum_t datum);
+ZOWN_EXPORT void *zown_datum_to_bytes (zown_datum_t datum, size_t *size_p);
 
 //  True if a ZOWN_BYTES datum equals the C string.
 ZOWN_EXPORT bool zown_datum_streq (zown_datum_t datum, const char *string);

@@ -38,6 +38,14 @@ ZOWN_EXPORT int zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t 
 ZOWN_EXPORT int zown_dict_get (zown_dict_t *self, const char *key, zown_datum_t *value_p,
                                uint64_t *version_p);
 
+//  Value of key, copied out: an int or a double into *value_p (may be
+//  NULL), a byte string into a fresh C string the caller frees. -1 (NULL)
+//  with ZOWN_NOT_FOUND when absent, ZOWN_WRONG_TYPE when it holds another
+//  type.
+ZOWN_EXPORT int zown_dict_get_int (zown_dict_t *self, const char *key, int64_t *value_p);
+ZOWN_EXPORT int zown_dict_get_double (zown_dict_t *self, const char *key, double *value_p);
+ZOWN_EXPORT char *zown_dict_get_str (zown_dict_t *self, const char *key);
+
 //  Value of key, or `fallback` when absent (fallback is returned as given).
 ZOWN_EXPORT int zown_dict_get_or (zown_dict_t *self, const char *key, zown_datum_t fallback,
                                   zown_datum_t *value_p);
@@ -52,10 +60,12 @@ ZOWN_EXPORT int zown_dict_contains (zown_dict_t *self, const char *key);
 ZOWN_EXPORT int zown_dict_len (zown_dict_t *self, size_t *len_p);
 
 //  Every key: a reply with one result of byte-string values, borrowed until
-//  the next call on the client. Order is unspecified.
+//  the next call on the client (the fast path; zown_items_new copies).
+//  Order is unspecified.
 ZOWN_EXPORT int zown_dict_keys (zown_dict_t *self, zown_reply_t **keys_p);
 
-//  Every key and value: one result of 2*N values, key then value.
+//  Every key and value: one result of 2*N values, key then value, borrowed
+//  as for zown_dict_keys. zown_items_new gives an owned copy to iterate.
 ZOWN_EXPORT int zown_dict_items (zown_dict_t *self, zown_reply_t **items_p);
 
 //  Remove every key; *removed_p (may be NULL) gets how many.
@@ -64,9 +74,21 @@ ZOWN_EXPORT int zown_dict_clear (zown_dict_t *self, size_t *removed_p);
 //  Set key only if absent: 1 if it was set, 0 if already present, -1 error.
 ZOWN_EXPORT int zown_dict_set_if_absent (zown_dict_t *self, const char *key, zown_datum_t value);
 
-//  Set n keys in one atomic op.
+//  Set n keys. Up to ZOWN_DICT_UPDATE_MAX keys go in one atomic op; more
+//  are split into ops of that many, applied in order, each atomic: on a
+//  failure the ops before it stay applied.
+#define ZOWN_DICT_UPDATE_MAX (ZOWN_REQUEST_ARGS_MAX / 2)
 ZOWN_EXPORT int zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys,
                                   const zown_datum_t *values);
+
+//  Add deltas [i] to the int at keys [i] (absent: 0), for i below n, as
+//  zown_dict_add does; deltas may be NULL: 1 each, which counts the keys
+//  (a key given twice counts twice). Up to ZOWN_REQUEST_OPS_MAX keys go in
+//  one request, applied all or none; more are split into requests of that
+//  many, each all or none, sent in order: on a failure the requests before
+//  it stay applied.
+ZOWN_EXPORT int zown_dict_add_many (zown_dict_t *self, size_t n, const char *const *keys,
+                                    const int64_t *deltas);
 
 //  Atomically add `delta` (int or double) to the number stored at key; an
 //  absent key counts as 0. int + int stays int (ZOWN_OVERFLOW past int64);

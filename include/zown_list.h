@@ -34,8 +34,10 @@ ZOWN_EXPORT void zown_list_destroy (zown_list_t **self_p);
 //  Add value at the end. *len_p (may be NULL) gets the new length.
 ZOWN_EXPORT int zown_list_append (zown_list_t *self, zown_datum_t value, size_t *len_p);
 
-//  Add n values (1..65535) at the end, all or none, in one op. *len_p (may
-//  be NULL) gets the new length.
+//  Add n values at the end. *len_p (may be NULL) gets the new length. Up
+//  to ZOWN_REQUEST_ARGS_MAX values go in one op, all or none; more are
+//  split into ops of that many, applied in order, each all or none: on a
+//  failure the ops before it stay applied.
 ZOWN_EXPORT int zown_list_extend (zown_list_t *self, size_t n, const zown_datum_t *values,
                                   size_t *len_p);
 

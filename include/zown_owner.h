@@ -96,7 +96,11 @@ typedef struct {
     zown_limits_t limits;
 } zown_owner_options_t;
 
-//  Start an owner named `name` and bind its two endpoints. First removes
+//  Start an owner named `name` and bind its two endpoints. A NULL name
+//  gives the owner a unique one of its own ("anon-PID-N-RANDOM"): read it
+//  and the endpoints with zown_owner_name, zown_owner_inproc and
+//  zown_owner_ipc (workers forked or spawned after it then connect to
+//  zown_owner_ipc). First removes
 //  from the run directory the files of owners, pools and pipelines whose
 //  processes died without cleaning up (never a live one's). Returns NULL
 //  with ZOWN_INVALID (bad name), ZOWN_ADDR_IN_USE (a live owner already

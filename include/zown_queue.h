@@ -61,14 +61,21 @@ ZOWN_EXPORT int zown_queue_init_joinable (zown_queue_t *self, size_t maxsize, in
 //  wait, ZOWN_FOREVER: no limit). -1 with ZOWN_TIMEOUT.
 ZOWN_EXPORT int zown_queue_put (zown_queue_t *self, zown_datum_t item, int timeout_ms);
 
-//  Put n items (at most 1024) in one message, all or none, without waiting:
-//  -1 with ZOWN_TIMEOUT if they do not all fit now.
+//  Put n items without waiting: -1 with ZOWN_TIMEOUT if they do not all fit
+//  now. Up to ZOWN_REQUEST_OPS_MAX items go in one message, all or none;
+//  more are split into messages of that many, each all or none, sent in
+//  order: on a failure the messages before it stay applied.
 ZOWN_EXPORT int zown_queue_put_many (zown_queue_t *self, size_t n, const zown_datum_t *items);
 
 //  Get the oldest item, waiting at most timeout_ms for one. The item is
 //  borrowed until the next call on the client. -1 with ZOWN_TIMEOUT. On a
 //  joinable queue the item is leased to this client (zown_queue_get_lease).
 ZOWN_EXPORT int zown_queue_get (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p);
+
+//  Get the oldest item as zown_queue_get does, as an int copied into
+//  *value_p (may be NULL): -1 with ZOWN_WRONG_TYPE if it is not one (nil,
+//  a stop mark, is not: it is consumed all the same).
+ZOWN_EXPORT int zown_queue_get_int (zown_queue_t *self, int timeout_ms, int64_t *value_p);
 
 //  Get the oldest item as zown_queue_get does, with its lease: its id, for
 //  zown_queue_ack, and how many times it has been handed out, this time

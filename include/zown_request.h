@@ -20,6 +20,12 @@ extern "C" {
 
 typedef struct _zown_request_t zown_request_t;
 
+//  Most ops in one request, and most arguments of one op (the wire's
+//  limits, docs/PROTOCOL.md). The typed bulk calls (zown_dict_add_many,
+//  zown_queue_put_many, ...) split larger inputs by themselves.
+#define ZOWN_REQUEST_OPS_MAX  1024
+#define ZOWN_REQUEST_ARGS_MAX 65535
+
 //  Create an empty request. Returns NULL when out of memory.
 ZOWN_EXPORT zown_request_t *zown_request_new (void);
 
@@ -31,7 +37,8 @@ ZOWN_EXPORT void zown_request_reset (zown_request_t *self);
 
 //  Append one op on the object `name` (empty or NULL for owner ops) with
 //  argc arguments. The request copies what it needs. Returns 0, or -1 with
-//  ZOWN_INVALID (bad name, too many ops or args) or ZOWN_NO_MEMORY.
+//  ZOWN_INVALID (bad name, too many args, or ZOWN_REQUEST_OPS_MAX ops
+//  already: zown_client_error says so) or ZOWN_NO_MEMORY.
 ZOWN_EXPORT int zown_request_add (zown_request_t *self, zown_op_t op, const char *name, size_t argc,
                                   const zown_datum_t *argv);
 

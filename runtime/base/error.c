@@ -5,19 +5,39 @@
 #include "zown_internal.h"
 
 static _Thread_local int s_status;
+//  What the last failure said beyond its status ("" for most)
+static _Thread_local char s_detail [256];
 
 int
 zown_fail (int status)
 {
     s_status = status;
+    s_detail [0] = 0;
     return -1;
 }
 
 void *
 zown_fail_null (int status)
 {
-    s_status = status;
+    zown_fail (status);
     return NULL;
+}
+
+int
+zown_fail_detail (int status, const char *format, ...)
+{
+    s_status = status;
+    va_list args;
+    va_start (args, format);
+    vsnprintf (s_detail, sizeof (s_detail), format, args);
+    va_end (args);
+    return -1;
+}
+
+const char *
+zown_fail_detail_text (void)
+{
+    return s_detail;
 }
 
 int

@@ -713,3 +713,43 @@ zown_client_message (zown_client_t *self)
 {
     return self->message;
 }
+
+//  --------------------------------------------------------------------------
+//  In an application's event loop
+
+int
+zown_client_fd (zown_client_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    int fd;
+    size_t size = sizeof (fd);
+    if (zmq_getsockopt (self->socket, ZMQ_FD, &fd, &size))
+        return zown_fail (ZOWN_SYSTEM);
+    zown_ok ();
+    return fd;
+}
+
+int
+zown_client_step (zown_client_t *self, zown_reply_t **reply_p)
+{
+    if (reply_p)
+        *reply_p = NULL;
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (!zown_client_pending (self))
+        return zown_ok ();
+    //  A deadline of 0: one look, no wait (TIMEOUT: nothing there now).
+    if (s_recv (self, 0))
+        return zown_errno () == ZOWN_TIMEOUT ? zown_ok () : -1;
+    if (zown_reply_status (&self->reply) == ZOWN_NO_SESSION)
+        self->said_hello = false;
+    if (reply_p)
+        *reply_p = &self->reply;
+    zown_ok ();
+    return 1;
+}

@@ -151,20 +151,47 @@ zown_dict_set_if_absent (zown_dict_t *self, const char *key, zown_datum_t value)
 int
 zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys, const zown_datum_t *values)
 {
-    if (!self || n == 0 || n > ZOWN_ARGS_MAX / 2 || !keys || !values)
+    if (!self || n == 0 || !keys || !values)
         return zown_fail (ZOWN_INVALID);
-    zown_datum_t *argv = (zown_datum_t *) malloc (2 * n * sizeof (zown_datum_t));
+    size_t part = n < ZOWN_DICT_UPDATE_MAX ? n : ZOWN_DICT_UPDATE_MAX;
+    zown_datum_t *argv = (zown_datum_t *) malloc (2 * part * sizeof (zown_datum_t));
     if (!argv)
         return zown_fail (ZOWN_NO_MEMORY);
     int rc = 0;
-    for (size_t index = 0; index < n && rc == 0; index++) {
-        rc = zown_handle_key (keys [index], &argv [2 * index]);
-        argv [2 * index + 1] = values [index];
+    for (size_t done = 0; done < n && rc == 0; done += part) {
+        size_t count = n - done < part ? n - done : part;
+        for (size_t index = 0; index < count && rc == 0; index++) {
+            rc = zown_handle_key (keys [done + index], &argv [2 * index]);
+            argv [2 * index + 1] = values [done + index];
+        }
+        if (rc == 0)
+            rc = zown_handle_call (&self->handle, ZOWN_OP_DICT_UPDATE, 2 * count, argv, 1, NULL);
     }
-    if (rc == 0)
-        rc = zown_handle_call (&self->handle, ZOWN_OP_DICT_UPDATE, 2 * n, argv, 1, NULL);
     free (argv);
     return rc;
+}
+
+typedef struct {
+    const char *const *keys;
+    const int64_t *deltas;
+} s_add_many_t;
+
+//  Item `index` of an add_many: its key and delta.
+static int
+s_add_item (const void *context, size_t index, zown_datum_t *argv)
+{
+    const s_add_many_t *many = (const s_add_many_t *) context;
+    argv [1] = zown_datum_int (many->deltas ? many->deltas [index] : 1);
+    return zown_handle_key (many->keys [index], &argv [0]);
+}
+
+int
+zown_dict_add_many (zown_dict_t *self, size_t n, const char *const *keys, const int64_t *deltas)
+{
+    if (!self || !keys)
+        return zown_fail (ZOWN_INVALID);
+    s_add_many_t many = { keys, deltas };
+    return zown_handle_call_each (&self->handle, ZOWN_OP_DICT_ADD, n, 2, s_add_item, &many);
 }
 
 int

@@ -39,15 +39,48 @@ int
 zown_handle_call_wait (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
                        size_t values, int64_t wait_ms, zown_reply_t **reply_p)
 {
-    zown_reply_t *reply = NULL;
     if (!self)
         return zown_fail (ZOWN_INVALID);
-    int rc = zown_client_call_op_wait (self->client, op, self->name, argc, argv, wait_ms, &reply);
+    return zown_handle_call_named (self->client, self->name, op, argc, argv, values, wait_ms,
+                                   reply_p);
+}
+
+int
+zown_handle_call_named (zown_client_t *client, const char *name, zown_op_t op, size_t argc,
+                        const zown_datum_t *argv, size_t values, int64_t wait_ms,
+                        zown_reply_t **reply_p)
+{
+    zown_reply_t *reply = NULL;
+    if (!client || !name || !*name)
+        return zown_fail (ZOWN_INVALID);
+    int rc = zown_client_call_op_wait (client, op, name, argc, argv, wait_ms, &reply);
     if (reply_p)
         *reply_p = reply;
     if (rc == 0 && (zown_reply_results (reply) != 1 || zown_reply_count (reply, 0) < values))
         return zown_fail (ZOWN_PROTOCOL);
     return rc;
+}
+
+int
+zown_handle_call_each (zown_handle_t *self, zown_op_t op, size_t n, size_t argc,
+                       zown_handle_item_fn *item, const void *context)
+{
+    zown_datum_t argv [2];
+    if (!self || n == 0 || argc > 2)
+        return zown_fail (ZOWN_INVALID);
+    zown_request_t *request = zown_request_new ();
+    if (!request)
+        return zown_fail (ZOWN_NO_MEMORY);
+    int rc = 0;
+    for (size_t index = 0; index < n && rc == 0; index++) {
+        rc = item (context, index, argv) || zown_request_add (request, op, self->name, argc, argv);
+        if (rc == 0 && (zown_request_ops (request) == ZOWN_REQUEST_OPS_MAX || index + 1 == n)) {
+            rc = zown_client_call (self->client, request, NULL);
+            zown_request_reset (request);
+        }
+    }
+    zown_request_destroy (&request);
+    return rc ? -1 : 0;
 }
 
 int

@@ -21,6 +21,17 @@ int zown_handle_call (zown_handle_t *self, zown_op_t op, size_t argc, const zown
 //  The same for a blocking op the owner may hold up to wait_ms.
 int zown_handle_call_wait (zown_handle_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
                            size_t values, int64_t wait_ms, zown_reply_t **reply_p);
+//  The same on the object `name` through `client`, without a handle.
+int zown_handle_call_named (zown_client_t *client, const char *name, zown_op_t op, size_t argc,
+                            const zown_datum_t *argv, size_t values, int64_t wait_ms,
+                            zown_reply_t **reply_p);
+//  Sets the `argc` arguments of item `index` of a bulk call; -1 with a
+//  status for an item that cannot be sent.
+typedef int (zown_handle_item_fn) (const void *context, size_t index, zown_datum_t *argv);
+//  Calls `op` once per item for n items, in requests of at most
+//  ZOWN_REQUEST_OPS_MAX ops (each all or none), one after the other.
+int zown_handle_call_each (zown_handle_t *self, zown_op_t op, size_t n, size_t argc,
+                           zown_handle_item_fn *item, const void *context);
 //  Value `index` of the first result as an int64 / any number; -1 with
 //  ZOWN_PROTOCOL or ZOWN_WRONG_TYPE if it is not one.
 int zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p);

@@ -66,9 +66,14 @@ zown_list_append (zown_list_t *self, zown_datum_t value, size_t *len_p)
 int
 zown_list_extend (zown_list_t *self, size_t n, const zown_datum_t *values, size_t *len_p)
 {
-    if (n == 0 || n > ZOWN_ARGS_MAX || !values)
+    if (n == 0 || !values)
         return zown_fail (ZOWN_INVALID);
-    return s_call_size (self, ZOWN_OP_LIST_EXTEND, n, values, len_p);
+    for (size_t done = 0; done < n; done += ZOWN_ARGS_MAX) {
+        size_t count = n - done < ZOWN_ARGS_MAX ? n - done : ZOWN_ARGS_MAX;
+        if (s_call_size (self, ZOWN_OP_LIST_EXTEND, count, values + done, len_p))
+            return -1;
+    }
+    return 0;
 }
 
 int

@@ -61,23 +61,21 @@ zown_queue_put (zown_queue_t *self, zown_datum_t item, int timeout_ms)
     return zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_PUT, 2, argv, 0, timeout_ms, NULL);
 }
 
+//  Item `index` of a put_many, put without waiting.
+static int
+s_put_item (const void *context, size_t index, zown_datum_t *argv)
+{
+    argv [0] = ((const zown_datum_t *) context) [index];
+    argv [1] = zown_datum_int (0);
+    return 0;
+}
+
 int
 zown_queue_put_many (zown_queue_t *self, size_t n, const zown_datum_t *items)
 {
-    if (!self || n == 0 || n > ZOWN_BATCH_MAX || !items)
+    if (!self || !items)
         return zown_fail (ZOWN_INVALID);
-    zown_request_t *batch = zown_request_new ();
-    if (!batch)
-        return -1;
-    int rc = 0;
-    for (size_t index = 0; index < n && rc == 0; index++) {
-        zown_datum_t argv [2] = { items [index], zown_datum_int (0) };
-        rc = zown_request_add (batch, ZOWN_OP_QUEUE_PUT, self->handle.name, 2, argv);
-    }
-    if (rc == 0)
-        rc = zown_client_call (self->handle.client, batch, NULL);
-    zown_request_destroy (&batch);
-    return rc;
+    return zown_handle_call_each (&self->handle, ZOWN_OP_QUEUE_PUT, n, 2, s_put_item, items);
 }
 
 int

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <inttypes.h>
 #include <stdatomic.h>
+#include <sys/random.h>
 
 //  Requests handled per poll, so the pipe ($TERM) is still checked often.
 #define S_BURST 256
@@ -853,9 +854,28 @@ s_options_valid (const zown_owner_options_t *options)
         && !options->cert == !options->allow && zown_limits_resolve (&limits) == ZOWN_OK;
 }
 
+//  A name for an owner started without one: "anon-PID-N-RANDOM", unique
+//  among this user's owners (no live process shares the pid, the count
+//  tells this process's owners apart, the random part any owner of a
+//  process that had the pid before).
+static void
+s_anonymous_name (char *name, size_t size)
+{
+    static atomic_uint count;
+    uint32_t random = 0;
+    if (getrandom (&random, sizeof (random), 0) != sizeof (random))
+        random = (uint32_t) zown_now_ms ();
+    snprintf (name, size, "anon-%d-%u-%08x", (int) getpid (), atomic_fetch_add (&count, 1), random);
+}
+
 zown_owner_t *
 zown_owner_new_with (const char *name, const zown_owner_options_t *options)
 {
+    char anonymous [ZOWN_NAME_MAX + 1];
+    if (!name) {
+        s_anonymous_name (anonymous, sizeof (anonymous));
+        name = anonymous;
+    }
     if (!zown_name_valid (name) || !s_options_valid (options))
         return (zown_owner_t *) zown_fail_null (ZOWN_INVALID);
     zown_rundir_sweep ();

@@ -17,8 +17,8 @@
 #define ZOWN_REQUEST_HEADER  14  //  Signature, version, kind, id, u16 op count
 #define ZOWN_REPLY_HEADER    15  //  Signature, version, kind, id, status, u16 count
 #define ZOWN_OBJECT_NAME_MAX 255
-#define ZOWN_BATCH_MAX       1024   //  Most ops in one request
-#define ZOWN_ARGS_MAX        65535  //  Most arguments of one op
+#define ZOWN_BATCH_MAX       ZOWN_REQUEST_OPS_MAX   //  Most ops in one request
+#define ZOWN_ARGS_MAX        ZOWN_REQUEST_ARGS_MAX  //  Most arguments of one op
 //  A routing id that starts with these two octets is a client that says
 //  HELLO before anything that needs a session (docs/PROTOCOL.md 3.5).
 #define ZOWN_CLIENT_ID_PREFIX "ZS"

@@ -47,8 +47,10 @@ zown_request_add (zown_request_t *self, zown_op_t op, const char *name, size_t a
                   const zown_datum_t *argv)
 {
     size_t name_len = name ? strlen (name) : 0;
-    if (!self || name_len > ZOWN_OBJECT_NAME_MAX || argc > ZOWN_ARGS_MAX || (argc && !argv)
-        || self->ops >= ZOWN_BATCH_MAX)
+    if (self && self->ops >= ZOWN_BATCH_MAX)
+        return zown_fail_detail (
+            ZOWN_INVALID, "a request holds at most %d ops (ZOWN_REQUEST_OPS_MAX)", ZOWN_BATCH_MAX);
+    if (!self || name_len > ZOWN_OBJECT_NAME_MAX || argc > ZOWN_ARGS_MAX || (argc && !argv))
         return zown_fail (ZOWN_INVALID);
     for (size_t index = 0; index < argc; index++)
         if ((unsigned) argv [index].tag > ZOWN_BYTES
