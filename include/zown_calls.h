@@ -52,6 +52,12 @@ ZOWN_EXPORT char *zown_hget_str (zown_client_t *client, const char *dict, const 
 ZOWN_EXPORT int zown_hincr (zown_client_t *client, const char *dict, const char *key, int64_t delta,
                             int64_t *now_p);
 
+//  zown_hincr for many keys at once (zown_dict_add_many): deltas [i] to
+//  keys [i], deltas NULL for 1 each; split into requests of at most
+//  ZOWN_REQUEST_OPS_MAX ops, each all or none.
+ZOWN_EXPORT int zown_hincr_many (zown_client_t *client, const char *dict, size_t n,
+                                 const char *const *keys, const int64_t *deltas);
+
 //  Queue `queue`: put an int, waiting for room in a full bounded queue up
 //  to the client's timeout / take the oldest item as an int, waiting up to
 //  timeout_ms for one (zown_queue_put, zown_queue_get_int).

@@ -83,7 +83,7 @@ ZOWN_EXPORT int zown_dict_update (zown_dict_t *self, size_t n, const char *const
 
 //  Add deltas [i] to the int at keys [i] (absent: 0), for i below n, as
 //  zown_dict_add does; deltas may be NULL: 1 each, which counts the keys
-//  (a key given twice counts twice). Up to ZOWN_REQUEST_OPS_MAX keys go in
+//  (a key given twice counts twice); n may be 0. Up to ZOWN_REQUEST_OPS_MAX keys go in
 //  one request, applied all or none; more are split into requests of that
 //  many, each all or none, sent in order: on a failure the requests before
 //  it stay applied.

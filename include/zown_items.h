@@ -32,6 +32,9 @@ typedef struct _zown_items_t zown_items_t;
 //  the call's status (ZOWN_INVALID, ZOWN_TIMEOUT, ...) or ZOWN_NO_MEMORY.
 ZOWN_EXPORT zown_items_t *zown_items_new (zown_dict_t *dict);
 
+//  The same for the dict named `dict`, without a handle (Redis's HGETALL).
+ZOWN_EXPORT zown_items_t *zown_hgetall (zown_client_t *client, const char *dict);
+
 //  Accepts NULL; nulls the caller's pointer.
 ZOWN_EXPORT void zown_items_destroy (zown_items_t **self_p);
 

@@ -169,6 +169,16 @@ typedef struct {
 ZOWN_EXPORT int zown_pool_map (zown_pool_t *self, const zown_bytes_t *inputs, size_t count,
                                zown_future_t **futures);
 
+//  zown_pool_map over C strings, each sent with its NUL (zown_task_string
+//  reads it): Pool.map over file names, say. Returns 0 when every task
+//  succeeded: futures [i] is then the future of strings [i] (the caller
+//  destroys each). Else -1 with the status of the first input that failed,
+//  and no future kept (all NULL); zown_client_error (NULL, NULL) says
+//  which input and why ("the task function reported a failure: /x:
+//  cannot open /x"). futures may be NULL: only the outcome is wanted.
+ZOWN_EXPORT int zown_pool_map_strings (zown_pool_t *self, const char *const *strings, size_t count,
+                                       zown_future_t **futures);
+
 //  Called by zown_pool_map_unordered as each result arrives, with the
 //  input's index; the future is borrowed for the call.
 typedef void (zown_result_fn) (void *arg, size_t index, zown_future_t *future);

@@ -251,6 +251,101 @@ test_pipeline_wordcount_known_words (void **state)
     free (output);
 }
 
+//  Files whose words are known, merged by four workers into one dict:
+//  the exact counts, sorted by count then word; a file that cannot be read
+//  is named in the error.
+static void
+test_wordfreq (void **state)
+{
+    (void) state;
+    testutil_private_rundir ();
+    const char *dir = getenv ("ZOWN_RUNDIR");
+    s_write_file (dir, "one.txt", "The cat; the DOG.\n", 18);
+    s_write_file (dir, "two.txt", "dog, dog! cat 42", 16);
+    s_write_file (dir, "empty.txt", "", 0);
+    char command [1024];
+    snprintf (command, sizeof (command), "wordfreq %s/one.txt %s/two.txt %s/empty.txt", dir, dir,
+              dir);
+    int status;
+    char *output = s_run (command, &status);
+    assert_int_equal (status, 0);
+    assert_string_equal (output,
+                         "4 distinct words\n"
+                         "      3 dog\n"
+                         "      2 cat\n"
+                         "      2 the\n"
+                         "      1 42\n");
+    free (output);
+    snprintf (command, sizeof (command), "wordfreq %s/one.txt %s/absent.txt 2>&1", dir, dir);
+    output = s_run (command, &status);
+    assert_int_equal (status, 1);
+    assert_non_null (strstr (output, "absent.txt: task failed: cannot open "));
+    free (output);
+}
+
+static void
+test_job_queue (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("job_queue 1000", &status);
+    assert_int_equal (status, 0);
+    assert_string_equal (output,
+                         "consumer 0 was killed (SIGKILL) holding job 0\n"
+                         "1000 of 1000 jobs done, each exactly once: yes\n");
+    free (output);
+}
+
+//  Two files of known sizes: both reported in order, each smaller once
+//  compressed, and the totals add up.
+static void
+test_compress_pool (void **state)
+{
+    (void) state;
+    char program [512];
+    snprintf (program, sizeof (program), "%s/compress_pool", getenv ("ZOWN_EXAMPLES_DIR"));
+    if (access (program, X_OK) != 0)
+        skip ();  //  Built only where zlib is installed
+    testutil_private_rundir ();
+    const char *dir = getenv ("ZOWN_RUNDIR");
+    char text [4000];
+    for (size_t index = 0; index < sizeof (text); index++)
+        text [index] = "zown owns " [index % 10];
+    s_write_file (dir, "a", text, 4000);
+    s_write_file (dir, "b", text, 1000);
+    char command [1024];
+    snprintf (command, sizeof (command), "compress_pool %s/a %s/b", dir, dir);
+    int status;
+    char *output = s_run (command, &status);
+    assert_int_equal (status, 0);
+    unsigned long size_a, packed_a, size_b, packed_b, total, packed;
+    char path_a [256], path_b [256];
+    if (sscanf (output, "%lu -> %lu bytes %255s %lu -> %lu bytes %255s %lu -> %lu bytes in 2 files",
+                &size_a, &packed_a, path_a, &size_b, &packed_b, path_b, &total, &packed)
+        != 8)
+        fail_msg ("output:\n%s", output);
+    assert_int_equal (size_a, 4000);
+    assert_int_equal (size_b, 1000);
+    assert_true (packed_a < 100 && packed_b < 100);
+    assert_int_equal (total, 5000);
+    assert_int_equal (packed, packed_a + packed_b);
+    assert_non_null (strstr (path_a, "/a"));
+    assert_non_null (strstr (path_b, "/b"));
+    free (output);
+}
+
+static void
+test_event_loop (void **state)
+{
+    (void) state;
+    int status;
+    char *output = s_run ("event_loop 2000", &status);
+    assert_int_equal (status, 0);
+    assert_non_null (
+        strstr (output, "counter = 2000 after 2000 increments, 100 in flight at most\n"));
+    free (output);
+}
+
 int
 main (void)
 {
@@ -265,6 +360,10 @@ main (void)
         cmocka_unit_test (test_pool_crash),
         cmocka_unit_test (test_pipeline_wordcount),
         cmocka_unit_test (test_pipeline_wordcount_known_words),
+        cmocka_unit_test (test_wordfreq),
+        cmocka_unit_test (test_job_queue),
+        cmocka_unit_test (test_compress_pool),
+        cmocka_unit_test (test_event_loop),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

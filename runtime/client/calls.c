@@ -87,6 +87,32 @@ zown_hincr (zown_client_t *client, const char *dict, const char *key, int64_t de
     return zown_datum_to_int (zown_reply_value (reply, 0, 0), now_p);
 }
 
+typedef struct {
+    const char *const *keys;
+    const int64_t *deltas;
+} s_incr_many_t;
+
+//  Item `index` of an zown_hincr_many: its key and delta.
+static int
+s_incr_item (const void *context, size_t index, zown_datum_t *argv)
+{
+    const s_incr_many_t *many = (const s_incr_many_t *) context;
+    argv [1] = zown_datum_int (many->deltas ? many->deltas [index] : 1);
+    return zown_handle_key (many->keys [index], &argv [0]);
+}
+
+int
+zown_hincr_many (zown_client_t *client, const char *dict, size_t n, const char *const *keys,
+                 const int64_t *deltas)
+{
+    if (n && !keys)
+        return zown_fail (ZOWN_INVALID);
+    if (n == 0)
+        return client && dict ? zown_ok () : zown_fail (ZOWN_INVALID);
+    s_incr_many_t many = { keys, deltas };
+    return zown_handle_call_each (client, dict, ZOWN_OP_DICT_ADD, n, 2, s_incr_item, &many);
+}
+
 int
 zown_put_int (zown_client_t *client, const char *queue, int64_t value)
 {

@@ -171,27 +171,12 @@ zown_dict_update (zown_dict_t *self, size_t n, const char *const *keys, const zo
     return rc;
 }
 
-typedef struct {
-    const char *const *keys;
-    const int64_t *deltas;
-} s_add_many_t;
-
-//  Item `index` of an add_many: its key and delta.
-static int
-s_add_item (const void *context, size_t index, zown_datum_t *argv)
-{
-    const s_add_many_t *many = (const s_add_many_t *) context;
-    argv [1] = zown_datum_int (many->deltas ? many->deltas [index] : 1);
-    return zown_handle_key (many->keys [index], &argv [0]);
-}
-
 int
 zown_dict_add_many (zown_dict_t *self, size_t n, const char *const *keys, const int64_t *deltas)
 {
-    if (!self || !keys)
+    if (!self)
         return zown_fail (ZOWN_INVALID);
-    s_add_many_t many = { keys, deltas };
-    return zown_handle_call_each (&self->handle, ZOWN_OP_DICT_ADD, n, 2, s_add_item, &many);
+    return zown_hincr_many (self->handle.client, self->handle.name, n, keys, deltas);
 }
 
 int

@@ -62,20 +62,20 @@ zown_handle_call_named (zown_client_t *client, const char *name, zown_op_t op, s
 }
 
 int
-zown_handle_call_each (zown_handle_t *self, zown_op_t op, size_t n, size_t argc,
+zown_handle_call_each (zown_client_t *client, const char *name, zown_op_t op, size_t n, size_t argc,
                        zown_handle_item_fn *item, const void *context)
 {
     zown_datum_t argv [2];
-    if (!self || n == 0 || argc > 2)
+    if (!client || !name || n == 0 || argc > 2)
         return zown_fail (ZOWN_INVALID);
     zown_request_t *request = zown_request_new ();
     if (!request)
         return zown_fail (ZOWN_NO_MEMORY);
     int rc = 0;
     for (size_t index = 0; index < n && rc == 0; index++) {
-        rc = item (context, index, argv) || zown_request_add (request, op, self->name, argc, argv);
+        rc = item (context, index, argv) || zown_request_add (request, op, name, argc, argv);
         if (rc == 0 && (zown_request_ops (request) == ZOWN_REQUEST_OPS_MAX || index + 1 == n)) {
-            rc = zown_client_call (self->client, request, NULL);
+            rc = zown_client_call (client, request, NULL);
             zown_request_reset (request);
         }
     }

@@ -30,8 +30,8 @@ int zown_handle_call_named (zown_client_t *client, const char *name, zown_op_t o
 typedef int (zown_handle_item_fn) (const void *context, size_t index, zown_datum_t *argv);
 //  Calls `op` once per item for n items, in requests of at most
 //  ZOWN_REQUEST_OPS_MAX ops (each all or none), one after the other.
-int zown_handle_call_each (zown_handle_t *self, zown_op_t op, size_t n, size_t argc,
-                           zown_handle_item_fn *item, const void *context);
+int zown_handle_call_each (zown_client_t *client, const char *name, zown_op_t op, size_t n,
+                           size_t argc, zown_handle_item_fn *item, const void *context);
 //  Value `index` of the first result as an int64 / any number; -1 with
 //  ZOWN_PROTOCOL or ZOWN_WRONG_TYPE if it is not one.
 int zown_handle_int (zown_reply_t *reply, size_t index, int64_t *value_p);

@@ -76,12 +76,10 @@ s_copy (char **text_p, zown_datum_t datum)
     return copy;
 }
 
-zown_items_t *
-zown_items_new (zown_dict_t *dict)
+//  Copies the reply to DICT_ITEMS.
+static zown_items_t *
+s_items_new (zown_reply_t *reply)
 {
-    zown_reply_t *reply;
-    if (zown_dict_items (dict, &reply))
-        return NULL;
     size_t count = zown_reply_count (reply, 0) / 2, size = 0;
     for (size_t index = 0; index < 2 * count; index++) {
         zown_datum_t datum = zown_reply_value (reply, 0, index);
@@ -110,6 +108,22 @@ zown_items_new (zown_dict_t *dict)
     self->count = count;
     zown_ok ();
     return self;
+}
+
+zown_items_t *
+zown_items_new (zown_dict_t *dict)
+{
+    zown_reply_t *reply;
+    return zown_dict_items (dict, &reply) ? NULL : s_items_new (reply);
+}
+
+zown_items_t *
+zown_hgetall (zown_client_t *client, const char *dict)
+{
+    zown_reply_t *reply;
+    if (zown_handle_call_named (client, dict, ZOWN_OP_DICT_ITEMS, 0, NULL, 0, 0, &reply))
+        return NULL;
+    return s_items_new (reply);
 }
 
 void

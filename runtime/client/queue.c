@@ -75,7 +75,8 @@ zown_queue_put_many (zown_queue_t *self, size_t n, const zown_datum_t *items)
 {
     if (!self || !items)
         return zown_fail (ZOWN_INVALID);
-    return zown_handle_call_each (&self->handle, ZOWN_OP_QUEUE_PUT, n, 2, s_put_item, items);
+    return zown_handle_call_each (self->handle.client, self->handle.name, ZOWN_OP_QUEUE_PUT, n, 2,
+                                  s_put_item, items);
 }
 
 int
