@@ -295,6 +295,89 @@ test_one_off_calls (void **state)
     assert_int_equal (zown_errno (), ZOWN_INVALID);
 }
 
+static void
+test_one_off_bulk_and_items (void **state)
+{
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    const char *words [] = { "b", "a", "b", "c", "b" };
+    int64_t deltas [] = { 10, 20, 30, 40, 50 };
+    assert_int_equal (zown_hincr_many (self->client, "words", 5, words, NULL), 0);
+    assert_int_equal (zown_hincr_many (self->client, "words", 5, words, deltas), 0);
+    assert_int_equal (zown_hincr_many (self->client, "words", 0, NULL, NULL), 0);
+    assert_int_equal (zown_hincr_many (self->client, NULL, 0, NULL, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    assert_int_equal (zown_hincr_many (self->client, "words", 1, NULL, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    zown_items_t *items = zown_hgetall (self->client, "words");
+    assert_non_null (items);
+    zown_items_sort (items, ZOWN_ITEMS_BY_INT_DESC);
+    const char *keys [] = { "b", "c", "a" };
+    int64_t counts [] = { 3 + 90, 1 + 40, 1 + 20 };
+    for (int index = 0; index < 3; index++) {
+        assert_true (zown_items_next (items));
+        assert_string_equal (zown_items_key (items), keys [index]);
+        assert_int_equal (zown_items_int (items), counts [index]);
+    }
+    assert_false (zown_items_next (items));
+    zown_items_destroy (&items);
+    //  A dict never written: empty. A value: WRONG_TYPE.
+    items = zown_hgetall (self->client, "nothing");
+    assert_int_equal (zown_items_count (items), 0);
+    zown_items_destroy (&items);
+    assert_int_equal (zown_incr (self->client, "number", 1, NULL), 0);
+    assert_null (zown_hgetall (self->client, "number"));
+    assert_int_equal (zown_errno (), ZOWN_WRONG_TYPE);
+}
+
+//  A task that fails for "bad", and returns the length of anything else.
+static int
+s_length_task (zown_worker_t *worker, zown_task_t *task)
+{
+    (void) worker;
+    const char *text = zown_task_string (task);
+    if (!text || !strcmp (text, "bad"))
+        return zown_task_fail (task, "refused %s", text ? text : "(not a string)");
+    return zown_task_return_int64 (task, (int64_t) strlen (text));
+}
+
+static void
+test_pool_map_strings (void **state)
+{
+    (void) state;
+    zown_pool_config_t config = { .mode = ZOWN_POOL_THREADS, .workers = 2, .task = s_length_task };
+    zown_pool_t *pool = zown_pool_new (&config);
+    assert_non_null (pool);
+    const char *good [] = { "a", "bb", "", "dddd" };
+    zown_future_t *futures [4];
+    assert_int_equal (zown_pool_map_strings (pool, good, 4, futures), 0);
+    for (int index = 0; index < 4; index++) {
+        int64_t length;
+        assert_int_equal (zown_future_int64 (futures [index], &length), 0);
+        assert_int_equal (length, (int64_t) strlen (good [index]));
+        zown_future_destroy (&futures [index]);
+    }
+    assert_int_equal (zown_pool_map_strings (pool, good, 4, NULL), 0);
+    //  A failure: no future kept, and the text names the input.
+    const char *mixed [] = { "a", "bad", "c" };
+    assert_int_equal (zown_pool_map_strings (pool, mixed, 3, futures), -1);
+    int status;
+    assert_string_equal (zown_client_error (NULL, &status),
+                         "the task function reported a failure: bad: task failed: refused bad");
+    assert_int_equal (status, ZOWN_TASK_FAILED);
+    for (int index = 0; index < 3; index++)
+        assert_null (futures [index]);
+    assert_int_equal (zown_pool_map_strings (pool, mixed, 3, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_TASK_FAILED);
+    const char *with_null [] = { "a", NULL };
+    assert_int_equal (zown_pool_map_strings (pool, with_null, 2, futures), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    assert_null (futures [0]);
+    assert_int_equal (zown_pool_map_strings (NULL, good, 4, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    assert_int_equal (zown_pool_join (pool, 10000), 0);
+    zown_pool_destroy (&pool);
+}
+
 static int
 s_anonymous_child (void *arg)
 {
@@ -398,10 +481,16 @@ main (void)
 {
     testutil_private_rundir ();
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_datum_reads),      testutil_fixture_test (test_owned_getters),
-        testutil_fixture_test (test_items),       cmocka_unit_test (test_error_text),
-        testutil_fixture_test (test_bulk_splits), testutil_fixture_test (test_one_off_calls),
-        cmocka_unit_test (test_anonymous_owner),  testutil_fixture_test (test_event_loop),
+        cmocka_unit_test (test_datum_reads),
+        testutil_fixture_test (test_owned_getters),
+        testutil_fixture_test (test_items),
+        cmocka_unit_test (test_error_text),
+        testutil_fixture_test (test_bulk_splits),
+        testutil_fixture_test (test_one_off_calls),
+        testutil_fixture_test (test_one_off_bulk_and_items),
+        cmocka_unit_test (test_pool_map_strings),
+        cmocka_unit_test (test_anonymous_owner),
+        testutil_fixture_test (test_event_loop),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
