@@ -655,8 +655,9 @@ zown_client_send (zown_client_t *self, zown_request_t *request, uint64_t *id_p)
     return zown_ok ();
 }
 
-int
-zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
+//  zown_client_recv with its own deadline (0: only a reply there now).
+static int
+s_recv_reply (zown_client_t *self, int timeout, zown_reply_t **reply_p)
 {
     if (reply_p)
         *reply_p = NULL;
@@ -666,7 +667,7 @@ zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
         return zown_fail (ZOWN_FORKED);
     if (!zown_client_pending (self))
         return zown_fail (ZOWN_INVALID);
-    if (s_recv (self, self->timeout))
+    if (s_recv (self, timeout))
         return -1;
     //  The next request says HELLO first; this one was not applied.
     if (zown_reply_status (&self->reply) == ZOWN_NO_SESSION)
@@ -674,6 +675,12 @@ zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
     if (reply_p)
         *reply_p = &self->reply;
     return zown_ok ();
+}
+
+int
+zown_client_recv (zown_client_t *self, zown_reply_t **reply_p)
+{
+    return s_recv_reply (self, self ? self->timeout : 0, reply_p);
 }
 
 int
@@ -735,21 +742,13 @@ zown_client_fd (zown_client_t *self)
 int
 zown_client_step (zown_client_t *self, zown_reply_t **reply_p)
 {
-    if (reply_p)
-        *reply_p = NULL;
-    if (!self)
-        return zown_fail (ZOWN_INVALID);
-    if (s_forked (self))
-        return zown_fail (ZOWN_FORKED);
-    if (!zown_client_pending (self))
+    if (self && !s_forked (self) && !zown_client_pending (self)) {
+        if (reply_p)
+            *reply_p = NULL;
         return zown_ok ();
+    }
     //  A deadline of 0: one look, no wait (TIMEOUT: nothing there now).
-    if (s_recv (self, 0))
-        return zown_errno () == ZOWN_TIMEOUT ? zown_ok () : -1;
-    if (zown_reply_status (&self->reply) == ZOWN_NO_SESSION)
-        self->said_hello = false;
-    if (reply_p)
-        *reply_p = &self->reply;
-    zown_ok ();
-    return 1;
+    if (s_recv_reply (self, 0, reply_p) == 0)
+        return 1;
+    return zown_errno () == ZOWN_TIMEOUT ? zown_ok () : -1;
 }
