@@ -21,13 +21,10 @@ compress_file (zown_worker_t *worker, zown_task_t *task)
     (void) worker;
     static Bytef data [1 << 24], packed [1 << 25];
     FILE *file = fopen (zown_task_string (task), "rb");
-    if (!file)
-        return zown_task_fail (task, "cannot open %s", zown_task_string (task));
-    uLong sizes [2] = { fread (data, 1, sizeof (data), file), sizeof (packed) };
-    fclose (file);
-    //  The buffer fits any compressed size: only out of memory fails.
-    if (compress2 (packed, &sizes [1], data, sizes [0], 6) != Z_OK)
-        return zown_task_fail (task, "zlib: out of memory");
+    uLong sizes [2] = { file ? fread (data, 1, sizeof (data), file) : 0, sizeof (packed) };
+    //  The buffer fits any compressed size: compress2 fails only out of memory.
+    if (!file || fclose (file) || compress2 (packed, &sizes [1], data, sizes [0], 6) != Z_OK)
+        return zown_task_fail (task, "cannot read or compress %s", zown_task_string (task));
     return zown_task_return (task, sizes, sizeof (sizes));
 }
 
@@ -46,7 +43,8 @@ main (int argc, char *argv [])
         total [0] += sizes [0], total [1] += sizes [1];
         zown_future_destroy (&futures [index]);
     }
-    printf ("%lu -> %lu bytes in %d files\n", total [0], total [1], failed ? 0 : argc - 1);
+    if (!failed)
+        printf ("%lu -> %lu bytes in %d files\n", total [0], total [1], argc - 1);
     zown_pool_destroy (&pool);
     return failed;
 }
