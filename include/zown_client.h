@@ -158,6 +158,10 @@ ZOWN_EXPORT const char *zown_client_error (zown_client_t *self, int *status_p);
 //  a reply may be waiting with the descriptor quiet otherwise. Never read
 //  from or write to the descriptor. It belongs to the client: it is valid
 //  until zown_client_destroy, and -1 with ZOWN_FORKED in a forked child.
+//  An owner that goes away does not wake it (ipc and tcp report that on a
+//  socket of their own): poll with a timeout, and step then too, to learn
+//  of a dropped connection (-1 with ZOWN_UNREACHABLE) while replies are
+//  pending.
 ZOWN_EXPORT int zown_client_fd (zown_client_t *self);
 
 //  Collect one reply to a pipelined request, never waiting: returns 1 and
