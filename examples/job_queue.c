@@ -2,8 +2,9 @@
     job_queue - a joinable queue of 10,000 jobs and 4 consumer processes,
     one of which is SIGKILLed holding a job
 
-    The queue is joinable: each job got is leased to its taker until
-    task_done. Consumer 0 takes job 0, says which (on the queue "held")
+    The producer puts the jobs in one bulk call (zown_queue_put_many splits
+    them into requests of 1,024 puts). The queue is joinable: each job got
+    is leased to its taker until task_done. Consumer 0 takes job 0, says which (on the queue "held")
     and waits; the producer kills it (SIGKILL). The owner sees the death
     and gives job 0 back to the queue, where another consumer takes it
     and does it: nothing to put again by hand, and join stays exact. Every
@@ -67,8 +68,13 @@ main (int argc, char *argv [])
     printf ("consumer 0 was killed (SIGKILL) holding job %lld\n", (long long) lost);
     for (int number = 1; number < 4; number++)
         zown_spawner_spawn (spawner, consumer, NULL, endpoint, strlen (endpoint) + 1);
-    for (int job = 1; job < total; job++)
-        zown_put_int (client, "jobs", job);
+    //  The other jobs in one bulk call (in requests of 1,024 puts).
+    zown_datum_t *rest = calloc (total, sizeof (zown_datum_t));
+    for (int job = 1; rest && job < total; job++)
+        rest [job - 1] = zown_datum_int (job);
+    if (total > 1 && zown_queue_put_many (jobs, total - 1, rest))
+        fprintf (stderr, "job_queue: %s\n", zown_client_error (client, NULL));
+    free (rest);
     zown_queue_join (jobs, ZOWN_FOREVER);
     for (int number = 1; number < 4; number++)
         zown_queue_put (jobs, ZOWN_NIL_DATUM, ZOWN_FOREVER);
