@@ -7,15 +7,27 @@
       zown pipe_add                          VALUE_ADD pipelined, 100 in flight
       raw-zmq echo_rt                        ROUTER echo, synchronous, same size
       raw-zmq echo_pipe                      ROUTER echo, pipelined, 100 in flight
+    and, only when named in --workloads (bench/vs_redis.py's cells):
+      zown value_get / queue_rt              synchronous VALUE_GET; QUEUE_PUT
+                                             then QUEUE_GET, one item per op
+      zown batch_add / batch_set             100-op requests of VALUE_ADDs or
+                                             DICT_SETs, --batch-window in flight
+      zown fill_dict                         --pipe-ops entries of 16-byte keys
+                                             and 16-byte string values, in
+                                             100-op requests, kept afterwards
     and prints the ratios zown/raw and pipelined/round-trip, then peak RSS.
     Only ratios within one run mean anything on a noisy machine.
 
     --soak N runs N pipelined adds from forked workers and reports the owner
     process's VmRSS at 10%, 50% and 100%.
 
+    --endpoint E runs the workers against a running owner at E (zown serve)
+    instead of one in this process: forked processes only.
+
     Usage: zown_bench [--ops N] [--pipe-ops N] [--workers 1,2,5,8]
                       [--transport ipc|inproc|both] [--repeat R] [--json]
-                      [--quick] [--soak [N]]
+                      [--quick] [--soak [N]] [--workloads LIST]
+                      [--endpoint E] [--batch-window N]
     =========================================================================
 */
 #define _POSIX_C_SOURCE 200809L
@@ -47,6 +59,8 @@
 #define DEFAULT_OPS         4000  //  Round trips per worker
 #define DEFAULT_PIPE_FACTOR 10    //  Pipelined ops per worker = factor x ops
 #define DEFAULT_SOAK        10000000L
+#define BATCH               100     //  Ops per request of the batch workloads
+#define BATCH_KEYS          100000  //  batch_set's keys, as redis-benchmark -r 100000
 
 typedef enum {
     WL_VALUE_ADD,
@@ -55,11 +69,17 @@ typedef enum {
     WL_PIPE_ADD,
     WL_ECHO_RT,
     WL_ECHO_PIPE,
+    WL_VALUE_GET,  //  From here on, run only when named in --workloads
+    WL_QUEUE_RT,
+    WL_BATCH_ADD,
+    WL_BATCH_SET,
+    WL_FILL_DICT,
     WL_COUNT
 } workload_t;
 
-static const char *s_wl_name [WL_COUNT] = { "value_add", "dict_set", "dict_get",
-                                            "pipe_add",  "echo_rt",  "echo_pipe" };
+static const char *s_wl_name [WL_COUNT] = { "value_add", "dict_set",  "dict_get",  "pipe_add",
+                                            "echo_rt",   "echo_pipe", "value_get", "queue_rt",
+                                            "batch_add", "batch_set", "fill_dict" };
 
 typedef enum { TR_IPC, TR_INPROC, TR_COUNT } transport_t;
 static const char *s_tr_name [TR_COUNT] = { "ipc", "inproc" };
@@ -71,9 +91,16 @@ s_is_raw (workload_t wl)
 }
 
 static bool
+s_is_batch (workload_t wl)
+{
+    return wl == WL_BATCH_ADD || wl == WL_BATCH_SET || wl == WL_FILL_DICT;
+}
+
+//  No latency per op: pipelined or batched
+static bool
 s_is_pipe (workload_t wl)
 {
-    return wl == WL_PIPE_ADD || wl == WL_ECHO_PIPE;
+    return wl == WL_PIPE_ADD || wl == WL_ECHO_PIPE || s_is_batch (wl);
 }
 
 //  --------------------------------------------------------------------------
@@ -116,6 +143,8 @@ typedef struct {
     long soak;  //  0: no soak
     bool workers_given;
     bool only [WL_COUNT];  //  --workloads: run only these
+    const char *endpoint;  //  --endpoint: a running owner's, else NULL
+    int batch_window;      //  Batch requests in flight per worker
     //  Environment
     char rundir [64];
     zown_owner_t *owner;
@@ -229,6 +258,65 @@ s_gate_pass (job_t *job)
     }
 }
 
+//  job->ops ops in requests of BATCH, at most `window` requests in flight:
+//  batch_add: VALUE_ADDs on job->object; batch_set: DICT_SETs of rolling
+//  keys; fill_dict: DICT_SETs of 16-byte keys to 16-byte strings, each key
+//  new. Returns the ops whose request came back OK.
+static long
+s_zown_batches (job_t *job, zown_client_t *client, zown_request_t *request, int window)
+{
+    zown_datum_t one = zown_datum_int (1);
+    long requests = job->ops / BATCH, sent = 0, received = 0;
+    long next_key = job->wid * job->ops;
+    zown_request_reset (request);
+    for (int index = 0; job->workload == WL_BATCH_ADD && index < BATCH; index++)
+        if (zown_request_add (request, ZOWN_OP_VALUE_ADD, job->object, 1, &one))
+            return 0;
+    while (received < requests) {
+        if (sent < requests && zown_client_pending (client) < (size_t) window) {
+            for (int index = 0; job->workload != WL_BATCH_ADD && index < BATCH;
+                 index++, next_key++) {
+                char key [24], text [24];
+                zown_datum_t args [2];
+                if (index == 0)
+                    zown_request_reset (request);
+                if (job->workload == WL_BATCH_SET) {
+                    snprintf (key, sizeof (key), "key:%012ld", next_key % BATCH_KEYS);
+                    args [1] = zown_datum_int (next_key);
+                } else {
+                    snprintf (key, sizeof (key), "k%015ld", next_key);
+                    snprintf (text, sizeof (text), "v%015ld", next_key);
+                    args [1] = zown_datum_str (text);
+                }
+                args [0] = zown_datum_str (key);
+                if (zown_request_add (request, ZOWN_OP_DICT_SET, job->object, 2, args)) {
+                    s_job_fail (job, "worker %d: request: %s", job->wid,
+                                zown_strerror (zown_errno ()));
+                    return received * BATCH;
+                }
+            }
+            if (zown_client_send (client, request, NULL)) {
+                s_job_fail (job, "worker %d: send: %s", job->wid, zown_strerror (zown_errno ()));
+                break;
+            }
+            sent++;
+            continue;
+        }
+        zown_reply_t *reply;
+        if (zown_client_recv (client, &reply)) {
+            s_job_fail (job, "worker %d: recv: %s", job->wid, zown_strerror (zown_errno ()));
+            break;
+        }
+        if (zown_reply_status (reply) != ZOWN_OK || zown_reply_results (reply) != BATCH) {
+            s_job_fail (job, "worker %d: batch %ld: status %s", job->wid, received,
+                        zown_status_name (zown_reply_status (reply)));
+            break;
+        }
+        received++;
+    }
+    return received * BATCH;
+}
+
 static void
 s_zown_worker (job_t *job)
 {
@@ -237,6 +325,7 @@ s_zown_worker (job_t *job)
     zown_dict_t *dict = client
         ? zown_dict_new (client, job->workload == WL_DICT_SET ? "bench-set" : "bench-get")
         : NULL;
+    zown_queue_t *queue = client ? zown_queue_new (client, "bench-queue") : NULL;
     zown_request_t *request = zown_request_new ();
     zown_datum_t one = zown_datum_int (1);
     char keys [NKEYS][24];
@@ -246,14 +335,16 @@ s_zown_worker (job_t *job)
     else
         for (int index = 0; index < NKEYS; index++)
             snprintf (keys [index], sizeof (keys [index]), "k%d", index);
-    if (!client || !value || !dict || !request
+    if (!client || !value || !dict || !queue || !request
         || zown_request_add (request, ZOWN_OP_VALUE_ADD, job->object, 1, &one))
         s_job_fail (job, "worker %d: setup: %s", job->wid, zown_strerror (zown_errno ()));
     else
         //  One round trip before the gate, so connection setup is not timed.
         if (zown_client_ping (client))
             s_job_fail (job, "worker %d: ping: %s", job->wid, zown_strerror (zown_errno ()));
-        else if (s_is_pipe (job->workload) && zown_client_set_window (client, WINDOW))
+        else if (s_is_pipe (job->workload)
+                 && zown_client_set_window (
+                     client, s_is_batch (job->workload) ? s_bench.batch_window : WINDOW))
             s_job_fail (job, "worker %d: set_window: %s", job->wid, zown_strerror (zown_errno ()));
 
     s_gate_pass (job);
@@ -266,14 +357,26 @@ s_zown_worker (job_t *job)
         job->done = bench_zown_pipe (client, request, ops, WINDOW, error, sizeof (error));
         if (job->done < ops)
             s_job_fail (job, "worker %d: %s", job->wid, error);
-    } else {
+    } else if (s_is_batch (job->workload))
+        job->done = s_zown_batches (job, client, request,
+                                    job->workload == WL_FILL_DICT ? 1 : s_bench.batch_window);
+    else {
         long index;
         for (index = 0; index < ops; index++) {
             int64_t started = bench_now_ns ();
             int rc;
             if (job->workload == WL_VALUE_ADD)
                 rc = zown_value_add (value, 1, NULL);
-            else if (job->workload == WL_DICT_SET)
+            else if (job->workload == WL_VALUE_GET) {
+                int64_t got;
+                rc = zown_value_get (value, &got);
+            } else if (job->workload == WL_QUEUE_RT && index % 2 == 0)
+                rc = zown_queue_put (queue, zown_datum_int (index), ZOWN_FOREVER);
+            else if (job->workload == WL_QUEUE_RT) {
+                //  Every get follows its worker's put, so one is always there.
+                zown_datum_t got;
+                rc = zown_queue_get (queue, 5000, &got);
+            } else if (job->workload == WL_DICT_SET)
                 rc = zown_dict_set (dict, keys [index % NKEYS], zown_datum_int (index), NULL);
             else {
                 int key = (int) ((job->wid * 37 + index) % NKEYS);
@@ -297,6 +400,7 @@ s_zown_worker (job_t *job)
 done:
     job->end_ns = bench_now_ns ();
     zown_request_destroy (&request);
+    zown_queue_destroy (&queue);
     zown_dict_destroy (&dict);
     zown_value_destroy (&value);
     zown_client_destroy (&client);
@@ -498,6 +602,19 @@ s_dict_check_set (int workers, long ops)
     zown_dict_destroy (&dict);
 }
 
+//  A dict every op of which added a new key: its length.
+static void
+s_dict_check_len (const char *name, size_t expect)
+{
+    zown_dict_t *dict = zown_dict_new (s_bench.control, name);
+    size_t length = 0;
+    if (!dict || zown_dict_len (dict, &length))
+        s_die ("control: dict len: %s", zown_strerror (zown_errno ()));
+    if (length != expect)
+        s_die ("%s: %zu keys, expected %zu", name, length, expect);
+    zown_dict_destroy (&dict);
+}
+
 static void
 s_dict_clear (const char *name)
 {
@@ -515,11 +632,17 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     const char *endpoint;
     if (s_is_raw (wl))
         endpoint = tr == TR_IPC ? s_bench.raw_ipc : s_bench.raw_inproc;
+    else if (s_bench.endpoint)
+        endpoint = s_bench.endpoint;
     else
         endpoint =
             tr == TR_IPC ? zown_owner_ipc (s_bench.owner) : zown_owner_inproc (s_bench.owner);
-    const char *object = wl == WL_PIPE_ADD ? "pcounter" : "counter";
-    if (wl == WL_VALUE_ADD || wl == WL_PIPE_ADD)
+    bool adds = wl == WL_VALUE_ADD || wl == WL_PIPE_ADD || wl == WL_BATCH_ADD;
+    const char *object = wl == WL_BATCH_SET ? "bench-batch"
+        : wl == WL_FILL_DICT                ? "bench-fill"
+        : adds && wl != WL_VALUE_ADD        ? "pcounter"
+                                            : "counter";
+    if (adds)
         s_value_reset (object);
     if (wl == WL_DICT_SET)
         s_dict_clear ("bench-set");
@@ -548,7 +671,7 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
                    ops);
 
     //  Correctness: every add counted exactly once, every set kept.
-    if (wl == WL_VALUE_ADD || wl == WL_PIPE_ADD) {
+    if (adds) {
         int64_t final = s_value_of (object);
         if (final != total)
             s_die ("%s %s W=%d: counter = %lld, expected %ld (lost or duplicated ops)",
@@ -556,6 +679,8 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     }
     if (wl == WL_DICT_SET)
         s_dict_check_set (workers, ops);
+    if (wl == WL_FILL_DICT)
+        s_dict_check_len (object, (size_t) total);
     if (bench_echo_refused (s_bench.raw_echo))
         s_die ("raw ROUTER refused %llu echoes",
                (unsigned long long) bench_echo_refused (s_bench.raw_echo));
@@ -584,7 +709,10 @@ s_print_cell (workload_t wl, transport_t tr, int workers, int run, long ops, cel
                 "\"ops_per_worker\":%ld,\"seconds\":%.6f,\"ops_per_s\":%.1f,",
                 impl, s_wl_name [wl], s_is_pipe (wl) ? "pipelined" : "round-trip", s_tr_name [tr],
                 workers, run, cell->total, ops, cell->seconds, cell->ops_per_s);
-        if (s_is_pipe (wl))
+        if (s_is_batch (wl))
+            printf ("\"batch\":%d,\"window\":%d,\"p50_us\":null,\"p99_us\":null,", BATCH,
+                    wl == WL_FILL_DICT ? 1 : s_bench.batch_window);
+        else if (s_is_pipe (wl))
             printf ("\"window\":%d,\"p50_us\":null,\"p99_us\":null,", WINDOW);
         else
             printf ("\"p50_us\":%.2f,\"p99_us\":%.2f,", cell->p50_us, cell->p99_us);
@@ -790,9 +918,14 @@ s_usage (FILE *out)
              "  --json            JSON lines on stdout, one per cell and run\n"
              "  --quick           smoke test: tiny sizes\n"
              "  --workloads LIST  only these of value_add,dict_set,dict_get,pipe_add,\n"
-             "                    echo_rt,echo_pipe (ratios need their pairs)\n"
+             "                    echo_rt,echo_pipe (ratios need their pairs), and\n"
+             "                    value_get,queue_rt,batch_add,batch_set,fill_dict\n"
+             "                    (never run unless named)\n"
              "  --soak [N]        only the soak: N pipelined adds (default %ld), owner RSS\n"
-             "                    at 10%%, 50%%, 100%% (workers: first of --workers, else 2)\n",
+             "                    at 10%%, 50%%, 100%% (workers: first of --workers, else 2)\n"
+             "  --endpoint E      the owner at E (e.g. zown serve's ipc endpoint), not one\n"
+             "                    in this process: ipc workers only, no --soak\n"
+             "  --batch-window N  batch requests in flight per worker (default 4)\n",
              DEFAULT_OPS, DEFAULT_PIPE_FACTOR, DEFAULT_SOAK);
 }
 
@@ -815,6 +948,7 @@ s_parse (int argc, char *argv [])
     s_bench.ops = 0;
     s_bench.pipe_ops = 0;
     s_bench.repeat = 1;
+    s_bench.batch_window = 4;
     int defaults [] = { 1, 2, 5, 8 };
     s_bench.worker_counts = 4;
     memcpy (s_bench.workers, defaults, sizeof (defaults));
@@ -830,6 +964,10 @@ s_parse (int argc, char *argv [])
             s_bench.repeat = (int) s_parse_long (next, arg), index++;
         else if (!strcmp (arg, "--json"))
             s_bench.json = true;
+        else if (!strcmp (arg, "--endpoint") && next)
+            s_bench.endpoint = next, index++;
+        else if (!strcmp (arg, "--batch-window"))
+            s_bench.batch_window = (int) s_parse_long (next, arg), index++;
         else if (!strcmp (arg, "--quick"))
             s_bench.quick = true;
         else if (!strcmp (arg, "--soak")) {
@@ -896,12 +1034,21 @@ s_parse (int argc, char *argv [])
     for (int wl = 0; wl < WL_COUNT; wl++)
         any |= s_bench.only [wl];
     if (!any)
-        for (int wl = 0; wl < WL_COUNT; wl++)
+        for (int wl = 0; wl < WL_VALUE_GET; wl++)
             s_bench.only [wl] = true;
+    if (s_bench.endpoint && s_bench.soak) {
+        fprintf (stderr, "zown_bench: --soak measures its own owner: no --endpoint\n");
+        exit (2);
+    }
+    if (s_bench.endpoint)
+        s_bench.transports [TR_INPROC] = false;
     if (!s_bench.ops)
         s_bench.ops = s_bench.quick ? 50 : DEFAULT_OPS;
     if (!s_bench.pipe_ops)
         s_bench.pipe_ops = s_bench.ops * DEFAULT_PIPE_FACTOR;
+    //  Whole batches; queue_rt ops come in put + get pairs.
+    s_bench.pipe_ops = (s_bench.pipe_ops + BATCH - 1) / BATCH * BATCH;
+    s_bench.ops += s_bench.ops % 2;
 }
 
 int
@@ -913,10 +1060,10 @@ main (int argc, char *argv [])
         s_die ("mkdtemp: %s", strerror (errno));
     char name [ZOWN_NAME_MAX + 1];
     snprintf (name, sizeof (name), "bench-%d", (int) getpid ());
-    s_bench.owner = zown_owner_new (name);
-    if (!s_bench.owner)
+    if (!s_bench.endpoint && !(s_bench.owner = zown_owner_new (name)))
         s_die ("zown_owner_new: %s", zown_strerror (zown_errno ()));
-    s_bench.control = zown_client_new (zown_owner_inproc (s_bench.owner));
+    s_bench.control =
+        zown_client_new (s_bench.endpoint ? s_bench.endpoint : zown_owner_inproc (s_bench.owner));
     if (!s_bench.control || zown_client_ping (s_bench.control))
         s_die ("control client: %s", zown_strerror (zown_errno ()));
 
@@ -949,8 +1096,9 @@ main (int argc, char *argv [])
                 "W", "run", "ops", "seconds", "ops/s", "p50 us", "p99 us");
     //  Order within a (transport, W): raw and zown side by side, so that
     //  drift of a noisy machine hits both alike.
-    static const workload_t order [] = { WL_ECHO_RT,  WL_VALUE_ADD, WL_DICT_SET,
-                                         WL_DICT_GET, WL_ECHO_PIPE, WL_PIPE_ADD };
+    static const workload_t order [] = { WL_ECHO_RT,   WL_VALUE_ADD, WL_DICT_SET,  WL_DICT_GET,
+                                         WL_ECHO_PIPE, WL_PIPE_ADD,  WL_VALUE_GET, WL_QUEUE_RT,
+                                         WL_BATCH_ADD, WL_BATCH_SET, WL_FILL_DICT };
     s_bench.rss_before_inproc_kb = -1;
     for (int run = 0; run < s_bench.repeat; run++)
         for (int tr = 0; tr < TR_COUNT; tr++) {
