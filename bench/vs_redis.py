@@ -60,13 +60,14 @@ PERSISTENCE = ("none", "always", "everysec")
 
 
 def cell(key, label, workers, zown, redis, python=None, size="rt", window=None,
-         persistence="none", python_workers=None):
-    """One row: zown_bench workload, Redis benchmark command(s) (each a
-    redis-benchmark argument string; several run one after the other and
-    count together), mp_baseline.py workload (or None)."""
+         persistence="none", python_workers=None, zown_args=()):
+    """One row: zown_bench workload (zown_args: more zown_bench options),
+    Redis benchmark command(s) (each a redis-benchmark argument string;
+    several run one after the other and count together), mp_baseline.py
+    workload (or None)."""
     return {"key": key, "label": label, "workers": workers, "zown": zown, "redis": redis,
             "python": python, "python_workers": python_workers or workers, "size": size,
-            "window": window, "persistence": persistence}
+            "window": window, "persistence": persistence, "zown_args": list(zown_args)}
 
 
 INCR = "INCR counter"
@@ -225,6 +226,7 @@ class Bench:
                 "--ops", str(per_worker), "--pipe-ops", str(per_worker)]
         if c["window"]:
             argv += ["--batch-window", str(c["window"])]
+        argv += c["zown_args"]
         cpu = proc_cpu_s(server.pid)
         out = run(argv)
         cpu = proc_cpu_s(server.pid) - cpu

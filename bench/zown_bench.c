@@ -642,7 +642,7 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
         : wl == WL_FILL_DICT                ? "bench-fill"
         : adds && wl != WL_VALUE_ADD        ? "pcounter"
                                             : "counter";
-    if (adds)
+    if (adds || wl == WL_VALUE_GET)
         s_value_reset (object);
     if (wl == WL_DICT_SET)
         s_dict_clear ("bench-set");
