@@ -49,11 +49,13 @@ CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 #   Sizes per kind of cell: zown ops per worker, Redis requests in all,
 #   Python ops per worker; then the same for --quick.
+#   Each cell lasts about a second or less, which a loaded machine disturbs
+#   less than shorter ones.
 SIZES = {
-    "rt": ((2000, 20000, 1000), (50, 500, 50)),
-    "rt_always": ((300, 1000, 0), (20, 50, 0)),
-    "pipe": ((40000, 400000, 1000), (500, 5000, 50)),
-    "batch": ((200000, 1000000, 1000), (1000, 10000, 50)),
+    "rt": ((4000, 50000, 1000), (50, 500, 50)),
+    "rt_always": ((500, 1000, 0), (20, 50, 0)),
+    "pipe": ((100000, 1000000, 1000), (500, 5000, 50)),
+    "batch": ((400000, 2000000, 1000), (1000, 10000, 50)),
 }
 MEMORY_ENTRIES = (1000000, 10000)
 PERSISTENCE = ("none", "always", "everysec")
@@ -307,11 +309,22 @@ def manager_dict_bytes(entries):
         manager.shutdown()
 
 
-def median_ratio(rows, key, num, den, field="ops_per_s"):
-    """Median over rounds of num / den of the same round, or None."""
-    vals = [r[key][num][field] / r[key][den][field] for r in rows
-            if num in r.get(key, {}) and den in r.get(key, {}) and r[key][den][field]]
-    return statistics.median(vals) if vals else None
+def round_ratios(rows, key, num, den, field="ops_per_s"):
+    """num / den of each round that has both."""
+    return sorted(r[key][num][field] / r[key][den][field] for r in rows
+                  if num in r.get(key, {}) and den in r.get(key, {}) and r[key][den][field])
+
+
+def median_ratio(rows, key, num, den, field="ops_per_s", spread=False):
+    """Median over rounds of num / den of the same round, as text; with
+    spread, the range of the single rounds after it."""
+    vals = round_ratios(rows, key, num, den, field)
+    if not vals:
+        return "-"
+    text = f"{statistics.median(vals):.2f}"
+    if spread and len(vals) > 1:
+        text += f" ({vals[0]:.2f}-{vals[-1]:.2f})"
+    return text
 
 
 def fmt(x, digits=0):
@@ -399,7 +412,8 @@ def report(rounds, a, skip_redis):
     print(f"Medians of {n} interleaved round(s) (zown, Redis, Python, cell after cell); ratios "
           "are medians of the same-round ratios. ops/s are totals over the W processes (Redis: "
           "`-c W` connections of one redis-benchmark). Server CPU: µs of CPU of the server "
-          "process (all threads) per op." + (f" Redis: {skip_redis}." if skip_redis else "")
+          "process (all threads) per op. zown ÷ Redis: median (range of the single rounds)."
+          + (f" Redis: {skip_redis}." if skip_redis else "")
           + "\n")
     print("| cell | W | zown ops/s | Redis | Redis ops/s | zown ÷ Redis | Python recipe "
           "| Python ops/s | zown ÷ Python | server CPU µs/op, zown / Redis |")
@@ -419,18 +433,19 @@ def report(rounds, a, skip_redis):
         cpu = f"{fmt(med(rounds, k, 'zown', 'cpu_us_per_op'), 2)} / " \
               f"{fmt(med(rounds, k, 'redis', 'cpu_us_per_op'), 2)}"
         print(f"| {label} | {c['workers']} | {fmt(med(rounds, k, 'zown'))} | {redis} "
-              f"| {fmt(med(rounds, k, 'redis'))} | {fmt(median_ratio(rounds, k, 'zown', 'redis'), 2)} "
+              f"| {fmt(med(rounds, k, 'redis'))} "
+              f"| {median_ratio(rounds, k, 'zown', 'redis', spread=True)} "
               f"| {py} | {fmt(med(rounds, k, 'python'))} "
-              f"| {fmt(median_ratio(rounds, k, 'zown', 'python'), 2)} | {cpu} |")
+              f"| {median_ratio(rounds, k, 'zown', 'python')} | {cpu} |")
     f = "bytes_per_entry"
     print(f"| memory, bytes per entry of {MEMORY_ENTRIES[1 if a.quick else 0]:,} 16-byte keys "
           f"and values (lower is better) | 1 | {fmt(med(rounds, 'memory', 'zown', f))} "
           f"| {'skipped' if skip_redis else 'HSET, `used_memory_rss` growth'} "
           f"| {fmt(med(rounds, 'memory', 'redis', f))} "
-          f"| {fmt(median_ratio(rounds, 'memory', 'zown', 'redis', f), 2)} "
+          f"| {median_ratio(rounds, 'memory', 'zown', 'redis', f, spread=True)} "
           f"| {'Manager dict, server RSS growth' if a.python else '-'} "
           f"| {fmt(med(rounds, 'memory', 'python', f))} "
-          f"| {fmt(median_ratio(rounds, 'memory', 'zown', 'python', f), 2)} | - |")
+          f"| {median_ratio(rounds, 'memory', 'zown', 'python', f)} | - |")
     print()
     print("### What persistence keeps: zown's journal against Redis's AOF\n")
     print("Same rounds; each ratio of ops/s within a round. Target: zown keeps at least what Redis "
