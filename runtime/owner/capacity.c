@@ -6,6 +6,7 @@
 #include "owner/capacity.h"
 #include <dirent.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 //  Descriptors open in this process now (every thread's, libzmq's too).
 static size_t
@@ -69,6 +70,7 @@ zown_capacity_closed (zown_capacity_t *self)
     if (!self->paused || s_at_least (self, self->limit - self->reserve - self->reserve / 2))
         return false;
     self->paused = false;
+    self->refused_count = 0;
     return true;
 }
 
@@ -76,4 +78,48 @@ size_t
 zown_capacity_clients (const zown_capacity_t *self)
 {
     return self->limit > self->reserve ? (self->limit - self->reserve) / 2 : 0;
+}
+
+//  The inode of the socket open as fd, 0 if none.
+static ino_t
+s_inode (int fd)
+{
+    struct stat info;
+    return fd >= 0 && fstat (fd, &info) == 0 ? info.st_ino : 0;
+}
+
+int
+zown_capacity_refuse (zown_capacity_t *self, int fd)
+{
+    ino_t inode = s_inode (fd);
+    if (!inode)
+        return -1;
+    size_t index = 0;
+    while (index < self->refused_count && self->refused [index].fd != fd)
+        index++;
+    if (index == self->refused_count
+        && zown_grow ((void **) &self->refused, &self->refused_capacity, index + 1,
+                      sizeof (zown_refused_t)))
+        return -1;
+    self->refused [index] = (zown_refused_t){ fd, inode };
+    if (index == self->refused_count)
+        self->refused_count++;
+    return 0;
+}
+
+bool
+zown_capacity_refused (const zown_capacity_t *self, int fd)
+{
+    for (size_t index = 0; index < self->refused_count; index++)
+        if (self->refused [index].fd == fd)
+            return self->refused [index].inode == s_inode (fd);
+    return false;
+}
+
+void
+zown_capacity_release (zown_capacity_t *self)
+{
+    free (self->refused);
+    self->refused = NULL;
+    self->refused_count = self->refused_capacity = 0;
 }

@@ -72,7 +72,10 @@ typedef struct {
     void *monitor;                        //  Connections, from the first ipc or tcp bind
     zown_capacity_t capacity;             //  Clients the descriptors allow
     int *holds;                           //  While paused: the ipc paths' locks
-    char bound [512];                     //  Last endpoint bound
+    int *closed;                          //  Connections closed, seen in this burst
+    size_t closed_count;
+    size_t closed_capacity;
+    char bound [512];  //  Last endpoint bound
 } s_self_t;
 
 struct _zown_owner_t {
@@ -197,13 +200,31 @@ s_accepted_on (int fd, const char *endpoint)
 static void
 s_refuse (s_self_t *self, int fd, const char *endpoint)
 {
-    if (s_accepted_on (fd, endpoint) && shutdown (fd, SHUT_RDWR) == 0)
+    if (s_accepted_on (fd, endpoint) && zown_capacity_refuse (&self->capacity, fd) == 0
+        && shutdown (fd, SHUT_RDWR) == 0)
         zown_registry_stats (self->registry)->accepts_refused++;
 }
 
-//  Ends the sessions of the ipc and tcp connections that closed (the
-//  ROUTER's monitor): a process on another host cannot be watched like a
-//  local one, and a client that never said HELLO has no pid to watch.
+//  Ends the sessions of the ipc and tcp connections that closed: a process
+//  on another host cannot be watched like a local one, and a client that
+//  never said HELLO has no pid to watch.
+static void
+s_handle_closed (s_self_t *self)
+{
+    for (size_t index = 0; index < self->closed_count; index++) {
+        if (zown_session_disconnected (self->registry, self->closed [index]))
+            zown_registry_run_wakes (self->registry);
+        if (zown_capacity_closed (&self->capacity))
+            s_resume (self);
+    }
+    self->closed_count = 0;
+    zown_registry_stats (self->registry)->connections = self->capacity.connections;
+}
+
+//  Reads the ROUTER's monitor before the requests of a burst: a connection
+//  accepted while paused is refused before any of its requests is read.
+//  Closed connections wait in closed[] until after the burst, so that a BYE
+//  already received ends its session cleanly (s_handle_closed).
 static void
 s_handle_monitor (s_self_t *self)
 {
@@ -229,10 +250,11 @@ s_handle_monitor (s_self_t *self)
                 s_refuse (self, (int) fd, endpoint);
         }
         if (kind == ZMQ_EVENT_DISCONNECTED) {
-            if (zown_session_disconnected (self->registry, (int) fd))
-                zown_registry_run_wakes (self->registry);
-            if (zown_capacity_closed (&self->capacity))
-                s_resume (self);
+            if (zown_grow ((void **) &self->closed, &self->closed_capacity, self->closed_count + 1,
+                           sizeof (int)))
+                s_handle_closed (self);  //  No room to wait: at once
+            else
+                self->closed [self->closed_count++] = (int) fd;
         }
         zown_registry_stats (self->registry)->connections = self->capacity.connections;
     }
@@ -338,6 +360,8 @@ s_self_destroy (s_self_t **self_p)
     if (!self)
         return;
     s_release_endpoints (self);
+    zown_capacity_release (&self->capacity);
+    free (self->closed);
     zlistx_destroy (&self->ipc_paths);
     zlistx_destroy (&self->inprocs);
     if (self->pipe)
@@ -637,6 +661,9 @@ s_handle_request (s_self_t *self)
     } else {
         zown_peer_t peer = { zmq_msg_data (&self->identity), zmq_msg_size (&self->identity),
                              has_envelope, zmq_msg_get (&self->body, ZMQ_SRCFD) };
+        //  Sent before its connection was refused: never served.
+        if (self->capacity.refused_count && zown_capacity_refused (&self->capacity, peer.fd))
+            return 0;
         if (!zown_registry_execute_from (self->registry, &peer, zmq_msg_data (&self->body),
                                          zmq_msg_size (&self->body), &self->out))
             return 0;  //  Parked: its reply goes out when it completes.
@@ -804,13 +831,15 @@ s_owner_thread (void *args)
         //  subscribing gets it.
         if (items [2].revents & ZMQ_POLLIN)
             zown_feed_handle (self->feed, self->registry);
+        if (self->monitor && (items [3].revents & ZMQ_POLLIN))
+            s_handle_monitor (self);
         if (items [1].revents & ZMQ_POLLIN)
             for (int count = 0; count < S_BURST; count++)
                 if (s_handle_request (self))
                     break;
         //  Closed connections after requests, as deaths below.
-        if (self->monitor && (items [3].revents & ZMQ_POLLIN))
-            s_handle_monitor (self);
+        if (self->closed_count)
+            s_handle_closed (self);
         if (zown_session_rechecks (self->registry) && zown_session_recheck (self->registry))
             zown_registry_run_wakes (self->registry);
         if (self->journal)
