@@ -5,13 +5,14 @@
 */
 #include "testutil.h"
 #include <pthread.h>
-#include <signal.h>
+
+static zown_spawner_t *s_spawner;
 
 #define PARTIES 3
 #define PHASES  5
 
 typedef struct {
-    const char *endpoint;
+    char endpoint [256];
     int timeout;
     int status;
     size_t index;
@@ -42,11 +43,25 @@ s_waiter_b3 (void *args)
     return NULL;
 }
 
+//  A waiter in a child, the waiter_t its payload.
 static int
-s_waiter_process (void *args)
+s_waiter_process (void *args, const void *payload, size_t size)
 {
-    s_waiter (args);
-    return ((waiter_t *) args)->status;
+    (void) args;
+    waiter_t self;
+    if (size != sizeof (self))
+        return 125;
+    memcpy (&self, payload, size);
+    s_waiter (&self);
+    return self.status;
+}
+
+static waiter_t
+s_waiter_at (const char *endpoint, int timeout)
+{
+    waiter_t self = { .timeout = timeout, .status = -1 };
+    snprintf (self.endpoint, sizeof (self.endpoint), "%s", endpoint);
+    return self;
 }
 
 //  BARRIER_STATE says what the next wait will meet.
@@ -93,9 +108,10 @@ test_init_and_state (void **state)
 //  A party: before each phase's barrier, count itself in; after it, every
 //  party must have been counted (nobody passed early). Indices are summed.
 static int
-s_party (void *arg)
+s_party (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     zown_dict_t *phases = zown_dict_new (client, "phases");
     for (int phase = 0; phase < PHASES; phase++) {
@@ -124,10 +140,10 @@ test_parties_in_lockstep (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, PARTIES), 1);
-    testutil_fork_t parties = { 0 };
-    testutil_fork_start (&parties, PARTIES, s_party, (void *) zown_owner_ipc (owner));
+    const char *endpoint = zown_owner_ipc (owner);
+    testutil_spawn_workers (s_spawner, PARTIES, s_party, endpoint, strlen (endpoint) + 1);
     testutil_gate_release ();
-    testutil_fork_wait (&parties);
+    testutil_reap_all (s_spawner);
     //  Each phase handed out the indices 0, 1, 2 once each.
     zown_dict_t *phases = zown_dict_new (client, "phases");
     for (int phase = 0; phase < PHASES; phase++) {
@@ -152,7 +168,7 @@ test_abort_and_reset (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, 2), 1);
-    waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
+    waiter_t waiter = s_waiter_at (zown_owner_inproc (owner), 10000);
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
@@ -211,7 +227,7 @@ test_timeout_breaks_it (void **state)
     //  Of three parties, one waits on while another gives up.
     zown_barrier_t *three = zown_barrier_new (client, "b3");
     assert_int_equal (zown_barrier_init (three, 3), 1);
-    waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
+    waiter_t waiter = s_waiter_at (zown_owner_inproc (owner), 10000);
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter_b3, &waiter);
     testutil_await_stat (client, "parked", 1);
@@ -236,15 +252,14 @@ test_dead_party_breaks_it (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, 3), 1);
-    waiter_t doomed = { zown_owner_ipc (owner), ZOWN_FOREVER, -1, 0 };
-    pid_t child = testutil_fork (s_waiter_process, &doomed);
+    waiter_t doomed = s_waiter_at (zown_owner_ipc (owner), ZOWN_FOREVER);
+    pid_t child = testutil_spawn (s_spawner, s_waiter_process, &doomed, sizeof (doomed));
     testutil_await_stat (client, "parked", 1);
-    waiter_t survivor = { zown_owner_inproc (owner), 10000, -1, 0 };
+    waiter_t survivor = s_waiter_at (zown_owner_inproc (owner), 10000);
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &survivor);
     testutil_await_stat (client, "parked", 2);
-    kill (child, SIGKILL);
-    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    testutil_kill (s_spawner, child);
     pthread_join (thread, NULL);
     assert_int_equal (survivor.status, ZOWN_BROKEN);
     assert_int_equal (testutil_stat (client, "parked"), 0);
@@ -262,5 +277,5 @@ main (void)
         cmocka_unit_test (test_abort_and_reset),      cmocka_unit_test (test_timeout_breaks_it),
         cmocka_unit_test (test_dead_party_breaks_it),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -9,6 +9,8 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+static zown_spawner_t *s_spawner;
+
 #define WORKERS 8
 #define ADDS    10000
 
@@ -32,10 +34,12 @@ s_adder (void *args)
 }
 
 static int
-s_adder_process (void *args)
+s_adder_process (void *args, const void *endpoint, size_t size)
 {
-    s_adder (args);
-    return ((adder_t *) args)->failures ? 1 : 0;
+    (void) args, (void) size;
+    adder_t self = { (const char *) endpoint, ADDS, 0 };
+    s_adder (&self);
+    return self.failures ? 1 : 0;
 }
 
 static int64_t
@@ -53,11 +57,10 @@ test_processes_over_ipc (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    adder_t adder = { zown_owner_ipc (owner), ADDS, 0 };
-    testutil_fork_t adders = { 0 };
-    testutil_fork_start (&adders, WORKERS, s_adder_process, &adder);
+    const char *endpoint = zown_owner_ipc (owner);
+    testutil_spawn_workers (s_spawner, WORKERS, s_adder_process, endpoint, strlen (endpoint) + 1);
     testutil_gate_release ();
-    testutil_fork_wait (&adders);
+    testutil_reap_all (s_spawner);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     assert_int_equal (s_counter (client), WORKERS * ADDS);
     zown_client_destroy (&client);
@@ -130,9 +133,10 @@ s_await_overlap (zown_client_t *client)
 }
 
 static int
-s_counting_writer (void *args)
+s_counting_writer (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) args);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_value_t *counter = zown_value_new (client, "counter");
     int failures = 0, overlap = 0;
     for (int count = 0; count < RACE_WRITES; count++) {
@@ -173,17 +177,16 @@ s_monotonic_reader (void *args)
     return NULL;
 }
 
-//  Forks the writers behind the start gate, runs the reader in a thread of
+//  Spawns the writers behind the start gate, runs the reader in a thread of
 //  this process while they write, and stops it once they have all exited.
 static void
-s_race (int (*writer) (void *), void *writer_arg, void *(*reader_fn) (void *), reader_t *reader)
+s_race (zown_spawn_fn *writer, const char *endpoint, void *(*reader_fn) (void *), reader_t *reader)
 {
-    testutil_fork_t writers = { 0 };
-    testutil_fork_start (&writers, RACE_WRITERS, writer, writer_arg);
+    testutil_spawn_workers (s_spawner, RACE_WRITERS, writer, endpoint, strlen (endpoint) + 1);
     pthread_t reader_thread;
     pthread_create (&reader_thread, NULL, reader_fn, reader);
     testutil_gate_release ();
-    testutil_fork_wait (&writers);
+    testutil_reap_all (s_spawner);
     atomic_store (reader->done, true);
     pthread_join (reader_thread, NULL);
     assert_int_equal (reader->violations, 0);
@@ -201,7 +204,7 @@ test_reader_never_sees_a_decrease (void **state)
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
     reader_t reader = { zown_owner_inproc (owner), &done, RACE_WRITERS * RACE_WRITES, 0, 0, 0 };
-    s_race (s_counting_writer, (void *) zown_owner_ipc (owner), s_monotonic_reader, &reader);
+    s_race (s_counting_writer, zown_owner_ipc (owner), s_monotonic_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     assert_int_equal (s_counter (client), RACE_WRITERS * RACE_WRITES);
     zown_client_destroy (&client);
@@ -210,10 +213,10 @@ test_reader_never_sees_a_decrease (void **state)
 
 //  A writer moves one unit from a to b in one batch; a + b stays 0.
 static int
-s_transfer_writer (void *args)
+s_transfer_writer (void *args, const void *endpoint, size_t size)
 {
-    const char *endpoint = (const char *) args;
-    zown_client_t *client = zown_client_new (endpoint);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_request_t *batch = zown_request_new ();
     zown_datum_t debit [] = { ZOWN_STR ("a"), zown_datum_int (-1) };
     zown_datum_t credit [] = { ZOWN_STR ("b"), zown_datum_int (1) };
@@ -266,7 +269,7 @@ test_batches_are_never_seen_half_applied (void **state)
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
     reader_t reader = { zown_owner_inproc (owner), &done, RACE_WRITERS * RACE_WRITES, 0, 0, 0 };
-    s_race (s_transfer_writer, (void *) zown_owner_ipc (owner), s_batch_reader, &reader);
+    s_race (s_transfer_writer, zown_owner_ipc (owner), s_batch_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *accounts = zown_dict_new (client, "accounts");
     zown_datum_t value;
@@ -351,5 +354,5 @@ main (void)
         cmocka_unit_test (test_batches_are_never_seen_half_applied),
         cmocka_unit_test (test_pipelined_clients_lose_no_reply),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

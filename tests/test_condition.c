@@ -7,6 +7,8 @@
 #include "testutil.h"
 #include <pthread.h>
 
+static zown_spawner_t *s_spawner;
+
 static void
 test_errors_and_timeout (void **state)
 {
@@ -178,9 +180,10 @@ test_rlock_depth_comes_back (void **state)
 #define CONSUMERS 2
 
 static int
-s_consumer (void *arg)
+s_consumer (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_lock_t *lock = zown_lock_new (client, "m");
     zown_condition_t *ready = zown_condition_new (client, "ready", "m");
     zown_list_t *items = zown_list_new (client, "items");
@@ -220,8 +223,8 @@ test_producer_consumer_across_processes (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    testutil_fork_t consumers = { 0 };
-    testutil_fork_start (&consumers, CONSUMERS, s_consumer, (void *) zown_owner_ipc (owner));
+    const char *endpoint = zown_owner_ipc (owner);
+    testutil_spawn_workers (s_spawner, CONSUMERS, s_consumer, endpoint, strlen (endpoint) + 1);
     testutil_gate_release ();
     zown_lock_t *lock = zown_lock_new (client, "m");
     zown_condition_t *ready = zown_condition_new (client, "ready", "m");
@@ -233,7 +236,7 @@ test_producer_consumer_across_processes (void **state)
         assert_int_equal (zown_condition_notify (ready, 1), 0);
         assert_int_equal (zown_lock_release (lock), 0);
     }
-    testutil_fork_wait (&consumers);
+    testutil_reap_all (s_spawner);
     zown_value_t *sum = zown_value_new (client, "sum");
     zown_value_t *count = zown_value_new (client, "count");
     int64_t value;
@@ -260,5 +263,5 @@ main (void)
         cmocka_unit_test (test_rlock_depth_comes_back),
         cmocka_unit_test (test_producer_consumer_across_processes),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -6,6 +6,8 @@
 #include "testutil.h"
 #include <pthread.h>
 
+static zown_spawner_t *s_spawner;
+
 static void
 test_set_clear_is_set (void **state)
 {
@@ -38,16 +40,14 @@ test_set_wakes_every_waiter (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    //  Forked processes over ipc, with a deadline (forked first, behind the
-    //  gate, while this process has no busy thread: docs/FORK.md)...
-    testutil_waiter_t child = { zown_owner_ipc (owner), "go", 10000, -1 };
-    testutil_fork_t children = { 0 };
-    testutil_fork_start (&children, 3, testutil_event_waiter_process, &child);
+    //  Processes over ipc, with a deadline...
+    testutil_waiter_t child = testutil_waiter (zown_owner_ipc (owner), "go", 10000);
+    testutil_spawn_workers (s_spawner, 3, testutil_event_waiter_process, &child, sizeof (child));
     //  ...and threads over inproc, waiting without one.
     pthread_t threads [4];
     testutil_waiter_t waiters [4];
     for (int index = 0; index < 4; index++) {
-        waiters [index] = (testutil_waiter_t){ zown_owner_inproc (owner), "go", ZOWN_FOREVER, -1 };
+        waiters [index] = testutil_waiter (zown_owner_inproc (owner), "go", ZOWN_FOREVER);
         pthread_create (&threads [index], NULL, testutil_event_waiter, &waiters [index]);
     }
     testutil_gate_release ();
@@ -58,7 +58,7 @@ test_set_wakes_every_waiter (void **state)
         pthread_join (threads [index], NULL);
         assert_int_equal (waiters [index].result, 0);
     }
-    testutil_fork_wait (&children);
+    testutil_reap_all (s_spawner);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_event_destroy (&event);
     zown_client_destroy (&client);
@@ -72,5 +72,5 @@ main (void)
         cmocka_unit_test (test_set_clear_is_set),
         cmocka_unit_test (test_set_wakes_every_waiter),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -1,10 +1,16 @@
 /*  =========================================================================
     test_fork - what a forked child may and may not do (docs/FORK.md)
+
+    The first two tests fork this process itself, after it started an owner
+    and clients: a child of a process that uses zown is what they test.
+    Their children use zown first thing, and are all forked before any of
+    them runs (testutil_fork_start), so that no fork copies a thread busy
+    with their requests. Other children come from the fork server.
     =========================================================================
 */
 #include "testutil.h"
-#include <signal.h>
 
+static zown_spawner_t *s_spawner;
 static zown_owner_t *s_owner;
 static zown_client_t *s_parent_client;
 
@@ -89,10 +95,10 @@ test_child_runs_its_own_owner (void **state)
 
 //  A child killed in the middle of a request does not disturb the owner.
 static int
-s_child_adds_forever (void *arg)
+s_child_adds_forever (void *args, const void *endpoint, size_t size)
 {
-    const char *endpoint = (const char *) arg;
-    zown_client_t *client = zown_client_new (endpoint);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_value_t *counter = zown_value_new (client, "busy");
     while (zown_value_add (counter, 1, NULL) == 0)
         ;
@@ -106,14 +112,13 @@ test_killed_child_leaves_owner_serving (void **state)
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_value_t *counter = zown_value_new (client, "busy");
-    pid_t child = testutil_fork (s_child_adds_forever, (void *) zown_owner_ipc (owner));
+    pid_t child = testutil_spawn_ipc (s_spawner, s_child_adds_forever, owner);
     //  Await progress through the owner itself, then kill mid-stream.
     int64_t seen = 0;
     while (seen < 1000)
         if (zown_value_get (counter, &seen) && zown_errno () != ZOWN_NOT_FOUND)
             fail_msg ("get: %s", zown_strerror (zown_errno ()));
-    kill (child, SIGKILL);
-    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    testutil_kill (s_spawner, child);
     int64_t before, after;
     assert_int_equal (zown_value_get (counter, &before), 0);
     for (int count = 0; count < 1000; count++)
@@ -133,5 +138,5 @@ main (void)
         cmocka_unit_test (test_child_runs_its_own_owner),
         cmocka_unit_test (test_killed_child_leaves_owner_serving),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

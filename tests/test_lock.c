@@ -5,7 +5,8 @@
 */
 #include "testutil.h"
 #include <pthread.h>
-#include <signal.h>
+
+static zown_spawner_t *s_spawner;
 
 static void
 test_acquire_release (void **state)
@@ -53,9 +54,10 @@ test_acquire_release (void **state)
 //  Under the lock, a read-modify-write that is not atomic on its own: any
 //  lapse of mutual exclusion loses increments.
 static int
-s_locked_increments (void *arg)
+s_locked_increments (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_lock_t *lock = zown_lock_new (client, "l");
     zown_dict_t *dict = zown_dict_new (client, "shared");
     for (int count = 0; count < 200; count++) {
@@ -77,10 +79,10 @@ test_mutual_exclusion_across_processes (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    testutil_fork_t children = { 0 };
-    testutil_fork_start (&children, 4, s_locked_increments, (void *) zown_owner_ipc (owner));
+    const char *endpoint = zown_owner_ipc (owner);
+    testutil_spawn_workers (s_spawner, 4, s_locked_increments, endpoint, strlen (endpoint) + 1);
     testutil_gate_release ();
-    testutil_fork_wait (&children);
+    testutil_reap_all (s_spawner);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *dict = zown_dict_new (client, "shared");
     zown_datum_t value;
@@ -112,16 +114,16 @@ s_waiter (void *args)
     return NULL;
 }
 
-//  Takes the lock, says so on the pipe, then holds it until killed.
+//  Takes the lock, says it is ready, then holds it until killed.
 static int
-s_holder (void *arg)
+s_holder (void *args, const void *endpoint, size_t size)
 {
-    int *ready = (int *) arg;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_lock_t *lock = zown_lock_new (client, "l");
     if (zown_lock_acquire (lock, 0, NULL))
         return 1;
-    if (write (ready [1], "h", 1) != 1)
+    if (testutil_signal_ready ())
         return 2;
     while (true)
         pause ();
@@ -133,19 +135,14 @@ test_holder_killed_lock_passes_on_flagged (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
-    int ready [2];
-    assert_int_equal (pipe (ready), 0);
-    pid_t holder = testutil_fork (s_holder, ready);
-    char byte;
-    assert_int_equal (read (ready [0], &byte, 1), 1);
+    pid_t holder = testutil_spawn_ipc (s_spawner, s_holder, owner);
+    testutil_await_ready ();
     waiter_t waiter = { zown_owner_inproc (owner), -1, false, 0 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
     int64_t killed = testutil_now_ms ();
-    kill (holder, SIGKILL);
-    assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
+    testutil_kill (s_spawner, holder);
     //  The owner saw the death itself: the waiter gets the lock, flagged.
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, 0);
@@ -164,8 +161,6 @@ test_holder_killed_lock_passes_on_flagged (void **state)
     assert_int_equal (zown_lock_acquire (lock, 0, &died), 0);
     assert_false (died);
     assert_int_equal (zown_lock_release (lock), 0);
-    close (ready [0]);
-    close (ready [1]);
     zown_lock_destroy (&lock);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
@@ -196,9 +191,10 @@ test_clean_exit_releases_unflagged (void **state)
 
 //  Waits for the lock (held by the parent) until killed.
 static int
-s_doomed_waiter (void *arg)
+s_doomed_waiter (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_lock_t *lock = zown_lock_new (client, "l");
     zown_lock_acquire (lock, ZOWN_FOREVER, NULL);
     return 1;
@@ -212,10 +208,9 @@ test_killed_waiter_leaves_nothing_parked (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_lock_t *lock = zown_lock_new (client, "l");
     assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
-    pid_t child = testutil_fork (s_doomed_waiter, (void *) zown_owner_ipc (owner));
+    pid_t child = testutil_spawn_ipc (s_spawner, s_doomed_waiter, owner);
     testutil_await_stat (client, "parked", 1);
-    kill (child, SIGKILL);
-    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    testutil_kill (s_spawner, child);
     //  Even a wait without a deadline goes with its client's process.
     testutil_await_stat (client, "parked", 0);
     assert_int_equal (zown_lock_release (lock), 0);
@@ -300,16 +295,16 @@ test_rlock_is_reentrant (void **state)
     zown_owner_destroy (&owner);
 }
 
-//  Takes the rlock twice, says so, then holds it until killed.
+//  Takes the rlock twice, says it is ready, then holds it until killed.
 static int
-s_deep_holder (void *arg)
+s_deep_holder (void *args, const void *endpoint, size_t size)
 {
-    int *ready = (int *) arg;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_rlock_t *rlock = zown_rlock_new (client, "r");
     if (zown_rlock_acquire (rlock, 0, NULL) || zown_rlock_acquire (rlock, 0, NULL))
         return 1;
-    if (write (ready [1], "h", 1) != 1)
+    if (testutil_signal_ready ())
         return 2;
     while (true)
         pause ();
@@ -321,22 +316,15 @@ test_rlock_holder_killed_at_depth (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
-    int ready [2];
-    assert_int_equal (pipe (ready), 0);
-    pid_t holder = testutil_fork (s_deep_holder, ready);
-    char byte;
-    assert_int_equal (read (ready [0], &byte, 1), 1);
+    pid_t holder = testutil_spawn_ipc (s_spawner, s_deep_holder, owner);
+    testutil_await_ready ();
     zown_rlock_t *rlock = zown_rlock_new (client, "r");
-    kill (holder, SIGKILL);
-    assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
+    testutil_kill (s_spawner, holder);
     bool died = false;
     assert_int_equal (zown_rlock_acquire (rlock, 10000, &died), 0);
     assert_true (died);
     assert_int_equal (zown_rlock_release (rlock), 0);
     assert_int_equal (zown_rlock_locked (rlock), 0);
-    close (ready [0]);
-    close (ready [1]);
     zown_rlock_destroy (&rlock);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
@@ -344,9 +332,10 @@ test_rlock_holder_killed_at_depth (void **state)
 
 //  Takes the lock, then leaves cleanly: destroys its client and exits.
 static int
-s_clean_leaver (void *arg)
+s_clean_leaver (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_lock_t *lock = zown_lock_new (client, "l");
     int rc = zown_lock_acquire (lock, 10000, NULL);
     zown_lock_destroy (&lock);
@@ -363,8 +352,8 @@ test_clean_exit_is_not_a_death (void **state)
     zown_lock_t *lock = zown_lock_new (client, "l");
     //  The owner sees the process exit at once; the BYE must still win.
     for (int round = 0; round < 20; round++) {
-        pid_t child = testutil_fork (s_clean_leaver, (void *) zown_owner_ipc (owner));
-        assert_int_equal (testutil_wait (child), 0);
+        pid_t child = testutil_spawn_ipc (s_spawner, s_clean_leaver, owner);
+        assert_int_equal (testutil_reap (s_spawner, child), 0);
         bool died = true;
         assert_int_equal (zown_lock_acquire (lock, 10000, &died), 0);
         assert_false (died);
@@ -390,5 +379,5 @@ main (void)
         cmocka_unit_test (test_rlock_holder_killed_at_depth),
         cmocka_unit_test (test_clean_exit_is_not_a_death),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

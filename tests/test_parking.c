@@ -7,7 +7,8 @@
 */
 #include "testutil.h"
 #include <pthread.h>
-#include <signal.h>
+
+static zown_spawner_t *s_spawner;
 
 static void
 test_wait_times_out_and_leaves_nothing (void **state)
@@ -34,7 +35,7 @@ test_batches_neither_park_nor_wake_on_rollback (void **state)
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     pthread_t thread;
-    testutil_waiter_t waiter = { zown_owner_inproc (owner), "e", 10000, -1 };
+    testutil_waiter_t waiter = testutil_waiter (zown_owner_inproc (owner), "e", 10000);
     pthread_create (&thread, NULL, testutil_event_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
 
@@ -77,7 +78,7 @@ test_drop_answers_waiters (void **state)
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     pthread_t thread;
-    testutil_waiter_t waiter = { zown_owner_inproc (owner), "e", 10000, -1 };
+    testutil_waiter_t waiter = testutil_waiter (zown_owner_inproc (owner), "e", 10000);
     pthread_create (&thread, NULL, testutil_event_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
     zown_request_t *drop = zown_request_new ();
@@ -99,11 +100,10 @@ test_dead_waiter_leaves_no_parked_request (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     //  A wait without a deadline: nothing but the owner noticing the
     //  death can free it.
-    testutil_waiter_t child = { zown_owner_ipc (owner), "e", ZOWN_FOREVER, -1 };
-    pid_t pid = testutil_fork (testutil_event_waiter_process, &child);
+    testutil_waiter_t child = testutil_waiter (zown_owner_ipc (owner), "e", ZOWN_FOREVER);
+    pid_t pid = testutil_spawn (s_spawner, testutil_event_waiter_process, &child, sizeof (child));
     testutil_await_stat (client, "parked", 1);
-    kill (pid, SIGKILL);
-    assert_int_equal (testutil_wait (pid), 128 + SIGKILL);
+    testutil_kill (s_spawner, pid);
     testutil_await_stat (client, "parked", 0);
     assert_int_equal (zown_client_ping (client), 0);
     zown_client_destroy (&client);
@@ -116,13 +116,13 @@ test_stop_with_waiters_parked (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    testutil_waiter_t child = { zown_owner_ipc (owner), "e", 300, -1 };
-    pid_t pid = testutil_fork (testutil_event_waiter_process, &child);
+    testutil_waiter_t child = testutil_waiter (zown_owner_ipc (owner), "e", 300);
+    pid_t pid = testutil_spawn (s_spawner, testutil_event_waiter_process, &child, sizeof (child));
     testutil_await_stat (client, "parked", 1);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
     //  The waiter is never answered; its own deadline ends the wait.
-    int status = testutil_wait (pid);
+    int status = testutil_reap (s_spawner, pid);
     assert_true (status == ZOWN_TIMEOUT || status == ZOWN_UNREACHABLE);
 }
 
@@ -136,5 +136,5 @@ main (void)
         cmocka_unit_test (test_dead_waiter_leaves_no_parked_request),
         cmocka_unit_test (test_stop_with_waiters_parked),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -10,6 +10,35 @@
 #include <signal.h>
 #include <time.h>
 
+static zown_spawner_t *s_spawner;
+
+//  What a child of these tests gets, by value (its payload).
+typedef struct {
+    char endpoint [256];  //  The owner's ipc endpoint
+    char queue [32];      //  The queue it uses
+    int number;           //  Which producer or consumer it is
+    unsigned seed;        //  Of its random choices
+} child_t;
+
+static child_t
+s_child (zown_owner_t *owner, const char *queue, int number, unsigned seed)
+{
+    child_t self = { .number = number, .seed = seed };
+    snprintf (self.endpoint, sizeof (self.endpoint), "%s", zown_owner_ipc (owner));
+    snprintf (self.queue, sizeof (self.queue), "%s", queue);
+    return self;
+}
+
+//  In the child: its child_t, from the payload; 0, or -1 if it is none.
+static int
+s_child_args (const void *payload, size_t size, child_t *self)
+{
+    if (size != sizeof (*self))
+        return -1;
+    memcpy (self, payload, size);
+    return 0;
+}
+
 static void
 test_fifo_and_bounds (void **state)
 {
@@ -176,11 +205,15 @@ test_blocking_get_and_put (void **state)
 #define PER_PRODUCER 50000
 
 static int
-s_producer (void *arg)
+s_producer (void *args, const void *payload, size_t size)
 {
-    int64_t first = *(const int *) arg * PER_PRODUCER;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
-    zown_queue_t *queue = zown_queue_new (client, "q");
+    (void) args;
+    child_t self;
+    if (s_child_args (payload, size, &self))
+        return 1;
+    int64_t first = (int64_t) self.number * PER_PRODUCER;
+    zown_client_t *client = zown_client_new (self.endpoint);
+    zown_queue_t *queue = zown_queue_new (client, self.queue);
     zown_datum_t items [500];
     for (int64_t start = 0; start < PER_PRODUCER; start += 500) {
         for (int index = 0; index < 500; index++)
@@ -196,11 +229,14 @@ s_producer (void *arg)
 }
 
 static int
-s_consumer (void *arg)
+s_consumer (void *args, const void *payload, size_t size)
 {
-    (void) arg;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
-    zown_queue_t *queue = zown_queue_new (client, "q");
+    (void) args;
+    child_t self;
+    if (s_child_args (payload, size, &self))
+        return 1;
+    zown_client_t *client = zown_client_new (self.endpoint);
+    zown_queue_t *queue = zown_queue_new (client, self.queue);
     int64_t count = 0, sum = 0, squares = 0;
     bool done = false;
     while (!done) {
@@ -246,17 +282,20 @@ test_every_item_exactly_once (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_queue_t *queue = zown_queue_new (client, "q");
     assert_int_equal (zown_queue_init (queue, 5000), 1);
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
-    static const int numbers [PRODUCERS] = { 0, 1 };
-    testutil_fork_t producers = { 0 }, consumers = { 0 };
-    for (int index = 0; index < PRODUCERS; index++)
-        testutil_fork_start (&producers, 1, s_producer, (void *) &numbers [index]);
-    testutil_fork_start (&consumers, CONSUMERS, s_consumer, NULL);
+    pid_t producers [PRODUCERS];
+    for (int index = 0; index < PRODUCERS; index++) {
+        child_t producer = s_child (owner, "q", index, 0);
+        producers [index] =
+            testutil_spawn_gated (s_spawner, s_producer, &producer, sizeof (producer));
+    }
+    child_t consumer = s_child (owner, "q", 0, 0);
+    testutil_spawn_workers (s_spawner, CONSUMERS, s_consumer, &consumer, sizeof (consumer));
     testutil_gate_release ();
-    testutil_fork_wait (&producers);
+    for (int index = 0; index < PRODUCERS; index++)
+        assert_int_equal (testutil_reap (s_spawner, producers [index]), 0);
     for (int index = 0; index < CONSUMERS; index++)
         assert_int_equal (zown_queue_put (queue, ZOWN_NIL_DATUM, 10000), 0);
-    testutil_fork_wait (&consumers);
+    testutil_reap_all (s_spawner);
     int64_t n = PRODUCERS * PER_PRODUCER, value;
     zown_value_t *total = zown_value_new (client, "count");
     zown_value_t *sums = zown_value_new (client, "sum");
@@ -315,9 +354,10 @@ test_join_waits_for_task_done (void **state)
 }
 
 static int
-s_doomed_getter (void *arg)
+s_doomed_getter (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_queue_t *queue = zown_queue_new (client, "q");
     zown_queue_get (queue, ZOWN_FOREVER, NULL);
     return 1;
@@ -329,10 +369,9 @@ test_dead_getter_takes_nothing (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    pid_t child = testutil_fork (s_doomed_getter, (void *) zown_owner_ipc (owner));
+    pid_t child = testutil_spawn_ipc (s_spawner, s_doomed_getter, owner);
     testutil_await_stat (client, "parked", 1);
-    kill (child, SIGKILL);
-    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    testutil_kill (s_spawner, child);
     testutil_await_stat (client, "parked", 0);
     //  The item put afterwards is not lost to the dead getter.
     zown_queue_t *queue = zown_queue_new (client, "q");
@@ -515,13 +554,17 @@ test_joinable_batches_roll_back (void **state)
     zown_owner_destroy (&owner);
 }
 
-//  A forked consumer: takes one item of queue `arg`, then waits on the
+//  A consumer in a child: takes one item of its queue, then waits on the
 //  event "hold" until it is killed.
 static int
-s_holder (void *arg)
+s_holder (void *args, const void *payload, size_t size)
 {
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
-    zown_queue_t *queue = zown_queue_new (client, (const char *) arg);
+    (void) args;
+    child_t self;
+    if (s_child_args (payload, size, &self))
+        return 1;
+    zown_client_t *client = zown_client_new (self.endpoint);
+    zown_queue_t *queue = zown_queue_new (client, self.queue);
     zown_event_t *hold = zown_event_new (client, "hold");
     if (zown_queue_get (queue, 10000, NULL))
         return 1;
@@ -532,13 +575,13 @@ s_holder (void *arg)
 //  A consumer takes queue's next item and is SIGKILLed holding it; returns
 //  once the owner has seen the death.
 static void
-s_kill_holder (zown_client_t *client, const char *queue)
+s_kill_holder (zown_owner_t *owner, zown_client_t *client, const char *queue)
 {
     int64_t died = testutil_stat (client, "sessions_died");
-    pid_t child = testutil_fork (s_holder, (void *) queue);
+    child_t holder = s_child (owner, queue, 0, 0);
+    pid_t child = testutil_spawn (s_spawner, s_holder, &holder, sizeof (holder));
     testutil_await_stat (client, "parked", 1);
-    kill (child, SIGKILL);
-    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    testutil_kill (s_spawner, child);
     testutil_await_stat (client, "sessions_died", died + 1);
 }
 
@@ -547,13 +590,12 @@ test_dead_consumers_item_is_redelivered (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_queue_t *queue = zown_queue_new (client, "jobs");
     assert_int_equal (zown_queue_init_joinable (queue, 0, 0), 1);
     assert_int_equal (zown_queue_put (queue, zown_datum_int (1), 0), 0);
     assert_int_equal (zown_queue_put (queue, zown_datum_int (2), 0), 0);
-    s_kill_holder (client, "jobs");
+    s_kill_holder (owner, client, "jobs");
     //  The dead consumer's item came back ahead of the one never delivered.
     assert_int_equal (zown_queue_ack (queue, s_expect (queue, 1, 2)), 0);
     assert_int_equal (zown_queue_ack (queue, s_expect (queue, 2, 1)), 0);
@@ -572,7 +614,6 @@ test_poison_item_is_dead_lettered (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_queue_t *queue = zown_queue_new (client, "jobs");
     assert_int_equal (zown_queue_init_joinable (queue, 0, 2), 1);
@@ -585,7 +626,7 @@ test_poison_item_is_dead_lettered (void **state)
     assert_true (zown_datum_streq (item, "poison"));
     zown_queue_destroy (&theirs);
     zown_client_destroy (&quitter);
-    s_kill_holder (client, "jobs");
+    s_kill_holder (owner, client, "jobs");
     zown_queue_t *dead = zown_queue_new (client, "jobs.dead");
     uint64_t id;
     int64_t deliveries;
@@ -612,11 +653,10 @@ test_plain_queue_is_at_most_once (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_queue_t *queue = zown_queue_new (client, "plain");
     assert_int_equal (zown_queue_put (queue, zown_datum_int (1), 0), 0);
-    s_kill_holder (client, "plain");
+    s_kill_holder (owner, client, "plain");
     assert_int_equal (zown_queue_get (queue, 0, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
     assert_int_equal (zown_queue_join (queue, 0), -1);
@@ -703,15 +743,19 @@ s_take (zown_queue_t *queue, size_t want, bool many, s_lease_t *leases)
 //  or shuffled (ack by id), and SIGKILLs itself before step `stop` (step
 //  2i works on job i, step 2i + 1 acknowledges it), holding at least one.
 static int
-s_victim (void *arg)
+s_victim (void *args, const void *payload, size_t size)
 {
-    int number = *(const int *) arg;
-    unsigned seed = s_seed + (unsigned) number;
+    (void) args;
+    child_t self;
+    if (s_child_args (payload, size, &self))
+        return 1;
+    int number = self.number;
+    unsigned seed = self.seed + (unsigned) number;
     size_t want = 1 + (size_t) rand_r (&seed) % KILL_MOST;
     bool many = rand_r (&seed) % 2, oldest = rand_r (&seed) % 3 == 0;
     size_t stop = (size_t) rand_r (&seed) % (2 * want);
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
-    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    zown_client_t *client = zown_client_new (self.endpoint);
+    zown_queue_t *queue = zown_queue_new (client, self.queue);
     zown_dict_t *work = zown_dict_new (client, "work");
     s_lease_t leases [KILL_MOST];
     if (s_take (queue, want, many, leases))
@@ -733,11 +777,15 @@ s_victim (void *arg)
 //  A consumer that lives: once the event "drain" is set, it works on and
 //  acknowledges each job it gets, until its stop mark (nil).
 static int
-s_survivor (void *arg)
+s_survivor (void *args, const void *payload, size_t size)
 {
-    int number = KILL_VICTIMS + *(const int *) arg;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
-    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    (void) args;
+    child_t self;
+    if (s_child_args (payload, size, &self))
+        return 1;
+    int number = KILL_VICTIMS + self.number;
+    zown_client_t *client = zown_client_new (self.endpoint);
+    zown_queue_t *queue = zown_queue_new (client, self.queue);
     zown_dict_t *work = zown_dict_new (client, "work");
     zown_event_t *drain = zown_event_new (client, "drain");
     if (zown_event_wait (drain, 30000))
@@ -847,22 +895,22 @@ test_killed_consumers_lose_nothing (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_queue_t *queue = zown_queue_new (client, "jobs");
     assert_int_equal (zown_queue_init_joinable (queue, 0, KILL_MAX_TRIES), 1);
     s_seed = getenv ("ZOWN_TEST_SEED") ? (unsigned) atoi (getenv ("ZOWN_TEST_SEED"))
                                        : (unsigned) time (NULL);
-    //  Every consumer is forked before any runs, or any job is put
-    //  (testutil_fork_start).
-    static int numbers [KILL_VICTIMS];
-    testutil_fork_t victims [KILL_VICTIMS / TESTUTIL_FORK_MAX + 1] = { 0 }, survivors = { 0 };
+    //  Every consumer is spawned before any runs, or any job is put
+    //  (testutil_spawn_gated).
+    pid_t victims [KILL_VICTIMS];
     for (int index = 0; index < KILL_VICTIMS; index++) {
-        numbers [index] = index;
-        testutil_fork_start (&victims [index / TESTUTIL_FORK_MAX], 1, s_victim, &numbers [index]);
+        child_t victim = s_child (owner, "jobs", index, s_seed);
+        victims [index] = testutil_spawn_gated (s_spawner, s_victim, &victim, sizeof (victim));
     }
-    for (int index = 0; index < KILL_HEALTHY; index++)
-        testutil_fork_start (&survivors, 1, s_survivor, &numbers [index]);
+    for (int index = 0; index < KILL_HEALTHY; index++) {
+        child_t survivor = s_child (owner, "jobs", index, s_seed);
+        testutil_spawn_gated (s_spawner, s_survivor, &survivor, sizeof (survivor));
+    }
     zown_datum_t jobs [500];
     for (int first = 0; first < KILL_JOBS; first += 500) {
         for (int index = 0; index < 500; index++)
@@ -871,15 +919,13 @@ test_killed_consumers_lose_nothing (void **state)
     }
     testutil_gate_release ();
     for (int index = 0; index < KILL_VICTIMS; index++)
-        assert_int_equal (
-            testutil_wait (victims [index / TESTUTIL_FORK_MAX].pids [index % TESTUTIL_FORK_MAX]),
-            128 + SIGKILL);
+        assert_int_equal (testutil_reap (s_spawner, victims [index]), 128 + SIGKILL);
     zown_event_t *drain = zown_event_new (client, "drain");
     assert_int_equal (zown_event_set (drain), 0);
     assert_int_equal (zown_queue_join (queue, 60000), 0);
     for (int index = 0; index < KILL_HEALTHY; index++)
         assert_int_equal (zown_queue_put (queue, ZOWN_NIL_DATUM, 0), 0);
-    testutil_fork_wait (&survivors);
+    testutil_reap_all (s_spawner);
     s_check_fates (client);
     assert_int_equal (zown_queue_join (queue, 0), 0);
     assert_int_equal (testutil_stat (client, "sessions_died"), KILL_VICTIMS);
@@ -907,5 +953,5 @@ main (void)
         cmocka_unit_test (test_plain_queue_is_at_most_once),
         cmocka_unit_test (test_killed_consumers_lose_nothing),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

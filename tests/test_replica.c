@@ -12,6 +12,8 @@
 #define WRITERS      3
 #define WRITER_LOOPS 1000
 
+static zown_spawner_t *s_spawner;
+
 static void
 s_call (zown_client_t *client, zown_op_t op, const char *name, size_t argc,
         const zown_datum_t *argv)
@@ -281,15 +283,24 @@ test_read_your_writes (void **state)
 }
 
 //  --------------------------------------------------------------------------
-//  Writers in forked processes, the reader in this one
+//  Writers in processes of their own, the reader in this one
 
-static const char *s_endpoint;  //  The owner's ipc endpoint, for writers
+//  A writer's payload.
+typedef struct {
+    char endpoint [256];  //  The owner's ipc endpoint
+    int writer;           //  Which writer, 0 to WRITERS - 1
+} writer_t;
 
 static int
-s_writer (void *args)
+s_writer (void *args, const void *payload, size_t size)
 {
-    int writer = (int) (intptr_t) args;
-    zown_client_t *client = zown_client_new (s_endpoint);
+    (void) args;
+    writer_t self;
+    if (size != sizeof (self))
+        return 125;
+    memcpy (&self, payload, size);
+    int writer = self.writer;
+    zown_client_t *client = zown_client_new (self.endpoint);
     if (!client || zown_client_set_timeout (client, 10000))
         return 1;
     zown_value_t *counter = zown_value_new (client, "counter");
@@ -345,12 +356,12 @@ test_writers_never_seen_going_back (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    s_endpoint = zown_owner_ipc (owner);
-    //  Every writer is forked first, while this process's threads are idle
-    //  (docs/FORK.md), and waits at the gate.
-    testutil_fork_t writers = { 0 };
-    for (int writer = 0; writer < WRITERS; writer++)
-        testutil_fork_start (&writers, 1, s_writer, (void *) (intptr_t) writer);
+    //  Every writer waits at the gate until the replica is made.
+    for (int writer = 0; writer < WRITERS; writer++) {
+        writer_t payload = { .writer = writer };
+        snprintf (payload.endpoint, sizeof (payload.endpoint), "%s", zown_owner_ipc (owner));
+        testutil_spawn_gated (s_spawner, s_writer, &payload, sizeof (payload));
+    }
     zown_replica_t *replica = s_replica (zown_owner_name (owner), NULL);
     s_add (replica, "counter");
     s_add (replica, "counts");
@@ -368,7 +379,7 @@ test_writers_never_seen_going_back (void **state)
         for (int writer = 0; writer < WRITERS; writer++)
             assert_true (now.mine [writer] >= last.mine [writer]);
         last = now;
-    } while (testutil_fork_running (&writers));
+    } while (testutil_running (s_spawner));
     s_sync (replica);
     s_read (replica, &now);
     assert_int_equal (now.counter, WRITERS * WRITER_LOOPS);
@@ -395,10 +406,10 @@ test_writers_never_seen_going_back (void **state)
 //  first and the last: updates then provably reach the replica while
 //  writes go on, however the processes are scheduled.
 static int
-s_transfer_writer (void *args)
+s_transfer_writer (void *args, const void *endpoint, size_t size)
 {
-    (void) args;
-    zown_client_t *client = zown_client_new (s_endpoint);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     if (!client || zown_client_set_timeout (client, 10000))
         return 1;
     zown_request_t *batch = zown_request_new ();
@@ -442,9 +453,8 @@ test_batches_never_seen_half_applied (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    s_endpoint = zown_owner_ipc (owner);
-    testutil_fork_t writers = { 0 };
-    testutil_fork_start (&writers, WRITERS, s_transfer_writer, NULL);
+    const char *endpoint = zown_owner_ipc (owner);
+    testutil_spawn_workers (s_spawner, WRITERS, s_transfer_writer, endpoint, strlen (endpoint) + 1);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_event_t *overlap = zown_event_new (client, "overlap");
     zown_replica_t *replica = s_replica (zown_owner_name (owner), NULL);
@@ -469,7 +479,7 @@ test_batches_never_seen_half_applied (void **state)
         last_seq = seq;
         if (b > 0 && b < final && overlaps++ == 0)
             assert_int_equal (zown_event_set (overlap), 0);
-    } while (testutil_fork_running (&writers));
+    } while (testutil_running (s_spawner));
     if (broken)
         fail_msg ("%lld of %lld reads saw a batch half-applied, first at %s", (long long) broken,
                   (long long) reads, first_broken);
@@ -680,6 +690,8 @@ test_misuse_and_fork (void **state)
     s_expect_status (zown_replica_sync (replica, 0), ZOWN_INVALID);
 
     //  In a forked child the replica is the parent's: every call refuses.
+    //  Forked from this process, not spawned: a child of a process that
+    //  uses zown is the point. It calls zown first thing.
     pid_t child = testutil_fork (s_child_uses_inherited, replica);
     assert_int_equal (testutil_wait (child), 0);
     s_sync (replica);  //  The parent's is untouched.
@@ -723,5 +735,5 @@ main (void)
         cmocka_unit_test (test_owner_restart),
         cmocka_unit_test (test_misuse_and_fork),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -7,7 +7,8 @@
 */
 #include "testutil.h"
 #include <pthread.h>
-#include <signal.h>
+
+static zown_spawner_t *s_spawner;
 
 //  Await, through the owner, until the semaphore has `count` permits free
 //  (what another connection gave back is not ordered with our requests).
@@ -201,9 +202,10 @@ test_basics_and_errors (void **state)
 
 //  Enters the semaphore 100 times; inside, counts who else is inside.
 static int
-s_bounded_worker (void *arg)
+s_bounded_worker (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     zown_value_t *inside = zown_value_new (client, "inside");
     for (int count = 0; count < 100; count++) {
@@ -226,14 +228,14 @@ test_bound_never_exceeded (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    testutil_fork_t children = { 0 };
-    testutil_fork_start (&children, 6, s_bounded_worker, (void *) zown_owner_ipc (owner));
-    //  Every child is forked, none runs yet: the parent may use threads.
+    const char *endpoint = zown_owner_ipc (owner);
+    testutil_spawn_workers (s_spawner, 6, s_bounded_worker, endpoint, strlen (endpoint) + 1);
+    //  None runs before the semaphore is made.
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (zown_semaphore_init (sem, 2, false), 1);
     testutil_gate_release ();
-    testutil_fork_wait (&children);
+    testutil_reap_all (s_spawner);
     assert_int_equal (s_value (sem), 2);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_value_t *inside = zown_value_new (client, "inside");
@@ -327,16 +329,16 @@ test_fifo_without_barging (void **state)
     zown_owner_destroy (&owner);
 }
 
-//  Takes both permits, says so on the pipe, then holds them until killed.
+//  Takes both permits, says it is ready, then holds them until killed.
 static int
-s_holder (void *arg)
+s_holder (void *args, const void *endpoint, size_t size)
 {
-    int *ready = (int *) arg;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     if (zown_semaphore_init (sem, 2, true) != 1 || zown_semaphore_acquire (sem, 2, 0))
         return 1;
-    if (write (ready [1], "h", 1) != 1)
+    if (testutil_signal_ready ())
         return 2;
     while (true)
         pause ();
@@ -347,13 +349,8 @@ test_holder_killed_gives_permits_back (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
-    int ready [2];
-    assert_int_equal (pipe (ready), 0);
-    //  Forked while the owner is idle and before this process has a client.
-    pid_t holder = testutil_fork (s_holder, ready);
-    char byte;
-    assert_int_equal (read (ready [0], &byte, 1), 1);
+    pid_t holder = testutil_spawn_ipc (s_spawner, s_holder, owner);
+    testutil_await_ready ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (s_value (sem), 0);
@@ -361,8 +358,7 @@ test_holder_killed_gives_permits_back (void **state)
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
-    kill (holder, SIGKILL);
-    assert_int_equal (testutil_wait (holder), 128 + SIGKILL);
+    testutil_kill (s_spawner, holder);
     //  The owner saw the death itself: both permits came back, the waiter
     //  took one of them.
     pthread_join (thread, NULL);
@@ -376,8 +372,6 @@ test_holder_killed_gives_permits_back (void **state)
     assert_int_equal (zown_errno (), ZOWN_OVERFLOW);
     assert_int_equal (zown_semaphore_acquire (sem, 2, 0), 0);
     assert_int_equal (zown_semaphore_release (sem, 2), 0);
-    close (ready [0]);
-    close (ready [1]);
     zown_semaphore_destroy (&sem);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
@@ -417,9 +411,10 @@ test_clean_destroy_gives_permits_back (void **state)
 
 //  The head of the line: wants 2 permits, and waits until killed.
 static int
-s_greedy_head (void *arg)
+s_greedy_head (void *args, const void *endpoint, size_t size)
 {
-    zown_client_t *client = zown_client_new ((const char *) arg);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     zown_semaphore_acquire (sem, 2, ZOWN_FOREVER);
     return 1;
@@ -435,7 +430,7 @@ test_line_moves_when_its_head_leaves (void **state)
     assert_int_equal (zown_semaphore_init (sem, 1, false), 1);
     //  The head wants 2 of the 1 free; the waiter behind it wants 1, and may
     //  not pass the head (no barging).
-    pid_t head = testutil_fork (s_greedy_head, (void *) zown_owner_ipc (owner));
+    pid_t head = testutil_spawn_ipc (s_spawner, s_greedy_head, owner);
     testutil_await_stat (client, "parked", 1);
     waiter_t behind = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
     pthread_t behind_thread;
@@ -443,8 +438,7 @@ test_line_moves_when_its_head_leaves (void **state)
     testutil_await_stat (client, "parked", 2);
     assert_int_equal (s_value (sem), 1);
     //  The head's process dies: it leaves the line, which moves on at once.
-    kill (head, SIGKILL);
-    assert_int_equal (testutil_wait (head), 128 + SIGKILL);
+    testutil_kill (s_spawner, head);
     pthread_join (behind_thread, NULL);
     assert_int_equal (behind.status, 0);
     assert_int_equal (behind.after, 0);
@@ -492,5 +486,5 @@ main (void)
         cmocka_unit_test (test_line_moves_when_its_head_leaves),
         cmocka_unit_test (test_drop_with_holders_and_waiters),
     };
-    return cmocka_run_group_tests (tests, NULL, NULL);
+    return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

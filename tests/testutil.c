@@ -118,35 +118,93 @@ testutil_fixture_teardown (void **state)
     return 0;
 }
 
+//  The start gate: a pipe made before the fork server, so that forked and
+//  spawned children alike hold it. A child waits at it by reading one
+//  byte; opening it writes one byte per waiting child (every holder keeps
+//  the write end open, so it never reaches end of file).
 static int s_gate [2] = { -1, -1 };
+static int s_gate_waiting;  //  Children at the gate
+//  The ready pipe: a spawned child writes a byte to it when it is ready.
+static int s_ready [2] = { -1, -1 };
+
+static void
+s_gate_arm (void)
+{
+    if (s_gate [0] == -1)
+        assert_int_equal (pipe (s_gate), 0);
+}
+
+//  In a child: 0 once the gate opened, -1 if the pipe failed.
+static int
+s_gate_wait (void)
+{
+    char byte;
+    ssize_t rc;
+    while ((rc = read (s_gate [0], &byte, 1)) == -1 && errno == EINTR)
+        ;
+    return rc == 1 ? 0 : -1;
+}
 
 void
 testutil_gate_release (void)
 {
-    //  End of file on the pipe releases every waiting child at once.
-    close (s_gate [1]);
-    close (s_gate [0]);
-    s_gate [0] = s_gate [1] = -1;
+    while (s_gate_waiting > 0) {
+        char bytes [64] = { 0 };
+        int count = s_gate_waiting < 64 ? s_gate_waiting : 64;
+        assert_int_equal (write (s_gate [1], bytes, (size_t) count), count);
+        s_gate_waiting -= count;
+    }
 }
 
 pid_t
-testutil_fork (int (*fn) (void *arg), void *arg)
+testutil_spawn (zown_spawner_t *spawner, zown_spawn_fn *fn, const void *payload, size_t size)
 {
-    fflush (stdout);
-    fflush (stderr);
-    pid_t pid = fork ();
-    assert_true (pid >= 0);
-    if (pid == 0) {
-        if (s_gate [0] != -1) {
-            char byte;
-            close (s_gate [1]);
-            while (read (s_gate [0], &byte, 1) == -1)
-                ;
-            close (s_gate [0]);
-        }
-        _exit (fn (arg));
-    }
+    pid_t pid = zown_spawner_spawn (spawner, fn, NULL, payload, size);
+    if (pid <= 0)
+        fail_msg ("spawn: %s", zown_strerror (zown_errno ()));
     return pid;
+}
+
+pid_t
+testutil_spawn_ipc (zown_spawner_t *spawner, zown_spawn_fn *fn, zown_owner_t *owner)
+{
+    const char *endpoint = zown_owner_ipc (owner);
+    return testutil_spawn (spawner, fn, endpoint, strlen (endpoint) + 1);
+}
+
+//  A gated child: its payload is the function it runs, then that
+//  function's own payload.
+static int
+s_gated (void *args, const void *payload, size_t size)
+{
+    zown_spawn_fn *fn;
+    memcpy (&fn, payload, sizeof (fn));
+    if (s_gate_wait ())
+        return 126;
+    return fn (args, (const uint8_t *) payload + sizeof (fn), size - sizeof (fn));
+}
+
+pid_t
+testutil_spawn_gated (zown_spawner_t *spawner, zown_spawn_fn *fn, const void *payload, size_t size)
+{
+    assert_true (s_gate [0] != -1);  //  Made by testutil_run_spawned
+    uint8_t *gated = (uint8_t *) malloc (sizeof (fn) + size);
+    assert_non_null (gated);
+    memcpy (gated, &fn, sizeof (fn));
+    if (size)
+        memcpy (gated + sizeof (fn), payload, size);
+    pid_t pid = testutil_spawn (spawner, s_gated, gated, sizeof (fn) + size);
+    s_gate_waiting++;
+    free (gated);
+    return pid;
+}
+
+void
+testutil_spawn_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn, const void *payload,
+                        size_t size)
+{
+    for (int index = 0; index < count; index++)
+        testutil_spawn_gated (spawner, fn, payload, size);
 }
 
 //  An exit status, or 128 + signal.
@@ -154,6 +212,134 @@ static int
 s_exit_status (int status)
 {
     return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+}
+
+//  Exits that the spawner reported while testutil_reap awaited another.
+typedef struct {
+    pid_t pid;
+    int status;  //  Exit status, or 128 + signal
+} s_exit_t;
+
+static s_exit_t *s_exits;
+static size_t s_exit_count;
+static size_t s_exit_capacity;
+
+static void
+s_exit_keep (pid_t pid, int status)
+{
+    if (s_exit_count == s_exit_capacity) {
+        s_exit_capacity = s_exit_capacity ? 2 * s_exit_capacity : 16;
+        s_exits = (s_exit_t *) realloc (s_exits, s_exit_capacity * sizeof (s_exit_t));
+        assert_non_null (s_exits);
+    }
+    s_exits [s_exit_count++] = (s_exit_t){ pid, s_exit_status (status) };
+}
+
+//  Wait for the spawner's next exit report (timeout_ms as for
+//  zown_spawner_wait) and keep it; 0, or -1 if none came.
+static int
+s_exit_next (zown_spawner_t *spawner, int timeout_ms)
+{
+    pid_t pid;
+    int status;
+    if (zown_spawner_wait (spawner, timeout_ms, &pid, &status)) {
+        if (zown_errno () != ZOWN_TIMEOUT && zown_errno () != ZOWN_INVALID)
+            fail_msg ("spawner wait: %s", zown_strerror (zown_errno ()));
+        return -1;
+    }
+    s_exit_keep (pid, status);
+    return 0;
+}
+
+//  Take the kept exit of pid out of the list: its status, or -1 if none.
+static int
+s_exit_take (pid_t pid)
+{
+    for (size_t index = 0; index < s_exit_count; index++)
+        if (s_exits [index].pid == pid) {
+            int status = s_exits [index].status;
+            s_exits [index] = s_exits [--s_exit_count];
+            return status;
+        }
+    return -1;
+}
+
+int
+testutil_reap (zown_spawner_t *spawner, pid_t pid)
+{
+    int status;
+    while ((status = s_exit_take (pid)) == -1)
+        if (s_exit_next (spawner, ZOWN_FOREVER))
+            fail_msg ("child %d was never reaped", (int) pid);
+    return status;
+}
+
+void
+testutil_kill (zown_spawner_t *spawner, pid_t pid)
+{
+    assert_int_equal (zown_spawner_kill (spawner, pid, SIGKILL), 0);
+    assert_int_equal (testutil_reap (spawner, pid), 128 + SIGKILL);
+}
+
+//  Fail the test unless every kept exit was 0; forget them.
+static void
+s_exits_clean (void)
+{
+    size_t count = s_exit_count;
+    s_exit_count = 0;
+    for (size_t index = 0; index < count; index++)
+        if (s_exits [index].status)
+            fail_msg ("child %d exited %d", (int) s_exits [index].pid, s_exits [index].status);
+}
+
+void
+testutil_reap_all (zown_spawner_t *spawner)
+{
+    while (zown_spawner_children (spawner) > 0)
+        s_exit_next (spawner, ZOWN_FOREVER);
+    s_exits_clean ();
+}
+
+size_t
+testutil_running (zown_spawner_t *spawner)
+{
+    while (s_exit_next (spawner, 0) == 0)
+        ;
+    s_exits_clean ();
+    return zown_spawner_children (spawner);
+}
+
+int
+testutil_signal_ready (void)
+{
+    return write (s_ready [1], "r", 1) == 1 ? 0 : -1;
+}
+
+void
+testutil_await_ready (void)
+{
+    char byte;
+    assert_true (s_ready [0] != -1);  //  Made by testutil_run_spawned
+    assert_int_equal (read (s_ready [0], &byte, 1), 1);
+}
+
+//  Fork a child that runs fn (arg), after the start gate opens if gated.
+static pid_t
+s_fork (int (*fn) (void *arg), void *arg, bool gated)
+{
+    fflush (stdout);
+    fflush (stderr);
+    pid_t pid = fork ();
+    assert_true (pid >= 0);
+    if (pid == 0)
+        _exit (gated && s_gate_wait () ? 126 : fn (arg));
+    return pid;
+}
+
+pid_t
+testutil_fork (int (*fn) (void *arg), void *arg)
+{
+    return s_fork (fn, arg, false);
 }
 
 int
@@ -169,43 +355,30 @@ void
 testutil_fork_start (testutil_fork_t *self, int count, int (*fn) (void *arg), void *arg)
 {
     assert_in_range (self->count + count, 0, TESTUTIL_FORK_MAX);
-    if (s_gate [0] == -1)
-        assert_int_equal (pipe (s_gate), 0);
-    for (int index = 0; index < count; index++)
-        self->pids [self->count++] = testutil_fork (fn, arg);
-}
-
-//  A reaped child's pid is zeroed, so that it is never waited for twice.
-static void
-s_reaped (testutil_fork_t *self, int index, int status)
-{
-    self->pids [index] = 0;
-    if (status)
-        fail_msg ("worker %d exited %d", index, status);
+    s_gate_arm ();
+    for (int index = 0; index < count; index++) {
+        self->pids [self->count++] = s_fork (fn, arg, true);
+        s_gate_waiting++;
+    }
 }
 
 void
 testutil_fork_wait (testutil_fork_t *self)
 {
-    for (int index = 0; index < self->count; index++)
-        if (self->pids [index])
-            s_reaped (self, index, testutil_wait (self->pids [index]));
+    for (int index = 0; index < self->count; index++) {
+        int status = testutil_wait (self->pids [index]);
+        if (status)
+            fail_msg ("worker %d exited %d", index, status);
+    }
 }
 
-int
-testutil_fork_running (testutil_fork_t *self)
+testutil_waiter_t
+testutil_waiter (const char *endpoint, const char *name, int timeout)
 {
-    int running = 0;
-    for (int index = 0; index < self->count; index++) {
-        int status;
-        if (self->pids [index] == 0)
-            continue;
-        if (waitpid (self->pids [index], &status, WNOHANG) > 0)
-            s_reaped (self, index, s_exit_status (status));
-        else
-            running++;
-    }
-    return running;
+    testutil_waiter_t self = { .timeout = timeout, .result = -1 };
+    snprintf (self.endpoint, sizeof (self.endpoint), "%s", endpoint);
+    snprintf (self.name, sizeof (self.name), "%s", name);
+    return self;
 }
 
 void *
@@ -223,10 +396,15 @@ testutil_event_waiter (void *args)
 }
 
 int
-testutil_event_waiter_process (void *args)
+testutil_event_waiter_process (void *args, const void *payload, size_t size)
 {
-    testutil_event_waiter (args);
-    return ((testutil_waiter_t *) args)->result;
+    (void) args;
+    testutil_waiter_t self;
+    if (size != sizeof (self))
+        return 125;
+    memcpy (&self, payload, size);
+    testutil_event_waiter (&self);
+    return self.result;
 }
 
 uint8_t *
@@ -319,6 +497,9 @@ int
 testutil_run_spawned (zown_spawner_t **spawner_p, const struct CMUnitTest *tests, size_t count)
 {
     testutil_private_rundir ();
+    //  Before the spawner, so that its children inherit them.
+    s_gate_arm ();
+    assert_int_equal (pipe (s_ready), 0);
     *spawner_p = zown_spawner_new ();
     if (!*spawner_p)
         return 1;

@@ -1,7 +1,7 @@
 /*  =========================================================================
     testutil - what the cmocka tests share: a private run directory per test
-    program, unique owner names, raw frames, and forked children whose fate
-    is awaited (never slept on)
+    program, unique owner names, raw frames, and children of the fork server
+    whose fate is awaited (never slept on)
     =========================================================================
 */
 #ifndef ZOWN_TESTUTIL_H_INCLUDED
@@ -57,54 +57,106 @@ int testutil_fixture_teardown (void **state);
 #define testutil_fixture_test(test)                                                                \
     cmocka_unit_test_setup_teardown (test, testutil_fixture_setup, testutil_fixture_teardown)
 
-//  Fork a child running fn (arg) and exiting with its return value (after
-//  the start gate opens, if it is armed: testutil_fork_start).
+//  Test children come from the fork server (docs/FORK.md): a program
+//  whose tests spawn children runs them with testutil_run_spawned, which
+//  starts the server while the program is single-threaded. A child is a
+//  fork of that server, so what the test made later (an owner, its
+//  endpoint string, anything on the stack or heap) reaches it only by value
+//  in the payload: a string with its NUL, or a struct of arrays. The child
+//  copies it out (memcpy) before use.
+
+//  Spawn fn (NULL, payload, size) in a child of spawner; fails the test if
+//  it cannot.
+pid_t testutil_spawn (zown_spawner_t *spawner, zown_spawn_fn *fn, const void *payload, size_t size);
+
+//  Spawn fn with the owner's ipc endpoint (a string) as its payload: what
+//  most children need to make a client of their own.
+pid_t testutil_spawn_ipc (zown_spawner_t *spawner, zown_spawn_fn *fn, zown_owner_t *owner);
+
+//  Spawn a child that waits at the start gate, then runs fn (NULL,
+//  payload, size): children so spawned start together at
+//  testutil_gate_release, once the test has set up what they need.
+pid_t testutil_spawn_gated (zown_spawner_t *spawner, zown_spawn_fn *fn, const void *payload,
+                            size_t size);
+
+//  Spawn count such children, all with the same payload.
+void testutil_spawn_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn,
+                             const void *payload, size_t size);
+
+//  Open the start gate: every child waiting at it runs.
+void testutil_gate_release (void);
+
+//  Await the exit of pid, a child of spawner; returns its exit status, or
+//  128 + signal. Exits of other children heard meanwhile are kept for
+//  their own reap.
+int testutil_reap (zown_spawner_t *spawner, pid_t pid);
+
+//  SIGKILL pid, a child of spawner, and reap it; fails the test unless it
+//  died of the signal.
+void testutil_kill (zown_spawner_t *spawner, pid_t pid);
+
+//  Reap every child of spawner; fails the test unless each exited 0.
+void testutil_reap_all (zown_spawner_t *spawner);
+
+//  Reap those children of spawner that have exited, without blocking;
+//  fails the test unless each exited 0. Returns how many still run.
+size_t testutil_running (zown_spawner_t *spawner);
+
+//  In a child: tell the test it is ready (holds a lock, say), through a
+//  pipe made before the fork server. 0, or -1 if the pipe failed.
+int testutil_signal_ready (void);
+//  In the test: await one child's testutil_signal_ready.
+void testutil_await_ready (void);
+
+//  Forking the test process itself: only for the fork-safety tests
+//  (test_fork, the fork case of test_replica), whose point is a child of a
+//  process that uses zown. Such a child may inherit a lock that another
+//  thread held at the fork (AddressSanitizer's allocator has no atfork
+//  guard and can hang the child's first malloc), so it must do as little
+//  as it can before it uses zown, and every child is forked before any
+//  runs (testutil_fork_start). Any other child comes from the fork server.
+
+//  Fork a child running fn (arg) and exiting with its return value.
 pid_t testutil_fork (int (*fn) (void *arg), void *arg);
 
-//  Wait for pid; returns its exit status, or 128 + signal.
+//  Wait for pid (forked by this process); returns its exit status, or
+//  128 + signal.
 int testutil_wait (pid_t pid);
 
 //  Most children one testutil_fork_t holds.
 #define TESTUTIL_FORK_MAX 16
 
-//  Worker processes forked behind the start gate and reaped together;
-//  zeroed before its first testutil_fork_start.
+//  Children forked behind the start gate and reaped together; zeroed
+//  before its first testutil_fork_start.
 typedef struct {
     int count;
     pid_t pids [TESTUTIL_FORK_MAX];
 } testutil_fork_t;
 
-//  Fork count children that wait at the start gate (armed here if it is
-//  not), then run fn (arg) and exit with its return value; they join
-//  self's children. Every worker is forked first and all are released
-//  together by testutil_gate_release, so no fork happens while other
-//  threads are busy (a child of a busy process can inherit a lock held
-//  mid-operation, e.g. AddressSanitizer's allocator lock, and hang on it;
-//  docs/FORK.md).
+//  Fork count children that wait at the start gate (testutil_gate_release),
+//  then run fn (arg) and exit with its return value; they join self's
+//  children. Forking every child first, while the children that are already
+//  forked wait, means no fork happens while the test's children keep the
+//  owner's threads busy.
 void testutil_fork_start (testutil_fork_t *self, int count, int (*fn) (void *arg), void *arg);
-
-//  Open the start gate: every child waiting at it runs.
-void testutil_gate_release (void);
 
 //  Reap self's children; fails the test unless each exited 0.
 void testutil_fork_wait (testutil_fork_t *self);
 
-//  Reap those of self's children that have exited, without blocking;
-//  fails the test unless each exited 0. Returns how many still run.
-int testutil_fork_running (testutil_fork_t *self);
-
 //  A wait on the event `name` through a client of its own at endpoint, run
-//  in a thread (testutil_event_waiter) or a forked child that exits with
-//  result (testutil_event_waiter_process).
+//  in a thread (testutil_event_waiter) or a spawned child that exits with
+//  result (testutil_event_waiter_process, the testutil_waiter_t its
+//  payload). Made with testutil_waiter.
 typedef struct {
-    const char *endpoint;
-    const char *name;
+    char endpoint [256];
+    char name [64];
     int timeout;  //  Of the wait
     int result;   //  0, or the status of the failed wait
 } testutil_waiter_t;
 
+testutil_waiter_t testutil_waiter (const char *endpoint, const char *name, int timeout);
 void *testutil_event_waiter (void *args);
-int testutil_event_waiter_process (void *args);
+int testutil_event_waiter_process (void *args, const void *payload, size_t size);
 
 //  Send one raw frame on a fresh DEALER to endpoint, return the reply
 //  frame in a malloc'd buffer (*size_p set), or NULL if none came in 5 s.
@@ -118,8 +170,9 @@ int64_t testutil_stat (zown_client_t *client, const char *name);
 void testutil_await_stat (zown_client_t *client, const char *name, int64_t value);
 
 //  main () of a test program whose children come from a fork server: a
-//  private run directory, the spawner made first (while the program is
-//  still single-threaded) in *spawner_p, the tests, the spawner stopped.
+//  private run directory, the start gate and the ready pipe, the spawner
+//  made first (while the program is still single-threaded) in *spawner_p,
+//  the tests, the spawner stopped.
 //  Returns the number of tests that failed (1 if the spawner could not
 //  start).
 int testutil_run_spawned (zown_spawner_t **spawner_p, const struct CMUnitTest *tests, size_t count);
