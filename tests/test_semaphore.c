@@ -256,6 +256,7 @@ typedef struct {
     int64_t after;   //  Permits free right after taking them
     bool give_back;  //  Release them before leaving
     int hold;        //  If not -1, hold them until a byte can be read here
+    int took;        //  If not -1, write a byte here once `after` is read
 } waiter_t;
 
 static void *
@@ -268,6 +269,8 @@ s_waiter (void *args)
     if (self->status == 0) {
         //  On our own connection, so ordered after the acquire.
         zown_semaphore_value (sem, &self->after);
+        if (self->took != -1 && write (self->took, "t", 1) != 1)
+            self->status = -1;
         char byte;
         if (self->hold != -1 && read (self->hold, &byte, 1) != 1)
             self->status = -1;
@@ -287,11 +290,12 @@ test_fifo_without_barging (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (zown_semaphore_init (sem, 0, false), 1);
-    int hold [2];
+    int hold [2], took [2];
     assert_int_equal (pipe (hold), 0);
+    assert_int_equal (pipe (took), 0);
     //  A asks for 2, then B for 1; A keeps its permits until told.
-    waiter_t first = { zown_owner_inproc (owner), 2, 10000, -1, -1, true, hold [0] };
-    waiter_t second = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
+    waiter_t first = { zown_owner_inproc (owner), 2, 10000, -1, -1, true, hold [0], took [1] };
+    waiter_t second = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t first_thread, second_thread;
     pthread_create (&first_thread, NULL, s_waiter, &first);
     testutil_await_stat (client, "parked", 1);
@@ -310,6 +314,9 @@ test_fifo_without_barging (void **state)
     assert_int_equal (zown_semaphore_release (sem, 1), 0);
     assert_int_equal (testutil_stat (client, "parked"), 1);
     assert_int_equal (s_value (sem), 0);
+    //  A has read what it left before B, once completed, gives one back.
+    char byte;
+    assert_int_equal (read (took [0], &byte, 1), 1);
     //  B completes.
     assert_int_equal (zown_semaphore_release (sem, 1), 0);
     assert_int_equal (testutil_stat (client, "parked"), 0);
@@ -324,6 +331,8 @@ test_fifo_without_barging (void **state)
     assert_int_equal (s_value (sem), 3);
     close (hold [0]);
     close (hold [1]);
+    close (took [0]);
+    close (took [1]);
     zown_semaphore_destroy (&sem);
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
@@ -354,7 +363,7 @@ test_holder_killed_gives_permits_back (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (s_value (sem), 0);
-    waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
+    waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
@@ -392,7 +401,7 @@ test_clean_destroy_gives_permits_back (void **state)
     assert_int_equal (zown_semaphore_acquire (theirs, 1, 0), 0);
     assert_int_equal (zown_semaphore_release (theirs, 1), 0);
     assert_int_equal (zown_semaphore_acquire (theirs, 1, 0), 0);
-    waiter_t waiter = { zown_owner_inproc (owner), 2, 10000, -1, -1, false, -1 };
+    waiter_t waiter = { zown_owner_inproc (owner), 2, 10000, -1, -1, false, -1, -1 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
@@ -432,7 +441,7 @@ test_line_moves_when_its_head_leaves (void **state)
     //  not pass the head (no barging).
     pid_t head = testutil_spawn_ipc (s_spawner, s_greedy_head, owner);
     testutil_await_stat (client, "parked", 1);
-    waiter_t behind = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
+    waiter_t behind = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t behind_thread;
     pthread_create (&behind_thread, NULL, s_waiter, &behind);
     testutil_await_stat (client, "parked", 2);
@@ -458,7 +467,7 @@ test_drop_with_holders_and_waiters (void **state)
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (zown_semaphore_init (sem, 1, true), 1);
     assert_int_equal (zown_semaphore_acquire (sem, 1, 0), 0);
-    waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1 };
+    waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t thread;
     pthread_create (&thread, NULL, s_waiter, &waiter);
     testutil_await_stat (client, "parked", 1);
