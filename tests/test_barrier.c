@@ -49,9 +49,8 @@ s_waiter_process (void *args, const void *payload, size_t size)
 {
     (void) args;
     waiter_t self;
-    if (size != sizeof (self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 125;
-    memcpy (&self, payload, size);
     s_waiter (&self);
     return self.status;
 }
@@ -140,10 +139,7 @@ test_parties_in_lockstep (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, PARTIES), 1);
-    const char *endpoint = zown_owner_ipc (owner);
-    testutil_spawn_workers (s_spawner, PARTIES, s_party, endpoint, strlen (endpoint) + 1);
-    testutil_gate_release ();
-    testutil_reap_all (s_spawner);
+    testutil_run_workers (s_spawner, PARTIES, s_party, owner);
     //  Each phase handed out the indices 0, 1, 2 once each.
     zown_dict_t *phases = zown_dict_new (client, "phases");
     for (int phase = 0; phase < PHASES; phase++) {
@@ -170,8 +166,7 @@ test_abort_and_reset (void **state)
     assert_int_equal (zown_barrier_init (barrier, 2), 1);
     waiter_t waiter = s_waiter_at (zown_owner_inproc (owner), 10000);
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     s_expect_state (barrier, 2, 1, false);
     //  Abort releases the only waiter: nobody waits, and it is broken.
     assert_int_equal (zown_barrier_abort (barrier), 0);
@@ -184,15 +179,13 @@ test_abort_and_reset (void **state)
     //  Reset mends it; whoever waits then is told it broke.
     assert_int_equal (zown_barrier_reset (barrier), 0);
     s_expect_state (barrier, 2, 0, false);
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     assert_int_equal (zown_barrier_reset (barrier), 0);
     s_expect_state (barrier, 2, 0, false);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_BROKEN);
     //  And a full round works again.
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     size_t index = 9;
     assert_int_equal (zown_barrier_wait (barrier, 0, &index), 0);
     assert_int_equal (index, 1);
@@ -229,8 +222,7 @@ test_timeout_breaks_it (void **state)
     assert_int_equal (zown_barrier_init (three, 3), 1);
     waiter_t waiter = s_waiter_at (zown_owner_inproc (owner), 10000);
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter_b3, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter_b3, &waiter, 1);
     s_expect_state (three, 3, 1, false);
     assert_int_equal (zown_barrier_wait (three, 50, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
@@ -257,8 +249,7 @@ test_dead_party_breaks_it (void **state)
     testutil_await_stat (client, "parked", 1);
     waiter_t survivor = s_waiter_at (zown_owner_inproc (owner), 10000);
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &survivor);
-    testutil_await_stat (client, "parked", 2);
+    testutil_park_thread (client, &thread, s_waiter, &survivor, 2);
     testutil_kill (s_spawner, child);
     pthread_join (thread, NULL);
     assert_int_equal (survivor.status, ZOWN_BROKEN);

@@ -57,10 +57,7 @@ test_processes_over_ipc (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    const char *endpoint = zown_owner_ipc (owner);
-    testutil_spawn_workers (s_spawner, WORKERS, s_adder_process, endpoint, strlen (endpoint) + 1);
-    testutil_gate_release ();
-    testutil_reap_all (s_spawner);
+    testutil_run_workers (s_spawner, WORKERS, s_adder_process, owner);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     assert_int_equal (s_counter (client), WORKERS * ADDS);
     zown_client_destroy (&client);
@@ -180,9 +177,9 @@ s_monotonic_reader (void *args)
 //  Spawns the writers behind the start gate, runs the reader in a thread of
 //  this process while they write, and stops it once they have all exited.
 static void
-s_race (zown_spawn_fn *writer, const char *endpoint, void *(*reader_fn) (void *), reader_t *reader)
+s_race (zown_spawn_fn *writer, zown_owner_t *owner, void *(*reader_fn) (void *), reader_t *reader)
 {
-    testutil_spawn_workers (s_spawner, RACE_WRITERS, writer, endpoint, strlen (endpoint) + 1);
+    testutil_spawn_workers (s_spawner, RACE_WRITERS, writer, owner);
     pthread_t reader_thread;
     pthread_create (&reader_thread, NULL, reader_fn, reader);
     testutil_gate_release ();
@@ -204,7 +201,7 @@ test_reader_never_sees_a_decrease (void **state)
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
     reader_t reader = { zown_owner_inproc (owner), &done, RACE_WRITERS * RACE_WRITES, 0, 0, 0 };
-    s_race (s_counting_writer, zown_owner_ipc (owner), s_monotonic_reader, &reader);
+    s_race (s_counting_writer, owner, s_monotonic_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     assert_int_equal (s_counter (client), RACE_WRITERS * RACE_WRITES);
     zown_client_destroy (&client);
@@ -269,7 +266,7 @@ test_batches_are_never_seen_half_applied (void **state)
     zown_owner_t *owner = testutil_owner ();
     atomic_bool done = false;
     reader_t reader = { zown_owner_inproc (owner), &done, RACE_WRITERS * RACE_WRITES, 0, 0, 0 };
-    s_race (s_transfer_writer, zown_owner_ipc (owner), s_batch_reader, &reader);
+    s_race (s_transfer_writer, owner, s_batch_reader, &reader);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *accounts = zown_dict_new (client, "accounts");
     zown_datum_t value;

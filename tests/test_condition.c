@@ -134,8 +134,7 @@ test_rlock_depth_comes_back (void **state)
     //  Notified.
     rwaiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_rwaiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_rwaiter, &waiter, 1);
     //  Given up whole while it waits.
     assert_int_equal (zown_rlock_locked (rlock), 0);
     assert_int_equal (zown_rlock_acquire (rlock, 0, NULL), 0);
@@ -147,8 +146,7 @@ test_rlock_depth_comes_back (void **state)
     //  Timed out while another client holds the rlock: it waits for it,
     //  and comes back at its depth all the same.
     waiter = (rwaiter_t){ zown_owner_inproc (owner), 50, -1, 0 };
-    pthread_create (&thread, NULL, s_rwaiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_rwaiter, &waiter, 1);
     assert_int_equal (zown_rlock_acquire (rlock, 0, NULL), 0);
     usleep (150 * 1000);
     assert_int_equal (testutil_stat (client, "parked"), 1);
@@ -223,8 +221,7 @@ test_producer_consumer_across_processes (void **state)
     (void) state;
     zown_owner_t *owner = testutil_owner ();
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    const char *endpoint = zown_owner_ipc (owner);
-    testutil_spawn_workers (s_spawner, CONSUMERS, s_consumer, endpoint, strlen (endpoint) + 1);
+    testutil_spawn_workers (s_spawner, CONSUMERS, s_consumer, owner);
     testutil_gate_release ();
     zown_lock_t *lock = zown_lock_new (client, "m");
     zown_condition_t *ready = zown_condition_new (client, "ready", "m");

@@ -42,7 +42,8 @@ test_set_wakes_every_waiter (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     //  Processes over ipc, with a deadline...
     testutil_waiter_t child = testutil_waiter (zown_owner_ipc (owner), "go", 10000);
-    testutil_spawn_workers (s_spawner, 3, testutil_event_waiter_process, &child, sizeof (child));
+    for (int index = 0; index < 3; index++)
+        testutil_spawn_gated (s_spawner, testutil_event_waiter_process, &child, sizeof (child));
     //  ...and threads over inproc, waiting without one.
     pthread_t threads [4];
     testutil_waiter_t waiters [4];

@@ -79,10 +79,7 @@ test_mutual_exclusion_across_processes (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    const char *endpoint = zown_owner_ipc (owner);
-    testutil_spawn_workers (s_spawner, 4, s_locked_increments, endpoint, strlen (endpoint) + 1);
-    testutil_gate_release ();
-    testutil_reap_all (s_spawner);
+    testutil_run_workers (s_spawner, 4, s_locked_increments, owner);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_dict_t *dict = zown_dict_new (client, "shared");
     zown_datum_t value;
@@ -123,10 +120,7 @@ s_holder (void *args, const void *endpoint, size_t size)
     zown_lock_t *lock = zown_lock_new (client, "l");
     if (zown_lock_acquire (lock, 0, NULL))
         return 1;
-    if (testutil_signal_ready ())
-        return 2;
-    while (true)
-        pause ();
+    return testutil_hold ();
 }
 
 static void
@@ -139,8 +133,7 @@ test_holder_killed_lock_passes_on_flagged (void **state)
     testutil_await_ready ();
     waiter_t waiter = { zown_owner_inproc (owner), -1, false, 0 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     int64_t killed = testutil_now_ms ();
     testutil_kill (s_spawner, holder);
     //  The owner saw the death itself: the waiter gets the lock, flagged.
@@ -177,8 +170,7 @@ test_clean_exit_releases_unflagged (void **state)
     assert_int_equal (zown_lock_acquire (held, 0, NULL), 0);
     waiter_t waiter = { zown_owner_inproc (owner), -1, true, 0 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     zown_lock_destroy (&held);
     zown_client_destroy (&leaver);  //  BYE: released, not died
     pthread_join (thread, NULL);
@@ -229,8 +221,7 @@ test_drop_held_lock (void **state)
     assert_int_equal (zown_lock_acquire (lock, 0, NULL), 0);
     waiter_t waiter = { zown_owner_inproc (owner), -1, false, 0 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     zown_request_t *drop = zown_request_new ();
     assert_int_equal (zown_request_add (drop, ZOWN_OP_DROP, "l", 0, NULL), 0);
     assert_int_equal (zown_client_call (client, drop, NULL), 0);
@@ -304,10 +295,7 @@ s_deep_holder (void *args, const void *endpoint, size_t size)
     zown_rlock_t *rlock = zown_rlock_new (client, "r");
     if (zown_rlock_acquire (rlock, 0, NULL) || zown_rlock_acquire (rlock, 0, NULL))
         return 1;
-    if (testutil_signal_ready ())
-        return 2;
-    while (true)
-        pause ();
+    return testutil_hold ();
 }
 
 static void

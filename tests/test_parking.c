@@ -10,12 +10,28 @@
 
 static zown_spawner_t *s_spawner;
 
+//  A thread of this process waiting 10 s on the event "e", parked.
+static void
+s_park_thread (testutil_fixture_t *self, pthread_t *thread, testutil_waiter_t *waiter)
+{
+    *waiter = testutil_waiter (zown_owner_inproc (self->owner), "e", 10000);
+    testutil_park_thread (self->client, thread, testutil_event_waiter, waiter, 1);
+}
+
+//  A child waiting `timeout` on the event "e", parked; returns its pid.
+static pid_t
+s_park_child (testutil_fixture_t *self, int timeout)
+{
+    testutil_waiter_t waiter = testutil_waiter (zown_owner_ipc (self->owner), "e", timeout);
+    pid_t pid = testutil_spawn (s_spawner, testutil_event_waiter_process, &waiter, sizeof (waiter));
+    testutil_await_stat (self->client, "parked", 1);
+    return pid;
+}
+
 static void
 test_wait_times_out_and_leaves_nothing (void **state)
 {
-    (void) state;
-    zown_owner_t *owner = testutil_owner ();
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *client = ((testutil_fixture_t *) *state)->client;
     zown_event_t *event = zown_event_new (client, "e");
     int64_t started = testutil_now_ms ();
     assert_int_equal (zown_event_wait (event, 100), -1);
@@ -24,20 +40,15 @@ test_wait_times_out_and_leaves_nothing (void **state)
     assert_true (testutil_now_ms () - started >= 100);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_event_destroy (&event);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
 }
 
 static void
 test_batches_neither_park_nor_wake_on_rollback (void **state)
 {
-    (void) state;
-    zown_owner_t *owner = testutil_owner ();
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *client = ((testutil_fixture_t *) *state)->client;
     pthread_t thread;
-    testutil_waiter_t waiter = testutil_waiter (zown_owner_inproc (owner), "e", 10000);
-    pthread_create (&thread, NULL, testutil_event_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_waiter_t waiter;
+    s_park_thread (*state, &thread, &waiter);
 
     //  A wait inside a batch cannot park: it fails at once, rolling back.
     zown_request_t *batch = zown_request_new ();
@@ -67,20 +78,15 @@ test_batches_neither_park_nor_wake_on_rollback (void **state)
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_event_destroy (&event);
     zown_request_destroy (&batch);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
 }
 
 static void
 test_drop_answers_waiters (void **state)
 {
-    (void) state;
-    zown_owner_t *owner = testutil_owner ();
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *client = ((testutil_fixture_t *) *state)->client;
     pthread_t thread;
-    testutil_waiter_t waiter = testutil_waiter (zown_owner_inproc (owner), "e", 10000);
-    pthread_create (&thread, NULL, testutil_event_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_waiter_t waiter;
+    s_park_thread (*state, &thread, &waiter);
     zown_request_t *drop = zown_request_new ();
     assert_int_equal (zown_request_add (drop, ZOWN_OP_DROP, "e", 0, NULL), 0);
     assert_int_equal (zown_client_call (client, drop, NULL), 0);
@@ -88,39 +94,26 @@ test_drop_answers_waiters (void **state)
     assert_int_equal (waiter.result, ZOWN_NOT_FOUND);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_request_destroy (&drop);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
 }
 
 static void
 test_dead_waiter_leaves_no_parked_request (void **state)
 {
-    (void) state;
-    zown_owner_t *owner = testutil_owner ();
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_client_t *client = ((testutil_fixture_t *) *state)->client;
     //  A wait without a deadline: nothing but the owner noticing the
     //  death can free it.
-    testutil_waiter_t child = testutil_waiter (zown_owner_ipc (owner), "e", ZOWN_FOREVER);
-    pid_t pid = testutil_spawn (s_spawner, testutil_event_waiter_process, &child, sizeof (child));
-    testutil_await_stat (client, "parked", 1);
-    testutil_kill (s_spawner, pid);
+    testutil_kill (s_spawner, s_park_child (*state, ZOWN_FOREVER));
     testutil_await_stat (client, "parked", 0);
     assert_int_equal (zown_client_ping (client), 0);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
 }
 
 static void
 test_stop_with_waiters_parked (void **state)
 {
-    (void) state;
-    zown_owner_t *owner = testutil_owner ();
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    testutil_waiter_t child = testutil_waiter (zown_owner_ipc (owner), "e", 300);
-    pid_t pid = testutil_spawn (s_spawner, testutil_event_waiter_process, &child, sizeof (child));
-    testutil_await_stat (client, "parked", 1);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    pid_t pid = s_park_child (self, 300);
+    zown_client_destroy (&self->client);
+    zown_owner_destroy (&self->owner);
     //  The waiter is never answered; its own deadline ends the wait.
     int status = testutil_reap (s_spawner, pid);
     assert_true (status == ZOWN_TIMEOUT || status == ZOWN_UNREACHABLE);
@@ -130,11 +123,11 @@ int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        cmocka_unit_test (test_wait_times_out_and_leaves_nothing),
-        cmocka_unit_test (test_batches_neither_park_nor_wake_on_rollback),
-        cmocka_unit_test (test_drop_answers_waiters),
-        cmocka_unit_test (test_dead_waiter_leaves_no_parked_request),
-        cmocka_unit_test (test_stop_with_waiters_parked),
+        testutil_fixture_test (test_wait_times_out_and_leaves_nothing),
+        testutil_fixture_test (test_batches_neither_park_nor_wake_on_rollback),
+        testutil_fixture_test (test_drop_answers_waiters),
+        testutil_fixture_test (test_dead_waiter_leaves_no_parked_request),
+        testutil_fixture_test (test_stop_with_waiters_parked),
     };
     return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

@@ -29,16 +29,6 @@ s_child (zown_owner_t *owner, const char *queue, int number, unsigned seed)
     return self;
 }
 
-//  In the child: its child_t, from the payload; 0, or -1 if it is none.
-static int
-s_child_args (const void *payload, size_t size, child_t *self)
-{
-    if (size != sizeof (*self))
-        return -1;
-    memcpy (self, payload, size);
-    return 0;
-}
-
 static void
 test_fifo_and_bounds (void **state)
 {
@@ -209,7 +199,7 @@ s_producer (void *args, const void *payload, size_t size)
 {
     (void) args;
     child_t self;
-    if (s_child_args (payload, size, &self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 1;
     int64_t first = (int64_t) self.number * PER_PRODUCER;
     zown_client_t *client = zown_client_new (self.endpoint);
@@ -229,14 +219,11 @@ s_producer (void *args, const void *payload, size_t size)
 }
 
 static int
-s_consumer (void *args, const void *payload, size_t size)
+s_consumer (void *args, const void *endpoint, size_t size)
 {
-    (void) args;
-    child_t self;
-    if (s_child_args (payload, size, &self))
-        return 1;
-    zown_client_t *client = zown_client_new (self.endpoint);
-    zown_queue_t *queue = zown_queue_new (client, self.queue);
+    (void) args, (void) size;
+    zown_client_t *client = zown_client_new ((const char *) endpoint);
+    zown_queue_t *queue = zown_queue_new (client, "q");
     int64_t count = 0, sum = 0, squares = 0;
     bool done = false;
     while (!done) {
@@ -288,8 +275,7 @@ test_every_item_exactly_once (void **state)
         producers [index] =
             testutil_spawn_gated (s_spawner, s_producer, &producer, sizeof (producer));
     }
-    child_t consumer = s_child (owner, "q", 0, 0);
-    testutil_spawn_workers (s_spawner, CONSUMERS, s_consumer, &consumer, sizeof (consumer));
+    testutil_spawn_workers (s_spawner, CONSUMERS, s_consumer, owner);
     testutil_gate_release ();
     for (int index = 0; index < PRODUCERS; index++)
         assert_int_equal (testutil_reap (s_spawner, producers [index]), 0);
@@ -561,7 +547,7 @@ s_holder (void *args, const void *payload, size_t size)
 {
     (void) args;
     child_t self;
-    if (s_child_args (payload, size, &self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 1;
     zown_client_t *client = zown_client_new (self.endpoint);
     zown_queue_t *queue = zown_queue_new (client, self.queue);
@@ -747,7 +733,7 @@ s_victim (void *args, const void *payload, size_t size)
 {
     (void) args;
     child_t self;
-    if (s_child_args (payload, size, &self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 1;
     int number = self.number;
     unsigned seed = self.seed + (unsigned) number;
@@ -781,7 +767,7 @@ s_survivor (void *args, const void *payload, size_t size)
 {
     (void) args;
     child_t self;
-    if (s_child_args (payload, size, &self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 1;
     int number = KILL_VICTIMS + self.number;
     zown_client_t *client = zown_client_new (self.endpoint);

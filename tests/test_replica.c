@@ -296,9 +296,8 @@ s_writer (void *args, const void *payload, size_t size)
 {
     (void) args;
     writer_t self;
-    if (size != sizeof (self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 125;
-    memcpy (&self, payload, size);
     int writer = self.writer;
     zown_client_t *client = zown_client_new (self.endpoint);
     if (!client || zown_client_set_timeout (client, 10000))
@@ -453,8 +452,7 @@ test_batches_never_seen_half_applied (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    const char *endpoint = zown_owner_ipc (owner);
-    testutil_spawn_workers (s_spawner, WRITERS, s_transfer_writer, endpoint, strlen (endpoint) + 1);
+    testutil_spawn_workers (s_spawner, WRITERS, s_transfer_writer, owner);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_event_t *overlap = zown_event_new (client, "overlap");
     zown_replica_t *replica = s_replica (zown_owner_name (owner), NULL);

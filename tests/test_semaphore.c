@@ -228,14 +228,10 @@ test_bound_never_exceeded (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    const char *endpoint = zown_owner_ipc (owner);
-    testutil_spawn_workers (s_spawner, 6, s_bounded_worker, endpoint, strlen (endpoint) + 1);
-    //  None runs before the semaphore is made.
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     assert_int_equal (zown_semaphore_init (sem, 2, false), 1);
-    testutil_gate_release ();
-    testutil_reap_all (s_spawner);
+    testutil_run_workers (s_spawner, 6, s_bounded_worker, owner);
     assert_int_equal (s_value (sem), 2);
     assert_int_equal (testutil_stat (client, "parked"), 0);
     zown_value_t *inside = zown_value_new (client, "inside");
@@ -297,10 +293,8 @@ test_fifo_without_barging (void **state)
     waiter_t first = { zown_owner_inproc (owner), 2, 10000, -1, -1, true, hold [0], took [1] };
     waiter_t second = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t first_thread, second_thread;
-    pthread_create (&first_thread, NULL, s_waiter, &first);
-    testutil_await_stat (client, "parked", 1);
-    pthread_create (&second_thread, NULL, s_waiter, &second);
-    testutil_await_stat (client, "parked", 2);
+    testutil_park_thread (client, &first_thread, s_waiter, &first, 1);
+    testutil_park_thread (client, &second_thread, s_waiter, &second, 2);
     //  The owner retries waiters before it reads our next request, so what
     //  STATS says right after a release is final.
     assert_int_equal (zown_semaphore_release (sem, 1), 0);
@@ -347,10 +341,7 @@ s_holder (void *args, const void *endpoint, size_t size)
     zown_semaphore_t *sem = zown_semaphore_new (client, "s");
     if (zown_semaphore_init (sem, 2, true) != 1 || zown_semaphore_acquire (sem, 2, 0))
         return 1;
-    if (testutil_signal_ready ())
-        return 2;
-    while (true)
-        pause ();
+    return testutil_hold ();
 }
 
 static void
@@ -365,8 +356,7 @@ test_holder_killed_gives_permits_back (void **state)
     assert_int_equal (s_value (sem), 0);
     waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     testutil_kill (s_spawner, holder);
     //  The owner saw the death itself: both permits came back, the waiter
     //  took one of them.
@@ -403,8 +393,7 @@ test_clean_destroy_gives_permits_back (void **state)
     assert_int_equal (zown_semaphore_acquire (theirs, 1, 0), 0);
     waiter_t waiter = { zown_owner_inproc (owner), 2, 10000, -1, -1, false, -1, -1 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     zown_semaphore_destroy (&theirs);
     zown_client_destroy (&leaver);  //  BYE: all three permits come back
     pthread_join (thread, NULL);
@@ -443,8 +432,7 @@ test_line_moves_when_its_head_leaves (void **state)
     testutil_await_stat (client, "parked", 1);
     waiter_t behind = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t behind_thread;
-    pthread_create (&behind_thread, NULL, s_waiter, &behind);
-    testutil_await_stat (client, "parked", 2);
+    testutil_park_thread (client, &behind_thread, s_waiter, &behind, 2);
     assert_int_equal (s_value (sem), 1);
     //  The head's process dies: it leaves the line, which moves on at once.
     testutil_kill (s_spawner, head);
@@ -469,8 +457,7 @@ test_drop_with_holders_and_waiters (void **state)
     assert_int_equal (zown_semaphore_acquire (sem, 1, 0), 0);
     waiter_t waiter = { zown_owner_inproc (owner), 1, 10000, -1, -1, true, -1, -1 };
     pthread_t thread;
-    pthread_create (&thread, NULL, s_waiter, &waiter);
-    testutil_await_stat (client, "parked", 1);
+    testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     assert_int_equal (s_raw (client, ZOWN_OP_DROP, "s", 0, NULL, 0), ZOWN_OK);
     pthread_join (thread, NULL);
     assert_int_equal (waiter.status, ZOWN_NOT_FOUND);

@@ -124,7 +124,8 @@ testutil_fixture_teardown (void **state)
 //  the write end open, so it never reaches end of file).
 static int s_gate [2] = { -1, -1 };
 static int s_gate_waiting;  //  Children at the gate
-//  The ready pipe: a spawned child writes a byte to it when it is ready.
+//  The ready pipe: a spawned child writes a byte to it once it holds what
+//  the test needs it to hold.
 static int s_ready [2] = { -1, -1 };
 
 static void
@@ -154,6 +155,15 @@ testutil_gate_release (void)
         assert_int_equal (write (s_gate [1], bytes, (size_t) count), count);
         s_gate_waiting -= count;
     }
+}
+
+int
+testutil_payload (const void *payload, size_t size, void *out, size_t out_size)
+{
+    if (size != out_size)
+        return -1;
+    memcpy (out, payload, size);
+    return 0;
 }
 
 pid_t
@@ -200,11 +210,19 @@ testutil_spawn_gated (zown_spawner_t *spawner, zown_spawn_fn *fn, const void *pa
 }
 
 void
-testutil_spawn_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn, const void *payload,
-                        size_t size)
+testutil_spawn_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn, zown_owner_t *owner)
 {
+    const char *endpoint = zown_owner_ipc (owner);
     for (int index = 0; index < count; index++)
-        testutil_spawn_gated (spawner, fn, payload, size);
+        testutil_spawn_gated (spawner, fn, endpoint, strlen (endpoint) + 1);
+}
+
+void
+testutil_run_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn, zown_owner_t *owner)
+{
+    testutil_spawn_workers (spawner, count, fn, owner);
+    testutil_gate_release ();
+    testutil_reap_all (spawner);
 }
 
 //  An exit status, or 128 + signal.
@@ -310,9 +328,12 @@ testutil_running (zown_spawner_t *spawner)
 }
 
 int
-testutil_signal_ready (void)
+testutil_hold (void)
 {
-    return write (s_ready [1], "r", 1) == 1 ? 0 : -1;
+    if (write (s_ready [1], "r", 1) != 1)
+        return 2;
+    while (true)
+        pause ();
 }
 
 void
@@ -400,9 +421,8 @@ testutil_event_waiter_process (void *args, const void *payload, size_t size)
 {
     (void) args;
     testutil_waiter_t self;
-    if (size != sizeof (self))
+    if (testutil_payload (payload, size, &self, sizeof (self)))
         return 125;
-    memcpy (&self, payload, size);
     testutil_event_waiter (&self);
     return self.result;
 }
@@ -465,6 +485,14 @@ testutil_await_stat (zown_client_t *client, const char *name, int64_t value)
     while (testutil_stat (client, name) != value)
         if (testutil_now_ms () > deadline)
             fail_msg ("%s never reached %lld", name, (long long) value);
+}
+
+void
+testutil_park_thread (zown_client_t *client, pthread_t *thread, void *(*fn) (void *), void *args,
+                      int64_t parked)
+{
+    assert_int_equal (pthread_create (thread, NULL, fn, args), 0);
+    testutil_await_stat (client, "parked", parked);
 }
 
 static int

@@ -8,6 +8,7 @@
 #define ZOWN_TESTUTIL_H_INCLUDED
 
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -62,8 +63,12 @@ int testutil_fixture_teardown (void **state);
 //  starts the server while the program is single-threaded. A child is a
 //  fork of that server, so what the test made later (an owner, its
 //  endpoint string, anything on the stack or heap) reaches it only by value
-//  in the payload: a string with its NUL, or a struct of arrays. The child
-//  copies it out (memcpy) before use.
+//  in the payload: a string with its NUL, or a struct of arrays (copied out
+//  with testutil_payload).
+
+//  In a child: copy a payload of size bytes into out, a struct of
+//  out_size; 0, or -1 if the sizes differ.
+int testutil_payload (const void *payload, size_t size, void *out, size_t out_size);
 
 //  Spawn fn (NULL, payload, size) in a child of spawner; fails the test if
 //  it cannot.
@@ -79,9 +84,15 @@ pid_t testutil_spawn_ipc (zown_spawner_t *spawner, zown_spawn_fn *fn, zown_owner
 pid_t testutil_spawn_gated (zown_spawner_t *spawner, zown_spawn_fn *fn, const void *payload,
                             size_t size);
 
-//  Spawn count such children, all with the same payload.
+//  Spawn count such children, each with the owner's ipc endpoint (a
+//  string) as its payload.
 void testutil_spawn_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn,
-                             const void *payload, size_t size);
+                             zown_owner_t *owner);
+
+//  Spawn count such children, release them together and reap them: the
+//  test fails unless each exited 0.
+void testutil_run_workers (zown_spawner_t *spawner, int count, zown_spawn_fn *fn,
+                           zown_owner_t *owner);
 
 //  Open the start gate: every child waiting at it runs.
 void testutil_gate_release (void);
@@ -102,10 +113,11 @@ void testutil_reap_all (zown_spawner_t *spawner);
 //  fails the test unless each exited 0. Returns how many still run.
 size_t testutil_running (zown_spawner_t *spawner);
 
-//  In a child: tell the test it is ready (holds a lock, say), through a
-//  pipe made before the fork server. 0, or -1 if the pipe failed.
-int testutil_signal_ready (void);
-//  In the test: await one child's testutil_signal_ready.
+//  In a child that holds something (a lock, permits): tell the test, through
+//  a pipe made before the fork server, then wait to be killed. Returns (an
+//  exit status) only if the pipe failed.
+int testutil_hold (void);
+//  In the test: await one child's testutil_hold.
 void testutil_await_ready (void);
 
 //  Forking the test process itself: only for the fork-safety tests
@@ -168,6 +180,12 @@ int64_t testutil_stat (zown_client_t *client, const char *name);
 //  Await, through the owner itself, until a STATS counter equals `value`
 //  (fails the test after 10 s); the way tests wait for parked requests.
 void testutil_await_stat (zown_client_t *client, const char *name, int64_t value);
+
+//  Start fn (args) in a thread of its own, then await, through client's
+//  owner, until `parked` requests are parked: the thread's blocking call
+//  among them.
+void testutil_park_thread (zown_client_t *client, pthread_t *thread, void *(*fn) (void *),
+                           void *args, int64_t parked);
 
 //  main () of a test program whose children come from a fork server: a
 //  private run directory, the start gate and the ready pipe, the spawner
