@@ -131,8 +131,9 @@ void testutil_await_ready (void);
 //  Fork a child running fn (arg) and exiting with its return value.
 pid_t testutil_fork (int (*fn) (void *arg), void *arg);
 
-//  Wait for pid (forked by this process); returns its exit status, or
-//  128 + signal.
+//  Wait for pid, forked by this process (here, or by a test whose child
+//  runs before any thread starts or execs at once); returns its exit
+//  status, or 128 + signal.
 int testutil_wait (pid_t pid);
 
 //  Most children one testutil_fork_t holds.
