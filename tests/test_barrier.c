@@ -12,7 +12,7 @@ static zown_spawner_t *s_spawner;
 #define PHASES  5
 
 typedef struct {
-    char endpoint [256];
+    const char *endpoint;
     int timeout;
     int status;
     size_t index;
@@ -43,24 +43,14 @@ s_waiter_b3 (void *args)
     return NULL;
 }
 
-//  A waiter in a child, the waiter_t its payload.
+//  A waiter in a child, without a deadline.
 static int
-s_waiter_process (void *args, const void *payload, size_t size)
+s_waiter_process (void *args, const void *endpoint, size_t size)
 {
-    (void) args;
-    waiter_t self;
-    if (testutil_payload (payload, size, &self, sizeof (self)))
-        return 125;
+    (void) args, (void) size;
+    waiter_t self = { (const char *) endpoint, ZOWN_FOREVER, -1, 0 };
     s_waiter (&self);
     return self.status;
-}
-
-static waiter_t
-s_waiter_at (const char *endpoint, int timeout)
-{
-    waiter_t self = { .timeout = timeout, .status = -1 };
-    snprintf (self.endpoint, sizeof (self.endpoint), "%s", endpoint);
-    return self;
 }
 
 //  BARRIER_STATE says what the next wait will meet.
@@ -164,7 +154,7 @@ test_abort_and_reset (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, 2), 1);
-    waiter_t waiter = s_waiter_at (zown_owner_inproc (owner), 10000);
+    waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
     pthread_t thread;
     testutil_park_thread (client, &thread, s_waiter, &waiter, 1);
     s_expect_state (barrier, 2, 1, false);
@@ -220,7 +210,7 @@ test_timeout_breaks_it (void **state)
     //  Of three parties, one waits on while another gives up.
     zown_barrier_t *three = zown_barrier_new (client, "b3");
     assert_int_equal (zown_barrier_init (three, 3), 1);
-    waiter_t waiter = s_waiter_at (zown_owner_inproc (owner), 10000);
+    waiter_t waiter = { zown_owner_inproc (owner), 10000, -1, 0 };
     pthread_t thread;
     testutil_park_thread (client, &thread, s_waiter_b3, &waiter, 1);
     s_expect_state (three, 3, 1, false);
@@ -244,10 +234,9 @@ test_dead_party_breaks_it (void **state)
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_barrier_t *barrier = zown_barrier_new (client, "b");
     assert_int_equal (zown_barrier_init (barrier, 3), 1);
-    waiter_t doomed = s_waiter_at (zown_owner_ipc (owner), ZOWN_FOREVER);
-    pid_t child = testutil_spawn (s_spawner, s_waiter_process, &doomed, sizeof (doomed));
+    pid_t child = testutil_spawn_ipc (s_spawner, s_waiter_process, owner);
     testutil_await_stat (client, "parked", 1);
-    waiter_t survivor = s_waiter_at (zown_owner_inproc (owner), 10000);
+    waiter_t survivor = { zown_owner_inproc (owner), 10000, -1, 0 };
     pthread_t thread;
     testutil_park_thread (client, &thread, s_waiter, &survivor, 2);
     testutil_kill (s_spawner, child);
