@@ -281,6 +281,47 @@ zown_registry_run (zown_registry_t *self, zown_call_t *call)
     return status;
 }
 
+//  Independent ops (docs/PROTOCOL.md 3.2): each op is checked, applied and
+//  committed as a request of its own that cannot wait (no frame to park),
+//  its reply's one result copied into the message's reply. Overall status:
+//  the first failure's, else OK.
+static void
+s_run_independent (zown_registry_t *self, const zown_peer_t *peer, zown_buf_t *out)
+{
+    zown_decoded_t *decoded = &self->decoded;
+    zown_op_view_t *ops = decoded->ops;
+    size_t op_count = decoded->op_count;
+    zown_buf_t one;
+    zown_buf_init (&one);
+    out->size = 0;
+    out->failed = false;
+    zown_encode_reply_header (out, decoded->id);
+    int first = ZOWN_OK;
+    decoded->op_count = 1;
+    for (size_t index = 0; index < op_count; index++) {
+        decoded->ops = &ops [index];
+        const char *message = NULL;
+        int status = s_check (self, decoded->ops, s_argv (self, decoded->ops), &message);
+        if (status != ZOWN_OK) {
+            self->stats.errors++;
+            zown_encode_failure (&one, decoded->id, 1, 0, status, message);
+        } else {
+            zown_call_t call = { .registry = self, .out = &one, .peer = peer };
+            status = zown_registry_run (self, &call);
+        }
+        if (first == ZOWN_OK)
+            first = status;
+        if (one.failed || one.size < ZOWN_REPLY_HEADER)
+            out->failed = true;
+        else
+            zown_buf_put_mem (out, one.data + ZOWN_REPLY_HEADER, one.size - ZOWN_REPLY_HEADER);
+    }
+    decoded->ops = ops;
+    decoded->op_count = op_count;
+    zown_encode_reply_end (out, (uint8_t) first, (uint16_t) op_count);
+    zown_buf_free (&one);
+}
+
 bool
 zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer, const void *request,
                             size_t size, zown_buf_t *out)
@@ -305,6 +346,11 @@ zown_registry_execute_from (zown_registry_t *self, const zown_peer_t *peer, cons
         self->stats.errors++;
         zown_encode_failure (out, decoded->id, 1, 0, status,
                              too_large ? self->refusals [ZOWN_REFUSAL_VALUE] : decoded->error);
+        return true;
+    }
+    if (decoded->independent) {
+        s_run_independent (self, peer, out);
+        zown_registry_run_wakes (self);
         return true;
     }
     //  Every op is checked before any is applied: a batch with one bad op

@@ -201,6 +201,7 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size, size_t
     zown_reader_init (&reader, data, size);
     self->id = 0;
     self->op_count = 0;
+    self->independent = false;
     self->error = NULL;
 
     uint8_t sig0, sig1, version, kind;
@@ -222,8 +223,9 @@ zown_decode_request (zown_decoded_t *self, const void *data, size_t size, size_t
     if (zown_reader_u8 (&reader, &kind) || zown_reader_u64 (&reader, &id)
         || zown_reader_u16 (&reader, &op_count))
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "truncated header");
-    if (kind != ZOWN_KIND_REQUEST)
+    if (kind != ZOWN_KIND_REQUEST && kind != ZOWN_KIND_INDEPENDENT)
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "not a request");
+    self->independent = kind == ZOWN_KIND_INDEPENDENT;
     if (op_count == 0 || op_count > ZOWN_BATCH_MAX)
         return s_decode_failed (self, ZOWN_BAD_REQUEST, "op count out of range");
     if (zown_grow ((void **) &self->ops, &self->ops_capacity, op_count, sizeof (zown_op_view_t)))
@@ -293,6 +295,13 @@ zown_encode_request_end (zown_buf_t *buf, uint64_t id, uint16_t ops)
 {
     zown_buf_patch_u64 (buf, ZOWN_ID_OFFSET, id);
     zown_buf_patch_u16 (buf, ZOWN_ID_OFFSET + 8, ops);
+}
+
+void
+zown_encode_request_kind (zown_buf_t *buf, uint8_t kind)
+{
+    if (!buf->failed && buf->size >= ZOWN_REQUEST_HEADER)
+        buf->data [3] = kind;
 }
 
 void

@@ -9,16 +9,18 @@
 #ifndef ZOWN_CODEC_H_INCLUDED
 #define ZOWN_CODEC_H_INCLUDED
 
-#define ZOWN_SIG0            0x5A  //  'Z'
-#define ZOWN_SIG1            0x4F  //  'O'
-#define ZOWN_KIND_REQUEST    1
-#define ZOWN_KIND_REPLY      2
-#define ZOWN_ID_OFFSET       4   //  Request id: u64 after signature, version, kind
-#define ZOWN_REQUEST_HEADER  14  //  Signature, version, kind, id, u16 op count
-#define ZOWN_REPLY_HEADER    15  //  Signature, version, kind, id, status, u16 count
-#define ZOWN_OBJECT_NAME_MAX 255
-#define ZOWN_BATCH_MAX       ZOWN_REQUEST_OPS_MAX   //  Most ops in one request
-#define ZOWN_ARGS_MAX        ZOWN_REQUEST_ARGS_MAX  //  Most arguments of one op
+#define ZOWN_SIG0         0x5A  //  'Z'
+#define ZOWN_SIG1         0x4F  //  'O'
+#define ZOWN_KIND_REQUEST 1
+#define ZOWN_KIND_REPLY   2
+//  A request of independent ops: each applied on its own (PROTOCOL.md 3.2).
+#define ZOWN_KIND_INDEPENDENT 3
+#define ZOWN_ID_OFFSET        4   //  Request id: u64 after signature, version, kind
+#define ZOWN_REQUEST_HEADER   14  //  Signature, version, kind, id, u16 op count
+#define ZOWN_REPLY_HEADER     15  //  Signature, version, kind, id, status, u16 count
+#define ZOWN_OBJECT_NAME_MAX  255
+#define ZOWN_BATCH_MAX        ZOWN_REQUEST_OPS_MAX   //  Most ops in one request
+#define ZOWN_ARGS_MAX         ZOWN_REQUEST_ARGS_MAX  //  Most arguments of one op
 //  A routing id that starts with these two octets is a client that says
 //  HELLO before anything that needs a session (docs/PROTOCOL.md 3.5).
 #define ZOWN_CLIENT_ID_PREFIX "ZS"
@@ -181,6 +183,7 @@ typedef struct {
 //  A decoded request; arrays are reused from one request to the next.
 typedef struct {
     uint64_t id;          //  Request id (0 if the frame was too short)
+    bool independent;     //  Kind 3: each op applied on its own
     size_t op_count;      //  Ops decoded
     zown_op_view_t *ops;  //  op_count ops
     size_t ops_capacity;
@@ -204,6 +207,8 @@ uint64_t zown_peek_id (const void *data, size_t size);
 void zown_encode_request_header (zown_buf_t *buf);
 //  Seal a request: its id and op count.
 void zown_encode_request_end (zown_buf_t *buf, uint64_t id, uint16_t ops);
+//  Set its kind: ZOWN_KIND_REQUEST (the header's) or ZOWN_KIND_INDEPENDENT.
+void zown_encode_request_kind (zown_buf_t *buf, uint8_t kind);
 //  Append one op header; arguments follow with zown_buf_put_datum.
 void zown_encode_op (zown_buf_t *buf, uint8_t code, const char *name, size_t name_len,
                      uint16_t argc);

@@ -1,5 +1,6 @@
 /*  =========================================================================
-    request - one request (an op, or an atomic batch), encoded as it is built
+    request - one request (an op, an atomic batch, or independent ops), encoded
+    as it is built
     =========================================================================
 */
 #include "zown_internal.h"
@@ -7,6 +8,7 @@
 struct _zown_request_t {
     zown_buf_t buf;  //  Encoded frame; header patched by seal
     size_t ops;      //  Ops added
+    uint8_t kind;    //  ZOWN_KIND_REQUEST, or ZOWN_KIND_INDEPENDENT
 };
 
 zown_request_t *
@@ -16,6 +18,7 @@ zown_request_new (void)
     if (!self)
         return (zown_request_t *) zown_fail_null (ZOWN_NO_MEMORY);
     zown_buf_init (&self->buf);
+    self->kind = ZOWN_KIND_REQUEST;
     zown_encode_request_header (&self->buf);
     if (self->buf.failed) {
         zown_request_destroy (&self);
@@ -85,4 +88,17 @@ void
 zown_request_seal (zown_request_t *self, uint64_t id)
 {
     zown_encode_request_end (&self->buf, id, (uint16_t) self->ops);
+    zown_encode_request_kind (&self->buf, self->kind);
+}
+
+void
+zown_request_set_kind (zown_request_t *self, uint8_t kind)
+{
+    self->kind = kind;
+}
+
+size_t
+zown_request_size (zown_request_t *self)
+{
+    return self->buf.size;
 }
