@@ -128,6 +128,56 @@ ZOWN_EXPORT uint64_t zown_client_dropped (zown_client_t *self);
 //  Round trip to the owner; 0 if it answered within the deadline.
 ZOWN_EXPORT int zown_client_ping (zown_client_t *self);
 
+//  Buffered updates (write combining, as stdio buffers writes), off by
+//  default. A buffered client queues each update that needs no answer
+//  (value set and add, dict set, add and delete, list append and extend,
+//  array set and add, event set and clear, a queue put with timeout 0,
+//  task_done and ack: every op that may write, takes an object name, may
+//  share its request and does not wait, called without asking for a value
+//  back, e.g. zown_value_add with now_p NULL) and returns at once. The
+//  queued updates go to the owner as one message of independent ops
+//  (docs/PROTOCOL.md 3.2: each applied on its own, in the order made) when
+//  `max_ops` are queued (or 64 KiB), when the oldest has waited
+//  `linger_ms` (looked at in each call on the client), before any other
+//  call on the client (a read, a blocking call, an update that returns a
+//  value: so a client always reads its own writes), at zown_client_flush
+//  and at destroy. Up to 4 sent messages await their replies at once.
+//
+//  The contract, as with stdio: another client sees a buffered update at
+//  most linger + one round trip after it was made, as long as this client
+//  keeps making calls (an idle one sends nothing until its next call:
+//  flush it); updates still queued when the process dies, or exits without
+//  destroying the client, are lost. A failure is reported by the next call
+//  on the client, or its flush: that call fails with ZOWN_UPDATES_FAILED
+//  and does nothing else, and zown_client_failures says what failed. In a
+//  forked child the inherited client refuses every call (ZOWN_FORKED) and
+//  its destroy sends nothing: the parent's buffer is never sent twice.
+//
+//  max_ops: 1..1024 updates per message, or 0 to stop buffering (after a
+//  flush, whose result is returned); linger_ms: 0 or more. -1 with
+//  ZOWN_INVALID, ZOWN_FORKED.
+ZOWN_EXPORT int zown_client_set_buffered (zown_client_t *self, int max_ops, int linger_ms);
+
+//  Defaults for zown_client_set_buffered.
+#define ZOWN_CLIENT_BUFFER_DEFAULT 256
+#define ZOWN_CLIENT_LINGER_DEFAULT 1
+
+//  Send the buffered updates and wait (up to the timeout per message) for
+//  the owner to have applied every update sent. 0 if none failed since the
+//  last report; -1 with ZOWN_UPDATES_FAILED (zown_client_failures), with
+//  ZOWN_BUSY while pipelined requests are pending, ZOWN_FORKED. An update
+//  whose reply did not come in time counts as failed (ZOWN_TIMEOUT or
+//  ZOWN_UNREACHABLE: its outcome is unknown). 0 on an unbuffered client.
+ZOWN_EXPORT int zown_client_flush (zown_client_t *self);
+
+//  What the last ZOWN_UPDATES_FAILED reported: returns how many updates
+//  failed (0 if none was reported yet), and sets the first one's number
+//  among this client's buffered updates (1 for its first), op, status and
+//  the owner's message ("" if none; borrowed until the next report). Any
+//  pointer may be NULL.
+ZOWN_EXPORT size_t zown_client_failures (zown_client_t *self, uint64_t *update_p, zown_op_t *op_p,
+                                         int *status_p, const char **message_p);
+
 //  The owner's message for the failed op of the last call that failed with
 //  a wire status ("key over max_key (65536 bytes)"), or for an ipc call that
 //  failed UNREACHABLE, why when the socket file tells (no such file; the

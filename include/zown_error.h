@@ -52,7 +52,10 @@ typedef enum {
     ZOWN_WORKER_DIED = 73,  //  The worker running the task died, on every attempt
     ZOWN_CLOSED = 74,       //  Pool closed or terminated: the task was refused or never ran
     ZOWN_DENIED = 75,       //  The owner refused this client's CURVE handshake (key or server key)
-    ZOWN_CANCELLED = 76  //  Pool cancelled (zown_pool_cancel): the task never ran, or was cut short
+    ZOWN_CANCELLED =
+        76,  //  Pool cancelled (zown_pool_cancel): the task never ran, or was cut short
+    ZOWN_UPDATES_FAILED =
+        77  //  Buffered updates failed since the last report (zown_client_failures)
 } zown_status_t;
 
 //  Status code of the last failed zown call on this thread.

@@ -97,6 +97,8 @@ static const s_status_info_t s_statuses [] = {
     { ZOWN_DENIED, "DENIED",
       "the owner refused this client: its key is not allowed, or the server key is wrong" },
     { ZOWN_CANCELLED, "CANCELLED", "the pool was cancelled before the task completed" },
+    { ZOWN_UPDATES_FAILED, "UPDATES_FAILED",
+      "buffered updates of this client failed: see zown_client_failures" },
 };
 
 static const s_status_info_t *

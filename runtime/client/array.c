@@ -78,7 +78,11 @@ zown_array_add (zown_array_t *self, size_t index, zown_datum_t delta, zown_datum
 {
     zown_datum_t argv [2] = { ZOWN_NIL_DATUM, delta };
     zown_reply_t *reply;
-    if (s_index (index, &argv [0]) || s_call (self, ZOWN_OP_ARRAY_ADD, 2, argv, 1, &reply))
+    if (s_index (index, &argv [0]))
+        return -1;
+    if (!now_p)
+        return s_call (self, ZOWN_OP_ARRAY_ADD, 2, argv, 0, NULL);
+    if (s_call (self, ZOWN_OP_ARRAY_ADD, 2, argv, 1, &reply))
         return -1;
     if (now_p)
         *now_p = zown_reply_value (reply, 0, 0);

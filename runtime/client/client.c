@@ -16,6 +16,15 @@
     the owner so: an owner that has no session for it (it restarted) answers
     NO_SESSION to what needs one, and the client says HELLO again and
     sends the request once more.
+
+    A buffered client (zown_client_set_buffered) keeps updates that need no
+    answer in a request of independent ops and sends it when it is full,
+    when its oldest update has waited the linger (looked at in each call),
+    before any other call (which then sees them: the owner applies one
+    connection's requests in order), at a flush and at destroy. A few sent
+    buffers (flights) may await their replies; each reply is taken in as
+    it comes, on the way to another, and its failed ops counted until a
+    call reports them.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -33,6 +42,12 @@
 //  to refuse us (libzmq retries every 100 ms).
 #define S_SILENT_CLOSES_MAX 3
 
+//  Sent buffers awaiting replies, at most (and at most the window): enough
+//  to keep the owner busy while the next one fills.
+#define S_FLIGHTS_MAX 4
+//  A buffer this large (octets) is sent whatever its op count.
+#define S_BUFFER_BYTES 65536
+
 //  Ids sent and not yet answered nor abandoned, in ascending order: a ring
 //  that grows as needed (up to the window).
 typedef struct {
@@ -42,28 +57,56 @@ typedef struct {
     size_t capacity;
 } s_ids_t;
 
+//  A sent buffer of updates, its reply awaited.
+typedef struct {
+    uint64_t id;                   //  Its request id
+    uint64_t first;                //  Number of its first update
+    size_t count;                  //  Updates in it
+    uint8_t ops [ZOWN_BATCH_MAX];  //  Their op codes
+} s_flight_t;
+
+//  Failed buffered updates: how many, and the first.
+typedef struct {
+    size_t count;
+    uint64_t update;     //  Its number among the client's updates (from 1)
+    zown_op_t op;        //  Its op
+    int status;          //  Its status
+    char message [256];  //  The owner's message, if any
+} s_failures_t;
+
 struct _zown_client_t {
-    void *socket;                   //  DEALER in this process's zown context
-    unsigned generation;            //  Fork generation it was created in
-    char *endpoint;                 //  Where it is connected
-    int timeout;                    //  Deadline per call, ms (-1: none)
-    int rcvtimeo;                   //  ZMQ_RCVTIMEO now set on the socket
-    size_t window;                  //  Most pipelined requests pending
-    uint64_t next_id;               //  Id of the next request
-    s_ids_t pending;                //  Ids still wanted
-    uint64_t dropped;               //  Late replies dropped
-    zmq_msg_t frame;                //  Last reply frame; reply values point in it
-    zown_reply_t reply;             //  Last reply, decoded
-    zown_request_t *request;        //  Reused by the typed handles
-    bool said_hello;                //  HELLO sent before the first request
-    char message [256];             //  The owner's message for the last failed call
-    void *monitor;                  //  Connection events (ipc, tcp), else NULL
-    bool curve;                     //  A CURVE tcp client: handshakes can be refused
-    bool denied;                    //  The owner refuses our handshakes
-    unsigned failures;              //  Handshakes failed in a row
-    bool disconnected;              //  The connection dropped since the last look
-    bool reopen;                    //  Refused: the next call starts on a new socket
-    zown_client_options_t options;  //  Kept for a new socket; strings owned
+    void *socket;                         //  DEALER in this process's zown context
+    unsigned generation;                  //  Fork generation it was created in
+    char *endpoint;                       //  Where it is connected
+    int timeout;                          //  Deadline per call, ms (-1: none)
+    int rcvtimeo;                         //  ZMQ_RCVTIMEO now set on the socket
+    size_t window;                        //  Most pipelined requests pending
+    uint64_t next_id;                     //  Id of the next request
+    s_ids_t pending;                      //  Ids still wanted
+    uint64_t dropped;                     //  Late replies dropped
+    zmq_msg_t frame;                      //  Last reply frame; reply values point in it
+    zown_reply_t reply;                   //  Last reply, decoded
+    zown_request_t *request;              //  Reused by the typed handles
+    bool said_hello;                      //  HELLO sent before the first request
+    char message [256];                   //  The owner's message for the last failed call
+    void *monitor;                        //  Connection events (ipc, tcp), else NULL
+    bool curve;                           //  A CURVE tcp client: handshakes can be refused
+    bool denied;                          //  The owner refuses our handshakes
+    unsigned failures;                    //  Handshakes failed in a row
+    bool disconnected;                    //  The connection dropped since the last look
+    bool reopen;                          //  Refused: the next call starts on a new socket
+    zown_client_options_t options;        //  Kept for a new socket; strings owned
+    zown_request_t *buffer;               //  Buffered updates (independent ops); NULL: unbuffered
+    size_t buffer_max;                    //  Most updates in one buffer
+    int linger;                           //  Longest an update waits in the buffer, ms
+    int64_t buffered_at;                  //  When the oldest buffered update came
+    uint64_t updates;                     //  Updates buffered so far
+    uint8_t buffer_ops [ZOWN_BATCH_MAX];  //  Op codes of the buffered updates
+    s_flight_t flights [S_FLIGHTS_MAX];   //  Sent buffers, oldest first (a ring)
+    size_t flight_head;
+    size_t flight_count;
+    s_failures_t failed;    //  Failed updates not yet reported
+    s_failures_t reported;  //  What the last report said
 };
 
 static int s_call (zown_client_t *self, zown_request_t *request, int timeout,
@@ -378,6 +421,12 @@ zown_client_destroy (zown_client_t **self_p)
     //  In a forked child the socket and frame belong to the parent's
     //  context: leave them alone, free only our own memory.
     if (!s_forked (self)) {
+        if (self->socket && self->buffer) {
+            //  Buffered updates go out first, as stdio's do at fclose.
+            zown_client_abandon (self);
+            zown_client_flush (self);
+            self->failed.count = 0;
+        }
         if (self->socket && self->said_hello && self->request) {
             //  BYE ends the session cleanly: what it held is released, not
             //  reported as died. The owner must have it before this process
@@ -394,6 +443,7 @@ zown_client_destroy (zown_client_t **self_p)
     }
     zown_reply_fini (&self->reply);
     zown_request_destroy (&self->request);
+    zown_request_destroy (&self->buffer);
     free (self->pending.ids);
     free ((char *) self->options.server_key);
     free ((char *) self->options.cert);
@@ -436,16 +486,33 @@ zown_client_set_window (zown_client_t *self, int window)
     return zown_ok ();
 }
 
+static bool
+s_is_flight (zown_client_t *self, uint64_t id)
+{
+    for (size_t index = 0; index < self->flight_count; index++)
+        if (self->flights [(self->flight_head + index) % S_FLIGHTS_MAX].id == id)
+            return true;
+    return false;
+}
+
 size_t
 zown_client_pending (zown_client_t *self)
 {
-    return self->pending.count;
+    return self->pending.count - self->flight_count;
 }
 
 void
 zown_client_abandon (zown_client_t *self)
 {
-    self->pending.count = 0;
+    //  Sent buffers stay: their replies are still taken in.
+    s_ids_t *pending = &self->pending;
+    size_t kept = 0;
+    for (size_t index = 0; index < pending->count; index++) {
+        uint64_t id = *s_ids_at (pending, index);
+        if (s_is_flight (self, id))
+            *s_ids_at (pending, kept++) = id;
+    }
+    pending->count = kept;
 }
 
 uint64_t
@@ -551,31 +618,173 @@ s_recv_frame (zown_client_t *self, int timeout, int64_t *deadline_p)
     return 0;
 }
 
-//  Waits for the next reply to a wanted request, until the deadline.
+//  Copies a message datum into a 256-octet string, cut if longer.
+static void
+s_copy_message (char *into, zown_datum_t message)
+{
+    size_t size = message.tag == ZOWN_BYTES ? message.u.b.len : 0;
+    size = size < 255 ? size : 255;
+    if (size)
+        memcpy (into, message.u.b.ptr, size);
+    into [size] = 0;
+}
+
+//  Counts one failed update; the first since the last report is kept.
+static void
+s_failed (zown_client_t *self, uint64_t update, uint8_t op, int status, zown_datum_t message)
+{
+    s_failures_t *failures = &self->failed;
+    if (failures->count++ == 0) {
+        failures->update = update;
+        failures->op = (zown_op_t) op;
+        failures->status = status;
+        s_copy_message (failures->message, message);
+    }
+}
+
+//  The oldest flight is over: its reply (NULL if none came, or it could
+//  not be decoded: then each update failed with `status`) tells which
+//  updates failed.
+static void
+s_flight_done (zown_client_t *self, const zown_reply_t *reply, int status)
+{
+    s_flight_t *flight = &self->flights [self->flight_head];
+    self->flight_head = (self->flight_head + 1) % S_FLIGHTS_MAX;
+    self->flight_count--;
+    //  A message refused whole (too large, say) has one result.
+    size_t results = reply ? zown_reply_results (reply) : 0;
+    zown_datum_t lost = zown_datum_str ("no reply: outcome unknown");
+    for (size_t index = 0; index < flight->count; index++) {
+        size_t result = results == flight->count ? index : 0;
+        int op_status = reply ? zown_reply_result_status (reply, result) : status;
+        if (op_status == ZOWN_NO_SESSION)
+            self->said_hello = false;
+        if (op_status != ZOWN_OK)
+            s_failed (self, flight->first + index, flight->ops [index], op_status,
+                      reply ? zown_reply_message (reply, result) : lost);
+    }
+}
+
+//  Gives up on every flight (no reply came in time): their updates count
+//  as failed. Only when no request of the application is pending.
+static void
+s_flights_abandon (zown_client_t *self, int status)
+{
+    while (self->flight_count)
+        s_flight_done (self, NULL, status);
+    self->pending.count = 0;
+}
+
+//  What a received frame was.
+enum { S_DROPPED, S_FLIGHT, S_REPLY };
+
 static int
-s_recv (zown_client_t *self, int timeout)
+s_take (zown_client_t *self)
+{
+    const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->frame);
+    size_t size = zmq_msg_size (&self->frame);
+    if (zmq_msg_more (&self->frame) || size < ZOWN_REPLY_HEADER) {
+        //  Not a reply frame of ours: drain and ignore it.
+        self->dropped++;
+        return S_DROPPED;
+    }
+    uint64_t id = zown_peek_id (data, size);
+    if (!s_ids_take (&self->pending, id)) {
+        //  Id 0 answers HELLO: expected, and not a late reply.
+        self->dropped += id != 0;
+        return S_DROPPED;
+    }
+    bool bad = zown_reply_decode (&self->reply, data, size) != 0;
+    if (self->flight_count && id == self->flights [self->flight_head].id) {
+        s_flight_done (self, bad ? NULL : &self->reply, ZOWN_PROTOCOL);
+        return S_FLIGHT;
+    }
+    return bad ? zown_fail (ZOWN_PROTOCOL) : S_REPLY;
+}
+
+//  Waits for the next reply to a wanted request, until the deadline; a
+//  sent buffer's reply is taken in on the way, and with `flight` it is
+//  the one waited for.
+static int
+s_recv (zown_client_t *self, int timeout, bool flight)
 {
     int64_t deadline = -1;  //  Set at the first wait
     while (true) {
         if (s_recv_frame (self, timeout, &deadline))
             return -1;
-        const uint8_t *data = (const uint8_t *) zmq_msg_data (&self->frame);
-        size_t size = zmq_msg_size (&self->frame);
-        if (zmq_msg_more (&self->frame) || size < ZOWN_REPLY_HEADER) {
-            //  Not a reply frame of ours: drain and ignore it.
-            self->dropped++;
-            continue;
-        }
-        uint64_t id = zown_peek_id (data, size);
-        if (!s_ids_take (&self->pending, id)) {
-            //  Id 0 answers HELLO: expected, and not a late reply.
-            self->dropped += id != 0;
-            continue;
-        }
-        if (zown_reply_decode (&self->reply, data, size))
-            return zown_fail (ZOWN_PROTOCOL);
-        return 0;
+        int taken = s_take (self);
+        if (taken < 0)
+            return -1;
+        if (taken == S_REPLY || (taken == S_FLIGHT && flight))
+            return 0;
     }
+}
+
+//  Takes in the replies to sent buffers that are there, without waiting
+//  (only with no request of the application pending: its reply would be
+//  taken too).
+static void
+s_drain (zown_client_t *self)
+{
+    while (self->flight_count && !zown_client_pending (self)
+           && zmq_msg_recv (&self->frame, self->socket, ZMQ_DONTWAIT) != -1)
+        s_take (self);
+}
+
+//  Sends the buffered updates as one request of independent ops, once a
+//  flight is free (waiting for the oldest when none is). Updates that
+//  cannot be sent count as failed. Returns 0, or -1 with ZOWN_BUSY (the
+//  buffer kept) when requests of the application are pending and no
+//  flight is free.
+static int
+s_send_buffer (zown_client_t *self)
+{
+    size_t count = self->buffer ? zown_request_ops (self->buffer) : 0;
+    if (count == 0)
+        return 0;
+    s_drain (self);
+    size_t most = self->window < S_FLIGHTS_MAX ? self->window : S_FLIGHTS_MAX;
+    while (self->flight_count >= most) {
+        if (zown_client_pending (self))
+            return zown_fail (ZOWN_BUSY);
+        if (s_recv (self, self->timeout, true))
+            s_flights_abandon (self, zown_errno ());
+    }
+    s_flight_t *flight = &self->flights [(self->flight_head + self->flight_count) % S_FLIGHTS_MAX];
+    flight->id = self->next_id;
+    flight->first = self->updates - count + 1;
+    flight->count = count;
+    memcpy (flight->ops, self->buffer_ops, count);
+    int rc = s_send (self, self->buffer);
+    if (rc == 0)
+        self->flight_count++;
+    else
+        for (size_t index = 0; index < count; index++)
+            s_failed (self, flight->first + index, flight->ops [index], zown_errno (),
+                      zown_datum_str ("not sent"));
+    zown_request_reset (self->buffer);
+    return rc;
+}
+
+//  Reports the failed updates counted so far: -1 with ZOWN_UPDATES_FAILED;
+//  zown_client_failures then tells which.
+static int
+s_report (zown_client_t *self)
+{
+    self->reported = self->failed;
+    self->failed.count = 0;
+    return zown_fail (ZOWN_UPDATES_FAILED);
+}
+
+//  Before a call that goes to the owner: failures are reported first (the
+//  call does nothing else), and buffered updates go ahead of it.
+static int
+s_before_call (zown_client_t *self)
+{
+    if (self->failed.count)
+        return s_report (self);
+    s_send_buffer (self);
+    return 0;
 }
 
 //  Keeps the message of the op that failed the reply with `status`.
@@ -584,12 +793,7 @@ s_keep_message (zown_client_t *self, int status)
 {
     for (size_t op = 0; op < zown_reply_results (&self->reply); op++)
         if (zown_reply_result_status (&self->reply, op) == status) {
-            zown_datum_t message = zown_reply_message (&self->reply, op);
-            size_t size = message.tag == ZOWN_BYTES ? message.u.b.len : 0;
-            size = size < sizeof (self->message) - 1 ? size : sizeof (self->message) - 1;
-            if (size)
-                memcpy (self->message, message.u.b.ptr, size);
-            self->message [size] = 0;
+            s_copy_message (self->message, zown_reply_message (&self->reply, op));
             return;
         }
 }
@@ -607,9 +811,9 @@ s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t 
         return zown_fail (ZOWN_FORKED);
     if (zown_client_pending (self))
         return zown_fail (ZOWN_BUSY);
-    if (s_send (self, request))
+    if (s_before_call (self) || s_send (self, request))
         return -1;
-    if (s_recv (self, timeout)) {
+    if (s_recv (self, timeout, false)) {
         zown_client_abandon (self);
         return -1;
     }
@@ -619,7 +823,7 @@ s_call (zown_client_t *self, zown_request_t *request, int timeout, zown_reply_t 
         self->said_hello = false;
         if (s_send (self, request))
             return -1;
-        if (s_recv (self, timeout)) {
+        if (s_recv (self, timeout, false)) {
             zown_client_abandon (self);
             return -1;
         }
@@ -647,6 +851,8 @@ zown_client_send (zown_client_t *self, zown_request_t *request, uint64_t *id_p)
         return zown_fail (ZOWN_FORKED);
     if (zown_client_pending (self) >= self->window)
         return zown_fail (ZOWN_BUSY);
+    if (s_before_call (self))
+        return -1;
     uint64_t id = self->next_id;
     if (s_send (self, request))
         return -1;
@@ -667,7 +873,7 @@ s_recv_reply (zown_client_t *self, int timeout, zown_reply_t **reply_p)
         return zown_fail (ZOWN_FORKED);
     if (!zown_client_pending (self))
         return zown_fail (ZOWN_INVALID);
-    if (s_recv (self, timeout))
+    if (s_recv (self, timeout, false))
         return -1;
     //  The next request says HELLO first; this one was not applied.
     if (zown_reply_status (&self->reply) == ZOWN_NO_SESSION)
@@ -751,4 +957,128 @@ zown_client_step (zown_client_t *self, zown_reply_t **reply_p)
     if (s_recv_reply (self, 0, reply_p) == 0)
         return 1;
     return zown_errno () == ZOWN_TIMEOUT ? zown_ok () : -1;
+}
+
+//  --------------------------------------------------------------------------
+//  Buffered updates
+
+//  An update that can wait in the buffer: it may write, applies to an
+//  object, may share its request (not A), and never waits (every timeout
+//  argument 0). Its caller wants no values back (zown_client_buffer_op).
+static bool
+s_bufferable (zown_op_t op, size_t argc, const zown_datum_t *argv)
+{
+    const zown_command_t *command = &zown_commands [op];
+    uint16_t flags = command->flags;
+    if (!command->handler
+        || (flags & (ZOWN_CMD_WRITE | ZOWN_CMD_OWNER | ZOWN_CMD_ALONE | ZOWN_CMD_JOURNAL))
+            != ZOWN_CMD_WRITE)
+        return false;
+    for (size_t index = 0; index < argc; index++) {
+        size_t position = index < ZOWN_ARG_POSITIONS ? index : ZOWN_ARG_POSITIONS - 1;
+        if ((command->arg_types [position] & ZOWN_ARG_TIMEOUT)
+            && (argv [index].tag != ZOWN_INT || argv [index].u.i != 0))
+            return false;
+    }
+    return true;
+}
+
+int
+zown_client_buffer_op (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
+                       const zown_datum_t *argv)
+{
+    if (!self || !self->buffer || !s_bufferable (op, argc, argv))
+        return 0;
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (zown_client_pending (self))
+        return zown_fail (ZOWN_BUSY);
+    if (self->failed.count)
+        return s_report (self);
+    size_t count = zown_request_ops (self->buffer);
+    if (count >= self->buffer_max && s_send_buffer (self))
+        return -1;
+    count = zown_request_ops (self->buffer);
+    if (zown_request_add (self->buffer, op, name, argc, argv))
+        return -1;
+    self->buffer_ops [count] = (uint8_t) op;
+    self->updates++;
+    int64_t now = zown_now_ms ();
+    if (count == 0)
+        self->buffered_at = now;
+    //  A failure to send is counted with the updates, for a later report.
+    if (count + 1 >= self->buffer_max || zown_request_size (self->buffer) >= S_BUFFER_BYTES
+        || now - self->buffered_at >= self->linger)
+        s_send_buffer (self);
+    zown_ok ();
+    return 1;
+}
+
+int
+zown_client_tick (zown_client_t *self)
+{
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (self->failed.count)
+        return s_report (self);
+    if (self->buffer && zown_request_ops (self->buffer) && !zown_client_pending (self)
+        && zown_now_ms () - self->buffered_at >= self->linger)
+        s_send_buffer (self);
+    return zown_ok ();
+}
+
+int
+zown_client_set_buffered (zown_client_t *self, int max_ops, int linger_ms)
+{
+    if (!self || max_ops < 0 || max_ops > ZOWN_BATCH_MAX || linger_ms < 0)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (max_ops == 0) {
+        int rc = zown_client_flush (self);
+        if (rc && zown_errno () == ZOWN_BUSY)
+            return -1;
+        zown_request_destroy (&self->buffer);
+        return rc;
+    }
+    if (!self->buffer) {
+        if (!(self->buffer = zown_request_new ()))
+            return -1;
+        zown_request_set_kind (self->buffer, ZOWN_KIND_INDEPENDENT);
+    }
+    self->buffer_max = (size_t) max_ops;
+    self->linger = linger_ms;
+    return zown_ok ();
+}
+
+int
+zown_client_flush (zown_client_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (s_forked (self))
+        return zown_fail (ZOWN_FORKED);
+    if (zown_client_pending (self))
+        return zown_fail (ZOWN_BUSY);
+    s_send_buffer (self);
+    while (self->flight_count)
+        if (s_recv (self, self->timeout, true))
+            s_flights_abandon (self, zown_errno ());
+    return self->failed.count ? s_report (self) : zown_ok ();
+}
+
+size_t
+zown_client_failures (zown_client_t *self, uint64_t *update_p, zown_op_t *op_p, int *status_p,
+                      const char **message_p)
+{
+    const s_failures_t *reported = &self->reported;
+    if (update_p)
+        *update_p = reported->count ? reported->update : 0;
+    if (op_p)
+        *op_p = reported->count ? reported->op : (zown_op_t) 0;
+    if (status_p)
+        *status_p = reported->count ? reported->status : ZOWN_OK;
+    if (message_p)
+        *message_p = reported->count ? reported->message : "";
+    return reported->count;
 }

@@ -15,4 +15,15 @@ int zown_client_call_op (zown_client_t *self, zown_op_t op, const char *name, si
 int zown_client_call_op_wait (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
                               const zown_datum_t *argv, int64_t wait_ms, zown_reply_t **reply_p);
 
+//  A buffered client queues an update whose caller wants no values back
+//  (zown_client_set_buffered): 1 if queued (or -1 if it failed), 0 if the
+//  client is not buffered or the op cannot wait (then call it).
+int zown_client_buffer_op (zown_client_t *self, zown_op_t op, const char *name, size_t argc,
+                           const zown_datum_t *argv);
+
+//  A call served in the client (a prefetched item): reports earlier
+//  failures (-1, ZOWN_UPDATES_FAILED) and sends the buffer if its linger
+//  has passed.
+int zown_client_tick (zown_client_t *self);
+
 #endif

@@ -49,6 +49,9 @@ int
 zown_dict_set (zown_dict_t *self, const char *key, zown_datum_t value, uint64_t *version_p)
 {
     zown_reply_t *reply;
+    if (!version_p)
+        //  No version asked for: a buffered client may queue it.
+        return s_call_key (self, ZOWN_OP_DICT_SET, key, 1, &value, 0, NULL);
     if (s_call_key (self, ZOWN_OP_DICT_SET, key, 1, &value, 1, &reply))
         return -1;
     return s_version_out (reply, 0, version_p);
@@ -183,6 +186,8 @@ int
 zown_dict_add (zown_dict_t *self, const char *key, zown_datum_t delta, zown_datum_t *result_p)
 {
     zown_reply_t *reply;
+    if (!result_p)
+        return s_call_key (self, ZOWN_OP_DICT_ADD, key, 1, &delta, 0, NULL);
     if (s_call_key (self, ZOWN_OP_DICT_ADD, key, 1, &delta, 1, &reply))
         return -1;
     if (result_p)

@@ -53,6 +53,12 @@ zown_handle_call_named (zown_client_t *client, const char *name, zown_op_t op, s
     zown_reply_t *reply = NULL;
     if (!client || !name || !*name)
         return zown_fail (ZOWN_INVALID);
+    if (!reply_p && values == 0) {
+        //  Nothing is read from the reply: a buffered client may queue it.
+        int queued = zown_client_buffer_op (client, op, name, argc, argv);
+        if (queued)
+            return queued < 0 ? -1 : 0;
+    }
     int rc = zown_client_call_op_wait (client, op, name, argc, argv, wait_ms, &reply);
     if (reply_p)
         *reply_p = reply;

@@ -37,6 +37,9 @@ s_call_size (zown_list_t *self, zown_op_t op, size_t argc, const zown_datum_t *a
 {
     zown_reply_t *reply;
     int64_t size;
+    if (!size_p)
+        //  Nothing asked for: a buffered client may queue it.
+        return s_call (self, op, argc, argv, 0, NULL);
     if (s_call (self, op, argc, argv, 1, &reply) || zown_handle_int (reply, 0, &size))
         return -1;
     if (size_p)

@@ -29,8 +29,9 @@ s_call (zown_value_t *self, zown_op_t op, size_t argc, const zown_datum_t *argv,
 {
     if (!self)
         return zown_fail (ZOWN_INVALID);
-    zown_reply_t *reply;
-    int rc = zown_handle_call (&self->handle, op, argc, argv, number_p ? 1 : 0, &reply);
+    zown_reply_t *reply = NULL;
+    int rc = zown_handle_call (&self->handle, op, argc, argv, number_p ? 1 : 0,
+                               number_p ? &reply : NULL);
     if (rc && zown_errno () != ZOWN_CONFLICT)
         return -1;
     if (number_p) {
@@ -84,7 +85,7 @@ zown_value_add (zown_value_t *self, int64_t delta, int64_t *now_p)
 {
     zown_datum_t argv [1] = { zown_datum_int (delta) };
     zown_datum_t number = ZOWN_NIL_DATUM;
-    if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_INT, &number))
+    if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_INT, now_p ? &number : NULL))
         return -1;
     if (now_p)
         *now_p = number.u.i;
@@ -96,7 +97,7 @@ zown_value_add_double (zown_value_t *self, double delta, double *now_p)
 {
     zown_datum_t argv [1] = { zown_datum_double (delta) };
     zown_datum_t number = ZOWN_NIL_DATUM;
-    if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_DOUBLE, &number))
+    if (s_call (self, ZOWN_OP_VALUE_ADD, 1, argv, ZOWN_DOUBLE, now_p ? &number : NULL))
         return -1;
     if (now_p)
         *now_p = number.u.d;
