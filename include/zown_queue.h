@@ -85,6 +85,23 @@ ZOWN_EXPORT int zown_queue_get_int (zown_queue_t *self, int timeout_ms, int64_t 
 ZOWN_EXPORT int zown_queue_get_lease (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p,
                                       uint64_t *id_p, int64_t *deliveries_p);
 
+//  Prefetch, as RabbitMQ's basic.qos: a get on this handle that finds no
+//  item kept in it leases up to `count` items in one round trip (waiting
+//  like get for the first; the first such get takes one item, which tells
+//  the handle the queue's kind), and the next gets are served from the
+//  handle, in order, without a round trip. On a joinable queue each item
+//  prefetched is leased to this client as an item got is: if its process
+//  dies, every item it holds, served or not, goes back to the queue and is
+//  delivered again; items still kept when the handle is destroyed stay
+//  leased until the client's session ends (its destroy). On a plain queue
+//  prefetched items are taken: they die with the process. Acknowledge with
+//  task_done (the client's oldest lease: the items are served in order) or
+//  ack; on a buffered client (zown_client_set_buffered) those ride the
+//  buffered updates. zown_queue_get_many takes from the owner, after the
+//  items kept. count: 0 or 1 (the default) for one round trip per get, at
+//  most 65,535.
+ZOWN_EXPORT int zown_queue_set_prefetch (zown_queue_t *self, size_t count);
+
 //  Get up to `most` items at once (at least one: waits like get for the
 //  first). *items_p gets a reply with one result of the items, oldest first;
 //  from a joinable queue three values per item (item, int id, int

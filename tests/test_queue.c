@@ -921,6 +921,105 @@ test_killed_consumers_lose_nothing (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  A consumer with a buffered client and prefetch 16: the items come in
+//  order, each once, in a few round trips, and join sees its task_dones.
+static void
+test_prefetch_serves_in_order (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    assert_int_equal (zown_queue_init_joinable (queue, 0, 0), 1);
+    zown_client_t *consumer = testutil_client (zown_owner_inproc (owner));
+    assert_int_equal (zown_client_set_buffered (consumer, 1024, 3600 * 1000), 0);
+    zown_queue_t *theirs = zown_queue_new (consumer, "jobs");
+    assert_int_equal (zown_queue_set_prefetch (theirs, 65536), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    assert_int_equal (zown_queue_set_prefetch (theirs, 16), 0);
+    for (int index = 0; index < 40; index++)
+        assert_int_equal (zown_queue_put (queue, zown_datum_int (index), 0), 0);
+    assert_int_equal (zown_client_ping (consumer), 0);
+    int64_t requests = testutil_stat (client, "requests");
+    uint64_t last_id = 0;
+    for (int index = 0; index < 40; index++) {
+        zown_datum_t item;
+        uint64_t id;
+        int64_t deliveries;
+        assert_int_equal (zown_queue_get_lease (theirs, 1000, &item, &id, &deliveries), 0);
+        assert_int_equal (item.u.i, index);
+        assert_true (id > last_id);
+        assert_int_equal (deliveries, 1);
+        last_id = id;
+        assert_int_equal (zown_queue_task_done (theirs), 0);
+    }
+    //  Gets of 1, 16, 16 and 7 items; the last three each after a message
+    //  of the task_dones before it; then the flush of the last 7.
+    assert_int_equal (zown_queue_join (queue, 0), -1);
+    assert_int_equal (zown_client_flush (consumer), 0);
+    assert_int_equal (zown_queue_join (queue, 0), 0);
+    assert_int_equal (testutil_stat (client, "requests"), requests + 1 + 7 + 2 + 1);
+    zown_queue_destroy (&theirs);
+    zown_client_destroy (&consumer);
+    zown_queue_destroy (&queue);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+//  A forked consumer with prefetch 16: gets two items (the second get
+//  leases 16 more), then waits on the event "hold" until it is killed.
+static int
+s_prefetcher (void *arg)
+{
+    (void) arg;
+    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    zown_client_set_buffered (client, ZOWN_CLIENT_BUFFER_DEFAULT, ZOWN_CLIENT_LINGER_DEFAULT);
+    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    zown_event_t *hold = zown_event_new (client, "hold");
+    zown_queue_set_prefetch (queue, 16);
+    if (zown_queue_get (queue, 10000, NULL) || zown_queue_get (queue, 10000, NULL))
+        return 1;
+    zown_event_wait (hold, ZOWN_FOREVER);
+    return 1;
+}
+
+static void
+test_prefetched_items_come_back (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    assert_int_equal (zown_queue_init_joinable (queue, 0, 0), 1);
+    for (int index = 0; index < 40; index++)
+        assert_int_equal (zown_queue_put (queue, zown_datum_int (index), 0), 0);
+    pid_t child = testutil_fork (s_prefetcher, NULL);
+    testutil_await_stat (client, "parked", 1);
+    size_t size;
+    assert_int_equal (zown_queue_size (queue, &size), 0);
+    assert_int_equal (size, 40 - 17);
+    kill (child, SIGKILL);
+    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
+    testutil_await_stat (client, "sessions_died", 1);
+    //  The 17 items it held, two served and 15 not, come back first.
+    bool seen [40] = { false };
+    for (int index = 0; index < 40; index++) {
+        zown_datum_t item;
+        uint64_t id;
+        int64_t deliveries;
+        assert_int_equal (zown_queue_get_lease (queue, 0, &item, &id, &deliveries), 0);
+        assert_true (item.u.i >= 0 && item.u.i < 40 && !seen [item.u.i]);
+        seen [item.u.i] = true;
+        assert_int_equal (deliveries, index < 17 ? 2 : 1);
+        assert_int_equal (zown_queue_ack (queue, id), 0);
+    }
+    assert_int_equal (zown_queue_join (queue, 0), 0);
+    zown_queue_destroy (&queue);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 int
 main (void)
 {
@@ -938,6 +1037,8 @@ main (void)
         cmocka_unit_test (test_poison_item_is_dead_lettered),
         cmocka_unit_test (test_plain_queue_is_at_most_once),
         cmocka_unit_test (test_killed_consumers_lose_nothing),
+        cmocka_unit_test (test_prefetch_serves_in_order),
+        cmocka_unit_test (test_prefetched_items_come_back),
     };
     return testutil_run_spawned (&s_spawner, tests, sizeof (tests) / sizeof (tests [0]));
 }

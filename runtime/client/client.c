@@ -1082,3 +1082,10 @@ zown_client_failures (zown_client_t *self, uint64_t *update_p, zown_op_t *op_p, 
         *message_p = reported->count ? reported->message : "";
     return reported->count;
 }
+
+void
+zown_client_frame (zown_client_t *self, const void **data_p, size_t *size_p)
+{
+    *data_p = zmq_msg_data (&self->frame);
+    *size_p = zmq_msg_size (&self->frame);
+}

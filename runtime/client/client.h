@@ -26,4 +26,7 @@ int zown_client_buffer_op (zown_client_t *self, zown_op_t op, const char *name, 
 //  has passed.
 int zown_client_tick (zown_client_t *self);
 
+//  The last reply's frame, which its values point into.
+void zown_client_frame (zown_client_t *self, const void **data_p, size_t *size_p);
+
 #endif

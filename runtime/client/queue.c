@@ -7,18 +7,95 @@
 
 struct _zown_queue_t {
     zown_handle_t handle;
+    size_t prefetch;     //  Items leased per round trip; 0 or 1: none kept
+    size_t stride;       //  Values per item got: 3 joinable, 1 plain, 0 not known yet
+    zown_buf_t frame;    //  Copy of the reply the prefetched items came in
+    zown_reply_t items;  //  It, decoded: items point into frame
+    size_t count;        //  Items in it
+    size_t next;         //  The next one to serve
 };
 
 zown_queue_t *
 zown_queue_new (zown_client_t *client, const char *name)
 {
-    return (zown_queue_t *) zown_handle_new (sizeof (zown_queue_t), client, name);
+    zown_queue_t *self = (zown_queue_t *) zown_handle_new (sizeof (zown_queue_t), client, name);
+    if (self) {
+        zown_buf_init (&self->frame);
+        zown_reply_init (&self->items);
+    }
+    return self;
 }
 
 void
 zown_queue_destroy (zown_queue_t **self_p)
 {
+    if (self_p && *self_p) {
+        zown_buf_free (&(*self_p)->frame);
+        zown_reply_fini (&(*self_p)->items);
+    }
     zown_handle_destroy ((void **) self_p);
+}
+
+int
+zown_queue_set_prefetch (zown_queue_t *self, size_t count)
+{
+    if (!self || count > ZOWN_ARGS_MAX)
+        return zown_fail (ZOWN_INVALID);
+    self->prefetch = count;
+    return zown_ok ();
+}
+
+//  Leases up to `prefetch` items in one round trip, waiting like get for
+//  the first, and keeps them. The first refill is a QUEUE_GET, whose reply
+//  tells a joinable queue (3 values per item) from a plain one.
+static int
+s_refill (zown_queue_t *self, int timeout_ms)
+{
+    zown_datum_t argv [2] = { zown_datum_int ((int64_t) self->prefetch),
+                              zown_datum_int (timeout_ms) };
+    zown_reply_t *reply;
+    int rc = self->stride ? zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_GET_MANY, 2, argv,
+                                                   1, timeout_ms, &reply)
+                          : zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_GET, 1, argv + 1, 1,
+                                                   timeout_ms, &reply);
+    if (rc)
+        return -1;
+    if (!self->stride)
+        self->stride = zown_reply_count (reply, 0) > 1 ? 3 : 1;
+    const void *data;
+    size_t size;
+    zown_client_frame (self->handle.client, &data, &size);
+    self->frame.size = 0;
+    zown_buf_put_mem (&self->frame, data, size);
+    if (self->frame.failed) {
+        self->frame.failed = false;
+        return zown_fail (ZOWN_NO_MEMORY);
+    }
+    size_t values = 0;
+    if (zown_reply_decode (&self->items, self->frame.data, self->frame.size) == 0)
+        values = zown_reply_count (&self->items, 0);
+    self->next = 0;
+    self->count = values / self->stride;
+    return values && values % self->stride == 0 ? 0 : zown_fail (ZOWN_PROTOCOL);
+}
+
+//  The next prefetched item, with its lease.
+static int
+s_serve (zown_queue_t *self, zown_datum_t *item_p, uint64_t *id_p, int64_t *deliveries_p)
+{
+    size_t first = self->next++ * self->stride;
+    int64_t id = 0, deliveries = 0;
+    if (self->stride == 3
+        && (zown_handle_int (&self->items, first + 1, &id)
+            || zown_handle_int (&self->items, first + 2, &deliveries)))
+        return -1;
+    if (item_p)
+        *item_p = zown_reply_value (&self->items, 0, first);
+    if (id_p)
+        *id_p = (uint64_t) id;
+    if (deliveries_p)
+        *deliveries_p = deliveries;
+    return zown_ok ();
 }
 
 int
@@ -91,6 +168,14 @@ zown_queue_get_lease (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p, 
 {
     if (!self || timeout_ms < ZOWN_FOREVER)
         return zown_fail (ZOWN_INVALID);
+    if (self->prefetch > 1) {
+        //  An item kept is served here: still a call on the client, which
+        //  reports failures and sends buffered updates past their linger.
+        if (self->next < self->count ? zown_client_tick (self->handle.client)
+                                     : s_refill (self, timeout_ms))
+            return -1;
+        return s_serve (self, item_p, id_p, deliveries_p);
+    }
     zown_datum_t argv [1] = { zown_datum_int (timeout_ms) };
     zown_reply_t *reply;
     if (zown_handle_call_wait (&self->handle, ZOWN_OP_QUEUE_GET, 1, argv, 1, timeout_ms, &reply))
