@@ -10,6 +10,10 @@
       queue_single      1 producer, 4 consumers, zown_queue_put/get:
                         items/s, every item received exactly once
       queue_batch       the same with put_many / get_many of 100
+      queue_prefetch    the same in plain code on a joinable queue: one
+                        put per item on a buffered client, one get +
+                        task_done per item on buffered consumers that
+                        prefetch 16 items
       lock_death        a holder is SIGKILLed by the parent while a waiter
                         is parked: time from kill() to the waiter's acquire
                         returning, median over N trials, in microseconds
@@ -18,7 +22,7 @@
 
     Usage: sync_bench [--repeat R] [--json] [--quick] [--pairs N]
                       [--contended N] [--items N] [--batch-items N]
-                      [--trials N]
+                      [--prefetch-items N] [--trials N]
     =========================================================================
 */
 #define _POSIX_C_SOURCE 200809L
@@ -37,26 +41,35 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PROCS       8
-#define CONTENDERS      5       //  Processes on the contended lock
-#define CONSUMERS       4       //  Queue consumers (plus one producer)
-#define BATCH           100     //  Items per put_many / get_many
-#define WAIT_MS         60000   //  Acquire / get timeout: a lost wake-up fails, never hangs
-#define SENTINEL        0       //  Items are 1..N; 0 tells a consumer to stop
-#define DEFAULT_PAIRS   20000   //  Uncontended pairs
-#define DEFAULT_CONTEND 2000    //  Pairs per contending process
-#define DEFAULT_ITEMS   20000   //  Items, one per message
-#define DEFAULT_BATCHED 400000  //  Items, batched
-#define DEFAULT_TRIALS  20      //  Lock-death trials per run
+#define MAX_PROCS        8
+#define CONTENDERS       5       //  Processes on the contended lock
+#define CONSUMERS        4       //  Queue consumers (plus one producer)
+#define BATCH            100     //  Items per put_many / get_many
+#define WAIT_MS          60000   //  Acquire / get timeout: a lost wake-up fails, never hangs
+#define SENTINEL         0       //  Items are 1..N; 0 tells a consumer to stop
+#define DEFAULT_PAIRS    20000   //  Uncontended pairs
+#define DEFAULT_CONTEND  2000    //  Pairs per contending process
+#define DEFAULT_ITEMS    20000   //  Items, one per message
+#define DEFAULT_BATCHED  400000  //  Items, batched
+#define DEFAULT_PREFETCH 200000  //  Items, buffered puts and prefetching consumers
+#define PREFETCH         16      //  Items a consumer leases per round trip
+#define DEFAULT_TRIALS   20      //  Lock-death trials per run
 
-typedef enum { WL_LOCK_PAIRS, WL_LOCK_CONTENDED, WL_QUEUE_SINGLE, WL_QUEUE_BATCH, WL_COUNT } wl_t;
+typedef enum {
+    WL_LOCK_PAIRS,
+    WL_LOCK_CONTENDED,
+    WL_QUEUE_SINGLE,
+    WL_QUEUE_BATCH,
+    WL_QUEUE_PREFETCH,
+    WL_COUNT
+} wl_t;
 static const char *s_wl_name [WL_COUNT] = { "lock_pairs", "lock_contended", "queue_single",
-                                            "queue_batch" };
+                                            "queue_batch", "queue_prefetch" };
 
 static struct {
     int repeat;
     bool json, quick;
-    long pairs, contend, items, batched;
+    long pairs, contend, items, batched, prefetched;
     int trials;
     char rundir [64];
     zown_owner_t *owner;
@@ -134,6 +147,7 @@ typedef struct {
     const char *object;  //  Lock or queue name
     long ops;            //  Pairs (locker) or items (producer)
     bool batched;
+    bool prefetch;  //  Buffered client; consumers prefetch, get + task_done
     int consumers;  //  Producer: sentinels to put at the end
     //  Result, sent back to the parent
     int failed;
@@ -182,6 +196,8 @@ s_run_producer (job_t *job, zown_client_t *client)
     zown_queue_t *queue = zown_queue_new (client, job->object);
     if (!queue)
         return s_job_fail (job, "zown_queue_new");
+    //  A buffered put must not wait: the queue is unbounded.
+    int wait = job->prefetch ? 0 : WAIT_MS;
     zown_datum_t items [BATCH];
     long next = 1;
     while (next <= job->ops && !job->failed) {
@@ -191,13 +207,15 @@ s_run_producer (job_t *job, zown_client_t *client)
                 items [n++] = zown_datum_int (next++);
             if (zown_queue_put_many (queue, n, items))
                 s_job_fail (job, "put_many");
-        } else if (zown_queue_put (queue, zown_datum_int (next++), WAIT_MS))
+        } else if (zown_queue_put (queue, zown_datum_int (next++), wait))
             s_job_fail (job, "put");
     }
     //  One sentinel per consumer, after every item (the queue is FIFO).
     for (int index = 0; index < job->consumers && !job->failed; index++)
-        if (zown_queue_put (queue, zown_datum_int (SENTINEL), WAIT_MS))
+        if (zown_queue_put (queue, zown_datum_int (SENTINEL), wait))
             s_job_fail (job, "put sentinel");
+    if (!job->failed && zown_client_flush (client))
+        s_job_fail (job, "flush");
     job->end_ns = bench_now_ns ();
     zown_queue_destroy (&queue);
 }
@@ -208,6 +226,8 @@ s_run_consumer (job_t *job, zown_client_t *client)
     zown_queue_t *queue = zown_queue_new (client, job->object);
     if (!queue)
         return s_job_fail (job, "zown_queue_new");
+    if (job->prefetch)
+        zown_queue_set_prefetch (queue, PREFETCH);
     bool done = false;
     while (!done && !job->failed) {
         if (job->batched) {
@@ -261,8 +281,17 @@ s_run_consumer (job_t *job, zown_client_t *client)
                 job->sum += item.u.i;
                 job->sum_sq += item.u.i * item.u.i;
             }
+            //  On a joinable queue: the item is done with. Sentinels this
+            //  consumer prefetched and never served go back to the queue
+            //  for the others when its client says BYE.
+            if (job->prefetch && zown_queue_task_done (queue)) {
+                s_job_fail (job, "task_done");
+                break;
+            }
         }
     }
+    if (job->prefetch && !job->failed && zown_client_flush (client))
+        s_job_fail (job, "flush");
     job->end_ns = bench_now_ns ();
     zown_queue_destroy (&queue);
 }
@@ -282,7 +311,10 @@ s_job_process (int index, void *args, const bench_worker_fds_t *fds)
             s_job_fail (job, "no memory");
     }
     zown_client_t *client = zown_client_new (s_bench.ipc);
-    if (!client || zown_client_ping (client))
+    if (!client || zown_client_ping (client)
+        || (job->prefetch
+            && zown_client_set_buffered (client, ZOWN_CLIENT_BUFFER_DEFAULT,
+                                         ZOWN_CLIENT_LINGER_DEFAULT)))
         s_job_fail (job, "client");
     //  A failed set-up still passes the gate: its result says why.
     bench_worker_gate (fds, true);
@@ -378,16 +410,26 @@ s_run_cell (wl_t wl, int run)
             jobs [index] = (job_t){ .role = ROLE_LOCKER, .object = object, .ops = per };
         cell.ops = per * cell.procs;
     } else {
-        bool batched = wl == WL_QUEUE_BATCH;
-        cell.ops = batched ? s_bench.batched : s_bench.items;
+        bool batched = wl == WL_QUEUE_BATCH, prefetch = wl == WL_QUEUE_PREFETCH;
+        cell.ops = batched ? s_bench.batched : prefetch ? s_bench.prefetched : s_bench.items;
         cell.procs = 1 + CONSUMERS;
         jobs [0] = (job_t){ .role = ROLE_PRODUCER,
                             .object = object,
                             .ops = cell.ops,
                             .batched = batched,
+                            .prefetch = prefetch,
                             .consumers = CONSUMERS };
         for (int index = 1; index <= CONSUMERS; index++)
-            jobs [index] = (job_t){ .role = ROLE_CONSUMER, .object = object, .batched = batched };
+            jobs [index] = (job_t){
+                .role = ROLE_CONSUMER, .object = object, .batched = batched, .prefetch = prefetch
+            };
+        //  Acknowledged delivery; a sentinel given back by each consumer
+        //  that prefetched it is never dead-lettered.
+        zown_queue_t *queue = zown_queue_new (s_bench.control, object);
+        if (prefetch && (!queue || zown_queue_init_joinable (queue, 0, 1000) != 1))
+            s_die ("%s run %d: init_joinable: %s", s_wl_name [wl], run,
+                   zown_strerror (zown_errno ()));
+        zown_queue_destroy (&queue);
     }
     uint32_t *lat = NULL;
     long lat_count = 0;
@@ -400,7 +442,7 @@ s_run_cell (wl_t wl, int run)
             end = jobs [index].end_ns;
     }
     //  Checks
-    if (wl == WL_QUEUE_SINGLE || wl == WL_QUEUE_BATCH) {
+    if (wl == WL_QUEUE_SINGLE || wl == WL_QUEUE_BATCH || wl == WL_QUEUE_PREFETCH) {
         int64_t count = 0, sum = 0, sum_sq = 0;
         for (int index = 1; index <= CONSUMERS; index++) {
             count += jobs [index].count;
@@ -548,9 +590,10 @@ s_usage (FILE *file)
              "(default %d)\n"
              "  --items N         queue items, one per message (default %d)\n"
              "  --batch-items N   queue items, batches of %d (default %d)\n"
+             "  --prefetch-items N  queue items, buffered puts, prefetch %d (default %d)\n"
              "  --trials N        lock-death trials per run (default %d)\n",
              DEFAULT_PAIRS, CONTENDERS, DEFAULT_CONTEND, DEFAULT_ITEMS, BATCH, DEFAULT_BATCHED,
-             DEFAULT_TRIALS);
+             PREFETCH, DEFAULT_PREFETCH, DEFAULT_TRIALS);
 }
 
 static void
@@ -573,6 +616,8 @@ s_parse (int argc, char *argv [])
             s_bench.items = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--batch-items"))
             s_bench.batched = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
+        else if (!strcmp (arg, "--prefetch-items"))
+            s_bench.prefetched = bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "--trials"))
             s_bench.trials = (int) bench_arg_long (argc, argv, &index, "sync_bench", s_usage);
         else if (!strcmp (arg, "-h") || !strcmp (arg, "--help")) {
@@ -592,10 +637,13 @@ s_parse (int argc, char *argv [])
         s_bench.items = s_bench.quick ? 200 : DEFAULT_ITEMS;
     if (!s_bench.batched)
         s_bench.batched = s_bench.quick ? 2000 : DEFAULT_BATCHED;
+    if (!s_bench.prefetched)
+        s_bench.prefetched = s_bench.quick ? 2000 : DEFAULT_PREFETCH;
     if (!s_bench.trials)
         s_bench.trials = s_bench.quick ? 3 : DEFAULT_TRIALS;
     //  Sums of squares stay within int64_t.
-    if (s_bench.items > 1000000000L || s_bench.batched > 1000000000L) {
+    if (s_bench.items > 1000000000L || s_bench.batched > 1000000000L
+        || s_bench.prefetched > 1000000000L) {
         fprintf (stderr, "sync_bench: at most 1,000,000,000 items\n");
         exit (2);
     }

@@ -5,6 +5,9 @@
     inproc:
       zown value_add / dict_set / dict_get   synchronous calls, one at a time
       zown pipe_add                          VALUE_ADD pipelined, 100 in flight
+      zown buf_add / buf_set                 the value_add / dict_set loop on a
+                                             buffered client (default buffer
+                                             and linger), flushed at the end
       raw-zmq echo_rt                        ROUTER echo, synchronous, same size
       raw-zmq echo_pipe                      ROUTER echo, pipelined, 100 in flight
     and, only when named in --workloads (bench/vs_redis.py's cells):
@@ -67,6 +70,8 @@ typedef enum {
     WL_DICT_SET,
     WL_DICT_GET,
     WL_PIPE_ADD,
+    WL_BUF_ADD,
+    WL_BUF_SET,
     WL_ECHO_RT,
     WL_ECHO_PIPE,
     WL_VALUE_GET,  //  From here on, run only when named in --workloads
@@ -77,9 +82,10 @@ typedef enum {
     WL_COUNT
 } workload_t;
 
-static const char *s_wl_name [WL_COUNT] = { "value_add", "dict_set",  "dict_get",  "pipe_add",
-                                            "echo_rt",   "echo_pipe", "value_get", "queue_rt",
-                                            "batch_add", "batch_set", "fill_dict" };
+static const char *s_wl_name [WL_COUNT] = { "value_add", "dict_set", "dict_get",  "pipe_add",
+                                            "buf_add",   "buf_set",  "echo_rt",   "echo_pipe",
+                                            "value_get", "queue_rt", "batch_add", "batch_set",
+                                            "fill_dict" };
 
 typedef enum { TR_IPC, TR_INPROC, TR_COUNT } transport_t;
 static const char *s_tr_name [TR_COUNT] = { "ipc", "inproc" };
@@ -96,11 +102,17 @@ s_is_batch (workload_t wl)
     return wl == WL_BATCH_ADD || wl == WL_BATCH_SET || wl == WL_FILL_DICT;
 }
 
-//  No latency per op: pipelined or batched
+static bool
+s_is_buffered (workload_t wl)
+{
+    return wl == WL_BUF_ADD || wl == WL_BUF_SET;
+}
+
+//  No latency per op: pipelined, batched or buffered
 static bool
 s_is_pipe (workload_t wl)
 {
-    return wl == WL_PIPE_ADD || wl == WL_ECHO_PIPE || s_is_batch (wl);
+    return wl == WL_PIPE_ADD || wl == WL_ECHO_PIPE || s_is_batch (wl) || s_is_buffered (wl);
 }
 
 //  --------------------------------------------------------------------------
@@ -322,14 +334,13 @@ s_zown_worker (job_t *job)
 {
     zown_client_t *client = zown_client_new (job->endpoint);
     zown_value_t *value = client ? zown_value_new (client, job->object) : NULL;
-    zown_dict_t *dict = client
-        ? zown_dict_new (client, job->workload == WL_DICT_SET ? "bench-set" : "bench-get")
-        : NULL;
+    bool sets = job->workload == WL_DICT_SET || job->workload == WL_BUF_SET;
+    zown_dict_t *dict = client ? zown_dict_new (client, sets ? "bench-set" : "bench-get") : NULL;
     zown_queue_t *queue = client ? zown_queue_new (client, "bench-queue") : NULL;
     zown_request_t *request = zown_request_new ();
     zown_datum_t one = zown_datum_int (1);
     char keys [NKEYS][24];
-    if (job->workload == WL_DICT_SET)
+    if (sets)
         for (int index = 0; index < NKEYS; index++)
             snprintf (keys [index], sizeof (keys [index]), "k%d_%d", job->wid, index);
     else
@@ -346,6 +357,11 @@ s_zown_worker (job_t *job)
                  && zown_client_set_window (
                      client, s_is_batch (job->workload) ? s_bench.batch_window : WINDOW))
             s_job_fail (job, "worker %d: set_window: %s", job->wid, zown_strerror (zown_errno ()));
+        else if (s_is_buffered (job->workload)
+                 && zown_client_set_buffered (client, ZOWN_CLIENT_BUFFER_DEFAULT,
+                                              ZOWN_CLIENT_LINGER_DEFAULT))
+            s_job_fail (job, "worker %d: set_buffered: %s", job->wid,
+                        zown_strerror (zown_errno ()));
 
     s_gate_pass (job);
     if (job->failed)
@@ -360,7 +376,19 @@ s_zown_worker (job_t *job)
     } else if (s_is_batch (job->workload))
         job->done = s_zown_batches (job, client, request,
                                     job->workload == WL_FILL_DICT ? 1 : s_bench.batch_window);
-    else {
+    else if (s_is_buffered (job->workload)) {
+        //  The plain loop; the time includes the flush that applies all.
+        long index;
+        for (index = 0; index < ops; index++)
+            if (job->workload == WL_BUF_ADD
+                    ? zown_value_add (value, 1, NULL)
+                    : zown_dict_set (dict, keys [index % NKEYS], zown_datum_int (index), NULL))
+                break;
+        if (index < ops || zown_client_flush (client))
+            s_job_fail (job, "worker %d: %s op %ld: %s", job->wid, s_wl_name [job->workload], index,
+                        zown_strerror (zown_errno ()));
+        job->done = index;
+    } else {
         long index;
         for (index = 0; index < ops; index++) {
             int64_t started = bench_now_ns ();
@@ -637,14 +665,16 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
     else
         endpoint =
             tr == TR_IPC ? zown_owner_ipc (s_bench.owner) : zown_owner_inproc (s_bench.owner);
-    bool adds = wl == WL_VALUE_ADD || wl == WL_PIPE_ADD || wl == WL_BATCH_ADD;
+    bool adds = wl == WL_VALUE_ADD || wl == WL_PIPE_ADD || wl == WL_BATCH_ADD || wl == WL_BUF_ADD;
+    bool sets = wl == WL_DICT_SET || wl == WL_BUF_SET;
     const char *object = wl == WL_BATCH_SET ? "bench-batch"
         : wl == WL_FILL_DICT                ? "bench-fill"
+        : wl == WL_BUF_ADD                  ? "bcounter"
         : adds && wl != WL_VALUE_ADD        ? "pcounter"
                                             : "counter";
     if (adds || wl == WL_VALUE_GET)
         s_value_reset (object);
-    if (wl == WL_DICT_SET)
+    if (sets)
         s_dict_clear ("bench-set");
 
     uint32_t *lat = NULL;
@@ -677,7 +707,7 @@ s_run_cell (workload_t wl, transport_t tr, int workers, long ops)
             s_die ("%s %s W=%d: counter = %lld, expected %ld (lost or duplicated ops)",
                    s_wl_name [wl], s_tr_name [tr], workers, (long long) final, total);
     }
-    if (wl == WL_DICT_SET)
+    if (sets)
         s_dict_check_set (workers, ops);
     if (wl == WL_FILL_DICT)
         s_dict_check_len (object, (size_t) total);
@@ -707,9 +737,15 @@ s_print_cell (workload_t wl, transport_t tr, int workers, int run, long ops, cel
         printf ("{\"kind\":\"cell\",\"impl\":\"%s\",\"workload\":\"%s\",\"mode\":\"%s\","
                 "\"transport\":\"%s\",\"workers\":%d,\"run\":%d,\"ops\":%ld,"
                 "\"ops_per_worker\":%ld,\"seconds\":%.6f,\"ops_per_s\":%.1f,",
-                impl, s_wl_name [wl], s_is_pipe (wl) ? "pipelined" : "round-trip", s_tr_name [tr],
-                workers, run, cell->total, ops, cell->seconds, cell->ops_per_s);
-        if (s_is_batch (wl))
+                impl, s_wl_name [wl],
+                s_is_buffered (wl)   ? "buffered"
+                    : s_is_pipe (wl) ? "pipelined"
+                                     : "round-trip",
+                s_tr_name [tr], workers, run, cell->total, ops, cell->seconds, cell->ops_per_s);
+        if (s_is_buffered (wl))
+            printf ("\"buffer\":%d,\"linger_ms\":%d,\"p50_us\":null,\"p99_us\":null,",
+                    ZOWN_CLIENT_BUFFER_DEFAULT, ZOWN_CLIENT_LINGER_DEFAULT);
+        else if (s_is_batch (wl))
             printf ("\"batch\":%d,\"window\":%d,\"p50_us\":null,\"p99_us\":null,", BATCH,
                     wl == WL_FILL_DICT ? 1 : s_bench.batch_window);
         else if (s_is_pipe (wl))
@@ -739,6 +775,9 @@ static const ratio_def_t s_ratios [] = {
     { "rt_vs_raw", "zown value_add / raw echo_rt", WL_VALUE_ADD, WL_ECHO_RT, 0.8 },
     { "pipe_vs_raw", "zown pipe_add / raw echo_pipe", WL_PIPE_ADD, WL_ECHO_PIPE, 0.7 },
     { "pipe_vs_rt", "zown pipe_add / zown value_add", WL_PIPE_ADD, WL_VALUE_ADD, 20 },
+    { "buf_vs_rt", "zown buf_add / zown value_add", WL_BUF_ADD, WL_VALUE_ADD, 20 },
+    { "bufset_vs_rt", "zown buf_set / zown dict_set", WL_BUF_SET, WL_DICT_SET, 20 },
+    { "buf_vs_pipe", "zown buf_add / zown pipe_add", WL_BUF_ADD, WL_PIPE_ADD, 1 },
 };
 
 static double
@@ -756,8 +795,9 @@ s_print_ratios (void)
 {
     if (!s_bench.json)
         printf ("\nRatios of median ops/s over %d run(s) (target in brackets)\n"
-                "%-9s %3s %14s %14s %14s\n",
-                s_bench.repeat, "transport", "W", "rt/raw [0.8]", "pipe/raw [0.7]", "pipe/rt [20]");
+                "%-9s %3s %14s %14s %14s %14s %14s %14s\n",
+                s_bench.repeat, "transport", "W", "rt/raw [0.8]", "pipe/raw [0.7]", "pipe/rt [20]",
+                "buf/rt [20]", "bufset/rt [20]", "buf/pipe [1]");
     int missed = 0;
     for (int tr = 0; tr < TR_COUNT; tr++) {
         if (!s_bench.transports [tr])
@@ -918,7 +958,8 @@ s_usage (FILE *out)
              "  --json            JSON lines on stdout, one per cell and run\n"
              "  --quick           smoke test: tiny sizes\n"
              "  --workloads LIST  only these of value_add,dict_set,dict_get,pipe_add,\n"
-             "                    echo_rt,echo_pipe (ratios need their pairs), and\n"
+             "                    buf_add,buf_set,echo_rt,echo_pipe (ratios need their\n"
+             "                    pairs), and\n"
              "                    value_get,queue_rt,batch_add,batch_set,fill_dict\n"
              "                    (never run unless named)\n"
              "  --soak [N]        only the soak: N pipelined adds (default %ld), owner RSS\n"
@@ -1097,8 +1138,9 @@ main (int argc, char *argv [])
     //  Order within a (transport, W): raw and zown side by side, so that
     //  drift of a noisy machine hits both alike.
     static const workload_t order [] = { WL_ECHO_RT,   WL_VALUE_ADD, WL_DICT_SET,  WL_DICT_GET,
-                                         WL_ECHO_PIPE, WL_PIPE_ADD,  WL_VALUE_GET, WL_QUEUE_RT,
-                                         WL_BATCH_ADD, WL_BATCH_SET, WL_FILL_DICT };
+                                         WL_ECHO_PIPE, WL_PIPE_ADD,  WL_BUF_ADD,   WL_BUF_SET,
+                                         WL_VALUE_GET, WL_QUEUE_RT,  WL_BATCH_ADD, WL_BATCH_SET,
+                                         WL_FILL_DICT };
     s_bench.rss_before_inproc_kb = -1;
     for (int run = 0; run < s_bench.repeat; run++)
         for (int tr = 0; tr < TR_COUNT; tr++) {
