@@ -558,17 +558,25 @@ s_holder (void *args, const void *payload, size_t size)
     return 1;
 }
 
-//  A consumer takes queue's next item and is SIGKILLed holding it; returns
-//  once the owner has seen the death.
+//  A forked consumer runs consumer (arg) and is SIGKILLed once it parks;
+//  returns once the owner has seen the death.
 static void
-s_kill_holder (zown_owner_t *owner, zown_client_t *client, const char *queue)
+s_kill_parked (zown_owner_t *owner, zown_client_t *client, zown_spawn_fn *consumer,
+               const char *queue)
 {
     int64_t died = testutil_stat (client, "sessions_died");
-    child_t holder = s_child (owner, queue, 0, 0);
-    pid_t child = testutil_spawn (s_spawner, s_holder, &holder, sizeof (holder));
+    child_t child_data = s_child (owner, queue, 0, 0);
+    pid_t child = testutil_spawn (s_spawner, consumer, &child_data, sizeof (child_data));
     testutil_await_stat (client, "parked", 1);
     testutil_kill (s_spawner, child);
     testutil_await_stat (client, "sessions_died", died + 1);
+}
+
+//  A consumer takes queue's next item and is SIGKILLed holding it.
+static void
+s_kill_holder (zown_owner_t *owner, zown_client_t *client, const char *queue)
+{
+    s_kill_parked (owner, client, s_holder, queue);
 }
 
 static void
@@ -969,12 +977,15 @@ test_prefetch_serves_in_order (void **state)
 //  A forked consumer with prefetch 16: gets two items (the second get
 //  leases 16 more), then waits on the event "hold" until it is killed.
 static int
-s_prefetcher (void *arg)
+s_prefetcher (void *args, const void *payload, size_t size)
 {
-    (void) arg;
-    zown_client_t *client = zown_client_new (getenv ("ZOWN_TEST_ENDPOINT"));
+    (void) args;
+    child_t self;
+    if (testutil_payload (payload, size, &self, sizeof (self)))
+        return 1;
+    zown_client_t *client = zown_client_new (self.endpoint);
     zown_client_set_buffered (client, ZOWN_CLIENT_BUFFER_DEFAULT, ZOWN_CLIENT_LINGER_DEFAULT);
-    zown_queue_t *queue = zown_queue_new (client, "jobs");
+    zown_queue_t *queue = zown_queue_new (client, self.queue);
     zown_event_t *hold = zown_event_new (client, "hold");
     zown_queue_set_prefetch (queue, 16);
     if (zown_queue_get (queue, 10000, NULL) || zown_queue_get (queue, 10000, NULL))
@@ -988,20 +999,12 @@ test_prefetched_items_come_back (void **state)
 {
     (void) state;
     zown_owner_t *owner = testutil_owner ();
-    setenv ("ZOWN_TEST_ENDPOINT", zown_owner_ipc (owner), 1);
     zown_client_t *client = testutil_client (zown_owner_inproc (owner));
     zown_queue_t *queue = zown_queue_new (client, "jobs");
     assert_int_equal (zown_queue_init_joinable (queue, 0, 0), 1);
     for (int index = 0; index < 40; index++)
         assert_int_equal (zown_queue_put (queue, zown_datum_int (index), 0), 0);
-    pid_t child = testutil_fork (s_prefetcher, NULL);
-    testutil_await_stat (client, "parked", 1);
-    size_t size;
-    assert_int_equal (zown_queue_size (queue, &size), 0);
-    assert_int_equal (size, 40 - 17);
-    kill (child, SIGKILL);
-    assert_int_equal (testutil_wait (child), 128 + SIGKILL);
-    testutil_await_stat (client, "sessions_died", 1);
+    s_kill_parked (owner, client, s_prefetcher, "jobs");
     //  The 17 items it held, two served and 15 not, come back first.
     bool seen [40] = { false };
     for (int index = 0; index < 40; index++) {
