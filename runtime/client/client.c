@@ -777,13 +777,15 @@ s_report (zown_client_t *self)
 }
 
 //  Before a call that goes to the owner: failures are reported first (the
-//  call does nothing else), and buffered updates go ahead of it.
+//  call does nothing else), and buffered updates go ahead of it (or the
+//  call waits: ZOWN_BUSY, when pipelined requests hold every flight up).
 static int
 s_before_call (zown_client_t *self)
 {
     if (self->failed.count)
         return s_report (self);
-    s_send_buffer (self);
+    if (s_send_buffer (self) && zown_errno () == ZOWN_BUSY)
+        return -1;
     return 0;
 }
 
