@@ -49,6 +49,8 @@ s_request (const uint8_t *data, size_t size)
         }
         zown_buf_patch_u64 (&buf, ZOWN_ID_OFFSET, decoded.id);
         zown_buf_patch_u16 (&buf, ZOWN_REQUEST_HEADER - 2, (uint16_t) decoded.op_count);
+        zown_encode_request_kind (&buf,
+                                  decoded.independent ? ZOWN_KIND_INDEPENDENT : ZOWN_KIND_REQUEST);
         s_check_same (&buf, data, size);
         zown_buf_free (&buf);
     } else

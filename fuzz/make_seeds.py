@@ -57,8 +57,9 @@ def op(name, obj=b'', *args):
             + b''.join(value(a) for a in args))
 
 
-def request(rid, *ops):
-    return struct.pack('>2sBBQH', b'ZO', 1, 1, rid, len(ops)) + b''.join(ops)
+def request(rid, *ops, kind=1):
+    """A request (2.2): kind 1 all or nothing, kind 3 independent ops."""
+    return struct.pack('>2sBBQH', b'ZO', 1, kind, rid, len(ops)) + b''.join(ops)
 
 
 def reply(rid, status, *results):
@@ -101,6 +102,8 @@ CODEC = {
                             op('LIST_RANGE', b'l', 0, -1)),
     'req_batch': request(5, op('DICT_SET', b'd', b'k', b'v'), op('VALUE_ADD', b'v', 1.0),
                          op('LIST_APPEND', b'l', None)),
+    'req_independent': request(8, op('VALUE_ADD', b'v', 1), op('DICT_DEL', b'd', b'k'),
+                               op('QUEUE_GET', b'q', 1000), kind=3),
     'req_queue': request(6, op('QUEUE_PUT', b'q', b'job', 1000)),
     'req_lock': request(7, op('LOCK_ACQUIRE', b'm', FOREVER)),
     'req_bad_version': struct.pack('>2sBBQH', b'ZO', 2, 1, 3, 1),
