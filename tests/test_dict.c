@@ -221,6 +221,31 @@ test_atomic_batch_moves_money (void **state)
     zown_request_destroy (&batch);
 }
 
+//  On a buffered client: sets, adds and deletes asking for nothing back are
+//  queued and applied in order; the next read sees them all.
+static void
+test_buffered (void **state)
+{
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    assert_int_equal (zown_client_set_buffered (self->client, 8, 60000), 0);
+    for (int index = 0; index < 50; index++) {
+        char key [16];
+        snprintf (key, sizeof (key), "k%d", index);
+        assert_int_equal (zown_dict_set (self->dict, key, zown_datum_int (index), NULL), 0);
+        assert_int_equal (zown_dict_add (self->dict, key, zown_datum_int (1), NULL), 0);
+        if (index % 2)
+            assert_int_equal (zown_dict_delete (self->dict, key), 0);
+    }
+    size_t len;
+    assert_int_equal (zown_dict_len (self->dict, &len), 0);
+    assert_int_equal (len, 25);
+    zown_datum_t value;
+    assert_int_equal (zown_dict_get (self->dict, "k48", &value, NULL), 0);
+    assert_int_equal (value.u.i, 49);
+    assert_int_equal (zown_dict_contains (self->dict, "k49"), 0);
+    assert_int_equal (zown_client_flush (self->client), 0);
+}
+
 int
 main (void)
 {
@@ -233,6 +258,7 @@ main (void)
         testutil_fixture_test (test_add),
         testutil_fixture_test (test_cas),
         testutil_fixture_test (test_atomic_batch_moves_money),
+        testutil_fixture_test (test_buffered),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }

@@ -116,13 +116,40 @@ test_handle_misuse (void **state)
     assert_int_equal (zown_errno (), ZOWN_INVALID);
 }
 
+//  On a buffered client: sets and adds asking for nothing back are queued,
+//  a wrong type is reported by the next call, the value read is current.
+static void
+test_buffered (void **state)
+{
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    assert_int_equal (zown_client_set_buffered (self->client, 64, 60000), 0);
+    assert_int_equal (zown_value_set (self->value, 10), 0);
+    for (int index = 0; index < 100; index++)
+        assert_int_equal (zown_value_add (self->value, 1, NULL), 0);
+    assert_int_equal (zown_value_add_double (self->value, 0.5, NULL), 0);
+    assert_int_equal (zown_value_add (self->value, -10, NULL), 0);
+    int64_t number;
+    assert_int_equal (zown_value_get (self->value, &number), 0);
+    assert_int_equal (number, 100);
+    assert_int_equal (zown_value_get (self->value, &number), -1);
+    assert_int_equal (zown_errno (), ZOWN_UPDATES_FAILED);
+    int status;
+    zown_op_t op;
+    assert_int_equal (zown_client_failures (self->client, NULL, &op, &status, NULL), 1);
+    assert_int_equal (op, ZOWN_OP_VALUE_ADD);
+    assert_int_equal (status, ZOWN_WRONG_TYPE);
+    assert_int_equal (zown_value_cas (self->value, 100, 7, &number), 0);
+    assert_int_equal (number, 7);
+}
+
 int
 main (void)
 {
     const struct CMUnitTest tests [] = {
-        testutil_fixture_test (test_missing), testutil_fixture_test (test_int),
-        testutil_fixture_test (test_double),  testutil_fixture_test (test_type_is_fixed),
-        testutil_fixture_test (test_cas),     testutil_fixture_test (test_handle_misuse),
+        testutil_fixture_test (test_missing),  testutil_fixture_test (test_int),
+        testutil_fixture_test (test_double),   testutil_fixture_test (test_type_is_fixed),
+        testutil_fixture_test (test_cas),      testutil_fixture_test (test_handle_misuse),
+        testutil_fixture_test (test_buffered),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
