@@ -967,6 +967,18 @@ test_prefetch_serves_in_order (void **state)
     assert_int_equal (zown_client_flush (consumer), 0);
     assert_int_equal (zown_queue_join (queue, 0), 0);
     assert_int_equal (testutil_stat (client, "requests"), requests + 1 + 7 + 2 + 1);
+    //  Items kept when prefetch is turned off are still served first.
+    for (int index = 0; index < 3; index++)
+        assert_int_equal (zown_queue_put (queue, zown_datum_int (index), 0), 0);
+    zown_datum_t item;
+    assert_int_equal (zown_queue_get (theirs, 0, &item), 0);
+    assert_int_equal (zown_queue_get (theirs, 0, &item), 0);
+    assert_int_equal (item.u.i, 1);
+    assert_int_equal (zown_queue_set_prefetch (theirs, 0), 0);
+    assert_int_equal (zown_queue_get (theirs, 0, &item), 0);
+    assert_int_equal (item.u.i, 2);
+    assert_int_equal (zown_queue_get (theirs, 0, &item), -1);
+    assert_int_equal (zown_errno (), ZOWN_TIMEOUT);
     zown_queue_destroy (&theirs);
     zown_client_destroy (&consumer);
     zown_queue_destroy (&queue);

@@ -168,8 +168,8 @@ zown_queue_get_lease (zown_queue_t *self, int timeout_ms, zown_datum_t *item_p, 
 {
     if (!self || timeout_ms < ZOWN_FOREVER)
         return zown_fail (ZOWN_INVALID);
-    if (self->prefetch > 1) {
-        //  An item kept is served here: still a call on the client, which
+    if (self->next < self->count || self->prefetch > 1) {
+        //  An item kept (even after prefetch was turned off) is served here: still a call on the client, which
         //  reports failures and sends buffered updates past their linger.
         if (self->next < self->count ? zown_client_tick (self->handle.client)
                                      : s_refill (self, timeout_ms))
