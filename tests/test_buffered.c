@@ -385,6 +385,41 @@ test_forked_child (void **state)
     zown_owner_destroy (&owner);
 }
 
+//  With a journal, each independent op is committed on its own: the good
+//  ones survive a restart, the failed one left nothing.
+static void
+test_journaled (void **state)
+{
+    (void) state;
+    testutil_private_rundir ();
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s/buffered.journal", getenv ("ZOWN_RUNDIR"));
+    zown_owner_options_t options = { .data = journal, .fsync = ZOWN_FSYNC_ALWAYS };
+    for (int life = 0; life < 2; life++) {
+        zown_owner_t *owner = zown_owner_new_with ("buffered-journal", &options);
+        assert_non_null (owner);
+        zown_client_t *client = s_buffered (zown_owner_inproc (owner));
+        zown_value_t *value = zown_value_new (client, "v");
+        zown_dict_t *dict = zown_dict_new (client, "d");
+        if (life == 0) {
+            for (int index = 0; index < 50; index++)
+                assert_int_equal (zown_value_add (value, 1, NULL), 0);
+            assert_int_equal (zown_value_add_double (value, 0.5, NULL), 0);
+            assert_int_equal (zown_dict_set (dict, "k", zown_datum_int (7), NULL), 0);
+            assert_int_equal (zown_client_flush (client), -1);
+            assert_int_equal (zown_client_failures (client, NULL, NULL, NULL, NULL), 1);
+        }
+        assert_int_equal (s_value (client, "v"), 50);
+        zown_datum_t got;
+        assert_int_equal (zown_dict_get (dict, "k", &got, NULL), 0);
+        assert_int_equal (got.u.i, 7);
+        zown_dict_destroy (&dict);
+        zown_value_destroy (&value);
+        zown_client_destroy (&client);
+        zown_owner_destroy (&owner);
+    }
+}
+
 static void
 test_api_checks (void **state)
 {
@@ -434,7 +469,7 @@ main (void)
         cmocka_unit_test (test_read_your_writes),  cmocka_unit_test (test_order_across_messages),
         cmocka_unit_test (test_failures_reported), cmocka_unit_test (test_linger),
         cmocka_unit_test (test_flush_at_destroy),  cmocka_unit_test (test_forked_child),
-        cmocka_unit_test (test_api_checks),
+        cmocka_unit_test (test_journaled),         cmocka_unit_test (test_api_checks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
