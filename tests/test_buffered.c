@@ -420,6 +420,31 @@ test_journaled (void **state)
     }
 }
 
+//  Updates whose owner went away count as failed, outcome unknown.
+static void
+test_owner_gone (void **state)
+{
+    (void) state;
+    zown_owner_t *owner = testutil_owner ();
+    zown_client_t *client = s_buffered (zown_owner_ipc (owner));
+    assert_int_equal (zown_client_set_timeout (client, 500), 0);
+    zown_value_t *value = zown_value_new (client, "v");
+    assert_int_equal (zown_value_add (value, 1, NULL), 0);
+    assert_int_equal (zown_client_flush (client), 0);
+    zown_owner_destroy (&owner);
+    for (int index = 0; index < 3; index++)
+        assert_int_equal (zown_value_add (value, 1, NULL), 0);
+    assert_int_equal (zown_client_flush (client), -1);
+    assert_int_equal (zown_errno (), ZOWN_UPDATES_FAILED);
+    uint64_t update;
+    int status;
+    assert_int_equal (zown_client_failures (client, &update, NULL, &status, NULL), 3);
+    assert_int_equal (update, 2);
+    assert_true (status == ZOWN_UNREACHABLE || status == ZOWN_TIMEOUT);
+    zown_value_destroy (&value);
+    zown_client_destroy (&client);
+}
+
 static void
 test_api_checks (void **state)
 {
@@ -469,7 +494,8 @@ main (void)
         cmocka_unit_test (test_read_your_writes),  cmocka_unit_test (test_order_across_messages),
         cmocka_unit_test (test_failures_reported), cmocka_unit_test (test_linger),
         cmocka_unit_test (test_flush_at_destroy),  cmocka_unit_test (test_forked_child),
-        cmocka_unit_test (test_journaled),         cmocka_unit_test (test_api_checks),
+        cmocka_unit_test (test_journaled),         cmocka_unit_test (test_owner_gone),
+        cmocka_unit_test (test_api_checks),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
