@@ -6,54 +6,137 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include "base/table.h"
 
-//  A key (zown_key_t): a lookup key points into the request frame; a stored
-//  key owns its bytes, which follow the struct in the same allocation.
-typedef zown_key_t s_key_t;
-
+//  One allocation per key: the table's link, the version, then the key's
+//  bytes and the value's (its bytes, or the number's 8), unaligned. A
+//  16-byte key with a 16-byte value fits a 64-byte malloc chunk.
 typedef struct {
-    zown_datum_t value;  //  Byte strings own a malloc'd copy
-    uint64_t version;    //  Object version at the last change
+    zown_table_item_t item;  //  aux: the value's byte length, or a mark below
+    uint64_t version;        //  Object version at the last change
+    uint8_t data [];         //  Key, then value
 } s_entry_t;
 
-//  --------------------------------------------------------------------------
-//  Keys and entries
+//  Marks of the values that are not byte strings, above any byte length a
+//  frame can carry (a byte string of these lengths is refused).
+#define S_NIL    UINT32_MAX
+#define S_INT    (UINT32_MAX - 1)
+#define S_DOUBLE (UINT32_MAX - 2)
 
-static s_key_t
-s_key_of (zown_datum_t datum)
+//  --------------------------------------------------------------------------
+//  Entries
+
+static inline const uint8_t *
+s_value_at (const s_entry_t *entry)
 {
-    s_key_t key = { (const uint8_t *) datum.u.b.ptr, datum.u.b.len };
-    return key;
+    return entry->data + entry->item.key_len;
 }
 
-static s_entry_t *
-s_entry_new (zown_datum_t value, uint64_t version)
+//  Bytes a value takes in an entry, and its aux.
+static size_t
+s_value_size (zown_datum_t value, uint32_t *aux)
 {
-    s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t));
-    if (entry && zown_datum_own (&entry->value, value)) {
-        free (entry);
-        return NULL;
+    switch (value.tag) {
+        case ZOWN_INT:
+            *aux = S_INT;
+            return 8;
+        case ZOWN_DOUBLE:
+            *aux = S_DOUBLE;
+            return 8;
+        case ZOWN_BYTES:
+            *aux = (uint32_t) value.u.b.len;
+            return value.u.b.len;
+        default:
+            *aux = S_NIL;
+            return 0;
     }
-    if (entry)
-        entry->version = version;
+}
+
+//  Store a value whose size and aux s_value_size gave.
+static void
+s_value_store (s_entry_t *entry, zown_datum_t value, uint32_t aux, size_t size)
+{
+    uint8_t *target = entry->data + entry->item.key_len;
+    entry->item.aux = aux;
+    if (value.tag == ZOWN_BYTES && size)
+        memcpy (target, value.u.b.ptr, size);
+    else if (value.tag == ZOWN_INT || value.tag == ZOWN_DOUBLE)
+        memcpy (target, &value.u, 8);
+}
+
+//  The entry's value; byte strings point into the entry.
+static zown_datum_t
+s_value (const s_entry_t *entry)
+{
+    zown_datum_t value = ZOWN_NIL_DATUM;
+    const uint8_t *at = s_value_at (entry);
+    switch (entry->item.aux) {
+        case S_NIL:
+            break;
+        case S_INT:
+            value.tag = ZOWN_INT;
+            memcpy (&value.u.i, at, 8);
+            break;
+        case S_DOUBLE:
+            value.tag = ZOWN_DOUBLE;
+            memcpy (&value.u.d, at, 8);
+            break;
+        default:
+            value = zown_datum_bytes (at, entry->item.aux);
+    }
+    return value;
+}
+
+//  Bytes the entry's value takes.
+static size_t
+s_stored_size (const s_entry_t *entry)
+{
+    uint32_t aux = entry->item.aux;
+    return aux < S_DOUBLE ? aux : aux == S_NIL ? 0 : 8;
+}
+
+static zown_datum_t
+s_key (const s_entry_t *entry)
+{
+    return zown_datum_bytes (entry->data, entry->item.key_len);
+}
+
+//  A new entry (not in any table); NULL if out of memory or too long.
+static s_entry_t *
+s_entry_new (zown_datum_t key, zown_datum_t value, uint64_t version)
+{
+    uint32_t aux;
+    size_t size = s_value_size (value, &aux);
+    if (key.u.b.len >= UINT32_MAX || (value.tag == ZOWN_BYTES && size >= S_DOUBLE))
+        return NULL;
+    s_entry_t *entry = (s_entry_t *) malloc (sizeof (s_entry_t) + key.u.b.len + size);
+    if (!entry)
+        return NULL;
+    entry->item.next = NULL;
+    entry->item.key_len = (uint32_t) key.u.b.len;
+    entry->version = version;
+    if (key.u.b.len)
+        memcpy (entry->data, key.u.b.ptr, key.u.b.len);
+    s_value_store (entry, value, aux, size);
     return entry;
 }
 
 static void
-s_entry_free (void **item)
+s_entry_free (zown_table_item_t *item)
 {
-    s_entry_t *entry = (s_entry_t *) *item;
-    if (entry) {
-        zown_datum_release (&entry->value);
-        free (entry);
-        *item = NULL;
-    }
+    free (item);
 }
 
-static zhashx_t *
+static void
+s_discard_entry (void *saved)
+{
+    free (saved);
+}
+
+static zown_table_t *
 s_table_new (void)
 {
-    return zown_key_table_new (s_entry_free);
+    return zown_table_new (offsetof (s_entry_t, data), s_entry_free);
 }
 
 static void *
@@ -65,146 +148,122 @@ s_create (void)
 static void
 s_destroy (void *impl)
 {
-    zhashx_t *table = (zhashx_t *) impl;
-    zhashx_destroy (&table);
+    zown_table_t *table = (zown_table_t *) impl;
+    zown_table_destroy (&table);
 }
 
-//  Replace the value of key (insert it if absent) with a new value at
-//  `version`. Returns 0, or -1 if out of memory (nothing changed).
-static int
-s_put (zhashx_t *table, const s_key_t *key, zown_datum_t value, uint64_t version)
+static s_entry_t *
+s_lookup (zown_table_t *table, zown_datum_t key)
 {
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup (table, key);
-    if (entry) {
-        zown_datum_t owned;
-        if (zown_datum_own (&owned, value))
-            return -1;
-        zown_datum_release (&entry->value);
-        entry->value = owned;
-        entry->version = version;
-        return 0;
-    }
-    entry = s_entry_new (value, version);
-    if (!entry)
-        return -1;
-    if (zhashx_insert (table, key, entry)) {
-        s_entry_free ((void **) &entry);
-        return -1;
-    }
-    return 0;
+    return (s_entry_t *) zown_table_find (table, key.u.b.ptr, key.u.b.len);
 }
 
 //  --------------------------------------------------------------------------
-//  Undo records for batches: the whole entry of one key, or the whole table
+//  Undo records of undoable calls. A change puts a new entry in and keeps
+//  the one it replaced or removed as its undo record (so saving costs no
+//  copy); a rollback runs when the table is as the change left it.
 
-typedef struct {
-    s_key_t *key;      //  Owned copy
-    s_entry_t *entry;  //  Copy of the entry before the change; NULL if absent
-} s_saved_key_t;
-
+//  The change inserted `saved`: take it out again.
 static void
-s_discard_key (void *saved)
+s_restore_insert (zown_object_t *object, void *saved)
 {
-    s_saved_key_t *record = (s_saved_key_t *) saved;
-    s_entry_free ((void **) &record->entry);
-    free (record->key);
-    free (record);
+    zown_table_remove ((zown_table_t *) object->impl, (zown_table_item_t *) saved);
+    free (saved);
 }
 
+//  The change replaced or removed `saved`: put it back, freeing what
+//  replaced it.
 static void
-s_restore_key (zown_object_t *object, void *saved)
+s_restore_entry (zown_object_t *object, void *saved)
 {
-    s_saved_key_t *record = (s_saved_key_t *) saved;
-    zhashx_t *table = (zhashx_t *) object->impl;
-    if (record->entry) {
-        //  Hand the saved entry back to the table as it was.
-        s_entry_t *current = (s_entry_t *) zhashx_lookup (table, record->key);
-        if (current) {
-            zown_datum_release (&current->value);
-            *current = *record->entry;
-            free (record->entry);
-        } else
-            zhashx_insert (table, record->key, record->entry);
-        record->entry = NULL;
-    } else
-        zhashx_delete (table, record->key);
-    s_discard_key (record);
-}
-
-//  Remember key's entry before an undoable change; 0, or -1 if no memory.
-static int
-s_save_key (zown_call_t *call, const s_key_t *key)
-{
-    if (!call->undo)
-        return 0;
-    s_saved_key_t *record = (s_saved_key_t *) calloc (1, sizeof (s_saved_key_t));
-    if (!record)
-        return -1;
-    record->key = zown_key_dup (key);
-    s_entry_t *entry = (s_entry_t *) zhashx_lookup ((zhashx_t *) call->object->impl, key);
-    if (entry)
-        record->entry = s_entry_new (entry->value, entry->version);
-    if (!record->key || (entry && !record->entry)
-        || zown_call_save (call, s_restore_key, s_discard_key, record)) {
-        s_discard_key (record);
-        return -1;
-    }
-    return 0;
+    free (zown_table_put ((zown_table_t *) object->impl, (zown_table_item_t *) saved));
 }
 
 static void
 s_restore_table (zown_object_t *object, void *saved)
 {
-    zhashx_t *table = (zhashx_t *) object->impl;
-    zhashx_destroy (&table);
+    s_destroy (object->impl);
     object->impl = saved;
 }
 
 static void
 s_discard_table (void *saved)
 {
-    zhashx_t *table = (zhashx_t *) saved;
-    zhashx_destroy (&table);
+    s_destroy (saved);
+}
+
+//  Set key to value at version (insert it if absent), keeping what the
+//  change replaced as its undo record when the call is undoable. Returns
+//  0, or -1 if out of memory (nothing changed).
+static int
+s_put (zown_call_t *call, zown_table_t *table, s_entry_t *entry, zown_datum_t key,
+       zown_datum_t value, uint64_t version)
+{
+    uint32_t aux;
+    size_t size = s_value_size (value, &aux);
+    if (entry && !(call && call->undo) && size == s_stored_size (entry)) {
+        //  Same room: in place, no allocation.
+        entry->version = version;
+        s_value_store (entry, value, aux, size);
+        return 0;
+    }
+    s_entry_t *fresh = s_entry_new (key, value, version);
+    if (!fresh)
+        return -1;
+    if (call
+        && zown_call_save (call, entry ? s_restore_entry : s_restore_insert,
+                           entry ? s_discard_entry : NULL, entry ? (void *) entry : fresh)) {
+        free (fresh);
+        return -1;
+    }
+    zown_table_item_t *replaced = zown_table_put (table, &fresh->item);
+    if (!(call && call->undo))
+        free (replaced);
+    return 0;
 }
 
 //  --------------------------------------------------------------------------
 //  Handlers
 
-static zhashx_t *
+static zown_table_t *
 s_table (zown_call_t *call)
 {
-    return call->object ? (zhashx_t *) call->object->impl : NULL;
+    return call->object ? (zown_table_t *) call->object->impl : NULL;
 }
 
 static s_entry_t *
-s_find (zown_call_t *call, zown_datum_t key_datum)
+s_find (zown_call_t *call, zown_datum_t key)
 {
-    zhashx_t *table = s_table (call);
-    s_key_t key = s_key_of (key_datum);
-    return table ? (s_entry_t *) zhashx_lookup (table, &key) : NULL;
+    zown_table_t *table = s_table (call);
+    return table ? s_lookup (table, key) : NULL;
 }
 
-//  Set one key to value, undoably; returns a status.
+//  Set one key to value, undoably; `entry` is the key's, NULL if absent.
+//  Returns a status.
 static int
-s_set_one (zown_call_t *call, zown_datum_t key_datum, zown_datum_t value, uint64_t *version_p)
+s_set_entry (zown_call_t *call, s_entry_t *entry, zown_datum_t key, zown_datum_t value,
+             uint64_t *version_p)
 {
-    s_key_t key = s_key_of (key_datum);
-    zhashx_t *table = s_table (call);
-    if (!zhashx_lookup (table, &key)) {
-        int status = zown_call_room (call, zhashx_size (table), 1);
+    zown_table_t *table = s_table (call);
+    if (!entry) {
+        int status = zown_call_room (call, zown_table_size (table), 1);
         if (status != ZOWN_OK)
             return status;
     }
-    if (s_save_key (call, &key))
-        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     uint64_t version = call->object->version + 1;
-    if (s_put (table, &key, value, version))
+    if (s_put (call, table, entry, key, value, version))
         return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     zown_call_bump (call);
-    zown_call_changed (call, ZOWN_CHANGE_SET, &key_datum, &value);
+    zown_call_changed (call, ZOWN_CHANGE_SET, &key, &value);
     if (version_p)
         *version_p = version;
     return ZOWN_OK;
+}
+
+static int
+s_set_one (zown_call_t *call, zown_datum_t key, zown_datum_t value, uint64_t *version_p)
+{
+    return s_set_entry (call, s_find (call, key), key, value, version_p);
 }
 
 int
@@ -223,7 +282,7 @@ zown_cmd_dict_get (zown_call_t *call)
     s_entry_t *entry = s_find (call, call->argv [0]);
     if (!entry)
         return zown_call_error (call, ZOWN_NOT_FOUND, "no such key");
-    zown_call_reply (call, entry->value);
+    zown_call_reply (call, s_value (entry));
     zown_call_reply_int (call, (int64_t) entry->version);
     return ZOWN_OK;
 }
@@ -232,19 +291,21 @@ int
 zown_cmd_dict_get_or (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
-    zown_call_reply (call, entry ? entry->value : call->argv [1]);
+    zown_call_reply (call, entry ? s_value (entry) : call->argv [1]);
     return ZOWN_OK;
 }
 
 int
 zown_cmd_dict_del (zown_call_t *call)
 {
-    if (!s_find (call, call->argv [0]))
+    s_entry_t *entry = s_find (call, call->argv [0]);
+    if (!entry)
         return zown_call_error (call, ZOWN_NOT_FOUND, "no such key");
-    s_key_t key = s_key_of (call->argv [0]);
-    if (s_save_key (call, &key))
+    if (zown_call_save (call, s_restore_entry, s_discard_entry, entry))
         return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
-    zhashx_delete (s_table (call), &key);
+    zown_table_remove (s_table (call), &entry->item);
+    if (!call->undo)
+        free (entry);
     zown_call_bump (call);
     zown_call_changed (call, ZOWN_CHANGE_DEL, &call->argv [0], NULL);
     return ZOWN_OK;
@@ -260,56 +321,54 @@ zown_cmd_dict_contains (zown_call_t *call)
 int
 zown_cmd_dict_len (zown_call_t *call)
 {
-    zhashx_t *table = s_table (call);
-    zown_call_reply_int (call, table ? (int64_t) zhashx_size (table) : 0);
+    zown_table_t *table = s_table (call);
+    zown_call_reply_int (call, table ? (int64_t) zown_table_size (table) : 0);
     return ZOWN_OK;
 }
 
+//  Reply every key, and with `values` every value after its key.
 static void
-s_reply_key (zown_call_t *call, zhashx_t *table)
+s_reply_all (zown_call_t *call, bool values)
 {
-    const s_key_t *key = (const s_key_t *) zhashx_cursor (table);
-    zown_call_reply (call, zown_datum_bytes (key->ptr, key->len));
+    zown_table_t *table = s_table (call);
+    zown_table_cursor_t cursor = ZOWN_TABLE_CURSOR;
+    zown_table_item_t *item;
+    while (table && (item = zown_table_next (table, &cursor))) {
+        zown_call_reply (call, s_key ((s_entry_t *) item));
+        if (values)
+            zown_call_reply (call, s_value ((s_entry_t *) item));
+    }
 }
 
 int
 zown_cmd_dict_keys (zown_call_t *call)
 {
-    zhashx_t *table = s_table (call);
-    if (table)
-        for (void *entry = zhashx_first (table); entry; entry = zhashx_next (table))
-            s_reply_key (call, table);
+    s_reply_all (call, false);
     return ZOWN_OK;
 }
 
 int
 zown_cmd_dict_items (zown_call_t *call)
 {
-    zhashx_t *table = s_table (call);
-    if (table)
-        for (s_entry_t *entry = (s_entry_t *) zhashx_first (table); entry;
-             entry = (s_entry_t *) zhashx_next (table)) {
-            s_reply_key (call, table);
-            zown_call_reply (call, entry->value);
-        }
+    s_reply_all (call, true);
     return ZOWN_OK;
 }
 
 int
 zown_cmd_dict_clear (zown_call_t *call)
 {
-    zhashx_t *table = s_table (call);
-    size_t removed = table ? zhashx_size (table) : 0;
+    zown_table_t *table = s_table (call);
+    size_t removed = table ? zown_table_size (table) : 0;
     if (removed) {
         if (call->undo) {
-            zhashx_t *empty = s_table_new ();
+            zown_table_t *empty = s_table_new ();
             if (!empty || zown_call_save (call, s_restore_table, s_discard_table, table)) {
-                zhashx_destroy (&empty);
+                s_destroy (empty);
                 return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
             }
             call->object->impl = empty;
         } else
-            zhashx_purge (table);
+            zown_table_clear (table);
         zown_call_bump (call);
         zown_call_changed (call, ZOWN_CHANGE_CLEAR, NULL, NULL);
     }
@@ -327,7 +386,7 @@ zown_cmd_dict_set_if_absent (zown_call_t *call)
         return ZOWN_OK;
     }
     uint64_t version = 0;
-    int status = s_set_one (call, call->argv [0], call->argv [1], &version);
+    int status = s_set_entry (call, NULL, call->argv [0], call->argv [1], &version);
     if (status == ZOWN_OK) {
         zown_call_reply_int (call, 1);
         zown_call_reply_int (call, (int64_t) version);
@@ -353,12 +412,13 @@ zown_cmd_dict_add (zown_call_t *call)
 {
     s_entry_t *entry = s_find (call, call->argv [0]);
     zown_datum_t sum;
-    int status = zown_number_add (entry ? entry->value : zown_datum_int (0), call->argv [1], &sum);
+    int status =
+        zown_number_add (entry ? s_value (entry) : zown_datum_int (0), call->argv [1], &sum);
     if (status == ZOWN_WRONG_TYPE)
         return zown_call_error (call, status, "stored value is not a number");
     if (status == ZOWN_OVERFLOW)
         return zown_call_error (call, status, "int64 overflow");
-    status = s_set_one (call, call->argv [0], sum, NULL);
+    status = s_set_entry (call, entry, call->argv [0], sum, NULL);
     if (status == ZOWN_OK)
         zown_call_reply (call, sum);
     return status;
@@ -376,42 +436,44 @@ zown_cmd_dict_cas (zown_call_t *call)
         return ZOWN_CONFLICT;
     }
     uint64_t version = 0;
-    int status = s_set_one (call, call->argv [0], call->argv [2], &version);
+    int status = s_set_entry (call, entry, call->argv [0], call->argv [2], &version);
     if (status == ZOWN_OK)
         zown_call_reply_int (call, (int64_t) version);
     return status;
 }
-
-//  Ops whose first argument (or every even one) is a key: max_key applies.
 
 //  A change record read back from a journal: keys keep their versions.
 static int
 s_replay (zown_object_t *object, uint8_t kind, const zown_datum_t *key, const zown_datum_t *value,
           uint64_t version)
 {
-    zhashx_t *table = (zhashx_t *) object->impl;
+    zown_table_t *table = (zown_table_t *) object->impl;
     if (kind == ZOWN_CHANGE_CLEAR) {
-        zhashx_purge (table);
+        zown_table_clear (table);
         return 0;
     }
     if (!key || key->tag != ZOWN_BYTES)
         return -1;
-    s_key_t lookup = s_key_of (*key);
+    s_entry_t *entry = s_lookup (table, *key);
     if (kind == ZOWN_CHANGE_DEL) {
-        zhashx_delete (table, &lookup);
+        if (entry) {
+            zown_table_remove (table, &entry->item);
+            free (entry);
+        }
         return 0;
     }
-    return kind == ZOWN_CHANGE_SET && value ? s_put (table, &lookup, *value, version) : -1;
+    return kind == ZOWN_CHANGE_SET && value ? s_put (NULL, table, entry, *key, *value, version)
+                                            : -1;
 }
 
 static int
 s_dump (zown_object_t *object, zown_dump_t *dump)
 {
-    zhashx_t *table = (zhashx_t *) object->impl;
-    for (s_entry_t *entry = (s_entry_t *) zhashx_first (table); entry;
-         entry = (s_entry_t *) zhashx_next (table)) {
-        const s_key_t *key = (const s_key_t *) zhashx_cursor (table);
-        zown_datum_t values [2] = { zown_datum_bytes (key->ptr, key->len), entry->value };
+    zown_table_t *table = (zown_table_t *) object->impl;
+    zown_table_cursor_t cursor = ZOWN_TABLE_CURSOR;
+    for (zown_table_item_t *item; (item = zown_table_next (table, &cursor));) {
+        s_entry_t *entry = (s_entry_t *) item;
+        zown_datum_t values [2] = { s_key (entry), s_value (entry) };
         if (zown_dump_change (dump, ZOWN_CHANGE_SET, ZOWN_OP_DICT_SET, 2, values, entry->version))
             return -1;
     }

@@ -246,6 +246,116 @@ test_buffered (void **state)
     assert_int_equal (zown_client_flush (self->client), 0);
 }
 
+//  A batch's one op on key with value: DICT_SET, or DICT_DEL without one.
+static void
+s_batch_add (zown_request_t *batch, zown_op_t op, const char *key, zown_datum_t value)
+{
+    zown_datum_t args [2] = { zown_datum_str (key), value };
+    assert_int_equal (zown_request_add (batch, op, "d", op == ZOWN_OP_DICT_DEL ? 1 : 2, args), 0);
+}
+
+static void
+s_assert_entry (zown_dict_t *dict, const char *key, zown_datum_t expected, uint64_t version)
+{
+    zown_datum_t value;
+    uint64_t got;
+    assert_int_equal (zown_dict_get (dict, key, &value, &got), 0);
+    assert_true (zown_datum_eq (value, expected));
+    assert_int_equal (got, version);
+}
+
+static void
+test_batch_rolls_back_every_change (void **state)
+{
+    //  Each kind of change a rollback undoes: a value replaced by one of
+    //  another size or of the same size, a key added then replaced, a key
+    //  deleted, the whole dict cleared; values, versions and the count
+    //  come back as they were.
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    uint64_t va, vb, vc;
+    assert_int_equal (zown_dict_set (self->dict, "a", ZOWN_STR ("one"), &va), 0);
+    assert_int_equal (zown_dict_set (self->dict, "b", zown_datum_int (2), &vb), 0);
+    assert_int_equal (zown_dict_set (self->dict, "c", zown_datum_double (3.0), &vc), 0);
+    zown_request_t *batch = zown_request_new ();
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "a", ZOWN_STR ("a much longer value than before"));
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "c", zown_datum_double (4.0));
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "n", zown_datum_int (1));
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "n", ZOWN_STR ("x"));
+    s_batch_add (batch, ZOWN_OP_DICT_DEL, "b", ZOWN_NIL_DATUM);
+    assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_CLEAR, "d", 0, NULL), 0);
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "a", zown_datum_int (7));
+    //  Last: adding to a byte string fails, so everything rolls back.
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "s", ZOWN_STR ("text"));
+    zown_datum_t add [] = { ZOWN_STR ("s"), zown_datum_int (1) };
+    assert_int_equal (zown_request_add (batch, ZOWN_OP_DICT_ADD, "d", 2, add), 0);
+    zown_reply_t *reply;
+    assert_int_equal (zown_client_call (self->client, batch, &reply), -1);
+    assert_int_equal (zown_errno (), ZOWN_WRONG_TYPE);
+    s_assert_entry (self->dict, "a", ZOWN_STR ("one"), va);
+    s_assert_entry (self->dict, "b", zown_datum_int (2), vb);
+    s_assert_entry (self->dict, "c", zown_datum_double (3.0), vc);
+    assert_int_equal (zown_dict_contains (self->dict, "n"), 0);
+    assert_int_equal (zown_dict_contains (self->dict, "s"), 0);
+    size_t len;
+    assert_int_equal (zown_dict_len (self->dict, &len), 0);
+    assert_int_equal (len, 3);
+    //  The same batch without its failing op applies all of it.
+    zown_request_reset (batch);
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "a", ZOWN_STR ("a much longer value than before"));
+    s_batch_add (batch, ZOWN_OP_DICT_SET, "n", zown_datum_int (1));
+    s_batch_add (batch, ZOWN_OP_DICT_DEL, "b", ZOWN_NIL_DATUM);
+    assert_int_equal (zown_client_call (self->client, batch, &reply), 0);
+    uint64_t vn = (uint64_t) zown_reply_value (reply, 1, 0).u.i;
+    s_assert_entry (self->dict, "a", ZOWN_STR ("a much longer value than before"), vn - 1);
+    s_assert_entry (self->dict, "n", zown_datum_int (1), vn);
+    assert_int_equal (zown_dict_contains (self->dict, "b"), 0);
+    zown_request_destroy (&batch);
+}
+
+static void
+test_many_keys (void **state)
+{
+    //  Enough keys for the table to grow several times, set in batches so
+    //  that rollbacks and moves meet; every key is there once.
+    testutil_fixture_t *self = (testutil_fixture_t *) *state;
+    enum { KEYS = 5000, PER_BATCH = 250 };
+    char names [PER_BATCH][16];
+    const char *keys [PER_BATCH];
+    zown_datum_t values [PER_BATCH];
+    for (int start = 0; start < KEYS; start += PER_BATCH) {
+        for (int index = 0; index < PER_BATCH; index++) {
+            snprintf (names [index], sizeof (names [index]), "key-%d", start + index);
+            keys [index] = names [index];
+            values [index] = zown_datum_int (start + index);
+        }
+        assert_int_equal (zown_dict_update (self->dict, PER_BATCH, keys, values), 0);
+    }
+    zown_reply_t *reply;
+    assert_int_equal (zown_dict_items (self->dict, &reply), 0);
+    assert_int_equal (zown_reply_count (reply, 0), 2 * KEYS);
+    uint8_t seen [KEYS] = { 0 };
+    for (size_t index = 0; index < KEYS; index++) {
+        zown_datum_t key = zown_reply_value (reply, 0, 2 * index);
+        int64_t value = zown_reply_value (reply, 0, 2 * index + 1).u.i;
+        char expected [16];
+        snprintf (expected, sizeof (expected), "key-%d", (int) value);
+        assert_true (zown_datum_streq (key, expected));
+        assert_int_equal (seen [value]++, 0);
+    }
+    for (int index = 0; index < KEYS; index += 2) {
+        char key [16];
+        snprintf (key, sizeof (key), "key-%d", index);
+        assert_int_equal (zown_dict_delete (self->dict, key), 0);
+    }
+    size_t len;
+    assert_int_equal (zown_dict_len (self->dict, &len), 0);
+    assert_int_equal (len, KEYS / 2);
+    zown_datum_t value;
+    assert_int_equal (zown_dict_get (self->dict, "key-4999", &value, NULL), 0);
+    assert_int_equal (value.u.i, 4999);
+    assert_int_equal (zown_dict_get (self->dict, "key-4998", &value, NULL), -1);
+}
+
 int
 main (void)
 {
@@ -259,6 +369,8 @@ main (void)
         testutil_fixture_test (test_cas),
         testutil_fixture_test (test_atomic_batch_moves_money),
         testutil_fixture_test (test_buffered),
+        testutil_fixture_test (test_batch_rolls_back_every_change),
+        testutil_fixture_test (test_many_keys),
     };
     return cmocka_run_group_tests (tests, NULL, NULL);
 }
