@@ -159,9 +159,11 @@ s_lookup (zown_table_t *table, zown_datum_t key)
 }
 
 //  --------------------------------------------------------------------------
-//  Undo records of undoable calls. A change puts a new entry in and keeps
-//  the one it replaced or removed as its undo record (so saving costs no
-//  copy); a rollback runs when the table is as the change left it.
+//  Undo records of undoable calls. A small value of the same size is
+//  overwritten in place, its old bytes copied to the request's undo space;
+//  any other change puts a new entry in and keeps the one it replaced or
+//  removed as its undo record. Neither allocates for the record. A
+//  rollback runs when the table is as the change left it.
 
 //  The change inserted `saved`: take it out again.
 static void
@@ -177,6 +179,39 @@ static void
 s_restore_entry (zown_object_t *object, void *saved)
 {
     free (zown_table_put ((zown_table_t *) object->impl, (zown_table_item_t *) saved));
+}
+
+//  A value changed in place: its entry and what the entry held before,
+//  the value's bytes following.
+typedef struct {
+    s_entry_t *entry;
+    uint64_t version;
+    uint32_t aux;
+} s_before_t;
+
+//  Largest value an undoable change overwrites in place (saving a copy);
+//  a larger one gets a new entry, so that saving copies nothing.
+#define S_IN_PLACE_MAX 64
+
+static void
+s_restore_in_place (zown_object_t *object, void *saved)
+{
+    (void) object;
+    const s_before_t *before = (const s_before_t *) saved;
+    s_entry_t *entry = before->entry;
+    entry->version = before->version;
+    entry->item.aux = before->aux;
+    memcpy (entry->data + entry->item.key_len, before + 1, s_stored_size (entry));
+}
+
+static int
+s_save_in_place (zown_call_t *call, s_entry_t *entry, size_t size)
+{
+    uint8_t copy [sizeof (s_before_t) + S_IN_PLACE_MAX];
+    s_before_t before = { entry, entry->version, entry->item.aux };
+    memcpy (copy, &before, sizeof (before));
+    memcpy (copy + sizeof (before), s_value_at (entry), size);
+    return zown_call_save_copy (call, s_restore_in_place, copy, sizeof (before) + size);
 }
 
 static void
@@ -201,8 +236,11 @@ s_put (zown_call_t *call, zown_table_t *table, s_entry_t *entry, zown_datum_t ke
 {
     uint32_t aux;
     size_t size = s_value_size (value, &aux);
-    if (entry && !(call && call->undo) && size == s_stored_size (entry)) {
+    bool undo = call && call->undo;
+    if (entry && size == s_stored_size (entry) && (!undo || size <= S_IN_PLACE_MAX)) {
         //  Same room: in place, no allocation.
+        if (undo && s_save_in_place (call, entry, size))
+            return -1;
         entry->version = version;
         s_value_store (entry, value, aux, size);
         return 0;
@@ -217,7 +255,7 @@ s_put (zown_call_t *call, zown_table_t *table, s_entry_t *entry, zown_datum_t ke
         return -1;
     }
     zown_table_item_t *replaced = zown_table_put (table, &fresh->item);
-    if (!(call && call->undo))
+    if (!undo)
         free (replaced);
     return 0;
 }

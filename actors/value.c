@@ -32,8 +32,7 @@ s_number (zown_call_t *call)
 static void
 s_restore (zown_object_t *object, void *saved)
 {
-    *(zown_datum_t *) object->impl = *(zown_datum_t *) saved;
-    free (saved);
+    *(zown_datum_t *) object->impl = *(const zown_datum_t *) saved;
 }
 
 //  Replace the number, undoably; returns a status.
@@ -41,14 +40,8 @@ static int
 s_store (zown_call_t *call, zown_datum_t number)
 {
     zown_datum_t *current = s_number (call);
-    if (call->undo) {
-        zown_datum_t *saved = (zown_datum_t *) malloc (sizeof (zown_datum_t));
-        if (!saved || zown_call_save (call, s_restore, free, saved)) {
-            free (saved);
-            return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
-        }
-        *saved = *current;
-    }
+    if (zown_call_save_copy (call, s_restore, current, sizeof (*current)))
+        return zown_call_error (call, ZOWN_NO_MEMORY, "out of memory");
     *current = number;
     zown_call_bump (call);
     zown_datum_t no_key = ZOWN_NIL_DATUM;

@@ -1,24 +1,25 @@
 /*  =========================================================================
     dict_bench - what one op and one dict entry cost the owner process
 
-    Starts `zown serve` (one or two binaries, run in alternation: the same
-    run then compares two builds) and measures, against it over ipc:
+    Starts `zown serve` (up to three binaries, in alternation, so that one
+    run compares builds) and measures, against it over ipc:
       batch_add   W forked workers, 100-op VALUE_ADD batches, 4 in flight
       batch_set   the same with DICT_SET, each worker on its own 100 keys
       memory      one client sets N keys of 16 bytes to 16-byte values
                   (100-op DICT_SET batches, 4 in flight)
-    For the batch cells: ops/s and the serve process's CPU per op (user +
-    system time from /proc, so libzmq's I/O thread counts too); for memory:
-    the serve process's RSS growth per entry. Each serve is stopped after
-    its round, so every round starts from a fresh owner.
+    For the batch cells: ops/s and the serve process's CPU per op (its
+    threads' run time from /proc, so libzmq's I/O thread counts too); for
+    memory: the serve process's RSS growth per entry. Each serve is stopped
+    after its round, so every round starts from a fresh owner.
 
-    Usage: dict_bench --zown PATH [--zown PATH] [--workers W] [--batches B]
+    Usage: dict_bench --zown PATH [--zown PATH]... [--workers W] [--batches B]
                       [--entries N] [--repeat R] [--cell NAME]
     =========================================================================
 */
 #define _POSIX_C_SOURCE 200809L
 #include <zown.h>
 #include "benchutil.h"
+#include <dirent.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
@@ -30,7 +31,7 @@
 
 #define BATCH    100  //  Ops per request
 #define INFLIGHT 4    //  Requests in flight per client
-#define BUILDS   2    //  Most serve binaries compared
+#define BUILDS   3    //  Most serve binaries compared
 #define ROUNDS   64   //  Most rounds
 
 typedef enum { CELL_ADD, CELL_SET, CELL_MEMORY, CELL_COUNT } cell_t;
@@ -58,7 +59,7 @@ static void
 s_usage (FILE *out)
 {
     fprintf (out,
-             "usage: dict_bench --zown PATH [--zown PATH] [--workers W] [--batches B]\n"
+             "usage: dict_bench --zown PATH [--zown PATH]... [--workers W] [--batches B]\n"
              "                  [--entries N] [--repeat R] [--cell batch_add|batch_set|"
              "memory]\n");
 }
@@ -107,25 +108,31 @@ s_serve_start (const char *path)
     fclose (lines);
 }
 
-//  The serve process's CPU time so far (user + system), in seconds.
+//  The serve process's CPU time so far, in seconds: the sum of its
+//  threads' run time in ns (/proc schedstat), finer than clock ticks.
 static double
 s_serve_cpu (void)
 {
-    char path [64], text [1024];
-    snprintf (path, sizeof (path), "/proc/%d/stat", (int) s_serve.pid);
-    FILE *file = fopen (path, "r");
-    size_t size = file ? fread (text, 1, sizeof (text) - 1, file) : 0;
-    if (file)
-        fclose (file);
-    text [size] = 0;
-    //  Fields 14 and 15 (utime, stime) follow the command name's ')'.
-    char *rest = strrchr (text, ')');
-    unsigned long utime = 0, stime = 0;
-    if (!rest
-        || sscanf (rest + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %lu %lu", &utime, &stime)
-            != 2)
+    char path [300];
+    snprintf (path, sizeof (path), "/proc/%d/task", (int) s_serve.pid);
+    DIR *tasks = opendir (path);
+    if (!tasks)
         bench_die (s_program, s_cleanup, "cannot read %s", path);
-    return (double) (utime + stime) / (double) sysconf (_SC_CLK_TCK);
+    double total = 0;
+    for (struct dirent *task; (task = readdir (tasks));) {
+        if (task->d_name [0] == '.')
+            continue;
+        snprintf (path, sizeof (path), "/proc/%d/task/%s/schedstat", (int) s_serve.pid,
+                  task->d_name);
+        FILE *file = fopen (path, "r");
+        unsigned long long ns = 0;
+        if (file && fscanf (file, "%llu", &ns) == 1)
+            total += (double) ns / 1e9;
+        if (file)
+            fclose (file);
+    }
+    closedir (tasks);
+    return total;
 }
 
 //  The serve process's resident set, in kB.

@@ -30,6 +30,7 @@ typedef struct {
     zown_restore_fn *restore;  //  Puts `saved` back (NULL: version only)
     zown_discard_fn *discard;  //  Frees `saved` at commit
     void *saved;               //  Type-specific saved state
+    size_t copy;               //  Where its copy is in undo_copies; SIZE_MAX: none
 } zown_undo_record_t;
 
 //  A parked request: everything needed to run it again or answer it.
@@ -51,6 +52,7 @@ typedef struct {
 
 struct _zown_registry_t {
     zhashx_t *objects;          //  name -> zown_object_t
+    zown_object_t *last;        //  The object found last, while in objects
     zown_decoded_t decoded;     //  Reused decoding arrays
     zown_stats_t stats;         //  Counters for STATS
     zown_sessions_t *sessions;  //  Its clients (owner/session.c)
@@ -65,8 +67,9 @@ struct _zown_registry_t {
     zown_undo_record_t *undo;  //  Undo records of the current batch
     size_t undo_count;
     size_t undo_capacity;
-    bool batch;         //  The request being applied has several ops
-    bool undo_request;  //  Save undo records for every op of the request
+    zown_buf_t undo_copies;  //  States saved by copy (zown_call_save_copy)
+    bool batch;              //  The request being applied has several ops
+    bool undo_request;       //  Save undo records for every op of the request
     //  Parking (parking.c)
     const void *frame;  //  Request being executed, for parking
     size_t frame_size;

@@ -236,6 +236,17 @@ s_commit (zown_registry_t *self)
     return 0;
 }
 
+//  Whether every op of the request being applied saves undo records: a
+//  batch applies all or nothing, and with a journal any write may have to
+//  roll back (when its records cannot be written, nothing may read what it
+//  changed). Otherwise nothing can roll back, so nothing is saved: a lone
+//  op changes nothing unless it succeeds.
+static bool
+s_needs_undo (const zown_registry_t *self)
+{
+    return self->batch || self->persist;
+}
+
 int
 zown_registry_run (zown_registry_t *self, zown_call_t *call)
 {
@@ -245,9 +256,7 @@ zown_registry_run (zown_registry_t *self, zown_call_t *call)
     out->failed = false;
     zown_encode_reply_header (out, decoded->id);
     self->batch = decoded->op_count > 1;
-    //  With a journal, any write may have to roll back: when its records
-    //  cannot be written, nothing may read what it changed.
-    self->undo_request = self->batch || self->persist;
+    self->undo_request = s_needs_undo (self);
     size_t wakes_before = zown_parking_wakes (self);
     size_t failed = 0;
     int status = s_apply_all (self, call, &failed);

@@ -19,6 +19,8 @@ zown_object_destroy (zown_object_t **object_p)
         zown_object_t *object = *object_p;
         //  Going anyway: its waiters' leaving must not remove it again.
         object->provisional = false;
+        if (object->registry && object->registry->last == object)
+            object->registry->last = NULL;
         if (object->waiters) {
             //  Whoever waits on a dropped object is told so at once.
             zown_parked_t *parked;
@@ -94,6 +96,7 @@ zown_registry_new (void)
         return NULL;
     zown_buf_init (&self->changes);
     zown_buf_init (&self->durable);
+    zown_buf_init (&self->undo_copies);
     zown_limits_t defaults = { 0 };
     zown_limits_resolve (&defaults);
     zown_registry_set_limits (self, &defaults);
@@ -122,6 +125,7 @@ zown_registry_destroy (zown_registry_t **self_p)
         zown_decoded_free (&self->decoded);
         zown_buf_free (&self->changes);
         zown_buf_free (&self->durable);
+        zown_buf_free (&self->undo_copies);
         for (size_t index = 0; index < ZOWN_FEED_ENDPOINTS; index++)
             free (self->feed [index]);
         free (self->undo);
@@ -164,7 +168,13 @@ zown_registry_sessions (zown_registry_t *self)
 zown_object_t *
 zown_registry_lookup (zown_registry_t *self, const char *name)
 {
-    return (zown_object_t *) zhashx_lookup (self->objects, name);
+    //  The ops of a batch mostly name one object: compare before hashing.
+    if (self->last && strcmp (self->last->name, name) == 0)
+        return self->last;
+    zown_object_t *object = (zown_object_t *) zhashx_lookup (self->objects, name);
+    if (object)
+        self->last = object;
+    return object;
 }
 
 size_t
@@ -188,6 +198,8 @@ zown_registry_next (zown_registry_t *self)
 void
 zown_registry_detach (zown_registry_t *self, zown_object_t *object)
 {
+    if (self->last == object)
+        self->last = NULL;
     zhashx_set_destructor (self->objects, NULL);
     zhashx_delete (self->objects, object->name);
     zhashx_set_destructor (self->objects, zown_object_free);

@@ -205,6 +205,11 @@ void zown_object_changed_as (zown_object_t *object, uint8_t op, size_t count,
 //  ZOWN_NO_MEMORY before changing anything). Not undoable: no-op.
 int zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *discard,
                     void *saved);
+//  The same for a small state saved by copy: `size` bytes of `data` go to
+//  the request's undo space (no allocation once it has grown), and restore
+//  gets the copy, which is gone after the rollback: nothing to discard.
+int zown_call_save_copy (zown_call_t *call, zown_restore_fn *restore, const void *data,
+                         size_t size);
 
 //  Before a container with `have` items gets `adding` more: ZOWN_OK, or fail
 //  with ZOWN_LIMIT when that passes max_items. Journal replay always fits.

@@ -33,6 +33,26 @@ zown_call_save (zown_call_t *call, zown_restore_fn *restore, zown_discard_fn *di
     record->restore = restore;
     record->discard = discard;
     record->saved = saved;
+    record->copy = SIZE_MAX;
+    return 0;
+}
+
+int
+zown_call_save_copy (zown_call_t *call, zown_restore_fn *restore, const void *data, size_t size)
+{
+    if (!call->undo)
+        return 0;
+    zown_buf_t *copies = &call->registry->undo_copies;
+    size_t at = copies->size;
+    //  Every copy starts 8-aligned, so restore may read it as a struct.
+    uint8_t *copy = zown_buf_reserve (copies, (size + 7) & ~(size_t) 7);
+    if (!copy || zown_call_save (call, restore, NULL, NULL)) {
+        copies->failed = false;
+        copies->size = at;
+        return -1;
+    }
+    memcpy (copy, data, size);
+    call->registry->undo [call->registry->undo_count - 1].copy = at;
     return 0;
 }
 
@@ -57,6 +77,7 @@ zown_undo_commit (zown_registry_t *self)
         if (self->undo [index].discard)
             self->undo [index].discard (self->undo [index].saved);
     self->undo_count = 0;
+    self->undo_copies.size = 0;
 }
 
 void
@@ -67,6 +88,9 @@ zown_undo_rollback (zown_registry_t *self)
         if (record->object && record->restore != s_restore_created)
             record->object->version = record->version;
         if (record->restore)
-            record->restore (record->object, record->saved);
+            record->restore (record->object,
+                             record->copy == SIZE_MAX ? record->saved
+                                                      : self->undo_copies.data + record->copy);
     }
+    self->undo_copies.size = 0;
 }
