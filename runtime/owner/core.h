@@ -76,6 +76,7 @@ struct _zown_registry_t {
     zlistx_t *deadlines;  //  Parked requests with a deadline, soonest first
     zlistx_t *to_wake;    //  Objects whose waiters to retry after commit
     zown_buf_t wake_out;  //  Replies to parked requests
+    zown_buf_t op_out;    //  One independent op's reply, reused
     zown_send_fn *send;   //  Sends them
     void *send_arg;
     bool waking;               //  Retrying parked requests now

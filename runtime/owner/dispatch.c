@@ -300,8 +300,7 @@ s_run_independent (zown_registry_t *self, const zown_peer_t *peer, zown_buf_t *o
     zown_decoded_t *decoded = &self->decoded;
     zown_op_view_t *ops = decoded->ops;
     size_t op_count = decoded->op_count;
-    zown_buf_t one;
-    zown_buf_init (&one);
+    zown_buf_t *one = &self->op_out;
     out->size = 0;
     out->failed = false;
     zown_encode_reply_header (out, decoded->id);
@@ -313,22 +312,21 @@ s_run_independent (zown_registry_t *self, const zown_peer_t *peer, zown_buf_t *o
         int status = s_check (self, decoded->ops, s_argv (self, decoded->ops), &message);
         if (status != ZOWN_OK) {
             self->stats.errors++;
-            zown_encode_failure (&one, decoded->id, 1, 0, status, message);
+            zown_encode_failure (one, decoded->id, 1, 0, status, message);
         } else {
-            zown_call_t call = { .registry = self, .out = &one, .peer = peer };
+            zown_call_t call = { .registry = self, .out = one, .peer = peer };
             status = zown_registry_run (self, &call);
         }
         if (first == ZOWN_OK)
             first = status;
-        if (one.failed || one.size < ZOWN_REPLY_HEADER)
+        if (one->failed || one->size < ZOWN_REPLY_HEADER)
             out->failed = true;
         else
-            zown_buf_put_mem (out, one.data + ZOWN_REPLY_HEADER, one.size - ZOWN_REPLY_HEADER);
+            zown_buf_put_mem (out, one->data + ZOWN_REPLY_HEADER, one->size - ZOWN_REPLY_HEADER);
     }
     decoded->ops = ops;
     decoded->op_count = op_count;
     zown_encode_reply_end (out, (uint8_t) first, (uint16_t) op_count);
-    zown_buf_free (&one);
 }
 
 bool

@@ -97,6 +97,7 @@ zown_registry_new (void)
     zown_buf_init (&self->changes);
     zown_buf_init (&self->durable);
     zown_buf_init (&self->undo_copies);
+    zown_buf_init (&self->op_out);
     zown_limits_t defaults = { 0 };
     zown_limits_resolve (&defaults);
     zown_registry_set_limits (self, &defaults);
@@ -126,6 +127,7 @@ zown_registry_destroy (zown_registry_t **self_p)
         zown_buf_free (&self->changes);
         zown_buf_free (&self->durable);
         zown_buf_free (&self->undo_copies);
+        zown_buf_free (&self->op_out);
         for (size_t index = 0; index < ZOWN_FEED_ENDPOINTS; index++)
             free (self->feed [index]);
         free (self->undo);
