@@ -126,7 +126,14 @@ int zown_journal_snapshot_commit (zown_journal_t *self);
 //  nothing if none is.
 void zown_journal_snapshot_abort (zown_journal_t *self);
 
-//  CRC-32C (Castagnoli) of size bytes, continuing from crc (0 to start).
+//  CRC-32C (Castagnoli) of size bytes, continuing from crc (0 to start):
+//  with the CPU's crc32 instruction (SSE4.2) where there is one, else
+//  eight bytes at a time from tables.
+typedef uint32_t (zown_crc32c_fn) (uint32_t crc, const void *data, size_t size);
 uint32_t zown_crc32c (uint32_t crc, const void *data, size_t size);
+//  The two implementations, for tests: the portable one, and the
+//  hardware one (NULL where the CPU or the compiler has none).
+uint32_t zown_crc32c_portable (uint32_t crc, const void *data, size_t size);
+zown_crc32c_fn *zown_crc32c_hardware (void);
 
 #endif
