@@ -8,6 +8,7 @@
 #include "testutil.h"
 #include "journal/journal.h"
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -364,6 +365,13 @@ test_second_owner_on_a_journal_is_refused (void **state)
 static atomic_int s_syncs;         //  fdatasync calls on the journal
 static atomic_bool s_fail_syncs;   //  Make them fail with EIO
 static atomic_bool s_fail_writes;  //  Make writes fail with ENOSPC
+static atomic_int s_writes;        //  pwrite calls on the journal
+//  A gate that holds the owner inside its next write, so that requests
+//  pile up behind it and make the next burst.
+static pthread_mutex_t s_gate_mutex = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t s_gate_cond = PTHREAD_COND_INITIALIZER;
+static bool s_gate_armed;    //  The next write waits until it is cleared
+static bool s_gate_waiting;  //  A write waits at the gate
 
 static int
 s_counted_sync (int fd)
@@ -379,6 +387,18 @@ s_counted_sync (int fd)
 static ssize_t
 s_faulty_pwrite (int fd, const void *data, size_t size, off_t offset)
 {
+    atomic_fetch_add (&s_writes, 1);
+    pthread_mutex_lock (&s_gate_mutex);
+    if (s_gate_armed) {
+        s_gate_waiting = true;
+        pthread_cond_broadcast (&s_gate_cond);
+        while (s_gate_armed)
+            pthread_cond_wait (&s_gate_cond, &s_gate_mutex);
+        s_gate_waiting = false;
+        pthread_mutex_unlock (&s_gate_mutex);
+        return pwrite (fd, data, size, offset);  //  This one is let through
+    }
+    pthread_mutex_unlock (&s_gate_mutex);
     if (atomic_load (&s_fail_writes)) {
         errno = ENOSPC;
         return -1;
@@ -390,6 +410,7 @@ static void
 s_seam_install (void)
 {
     atomic_store (&s_syncs, 0);
+    atomic_store (&s_writes, 0);
     atomic_store (&s_fail_syncs, false);
     atomic_store (&s_fail_writes, false);
     zown_journal_set_io (&(zown_journal_io_t){ s_faulty_pwrite, s_counted_sync });
@@ -436,6 +457,149 @@ test_always_syncs_before_acknowledging (void **state)
     zown_client_destroy (&client);
     zown_owner_destroy (&owner);
     zown_journal_set_io (NULL);
+}
+
+//  Holds the owner in its next journal write (the one of `request`, sent by
+//  client) until s_gate_open.
+static void
+s_gate_close (zown_client_t *client, zown_request_t *request)
+{
+    pthread_mutex_lock (&s_gate_mutex);
+    s_gate_armed = true;
+    pthread_mutex_unlock (&s_gate_mutex);
+    assert_int_equal (zown_client_send (client, request, NULL), 0);
+    pthread_mutex_lock (&s_gate_mutex);
+    while (!s_gate_waiting)
+        pthread_cond_wait (&s_gate_cond, &s_gate_mutex);
+    pthread_mutex_unlock (&s_gate_mutex);
+}
+
+static void
+s_gate_open (void)
+{
+    pthread_mutex_lock (&s_gate_mutex);
+    s_gate_armed = false;
+    pthread_cond_broadcast (&s_gate_cond);
+    pthread_mutex_unlock (&s_gate_mutex);
+}
+
+#define S_BURST_CLIENTS 3
+#define S_BURST_ADDS    10
+
+//  Pipelines S_BURST_ADDS adds of 1 to "v" and a read of it from each of
+//  the clients while the owner is held in the write of one more add from
+//  the first: inproc delivers them all before the gate opens, so they make
+//  one burst. Expects every reply of that burst to have `status`.
+static void
+s_burst (zown_client_t **clients, int status)
+{
+    zown_request_t *add = zown_request_new ();
+    zown_datum_t one = ZOWN_INT_DATUM (1);
+    assert_int_equal (zown_request_add (add, ZOWN_OP_VALUE_ADD, "v", 1, &one), 0);
+    zown_request_t *get = zown_request_new ();
+    assert_int_equal (zown_request_add (get, ZOWN_OP_VALUE_GET, "v", 0, NULL), 0);
+    s_gate_close (clients [0], add);
+    for (int client = 0; client < S_BURST_CLIENTS; client++) {
+        for (int index = 0; index < S_BURST_ADDS; index++)
+            assert_int_equal (zown_client_send (clients [client], add, NULL), 0);
+        assert_int_equal (zown_client_send (clients [client], get, NULL), 0);
+    }
+    if (status != ZOWN_OK)
+        atomic_store (&s_fail_writes, true);
+    s_gate_open ();
+    zown_reply_t *reply;
+    assert_int_equal (zown_client_recv (clients [0], &reply), 0);
+    assert_int_equal (zown_reply_status (reply), ZOWN_OK);
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        for (int index = 0; index <= S_BURST_ADDS; index++) {
+            assert_int_equal (zown_client_recv (clients [client], &reply), 0);
+            assert_int_equal (zown_reply_status (reply), status);
+        }
+    atomic_store (&s_fail_writes, false);
+    zown_request_destroy (&get);
+    zown_request_destroy (&add);
+}
+
+//  Group commit: a burst of requests from several clients costs one write
+//  in every mode, and in --fsync always one sync; with a journal that
+//  keeps up, nothing about the replies changes.
+static void
+s_group_commit (zown_fsync_t fsync, const char *file)
+{
+    s_seam_install ();
+    zown_owner_t *owner = s_owner_with ("durable-group", s_path (file), 0, fsync);
+    zown_client_t *clients [S_BURST_CLIENTS];
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        clients [client] = testutil_client (zown_owner_inproc (owner));
+    zown_value_t *value = zown_value_new (clients [0], "v");
+    assert_int_equal (zown_value_set (value, 0), 0);
+    zown_value_destroy (&value);
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        assert_int_equal (s_value (clients [client], "v"), 0);
+    int writes = atomic_load (&s_writes), syncs = atomic_load (&s_syncs);
+    s_burst (clients, ZOWN_OK);
+    //  The held add's write, then the burst's.
+    assert_int_equal (atomic_load (&s_writes) - writes, 2);
+    if (fsync == ZOWN_FSYNC_ALWAYS)
+        assert_int_equal (atomic_load (&s_syncs) - syncs, 2);
+    assert_int_equal (s_value (clients [1], "v"), 1 + S_BURST_CLIENTS * S_BURST_ADDS);
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        zown_client_destroy (&clients [client]);
+    zown_owner_destroy (&owner);
+    zown_journal_set_io (NULL);
+    owner = s_owner_with ("durable-group", s_path (file), 0, fsync);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    assert_int_equal (s_value (client, "v"), 1 + S_BURST_CLIENTS * S_BURST_ADDS);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_group_commit_writes_once_per_burst (void **state)
+{
+    (void) state;
+    s_group_commit (ZOWN_FSYNC_ALWAYS, "group-always.log");
+    s_group_commit (ZOWN_FSYNC_EVERYSEC, "group-everysec.log");
+    s_group_commit (ZOWN_FSYNC_NO, "group-no.log");
+}
+
+//  A burst whose one write fails: every request of it is undone and
+//  answered NOT_DURABLE, the reads among them too (they may have seen what
+//  was undone); reads go on after it, and a restart shows the same state.
+static void
+s_failed_burst (zown_fsync_t fsync, const char *file)
+{
+    s_seam_install ();
+    zown_owner_t *owner = s_owner_with ("durable-burst", s_path (file), 0, fsync);
+    zown_client_t *clients [S_BURST_CLIENTS];
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        clients [client] = testutil_client (zown_owner_inproc (owner));
+    zown_value_t *value = zown_value_new (clients [0], "v");
+    assert_int_equal (zown_value_set (value, 100), 0);
+    s_burst (clients, ZOWN_NOT_DURABLE);
+    //  The held add is acknowledged, nothing after it.
+    assert_int_equal (s_value (clients [1], "v"), 101);
+    assert_int_equal (zown_value_add (value, 1, NULL), -1);
+    assert_int_equal (zown_errno (), ZOWN_NOT_DURABLE);
+    zown_value_destroy (&value);
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        zown_client_destroy (&clients [client]);
+    zown_owner_destroy (&owner);
+    zown_journal_set_io (NULL);
+    owner = s_owner_with ("durable-burst", s_path (file), 0, fsync);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    assert_int_equal (s_value (client, "v"), 101);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
+static void
+test_failed_burst_is_undone (void **state)
+{
+    (void) state;
+    s_failed_burst (ZOWN_FSYNC_ALWAYS, "burst-always.log");
+    s_failed_burst (ZOWN_FSYNC_EVERYSEC, "burst-everysec.log");
+    s_failed_burst (ZOWN_FSYNC_NO, "burst-no.log");
 }
 
 //  --fsync everysec: syncs keep coming while writes do. About one a second
@@ -757,6 +921,8 @@ main (void)
         cmocka_unit_test (test_refused_write_is_undone),
         cmocka_unit_test (test_refused_create_leaves_nothing),
         cmocka_unit_test (test_failed_sync_is_neither_acknowledged_nor_read),
+        cmocka_unit_test (test_group_commit_writes_once_per_burst),
+        cmocka_unit_test (test_failed_burst_is_undone),
         cmocka_unit_test (test_restart_returns_leases),
         cmocka_unit_test (test_snapshot_keeps_leased_items),
     };

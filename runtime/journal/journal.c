@@ -42,7 +42,9 @@ struct _zown_journal_t {
     int fd;                  //  The log, read-write, never O_APPEND: writes go to `size`
     uint64_t size;           //  Log bytes, header and whole records only
     uint64_t last_seq;       //  Highest seq appended or recovered; appends go above it
-    bool unsynced;           //  Appended since the last commit
+    bool unsynced;           //  Written since the last commit
+    size_t queued;           //  Records added, in buffer, not written yet
+    uint64_t written_seq;    //  last_seq before the first of them
     int failed;              //  errno of a failed sync or of an uncut torn tail; 0: none
     uint8_t *buffer;         //  A record to append, or a snapshot's unwritten records
     size_t buffer_size;      //  Bytes used
@@ -772,7 +774,7 @@ zown_journal_destroy (zown_journal_t **self_p)
     zown_journal_t *self = *self_p;
     zown_journal_snapshot_abort (self);
     s_stop_syncer (self);
-    if (!self->failed)
+    if (!self->failed && zown_journal_write (self) == 0)
         s_sync (self->fd);
     s_free (self);
     *self_p = NULL;
@@ -789,8 +791,7 @@ s_check_failed (zown_journal_t *self)
 }
 
 int
-zown_journal_append (zown_journal_t *self, uint64_t seq, uint8_t kind, const void *data,
-                     size_t size)
+zown_journal_add (zown_journal_t *self, uint64_t seq, uint8_t kind, const void *data, size_t size)
 {
     if (!self || kind == S_END_KIND || (size && !data) || seq <= self->last_seq)
         return zown_fail (ZOWN_INVALID);
@@ -800,33 +801,56 @@ zown_journal_append (zown_journal_t *self, uint64_t seq, uint8_t kind, const voi
         return zown_fail (ZOWN_BUSY);
     if (s_check_failed (self))
         return -1;
-    self->buffer_size = 0;
     if (s_buffer_record (self, seq, kind, data, size))
         return zown_fail (ZOWN_NO_MEMORY);
-    //  One write for the whole record, so a crash tears at most this one.
+    if (!self->queued)
+        self->written_seq = self->last_seq;
+    self->queued++;
+    self->last_seq = seq;
+    return 0;
+}
+
+int
+zown_journal_write (zown_journal_t *self)
+{
+    if (!self)
+        return zown_fail (ZOWN_INVALID);
+    if (!self->queued)
+        return 0;
+    //  One write for them all: a crash tears at most the last of them.
     int rc = s_write_at (self->fd, self->buffer, self->buffer_size, self->size);
     size_t written = self->buffer_size;
+    self->queued = 0;
     s_buffer_reset (self);
     if (rc) {
-        //  Part of the record may be in the file: cut it, or the next
-        //  records would follow a torn one and never be replayed.
+        //  Part of them may be in the file: cut it, or the next records
+        //  would follow a torn one and never be replayed.
         int error = errno;
         if (s_truncate (self->fd, self->size))
             self->failed = error;
+        self->last_seq = self->written_seq;
         errno = error;
         return zown_fail (ZOWN_SYSTEM);
     }
     self->size += written;
-    self->last_seq = seq;
     self->unsynced = true;
     return 0;
 }
 
 int
+zown_journal_append (zown_journal_t *self, uint64_t seq, uint8_t kind, const void *data,
+                     size_t size)
+{
+    if (zown_journal_add (self, seq, kind, data, size))
+        return -1;
+    return zown_journal_write (self);
+}
+
+int
 zown_journal_commit (zown_journal_t *self)
 {
-    if (!self)
-        return zown_fail (ZOWN_INVALID);
+    if (zown_journal_write (self))
+        return -1;
     if (self->mode == ZOWN_FSYNC_EVERYSEC) {
         pthread_mutex_lock (&self->mutex);
         if (self->sync_error && !self->failed)
@@ -860,7 +884,7 @@ zown_journal_snapshot_begin (zown_journal_t *self, uint64_t seq)
 {
     if (!self || seq == 0 || seq < self->last_seq)
         return zown_fail (ZOWN_INVALID);
-    if (self->snap_fd != -1)
+    if (self->snap_fd != -1 || self->queued)
         return zown_fail (ZOWN_BUSY);
     if (s_check_failed (self))
         return -1;

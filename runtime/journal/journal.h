@@ -86,19 +86,32 @@ void zown_journal_destroy (zown_journal_t **self_p);
 
 //  Append one record: seq above every earlier one (and above the
 //  recovery's last_seq), kind 1..255, size up to ZOWN_JOURNAL_RECORD_MAX.
-//  Written with one write(2) at once, so a crash of the process loses
-//  nothing; not synced yet (zown_journal_commit). Returns 0, or -1 with
-//  ZOWN_INVALID, ZOWN_TOO_LARGE, ZOWN_BUSY (a snapshot is being written:
-//  its commit empties the log), ZOWN_NO_MEMORY or ZOWN_SYSTEM (errno
-//  kept; the log is cut back to its last whole record). After a failed
-//  sync every append and commit fails with ZOWN_SYSTEM: the kernel may
-//  have dropped the unsynced data, so only a reopen knows what is on disk.
+//  Written at once (with any records added before it), so a crash of the
+//  process loses nothing; not synced yet (zown_journal_commit). Returns 0,
+//  or -1 with ZOWN_INVALID, ZOWN_TOO_LARGE, ZOWN_BUSY (a snapshot is being
+//  written: its commit empties the log), ZOWN_NO_MEMORY or ZOWN_SYSTEM
+//  (errno kept; the log is cut back to its last whole record). After a
+//  failed sync every append and commit fails with ZOWN_SYSTEM: the kernel
+//  may have dropped the unsynced data, so only a reopen knows what is on
+//  disk.
 int zown_journal_append (zown_journal_t *self, uint64_t seq, uint8_t kind, const void *data,
                          size_t size);
 
+//  Group commit: add queues a record as append would write it, in memory
+//  only (same arguments and errors, but never ZOWN_SYSTEM for a write);
+//  write then writes every queued record with one write(2), so that a
+//  burst of requests costs one system call. A failed write cuts the log
+//  back to its last whole record and forgets the queued records (their
+//  seqs may be used again): -1 with ZOWN_SYSTEM, errno kept. Each returns
+//  0 or -1.
+int zown_journal_add (zown_journal_t *self, uint64_t seq, uint8_t kind, const void *data,
+                      size_t size);
+int zown_journal_write (zown_journal_t *self);
+
 //  The durability point, after one or more appends and before their
-//  replies are sent. ALWAYS: fdatasync now; -1 with ZOWN_SYSTEM if it
-//  fails, and then the caller must not acknowledge. EVERYSEC: the
+//  replies are sent; writes queued records first, as write does (-1 with
+//  ZOWN_SYSTEM if that fails). ALWAYS: fdatasync now; -1 with ZOWN_SYSTEM
+//  if it fails, and then the caller must not acknowledge. EVERYSEC: the
 //  background thread fdatasyncs within about a second (a crash of the
 //  machine loses at most that; a crash of the process nothing); -1 with
 //  ZOWN_SYSTEM if one of its syncs failed. NO: nothing, the OS decides.
@@ -115,7 +128,8 @@ uint64_t zown_journal_log_size (zown_journal_t *self);
 //  the log (a crash between rename and truncation is harmless: open skips
 //  log records with seq <= the snapshot's). No appends between begin and
 //  commit. Each returns 0, or -1 with ZOWN_INVALID (no snapshot begun,
-//  bad seq or kind), ZOWN_BUSY (begin while one is being written),
+//  bad seq or kind), ZOWN_BUSY (begin while one is being written, or
+//  while added records wait for their write),
 //  ZOWN_TOO_LARGE, ZOWN_NO_MEMORY or ZOWN_SYSTEM; a failed add or commit
 //  abandons the snapshot as abort does. A commit that fails after the
 //  rename leaves the log as it was, which is still consistent.

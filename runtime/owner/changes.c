@@ -5,7 +5,9 @@
     with its sequence number unset; at commit each gets the next number, is
     published when someone subscribes, and the durable ones go to the
     journal before any reply is sent. With neither feed nor journal, changes
-    are only counted.
+    are only counted. With group commit the journal only queues them: the
+    owner writes a burst's records at once, and ends the burst here
+    (zown_registry_burst_end), which undoes it all if that write failed.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -102,6 +104,7 @@ s_publish (zown_registry_t *self)
 int
 zown_changes_commit (zown_registry_t *self)
 {
+    self->queued = false;
     if (!self->change_count)
         return 0;
     zown_buf_t *buf = &self->changes;
@@ -129,10 +132,20 @@ zown_changes_commit (zown_registry_t *self)
         self->not_durable = true;
         return -1;
     }
+    self->queued = self->persist && durable->size;
     if (self->feed_active && self->publish)
         s_publish (self);
     buf->size = 0;
     return 0;
+}
+
+int
+zown_changes_commit_final (zown_registry_t *self)
+{
+    int rc = zown_changes_commit (self);
+    self->burst_final |= self->queued;
+    self->queued = false;
+    return rc;
 }
 
 void
@@ -161,6 +174,21 @@ zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void
 {
     self->persist = persist;
     self->persist_arg = arg;
+}
+
+void
+zown_registry_set_group_commit (zown_registry_t *self, bool group)
+{
+    self->group_commit = group;
+}
+
+void
+zown_registry_burst_end (zown_registry_t *self, bool written)
+{
+    zown_undo_burst (self, !written && !self->burst_final);
+    if (!written)
+        zown_registry_refuse (self, self->burst_final);
+    self->burst_final = false;
 }
 
 void

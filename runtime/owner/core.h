@@ -67,9 +67,11 @@ struct _zown_registry_t {
     zown_undo_record_t *undo;  //  Undo records of the current batch
     size_t undo_count;
     size_t undo_capacity;
-    zown_buf_t undo_copies;  //  States saved by copy (zown_call_save_copy)
-    bool batch;              //  The request being applied has several ops
-    bool undo_request;       //  Save undo records for every op of the request
+    zown_buf_t undo_copies;   //  States saved by copy (zown_call_save_copy)
+    size_t undo_held;         //  Group commit: records [0, undo_held) wait for the burst's write
+    size_t undo_copies_held;  //  Their copies: undo_copies [0, undo_copies_held)
+    bool batch;               //  The request being applied has several ops
+    bool undo_request;        //  Save undo records for every op of the request
     //  Parking (parking.c)
     const void *frame;  //  Request being executed, for parking
     size_t frame_size;
@@ -93,6 +95,9 @@ struct _zown_registry_t {
     zown_persist_fn *persist;
     void *persist_arg;
     zown_buf_t durable;                //  Records of one commit for the journal
+    bool group_commit;                 //  persist queues records; the owner writes a burst
+    bool queued;                       //  The last commit queued durable records
+    bool burst_final;                  //  The burst queued records no undo can take back
     bool not_durable;                  //  The journal failed: writes are refused
     bool memory_ahead;                 //  A sync failed: reads are refused too
     char *feed [ZOWN_FEED_ENDPOINTS];  //  Where the feed is served (FEED): ipc, inproc
@@ -110,11 +115,15 @@ uint8_t zown_registry_type_op (zown_registry_t *self, const zown_type_def_t *typ
 int zown_limits_refuse (zown_call_t *call, int status, int refusal, uint64_t *counter);
 
 //  undo.c: remember that the call created its object (rollback removes it);
-//  0 or -1 if out of memory. Then free the records at commit, or undo them
-//  in reverse at rollback (which also forgets the request's changes).
+//  0 or -1 if out of memory. Then free the request's records at commit
+//  (with group commit, keep them until the burst's end if its durable
+//  records were queued), or undo them in reverse at rollback (which also
+//  forgets the request's changes). zown_undo_burst ends a burst: frees the
+//  records it kept, or with `undo` undoes them first, newest first.
 int zown_undo_created (zown_call_t *call);
 void zown_undo_commit (zown_registry_t *self);
 void zown_undo_rollback (zown_registry_t *self);
+void zown_undo_burst (zown_registry_t *self, bool undo);
 
 //  changes.c: record one change of the request being applied (journal
 //  form, its seq set at commit); give the request's changes their numbers,
@@ -123,6 +132,8 @@ void zown_undo_rollback (zown_registry_t *self);
 void zown_changes_record (zown_registry_t *self, const char *name, uint8_t kind, uint64_t version,
                           uint8_t op, size_t count, const zown_datum_t *values);
 int zown_changes_commit (zown_registry_t *self);
+//  The same for changes no rollback can take back (a session's end).
+int zown_changes_commit_final (zown_registry_t *self);
 void zown_changes_discard (zown_registry_t *self);
 
 //  dispatch.c: apply the decoded request (checked) and write its reply

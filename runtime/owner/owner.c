@@ -57,10 +57,12 @@ typedef struct {
     uint64_t compact_bytes;   //  Log size that triggers a snapshot
     uint64_t compact_floor;   //  Log size right after the last snapshot
     char *recovery;           //  What loading the journal found; NULL: no journal
-    //  Group commit (--fsync always): the replies of a burst wait in the
-    //  outbox until one fdatasync has made all its changes durable.
+    //  Group commit (any journal): the records of a burst are written
+    //  with one write(2) at its end (and in --fsync always synced with one
+    //  fdatasync); its replies and feed records wait until then.
     bool group_commit;
-    bool unsynced;           //  Changes appended since the last sync
+    bool unsynced;           //  Records queued in this burst
+    size_t burst_mark;       //  Outbox size when the burst queued its first record
     zown_buf_t outbox;       //  Replies kept until the burst is durable (zown_encode_deferred)
     zown_buf_t feed_outbox;  //  Change records kept until then (zown_encode_change)
     //  tcp endpoints
@@ -418,19 +420,20 @@ s_publish (void *arg, const zown_change_t *change)
         zown_feed_publish (self->feed, change);
 }
 
-//  Registry callback: the records of one commit, before its replies go.
-//  With group commit, the sync comes once for the whole burst (s_sync).
+//  Registry callback: the records of one commit, queued; the burst's
+//  write and sync come once, at its end (s_sync).
 static int
 s_persist (void *arg, uint64_t seq, const void *records, size_t size)
 {
     s_self_t *self = (s_self_t *) arg;
-    self->unsynced = self->group_commit;
-    if (zown_journal_append (self->journal, seq, S_JOURNAL_CHANGES, records, size)
-        || (!self->group_commit && zown_journal_commit (self->journal))) {
-        fprintf (stderr, "zown: journal write failed (%s): writes are refused from now on\n",
-                 strerror (errno));
+    if (zown_journal_add (self->journal, seq, S_JOURNAL_CHANGES, records, size)) {
+        fprintf (stderr, "zown: journal refused a record (%s): writes are refused from now on\n",
+                 zown_strerror (zown_errno ()));
         return -1;
     }
+    if (!self->unsynced)
+        self->burst_mark = self->outbox.size;
+    self->unsynced = true;
     return 0;
 }
 
@@ -487,7 +490,8 @@ s_open_journal (s_self_t *self, const zown_owner_options_t *options)
     if (!self->recovery)
         return ZOWN_NO_MEMORY;
     zown_registry_set_persist (self->registry, s_persist, self);
-    self->group_commit = options->fsync == ZOWN_FSYNC_ALWAYS;
+    zown_registry_set_group_commit (self->registry, true);
+    self->group_commit = true;
     return ZOWN_OK;
 }
 
@@ -718,24 +722,65 @@ s_publish_burst (s_self_t *self)
     self->feed_outbox.failed = false;
 }
 
-//  Group commit: one sync for every change of the burst, then their
-//  replies and records. If the sync fails, nothing is acknowledged or
-//  published: the replies are dropped (their clients time out, outcome
-//  unknown), and since the owner's memory may now be ahead of its disk,
-//  every request but PING, STATS, HELLO and BYE is refused from then on.
+//  A burst whose records could not be written has been undone: every
+//  reply kept since its first record becomes NOT_DURABLE (a read among
+//  them may have seen what was undone).
+static void
+s_refuse_burst (s_self_t *self)
+{
+    zown_buf_t *outbox = &self->outbox;
+    zown_buf_t refused;
+    zown_buf_init (&refused);
+    zown_reader_t reader;
+    zown_reader_init (&reader, outbox->data + self->burst_mark, outbox->size - self->burst_mark);
+    zown_deferred_t reply;
+    while (zown_decode_deferred (&reader, &reply) == 0) {
+        const uint8_t *data = (const uint8_t *) reply.data;
+        uint64_t id = reply.size >= ZOWN_REPLY_HEADER ? zown_load_be (data + 4, 8) : 0;
+        size_t ops = reply.size >= ZOWN_REPLY_HEADER ? zown_load_be (data + 13, 2) : 1;
+        zown_encode_failure (&self->out, id, ops ? ops : 1, 0, ZOWN_NOT_DURABLE,
+                             "the journal failed: this change is not durable");
+        reply.data = self->out.data;
+        reply.size = self->out.size;
+        zown_encode_deferred (&refused, &reply);
+        refused.failed |= self->out.failed;
+    }
+    outbox->size = self->burst_mark;
+    zown_buf_put_mem (outbox, refused.data, refused.size);
+    //  Out of memory: those clients time out rather than see a success.
+    outbox->failed |= refused.failed;
+    zown_buf_free (&refused);
+}
+
+//  Group commit: one write for every record of the burst (and in --fsync
+//  always one sync), then its replies and feed records. If the write
+//  fails, the burst is undone and its writes answered NOT_DURABLE. If the
+//  sync fails, nothing is acknowledged or published: the replies are
+//  dropped (their clients time out, outcome unknown), and since the
+//  owner's memory may now be ahead of its disk, every request but PING,
+//  STATS, HELLO and BYE is refused from then on.
 static void
 s_sync (s_self_t *self)
 {
     zown_buf_t *outbox = &self->outbox;
     if (self->unsynced) {
         self->unsynced = false;
-        if (zown_journal_commit (self->journal)) {
-            fprintf (stderr,
-                     "zown: journal sync failed (%s): requests are refused until a restart\n",
+        if (zown_journal_write (self->journal)) {
+            fprintf (stderr, "zown: journal write failed (%s): writes are refused from now on\n",
                      strerror (errno));
-            zown_registry_refuse (self->registry, true);
-            outbox->size = 0;
+            zown_registry_burst_end (self->registry, false);
+            s_refuse_burst (self);
             self->feed_outbox.size = 0;
+        } else {
+            zown_registry_burst_end (self->registry, true);
+            if (zown_journal_commit (self->journal)) {
+                fprintf (stderr,
+                         "zown: journal sync failed (%s): requests are refused until a restart\n",
+                         strerror (errno));
+                zown_registry_refuse (self->registry, true);
+                outbox->size = 0;
+                self->feed_outbox.size = 0;
+            }
         }
     }
     if (self->feed_outbox.failed) {
@@ -842,8 +887,6 @@ s_owner_thread (void *args)
             s_handle_closed (self);
         if (zown_session_rechecks (self->registry) && zown_session_recheck (self->registry))
             zown_registry_run_wakes (self->registry);
-        if (self->journal)
-            s_maybe_compact (self);
         //  Dead processes after requests, so that a BYE already received
         //  ends its session cleanly; nothing was granted to them meanwhile
         //  (zown_call_session). If requests changed the sessions, the poll
@@ -853,6 +896,9 @@ s_owner_thread (void *args)
         zown_registry_expire (self->registry);
         if (self->group_commit)
             s_sync (self);
+        //  After the burst's write: a snapshot begins with nothing queued.
+        if (self->journal)
+            s_maybe_compact (self);
     }
     free (items);
     //  The feed file first: the name is let go last, with the socket file,

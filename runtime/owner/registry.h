@@ -302,6 +302,14 @@ typedef int (zown_persist_fn) (void *arg, uint64_t seq, const void *records, siz
 void zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg);
 void zown_registry_set_feed_active (zown_registry_t *self, bool active);
 void zown_registry_set_persist (zown_registry_t *self, zown_persist_fn *persist, void *arg);
+//  Group commit: `persist` only queues records, and the owner writes a
+//  burst of them at once. The undo records of every request whose records
+//  were queued are kept until the owner ends the burst: written, they are
+//  freed; not written, every change of the burst is undone, and writes
+//  are refused from then on (reads too, if the burst held changes no undo
+//  can take back, such as a session's end).
+void zown_registry_set_group_commit (zown_registry_t *self, bool group);
+void zown_registry_burst_end (zown_registry_t *self, bool written);
 //  Where the owner serves its feed, which FEED announces: its ipc and
 //  inproc endpoints (copied; either may be NULL). 0, or -1 if out of memory.
 #define ZOWN_FEED_ENDPOINTS 2

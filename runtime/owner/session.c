@@ -255,7 +255,7 @@ zown_session_end (zown_registry_t *self, zown_session_t *session, bool died)
     //  letters) is committed now, like a request's changes. A session's
     //  end cannot be undone: if the journal refuses it, memory is ahead of
     //  the disk, and everything is refused until a restart.
-    if (zown_changes_commit (self))
+    if (zown_changes_commit_final (self))
         zown_registry_refuse (self, true);
     zown_registry_drop_parked (self, session);
     zown_stats_t *stats = zown_registry_stats (self);

@@ -7,6 +7,9 @@
     frees them. With a journal every request is undoable, so that a write
     whose records cannot be written is undone before anything reads it;
     without one a lone op is not: it changes nothing unless it succeeds.
+    With group commit the records of every request of a burst that
+    changed durable state are kept until the burst's write, and undone
+    together if it fails.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -70,20 +73,22 @@ zown_undo_created (zown_call_t *call)
     return zown_call_save (call, s_restore_created, NULL, call->registry);
 }
 
-void
-zown_undo_commit (zown_registry_t *self)
+//  Frees the records from `from` on.
+static void
+s_discard (zown_registry_t *self, size_t from)
 {
-    for (size_t index = 0; index < self->undo_count; index++)
+    for (size_t index = from; index < self->undo_count; index++)
         if (self->undo [index].discard)
             self->undo [index].discard (self->undo [index].saved);
-    self->undo_count = 0;
-    self->undo_copies.size = 0;
+    self->undo_count = from;
+    self->undo_copies.size = from ? self->undo_copies_held : 0;
 }
 
-void
-zown_undo_rollback (zown_registry_t *self)
+//  Undoes the records from `from` on, newest first.
+static void
+s_undo (zown_registry_t *self, size_t from)
 {
-    while (self->undo_count) {
+    while (self->undo_count > from) {
         zown_undo_record_t *record = &self->undo [--self->undo_count];
         if (record->object && record->restore != s_restore_created)
             record->object->version = record->version;
@@ -92,5 +97,34 @@ zown_undo_rollback (zown_registry_t *self)
                              record->copy == SIZE_MAX ? record->saved
                                                       : self->undo_copies.data + record->copy);
     }
-    self->undo_copies.size = 0;
+    self->undo_copies.size = from ? self->undo_copies_held : 0;
+}
+
+void
+zown_undo_commit (zown_registry_t *self)
+{
+    //  Its records are not written yet: a failed write of the burst undoes
+    //  this request too.
+    if (self->group_commit && self->queued) {
+        self->undo_held = self->undo_count;
+        self->undo_copies_held = self->undo_copies.size;
+    } else
+        s_discard (self, self->undo_held);
+}
+
+void
+zown_undo_rollback (zown_registry_t *self)
+{
+    s_undo (self, self->undo_held);
+}
+
+void
+zown_undo_burst (zown_registry_t *self, bool undo)
+{
+    self->undo_held = 0;
+    self->undo_copies_held = 0;
+    if (undo)
+        s_undo (self, 0);
+    else
+        s_discard (self, 0);
 }
