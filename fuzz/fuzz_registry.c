@@ -172,13 +172,21 @@ s_send (const zown_peer_t *peer, const void *data, size_t size, void *arg)
 //  The feed: every committed change has the next sequence number; a MARK
 //  carries the last one (PROTOCOL 9).
 static void
-s_publish (void *arg, const zown_change_t *change)
+s_publish (void *arg, const void *records, size_t size)
 {
     s_fuzz_t *self = (s_fuzz_t *) arg;
-    if (change->kind == ZOWN_CHANGE_MARK)
-        ZOWN_FUZZ_CHECK (change->seq == self->seq);
-    else
-        ZOWN_FUZZ_CHECK (change->seq == ++self->seq);
+    zown_reader_t reader;
+    zown_reader_init (&reader, records, size);
+    zown_change_t change;
+    while (reader.pos < reader.end) {
+        ZOWN_FUZZ_CHECK (zown_decode_change (&reader, &change) == 0);
+        //  Every record but a commit's last says more follow.
+        ZOWN_FUZZ_CHECK (((change.kind & ZOWN_CHANGE_MORE) != 0) == (reader.pos < reader.end));
+        if ((change.kind & ~ZOWN_CHANGE_MORE) == ZOWN_CHANGE_MARK)
+            ZOWN_FUZZ_CHECK (change.seq == self->seq);
+        else
+            ZOWN_FUZZ_CHECK (change.seq == ++self->seq);
+    }
 }
 
 //  The journal: what it is handed must apply on a registry that applied

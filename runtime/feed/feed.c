@@ -86,10 +86,10 @@ zown_feed_handle (zown_feed_t *self, zown_registry_t *registry)
     zown_registry_set_feed_active (registry, self->topics > 0);
 }
 
-void
-zown_feed_publish (void *arg, const zown_change_t *change)
+//  One change as its three frames: topic, header, values.
+static void
+s_publish (zown_feed_t *self, const zown_change_t *change)
 {
-    zown_feed_t *self = (zown_feed_t *) arg;
     uint8_t topic [ZOWN_OBJECT_NAME_MAX + 1];
     memcpy (topic, change->name, change->name_size);
     topic [change->name_size] = 0;
@@ -106,4 +106,14 @@ zown_feed_publish (void *arg, const zown_change_t *change)
         || zmq_send (self->socket, header, sizeof (header), ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0
         || zmq_msg_send (&values, self->socket, ZMQ_DONTWAIT) < 0)
         zmq_msg_close (&values);
+}
+
+void
+zown_feed_publish (void *arg, const void *records, size_t size)
+{
+    zown_reader_t reader;
+    zown_reader_init (&reader, records, size);
+    zown_change_t change;
+    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0)
+        s_publish ((zown_feed_t *) arg, &change);
 }

@@ -19,7 +19,8 @@ void *zown_feed_socket (zown_feed_t *self);
 //  Read the subscriptions waiting on the socket; tells the registry
 //  whether anyone subscribes now.
 void zown_feed_handle (zown_feed_t *self, zown_registry_t *registry);
-//  Publish one change (a zown_publish_fn).
-void zown_feed_publish (void *self, const zown_change_t *change);
+//  Publish change records (zown_decode_change), each as one message (a
+//  zown_publish_fn).
+void zown_feed_publish (void *self, const void *records, size_t size);
 
 #endif

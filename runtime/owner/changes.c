@@ -60,41 +60,48 @@ zown_object_changed_as (zown_object_t *object, uint8_t op, size_t count, const z
 }
 
 //  Number the request's changes (a MARK takes the last number without
-//  using one up) and gather the durable ones for the journal.
-static void
-s_number (zown_registry_t *self)
+//  using one up), flag all but the last MORE (a subscriber never applies
+//  half of a commit), and find the durable ones for the journal. The
+//  records stay as they were encoded: the journal and the feed get these
+//  very bytes. Returns the durable ones and their size in *size_p: the
+//  records in place when they lead the commit (usually all of it), else a
+//  copy gathered in self->durable (NULL if out of memory).
+static const uint8_t *
+s_number (zown_registry_t *self, size_t *size_p)
 {
     zown_buf_t *buf = &self->changes;
     self->durable.size = 0;
     zown_reader_t reader;
     zown_reader_init (&reader, buf->data, buf->size);
     zown_change_t change;
+    size_t prefix = 0;  //  End of the leading durable records
+    bool gathering = false;
     while (reader.pos < reader.end) {
         size_t offset = (size_t) (reader.pos - buf->data);
         if (zown_decode_change (&reader, &change))
             break;
+        size_t end = (size_t) (reader.pos - buf->data);
         bool mark = change.kind == ZOWN_CHANGE_MARK;
         zown_encode_change_seq (buf, offset, mark ? self->seq : ++self->seq);
-        const zown_type_def_t *type = zown_commands [change.op].type;
-        if (self->persist && !mark && type && !type->ephemeral)
-            zown_buf_put_mem (&self->durable, buf->data + offset,
-                              (size_t) (reader.pos - buf->data) - offset);
-    }
-}
-
-static void
-s_publish (zown_registry_t *self)
-{
-    zown_reader_t reader;
-    zown_reader_init (&reader, self->changes.data, self->changes.size);
-    zown_change_t change;
-    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0) {
-        //  A reader stops only where a commit ends: it never shows half of
-        //  one.
         if (reader.pos < reader.end)
-            change.kind |= ZOWN_CHANGE_MORE;
-        self->publish (self->publish_arg, &change);
+            buf->data [offset + 1 + change.name_size] |= ZOWN_CHANGE_MORE;
+        const zown_type_def_t *type = zown_commands [change.op].type;
+        bool durable = self->persist && !mark && type && !type->ephemeral;
+        if (durable && !gathering && prefix == offset)
+            prefix = end;
+        else if (durable) {
+            if (!gathering)
+                zown_buf_put_mem (&self->durable, buf->data, prefix);
+            gathering = true;
+            zown_buf_put_mem (&self->durable, buf->data + offset, end - offset);
+        }
     }
+    if (!gathering) {
+        *size_p = prefix;
+        return buf->data;
+    }
+    *size_p = self->durable.size;
+    return self->durable.failed ? NULL : self->durable.data;
 }
 
 //  Give each change of the committed request its sequence number, hand the
@@ -121,20 +128,19 @@ zown_changes_commit (zown_registry_t *self)
         return self->persist ? -1 : 0;
     }
     uint64_t seq = self->seq;
-    s_number (self);
-    zown_buf_t *durable = &self->durable;
-    if (self->persist && durable->size
-        && (durable->failed
-            || self->persist (self->persist_arg, self->seq, durable->data, durable->size))) {
-        durable->failed = false;
+    size_t size;
+    const uint8_t *durable = s_number (self, &size);
+    if (self->persist && size
+        && (!durable || self->persist (self->persist_arg, self->seq, durable, size))) {
+        self->durable.failed = false;
         buf->size = 0;
         self->seq = seq;
         self->not_durable = true;
         return -1;
     }
-    self->queued = self->persist && durable->size;
+    self->queued = self->persist && size;
     if (self->feed_active && self->publish)
-        s_publish (self);
+        self->publish (self->publish_arg, buf->data, buf->size);
     buf->size = 0;
     return 0;
 }

@@ -64,7 +64,7 @@ typedef struct {
     bool unsynced;           //  Records queued in this burst
     size_t burst_mark;       //  Outbox size when the burst queued its first record
     zown_buf_t outbox;       //  Replies kept until the burst is durable (zown_encode_deferred)
-    zown_buf_t feed_outbox;  //  Change records kept until then (zown_encode_change)
+    zown_buf_t feed_outbox;  //  Change records kept until then, as the registry made them
     //  tcp endpoints
     bool curve;                           //  Keys loaded: tcp is CURVE
     bool insecure;                        //  tcp may be plain
@@ -411,13 +411,13 @@ s_replay (void *arg, uint64_t seq, uint8_t kind, const void *data, size_t size)
 //  Publish a change now, or with group commit once its burst is durable,
 //  so that no subscriber sees a change whose sync failed.
 static void
-s_publish (void *arg, const zown_change_t *change)
+s_publish (void *arg, const void *records, size_t size)
 {
     s_self_t *self = (s_self_t *) arg;
     if (self->group_commit)
-        zown_encode_change (&self->feed_outbox, change);
+        zown_buf_put_mem (&self->feed_outbox, records, size);
     else
-        zown_feed_publish (self->feed, change);
+        zown_feed_publish (self->feed, records, size);
 }
 
 //  Registry callback: the records of one commit, queued; the burst's
@@ -713,11 +713,7 @@ s_handle_pipe (s_self_t *self)
 static void
 s_publish_burst (s_self_t *self)
 {
-    zown_reader_t reader;
-    zown_reader_init (&reader, self->feed_outbox.data, self->feed_outbox.size);
-    zown_change_t change;
-    while (reader.pos < reader.end && zown_decode_change (&reader, &change) == 0)
-        zown_feed_publish (self->feed, &change);
+    zown_feed_publish (self->feed, self->feed_outbox.data, self->feed_outbox.size);
     self->feed_outbox.size = 0;
     self->feed_outbox.failed = false;
 }

@@ -291,13 +291,16 @@ void zown_registry_reject (zown_registry_t *self, const void *frame, size_t size
                            const char *message, zown_buf_t *out);
 
 //  Change feed and journal (owner/changes.c; the owner's loop sets them).
-//  Each committed change gets the next sequence number. `publish` sees
-//  every change (and MARK) while the feed is active; `persist` gets the
-//  records of every commit that
-//  changed durable state, in journal form, before its replies are sent,
-//  and returns 0, or -1 if they could not be made durable (that request
-//  then fails with ZOWN_NOT_DURABLE, and so does every later write).
-typedef void (zown_publish_fn) (void *arg, const zown_change_t *change);
+//  Each committed change gets the next sequence number. `publish` gets
+//  the records of every commit (changes and MARKs) while the feed is
+//  active, every one but the last flagged ZOWN_CHANGE_MORE; `persist`
+//  gets the same records of every commit that changed durable state,
+//  without the others (ephemeral types, MARKs), before its replies are
+//  sent, and returns 0, or -1 if they could not be made durable (that
+//  request then fails with ZOWN_NOT_DURABLE, and so does every later
+//  write). Both are change records (zown_decode_change), borrowed for the
+//  call: encoded once, as the change was applied.
+typedef void (zown_publish_fn) (void *arg, const void *records, size_t size);
 typedef int (zown_persist_fn) (void *arg, uint64_t seq, const void *records, size_t size);
 void zown_registry_set_publish (zown_registry_t *self, zown_publish_fn *publish, void *arg);
 void zown_registry_set_feed_active (zown_registry_t *self, bool active);

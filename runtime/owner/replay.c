@@ -84,8 +84,12 @@ zown_registry_replay (zown_registry_t *self, const void *records, size_t size)
     self->replaying = true;
     int rc = 0;
     zown_change_t change;
-    while (rc == 0 && reader.pos < reader.end)
-        rc = zown_decode_change (&reader, &change) || s_replay_one (self, &change) ? -1 : 0;
+    while (rc == 0 && reader.pos < reader.end) {
+        rc = zown_decode_change (&reader, &change);
+        //  The records are the feed's: MORE marks where a commit goes on.
+        change.kind &= (uint8_t) ~ZOWN_CHANGE_MORE;
+        rc = rc || s_replay_one (self, &change) ? -1 : 0;
+    }
     self->replaying = false;
     return rc;
 }
