@@ -187,6 +187,80 @@ test_snapshot_compacts_the_log (void **state)
     zown_owner_destroy (&owner);
 }
 
+#define S_WRITERS     3
+#define S_WRITER_ADDS 400
+
+//  One writer: adds to "counter" and sets its own key of "d", each a
+//  round trip, on a client of its own.
+static void *
+s_writer (void *args)
+{
+    zown_owner_t *owner = (zown_owner_t *) args;
+    zown_client_t *client = zown_client_new (zown_owner_inproc (owner));
+    zown_value_t *counter = zown_value_new (client, "counter");
+    zown_dict_t *dict = zown_dict_new (client, "d");
+    char key [32];
+    snprintf (key, sizeof (key), "writer-%p", (void *) client);
+    intptr_t failed = 0;
+    for (int count = 1; count <= S_WRITER_ADDS && !failed; count++)
+        failed = zown_value_add (counter, 1, NULL)
+            || zown_dict_set (dict, key, ZOWN_INT_DATUM (count), NULL);
+    zown_dict_destroy (&dict);
+    zown_value_destroy (&counter);
+    zown_client_destroy (&client);
+    return (void *) failed;
+}
+
+static void
+s_check_writers (zown_client_t *client)
+{
+    zown_value_t *counter = zown_value_new (client, "counter");
+    int64_t total;
+    assert_int_equal (zown_value_get (counter, &total), 0);
+    assert_int_equal (total, S_WRITERS * S_WRITER_ADDS);
+    zown_value_destroy (&counter);
+    zown_dict_t *dict = zown_dict_new (client, "d");
+    size_t size;
+    assert_int_equal (zown_dict_len (dict, &size), 0);
+    assert_int_equal (size, S_WRITERS);
+    zown_dict_destroy (&dict);
+}
+
+//  Snapshots are written by a child while clients keep writing (the log
+//  passes its limit again and again): every write is in memory, and after
+//  a restart, from the last snapshot and the log after it.
+static void
+test_snapshot_while_clients_write (void **state)
+{
+    (void) state;
+    char journal [512];
+    snprintf (journal, sizeof (journal), "%s", s_path ("busy.log"));
+    zown_owner_t *owner = s_owner ("durable-busy", journal, 4096);
+    pthread_t writers [S_WRITERS];
+    for (int index = 0; index < S_WRITERS; index++)
+        assert_int_equal (pthread_create (&writers [index], NULL, s_writer, owner), 0);
+    for (int index = 0; index < S_WRITERS; index++) {
+        void *failed;
+        assert_int_equal (pthread_join (writers [index], &failed), 0);
+        assert_null (failed);
+    }
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    s_check_writers (client);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+    struct stat info;
+    char snapshot [600];
+    snprintf (snapshot, sizeof (snapshot), "%s.snap", journal);
+    assert_int_equal (stat (snapshot, &info), 0);
+
+    owner = s_owner ("durable-busy", journal, 4096);
+    assert_non_null (strstr (zown_owner_recovery (owner), "snapshot records"));
+    client = testutil_client (zown_owner_inproc (owner));
+    s_check_writers (client);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 //  A batch is one journal record: all of it survives, or none.
 static void
 test_batch_is_one_record (void **state)
@@ -912,6 +986,7 @@ main (void)
     const struct CMUnitTest tests [] = {
         cmocka_unit_test (test_restart_keeps_state_and_versions),
         cmocka_unit_test (test_snapshot_compacts_the_log),
+        cmocka_unit_test (test_snapshot_while_clients_write),
         cmocka_unit_test (test_batch_is_one_record),
         cmocka_unit_test (test_torn_and_corrupt_tails),
         cmocka_unit_test (test_acknowledged_writes_survive_sigkill),

@@ -854,6 +854,102 @@ test_snapshot_then_newer_records (void **state)
     s_free_entries (newer, 3);
 }
 
+//  What a background snapshot's child writes: the records `entries`,
+//  then, with `die`, it is killed before it can finish (its big record
+//  has passed the buffer, so part of its file is written).
+typedef struct {
+    const s_entry_t *entries;
+    size_t count;
+    bool die;
+} s_dump_t;
+
+static int
+s_dump (void *arg, zown_journal_t *journal)
+{
+    const s_dump_t *dump = (const s_dump_t *) arg;
+    for (size_t index = 0; index < dump->count; index++)
+        if (zown_journal_snapshot_add (journal, dump->entries [index].kind,
+                                       dump->entries [index].data, dump->entries [index].size))
+            return -1;
+    if (dump->die)
+        raise (SIGKILL);
+    return 0;
+}
+
+//  A snapshot written by a child while records keep coming: the log keeps
+//  exactly the records appended after the fork, and a reopen sees the
+//  snapshot, then them. Then a child killed mid-write: nothing changes,
+//  its file is gone, and the previous snapshot and the whole log still
+//  give the same state.
+static void
+test_background_snapshot (void **state)
+{
+    (void) state;
+    char path [512];
+    s_path (path, "background");
+    const size_t log_sizes [] = { 10, 20, 30, 40 };
+    s_entry_t logged [4];
+    s_make (logged, 4, 1, log_sizes);
+    zown_journal_t *journal = s_open (path, ZOWN_FSYNC_EVERYSEC, NULL, NULL);
+    s_append (journal, logged, 4);
+    uint64_t at = logged [3].seq;
+    const size_t state_sizes [] = { 7, 2 << 20 };
+    s_entry_t snapshot [2];
+    s_make (snapshot, 2, at, state_sizes);
+    for (size_t index = 0; index < 2; index++)
+        snapshot [index].seq = at;  //  A snapshot's records carry its seq
+    s_dump_t dump = { snapshot, 2, false };
+    assert_int_equal (zown_journal_compact_start (journal, at, s_dump, &dump), 0);
+    assert_int_equal (zown_journal_compact_start (journal, at, s_dump, &dump), -1);
+    assert_int_equal (zown_errno (), ZOWN_BUSY);
+    assert_int_equal (zown_journal_snapshot_begin (journal, at), -1);
+    assert_int_equal (zown_errno (), ZOWN_BUSY);
+    //  Appends go on while the child writes.
+    const size_t newer_sizes [] = { 1, 300, 0 };
+    s_entry_t newer [3];
+    s_make (newer, 3, at + 1, newer_sizes);
+    s_append (journal, newer, 3);
+    assert_int_equal (zown_journal_compact_finish (journal), 0);
+    assert_int_equal (zown_journal_compact_poll (journal), 0);
+    assert_int_equal (zown_journal_log_size (journal), S_HEADER + 3 * S_RECORD + 1 + 300 + 0);
+    char other [600];
+    snprintf (other, sizeof (other), "%s.snap.tmp", path);
+    assert_false (s_exists (other));
+    snprintf (other, sizeof (other), "%s.new", path);
+    assert_false (s_exists (other));
+    //  Appends after the cut go to the new log.
+    const size_t last_sizes [] = { 5 };
+    s_entry_t last [1];
+    s_make (last, 1, newer [2].seq + 1, last_sizes);
+    s_append (journal, last, 1);
+
+    //  A child killed mid-write.
+    s_dump_t doomed = { snapshot, 2, true };
+    assert_int_equal (zown_journal_compact_start (journal, last [0].seq, s_dump, &doomed), 0);
+    assert_int_equal (zown_journal_compact_finish (journal), -1);
+    assert_int_equal (zown_errno (), ZOWN_SYSTEM);
+    snprintf (other, sizeof (other), "%s.snap.tmp", path);
+    assert_false (s_exists (other));
+    zown_journal_destroy (&journal);
+
+    s_seen_t seen = { .refuse_at = SIZE_MAX };
+    zown_journal_recovery_t recovery;
+    journal = s_open (path, ZOWN_FSYNC_EVERYSEC, &seen, &recovery);
+    assert_int_equal (seen.count, 6);
+    s_assert_seen (&seen, 0, snapshot, 2);
+    s_assert_seen (&seen, 2, newer, 3);
+    s_assert_seen (&seen, 5, last, 1);
+    assert_int_equal (recovery.snapshot_seq, at);
+    assert_int_equal (recovery.log_records, 4);
+    assert_int_equal (recovery.bad_bytes, 0);
+    zown_journal_destroy (&journal);
+    s_seen_reset (&seen, true);
+    s_free_entries (logged, 4);
+    s_free_entries (snapshot, 2);
+    s_free_entries (newer, 3);
+    s_free_entries (last, 1);
+}
+
 //  The log as it was before the snapshot's commit emptied it, put back:
 //  what a crash between the rename and the truncation leaves.
 static void
@@ -1081,6 +1177,7 @@ main (void)
         cmocka_unit_test (test_seq_that_does_not_grow),
         cmocka_unit_test (test_short_write_is_cut_back),
         cmocka_unit_test (test_snapshot_then_newer_records),
+        cmocka_unit_test (test_background_snapshot),
         cmocka_unit_test (test_crash_between_rename_and_truncate),
         cmocka_unit_test (test_corrupt_snapshot_fails_the_open),
         cmocka_unit_test (test_apply_refusal_fails_the_open),

@@ -17,7 +17,9 @@
 #include <stdarg.h>
 #include <sys/file.h>
 #include <sys/mman.h>
+#include <poll.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <stdatomic.h>
 #include <time.h>
 
@@ -37,6 +39,7 @@ struct _zown_journal_t {
     char *path;              //  The log
     char *snap_path;         //  path + ".snap"
     char *tmp_path;          //  path + ".snap.tmp", the snapshot being written
+    char *new_path;          //  path + ".new", the log being cut after a background snapshot
     char *dir_path;          //  Their directory, synced after creations and renames
     int lock_fd;             //  Holds the flock on path + ".lock"
     int fd;                  //  The log, read-write, never O_APPEND: writes go to `size`
@@ -53,12 +56,18 @@ struct _zown_journal_t {
     uint64_t snap_seq;       //  Its seq
     uint64_t snap_offset;    //  Bytes of it in its file so far
     uint64_t snap_records;   //  Records added to it
-    //  The EVERYSEC syncer thread, which reads fd and shares the last three
+    pid_t compact_pid;       //  The child writing a snapshot in the background; 0 if none
+    int compact_fd;          //  Its pipe: one octet when the snapshot is whole, then EOF
+    uint64_t compact_from;   //  Log size when it forked: records after that stay
+    bool sealing;            //  In that child: commit stops before the rename
+    //  The EVERYSEC syncer thread, which reads fd and shares the last four
     //  fields, under mutex.
-    bool syncer_started;    //  Its thread, mutex and condition exist
+    bool syncer_started;    //  Its thread, mutex and conditions exist
     pthread_t syncer;       //  The thread
-    pthread_mutex_t mutex;  //  Guards dirty, stop, sync_error
+    pthread_mutex_t mutex;  //  Guards fd (while syncing), dirty, stop, sync_error
     pthread_cond_t wake;    //  Signalled when dirty is set, and to stop
+    pthread_cond_t idle;    //  Signalled when a sync ends
+    bool syncing;           //  It syncs fd now: fd must not be replaced
     bool dirty;             //  Committed records wait for its next sync
     bool stop;              //  Destroy asks it to end
     int sync_error;         //  errno of its first failed sync; 0 if none
@@ -403,6 +412,7 @@ s_free (zown_journal_t *self)
     free (self->path);
     free (self->snap_path);
     free (self->tmp_path);
+    free (self->new_path);
     free (self->dir_path);
     free (self->buffer);
     free (self);
@@ -421,11 +431,13 @@ s_new (const char *path, zown_fsync_t mode)
     self->path = strdup (path);
     self->snap_path = zsys_sprintf ("%s.snap", path);
     self->tmp_path = zsys_sprintf ("%s.snap.tmp", path);
+    self->new_path = zsys_sprintf ("%s.new", path);
+    self->compact_fd = -1;
     char *copy = strdup (path);
     if (copy)
         self->dir_path = strdup (dirname (copy));
     free (copy);
-    if (!self->path || !self->snap_path || !self->tmp_path || !self->dir_path) {
+    if (!self->path || !self->snap_path || !self->tmp_path || !self->new_path || !self->dir_path) {
         s_free (self);
         return NULL;
     }
@@ -632,11 +644,15 @@ s_syncer (void *arg)
             continue;
         }
         self->dirty = false;
+        self->syncing = true;
+        int fd = self->fd;
         pthread_mutex_unlock (&self->mutex);
-        int rc = s_sync (self->fd);
+        int rc = s_sync (fd);
         int error = errno;
         clock_gettime (CLOCK_MONOTONIC, &last);
         pthread_mutex_lock (&self->mutex);
+        self->syncing = false;
+        pthread_cond_broadcast (&self->idle);
         if (rc && !self->sync_error)
             self->sync_error = error;
     }
@@ -653,10 +669,12 @@ s_start_syncer (zown_journal_t *self)
     pthread_condattr_setclock (&attr, CLOCK_MONOTONIC);
     pthread_cond_init (&self->wake, &attr);
     pthread_condattr_destroy (&attr);
+    pthread_cond_init (&self->idle, NULL);
     pthread_mutex_init (&self->mutex, NULL);
     int rc = pthread_create (&self->syncer, NULL, s_syncer, self);
     if (rc) {
         pthread_cond_destroy (&self->wake);
+        pthread_cond_destroy (&self->idle);
         pthread_mutex_destroy (&self->mutex);
         errno = rc;
         return ZOWN_SYSTEM;
@@ -676,6 +694,7 @@ s_stop_syncer (zown_journal_t *self)
     pthread_mutex_unlock (&self->mutex);
     pthread_join (self->syncer, NULL);
     pthread_cond_destroy (&self->wake);
+    pthread_cond_destroy (&self->idle);
     pthread_mutex_destroy (&self->mutex);
     self->syncer_started = false;
 }
@@ -735,8 +754,10 @@ s_open (zown_journal_t *self, zown_journal_apply_fn *apply, void *arg,
     s_unmap (&map);
     if (status != ZOWN_OK)
         return status;
-    //  A snapshot that a crash left unfinished; begin would truncate it anyway.
+    //  A snapshot or a cut log that a crash left unfinished; both are
+    //  written whole before they replace anything.
     unlink (self->tmp_path);
+    unlink (self->new_path);
     self->size = recovery->bad_offset;
     self->last_seq = recovery->last_seq;
     return self->mode == ZOWN_FSYNC_EVERYSEC ? s_start_syncer (self) : ZOWN_OK;
@@ -773,6 +794,8 @@ zown_journal_destroy (zown_journal_t **self_p)
         return;
     zown_journal_t *self = *self_p;
     zown_journal_snapshot_abort (self);
+    if (self->compact_pid > 0)
+        zown_journal_compact_finish (self);
     s_stop_syncer (self);
     if (!self->failed && zown_journal_write (self) == 0)
         s_sync (self->fd);
@@ -884,7 +907,7 @@ zown_journal_snapshot_begin (zown_journal_t *self, uint64_t seq)
 {
     if (!self || seq == 0 || seq < self->last_seq)
         return zown_fail (ZOWN_INVALID);
-    if (self->snap_fd != -1 || self->queued)
+    if (self->snap_fd != -1 || self->queued || self->compact_pid > 0)
         return zown_fail (ZOWN_BUSY);
     if (s_check_failed (self))
         return -1;
@@ -957,10 +980,12 @@ zown_journal_snapshot_commit (zown_journal_t *self)
         return s_snapshot_fail (self, ZOWN_SYSTEM);
     while ((rc = fsync (self->snap_fd)) == -1 && errno == EINTR)
         ;
-    if (rc || rename (self->tmp_path, self->snap_path))
+    if (rc || (!self->sealing && rename (self->tmp_path, self->snap_path)))
         return s_snapshot_fail (self, ZOWN_SYSTEM);
     close (self->snap_fd);
     self->snap_fd = -1;
+    if (self->sealing)
+        return 0;
     //  Whatever follows, the new snapshot may be the one found at the next
     //  open, and it hides records up to its seq.
     self->last_seq = self->snap_seq;
@@ -990,4 +1015,172 @@ zown_journal_snapshot_abort (zown_journal_t *self)
     self->snap_fd = -1;
     unlink (self->tmp_path);
     s_buffer_reset (self);
+}
+
+//  ---------------------------------------------------------------------
+//  Snapshots in the background
+
+//  In the child: everything inherited but `keep` is closed, so that the
+//  child never holds the parent's lock, log, sockets or pidfds (a child
+//  holding the lock or a listening socket would outlive a killed owner
+//  and keep its successor out).
+static void
+s_close_except (int keep)
+{
+    if ((keep == 3 || close_range (3, (unsigned) keep - 1, 0) == 0)
+        && close_range ((unsigned) keep + 1, ~0u, 0) == 0)
+        return;
+    for (int fd = 3; fd < 65536; fd++)  //  A kernel before close_range
+        if (fd != keep)
+            close (fd);
+}
+
+//  The child: writes the snapshot from its copy of the parent's memory,
+//  says so with one octet, and leaves with _exit: no atexit handler, no
+//  ZeroMQ object and no lock of the parent's threads is ever touched.
+static void __attribute__ ((noreturn))
+s_compact_child (zown_journal_t *self, uint64_t seq, zown_journal_dump_fn *dump, void *arg,
+                 int done_fd)
+{
+    s_close_except (done_fd);
+    self->fd = self->lock_fd = -1;
+    self->sealing = true;
+    char whole = 'K';
+    bool done = zown_journal_snapshot_begin (self, seq) == 0 && dump (arg, self) == 0
+        && zown_journal_snapshot_commit (self) == 0 && write (done_fd, &whole, 1) == 1;
+    _exit (done ? 0 : 1);
+}
+
+int
+zown_journal_compact_start (zown_journal_t *self, uint64_t seq, zown_journal_dump_fn *dump,
+                            void *arg)
+{
+    if (!self || !dump || seq == 0 || seq < self->last_seq)
+        return zown_fail (ZOWN_INVALID);
+    if (self->snap_fd != -1 || self->queued || self->compact_pid > 0)
+        return zown_fail (ZOWN_BUSY);
+    if (s_check_failed (self))
+        return -1;
+    int fds [2];
+    if (pipe2 (fds, O_CLOEXEC))
+        return zown_fail (ZOWN_SYSTEM);
+    pid_t pid = fork ();
+    if (pid == 0)
+        s_compact_child (self, seq, dump, arg, fds [1]);
+    close (fds [1]);
+    if (pid == -1) {
+        s_close_quietly (fds [0]);
+        return zown_fail (ZOWN_SYSTEM);
+    }
+    self->compact_pid = pid;
+    self->compact_fd = fds [0];
+    self->compact_from = self->size;
+    return 0;
+}
+
+//  Copies size bytes of the log from `from` to fd at `to`.
+static int
+s_copy_tail (zown_journal_t *self, uint64_t from, int fd, uint64_t to, uint64_t size)
+{
+    uint8_t chunk [65536];
+    while (size) {
+        size_t want = size < sizeof (chunk) ? (size_t) size : sizeof (chunk);
+        ssize_t got = pread (self->fd, chunk, want, (off_t) from);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (got == 0)
+                errno = EIO;  //  The log is shorter than it has written
+            return -1;
+        }
+        if (s_write_at (fd, chunk, (size_t) got, to))
+            return -1;
+        from += (uint64_t) got;
+        to += (uint64_t) got;
+        size -= (uint64_t) got;
+    }
+    return 0;
+}
+
+//  Replaces the log by its header and the records from `from` on (those
+//  appended after the snapshot's fork), through a new file written and
+//  synced whole, then renamed over it: a crash leaves either log, and
+//  both are consistent with the snapshot already in place.
+static int
+s_cut_log (zown_journal_t *self, uint64_t from)
+{
+    int fd = open (self->new_path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd == -1)
+        return -1;
+    uint8_t header [S_FILE_HEADER];
+    s_file_header (header, S_LOG_MAGIC);
+    uint64_t tail = self->size - from;
+    if (s_write_at (fd, header, S_FILE_HEADER, 0)
+        || s_copy_tail (self, from, fd, S_FILE_HEADER, tail) || s_sync (fd)
+        || rename (self->new_path, self->path)) {
+        s_close_quietly (fd);
+        int error = errno;
+        unlink (self->new_path);
+        errno = error;
+        return -1;
+    }
+    //  The syncer must not sync the old descriptor while it is closed.
+    int old = self->fd;
+    if (self->syncer_started) {
+        pthread_mutex_lock (&self->mutex);
+        while (self->syncing)
+            pthread_cond_wait (&self->idle, &self->mutex);
+        self->fd = fd;
+        pthread_mutex_unlock (&self->mutex);
+    } else
+        self->fd = fd;
+    close (old);
+    self->size = S_FILE_HEADER + tail;
+    //  Everything in the new log is synced; the rename is made durable.
+    self->unsynced = false;
+    return s_sync_dir (self);
+}
+
+int
+zown_journal_compact_finish (zown_journal_t *self)
+{
+    if (!self || self->compact_pid <= 0)
+        return zown_fail (ZOWN_INVALID);
+    char whole = 0;
+    ssize_t got;
+    while ((got = read (self->compact_fd, &whole, 1)) == -1 && errno == EINTR)
+        ;
+    close (self->compact_fd);
+    self->compact_fd = -1;
+    //  Reaped here unless the application reaps every child itself.
+    while (waitpid (self->compact_pid, NULL, 0) == -1 && errno == EINTR)
+        ;
+    self->compact_pid = 0;
+    if (got != 1 || whole != 'K') {
+        unlink (self->tmp_path);
+        errno = EIO;
+        return zown_fail (ZOWN_SYSTEM);
+    }
+    if (rename (self->tmp_path, self->snap_path)) {
+        int error = errno;
+        unlink (self->tmp_path);
+        errno = error;
+        return zown_fail (ZOWN_SYSTEM);
+    }
+    //  Until the rename is durable, the old snapshot may be the one found
+    //  after a crash, and it needs the whole log: keep the log.
+    if (s_sync_dir (self) || s_cut_log (self, self->compact_from))
+        return zown_fail (ZOWN_SYSTEM);
+    return 0;
+}
+
+int
+zown_journal_compact_poll (zown_journal_t *self)
+{
+    if (!self || self->compact_pid <= 0)
+        return 0;
+    struct pollfd item = { self->compact_fd, POLLIN, 0 };
+    if (poll (&item, 1, 0) == 0)
+        return 1;
+    return zown_journal_compact_finish (self);
 }

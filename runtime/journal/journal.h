@@ -140,6 +140,31 @@ int zown_journal_snapshot_commit (zown_journal_t *self);
 //  nothing if none is.
 void zown_journal_snapshot_abort (zown_journal_t *self);
 
+//  Compaction in the background: the snapshot is written by a forked
+//  child from its copy-on-write view of the caller's memory, while the
+//  caller goes on appending. start forks the child, which calls dump with
+//  this journal (dump adds the records with zown_journal_snapshot_add),
+//  writes the end marker, fsyncs the file, reports it whole through a
+//  pipe and leaves with _exit; it closes every inherited descriptor first
+//  and touches nothing of the parent's threads (docs/FORK.md). dump runs
+//  in the child: it must not use locks other threads may hold, nor
+//  ZeroMQ. poll (never blocks) returns 1 while the child runs; once it is
+//  done, it finishes as finish does and returns its result (0 if no
+//  compaction runs). finish waits for the child, renames its snapshot
+//  over path + ".snap", fsyncs the directory and replaces the log with
+//  the records appended since the fork (written to path + ".new", synced,
+//  renamed over the log). A child that failed or was killed leaves the
+//  previous snapshot and the whole log: finish removes its file and fails.
+//  destroy finishes a compaction that runs. Each returns 0, or -1 with
+//  ZOWN_INVALID (bad arguments; finish: none runs), ZOWN_BUSY (start:
+//  a snapshot is being written or records wait for their write) or
+//  ZOWN_SYSTEM (errno kept; EIO: the child did not finish).
+typedef int (zown_journal_dump_fn) (void *arg, zown_journal_t *journal);
+int zown_journal_compact_start (zown_journal_t *self, uint64_t seq, zown_journal_dump_fn *dump,
+                                void *arg);
+int zown_journal_compact_poll (zown_journal_t *self);
+int zown_journal_compact_finish (zown_journal_t *self);
+
 //  CRC-32C (Castagnoli) of size bytes, continuing from crc (0 to start):
 //  with the CPU's crc32 instruction (SSE4.2) where there is one, else
 //  eight bytes at a time from tables.

@@ -56,6 +56,7 @@ typedef struct {
     zown_journal_t *journal;  //  Durable owners only
     uint64_t compact_bytes;   //  Log size that triggers a snapshot
     uint64_t compact_floor;   //  Log size right after the last snapshot
+    bool compacting;          //  A child writes a snapshot
     char *recovery;           //  What loading the journal found; NULL: no journal
     //  Group commit (any journal): the records of a burst are written
     //  with one write(2) at its end (and in --fsync always synced with one
@@ -443,25 +444,41 @@ s_snapshot_add (void *arg, const void *record, size_t size)
     return zown_journal_snapshot_add ((zown_journal_t *) arg, S_JOURNAL_CHANGES, record, size);
 }
 
+//  Runs in the snapshot's child (zown_journal_compact_start): the
+//  registry as it was at the fork, in the child's copy of memory.
+static int
+s_dump (void *arg, zown_journal_t *journal)
+{
+    return zown_registry_dump ((zown_registry_t *) arg, s_snapshot_add, journal);
+}
+
 //  A log past its limit (and well past its size after the last snapshot)
-//  is replaced by a snapshot of the whole state.
+//  is replaced by a snapshot of the whole state, written by a child
+//  process while the owner goes on serving; once it is whole, the log
+//  keeps only what came after the fork.
 static void
 s_maybe_compact (s_self_t *self)
 {
     uint64_t size = zown_journal_log_size (self->journal);
-    if (size < self->compact_bytes || size < 2 * self->compact_floor)
+    int rc = 0;
+    if (self->compacting) {
+        rc = zown_journal_compact_poll (self->journal);
+        if (rc == 1)
+            return;
+        self->compacting = false;
+        size = zown_journal_log_size (self->journal);
+    } else if (size >= self->compact_bytes && size >= 2 * self->compact_floor) {
+        rc = zown_journal_compact_start (self->journal, zown_registry_seq (self->registry), s_dump,
+                                         self->registry);
+        self->compacting = rc == 0;
+        if (rc == 0)
+            return;
+    } else
         return;
-    uint64_t seq = zown_registry_seq (self->registry);
-    if (zown_journal_snapshot_begin (self->journal, seq)
-        || zown_registry_dump (self->registry, s_snapshot_add, self->journal)
-        || zown_journal_snapshot_commit (self->journal)) {
-        zown_journal_snapshot_abort (self->journal);
+    if (rc)
         fprintf (stderr, "zown: snapshot failed (%s); the log keeps growing\n", strerror (errno));
-        //  Not again before the log has doubled.
-        self->compact_floor = size;
-        return;
-    }
-    self->compact_floor = zown_journal_log_size (self->journal);
+    //  After a failure, not again before the log has doubled.
+    self->compact_floor = size;
 }
 
 static int
@@ -859,6 +876,9 @@ s_owner_thread (void *args)
         int timeout = zown_registry_next_timeout (self->registry);
         if (zown_session_rechecks (self->registry) && (timeout < 0 || timeout > 5))
             timeout = 5;
+        //  A snapshot's child is done within about this: its log is cut.
+        if (self->compacting && (timeout < 0 || timeout > 20))
+            timeout = 20;
         if (zmq_poll (items, (int) (fixed + watched), timeout) == -1) {
             if (errno == EINTR)
                 continue;
