@@ -18,6 +18,7 @@
 #include <sys/file.h>
 #include <sys/mman.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <stdatomic.h>
@@ -794,8 +795,12 @@ zown_journal_destroy (zown_journal_t **self_p)
         return;
     zown_journal_t *self = *self_p;
     zown_journal_snapshot_abort (self);
-    if (self->compact_pid > 0)
+    if (self->compact_pid > 0) {
+        //  Not waited for: the log is whole without it, and a stop must
+        //  not wait for a large state to be written.
+        kill (self->compact_pid, SIGKILL);
         zown_journal_compact_finish (self);
+    }
     s_stop_syncer (self);
     if (!self->failed && zown_journal_write (self) == 0)
         s_sync (self->fd);

@@ -155,7 +155,8 @@ void zown_journal_snapshot_abort (zown_journal_t *self);
 //  the records appended since the fork (written to path + ".new", synced,
 //  renamed over the log). A child that failed or was killed leaves the
 //  previous snapshot and the whole log: finish removes its file and fails.
-//  destroy finishes a compaction that runs. Each returns 0, or -1 with
+//  destroy kills the child of a compaction that runs, and finishes it
+//  (the log stays whole). Each returns 0, or -1 with
 //  ZOWN_INVALID (bad arguments; finish: none runs), ZOWN_BUSY (start:
 //  a snapshot is being written or records wait for their write) or
 //  ZOWN_SYSTEM (errno kept; EIO: the child did not finish).
