@@ -594,22 +594,48 @@ s_burst (zown_client_t **clients, int status)
     zown_request_destroy (&add);
 }
 
+//  An owner on `file` behind the seam, with S_BURST_CLIENTS clients, each
+//  of which has read "v", set to `start`.
+static zown_owner_t *
+s_burst_open (const char *name, const char *file, zown_fsync_t fsync, zown_client_t **clients,
+              int64_t start)
+{
+    s_seam_install ();
+    zown_owner_t *owner = s_owner_with (name, s_path (file), 0, fsync);
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        clients [client] = testutil_client (zown_owner_inproc (owner));
+    zown_value_t *value = zown_value_new (clients [0], "v");
+    assert_int_equal (zown_value_set (value, start), 0);
+    zown_value_destroy (&value);
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        assert_int_equal (s_value (clients [client], "v"), start);
+    return owner;
+}
+
+//  Closes them, and expects "v" to be `expected` after a restart.
+static void
+s_burst_close (zown_owner_t **owner_p, const char *name, const char *file, zown_fsync_t fsync,
+               zown_client_t **clients, int64_t expected)
+{
+    for (int client = 0; client < S_BURST_CLIENTS; client++)
+        zown_client_destroy (&clients [client]);
+    zown_owner_destroy (owner_p);
+    zown_journal_set_io (NULL);
+    zown_owner_t *owner = s_owner_with (name, s_path (file), 0, fsync);
+    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
+    assert_int_equal (s_value (client, "v"), expected);
+    zown_client_destroy (&client);
+    zown_owner_destroy (&owner);
+}
+
 //  Group commit: a burst of requests from several clients costs one write
 //  in every mode, and in --fsync always one sync; with a journal that
 //  keeps up, nothing about the replies changes.
 static void
 s_group_commit (zown_fsync_t fsync, const char *file)
 {
-    s_seam_install ();
-    zown_owner_t *owner = s_owner_with ("durable-group", s_path (file), 0, fsync);
     zown_client_t *clients [S_BURST_CLIENTS];
-    for (int client = 0; client < S_BURST_CLIENTS; client++)
-        clients [client] = testutil_client (zown_owner_inproc (owner));
-    zown_value_t *value = zown_value_new (clients [0], "v");
-    assert_int_equal (zown_value_set (value, 0), 0);
-    zown_value_destroy (&value);
-    for (int client = 0; client < S_BURST_CLIENTS; client++)
-        assert_int_equal (s_value (clients [client], "v"), 0);
+    zown_owner_t *owner = s_burst_open ("durable-group", file, fsync, clients, 0);
     int writes = atomic_load (&s_writes), syncs = atomic_load (&s_syncs);
     s_burst (clients, ZOWN_OK);
     //  The held add's write, then the burst's.
@@ -617,15 +643,8 @@ s_group_commit (zown_fsync_t fsync, const char *file)
     if (fsync == ZOWN_FSYNC_ALWAYS)
         assert_int_equal (atomic_load (&s_syncs) - syncs, 2);
     assert_int_equal (s_value (clients [1], "v"), 1 + S_BURST_CLIENTS * S_BURST_ADDS);
-    for (int client = 0; client < S_BURST_CLIENTS; client++)
-        zown_client_destroy (&clients [client]);
-    zown_owner_destroy (&owner);
-    zown_journal_set_io (NULL);
-    owner = s_owner_with ("durable-group", s_path (file), 0, fsync);
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    assert_int_equal (s_value (client, "v"), 1 + S_BURST_CLIENTS * S_BURST_ADDS);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
+    s_burst_close (&owner, "durable-group", file, fsync, clients,
+                   1 + S_BURST_CLIENTS * S_BURST_ADDS);
 }
 
 static void
@@ -643,28 +662,16 @@ test_group_commit_writes_once_per_burst (void **state)
 static void
 s_failed_burst (zown_fsync_t fsync, const char *file)
 {
-    s_seam_install ();
-    zown_owner_t *owner = s_owner_with ("durable-burst", s_path (file), 0, fsync);
     zown_client_t *clients [S_BURST_CLIENTS];
-    for (int client = 0; client < S_BURST_CLIENTS; client++)
-        clients [client] = testutil_client (zown_owner_inproc (owner));
-    zown_value_t *value = zown_value_new (clients [0], "v");
-    assert_int_equal (zown_value_set (value, 100), 0);
+    zown_owner_t *owner = s_burst_open ("durable-burst", file, fsync, clients, 100);
     s_burst (clients, ZOWN_NOT_DURABLE);
     //  The held add is acknowledged, nothing after it.
     assert_int_equal (s_value (clients [1], "v"), 101);
+    zown_value_t *value = zown_value_new (clients [0], "v");
     assert_int_equal (zown_value_add (value, 1, NULL), -1);
     assert_int_equal (zown_errno (), ZOWN_NOT_DURABLE);
     zown_value_destroy (&value);
-    for (int client = 0; client < S_BURST_CLIENTS; client++)
-        zown_client_destroy (&clients [client]);
-    zown_owner_destroy (&owner);
-    zown_journal_set_io (NULL);
-    owner = s_owner_with ("durable-burst", s_path (file), 0, fsync);
-    zown_client_t *client = testutil_client (zown_owner_inproc (owner));
-    assert_int_equal (s_value (client, "v"), 101);
-    zown_client_destroy (&client);
-    zown_owner_destroy (&owner);
+    s_burst_close (&owner, "durable-burst", file, fsync, clients, 101);
 }
 
 static void
