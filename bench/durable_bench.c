@@ -1,16 +1,18 @@
 /*  =========================================================================
-    durable_bench - write throughput of an owner with a journal, per fsync
-    mode, beside the same owner without one, in the same run
+    durable_bench - write cost of an owner with a journal, per fsync mode,
+    beside the same owner without one, in the same run
 
-    One client (this process, another thread than the owner) makes VALUE_ADD
-    writes over ipc: round trips (one in flight) and pipelined (a window of
-    1000). Each (mode, pattern) cell runs --repeat times, interleaved, and
-    the table reports medians and the ratio to no persistence. The journal
-    lives in --dir (default: a fresh directory under /tmp, on this machine's
-    disk), and peak RSS is this process's (the owner runs in it).
+    Worker processes (forked, each with its own client, released together
+    by a start gate) make VALUE_ADD writes over ipc to an owner in this
+    process: 1 worker with one request in flight, 5 workers with one in
+    flight each, and 5 workers pipelining with --window in flight each.
+    Every (mode, pattern) cell runs --repeat times; rounds interleave the
+    cells, and the table reports medians, the cost per request and the
+    ratio to no persistence. The journal lives in --dir (default: a fresh
+    directory under /tmp, on this machine's disk).
 
-    Usage: durable_bench [--repeat R] [--ops N] [--pipelined N] [--dir DIR]
-                         [--quick]
+    Usage: durable_bench [--repeat R] [--ops N] [--pipelined N]
+                         [--window W] [--dir DIR] [--quick]
     =========================================================================
 */
 #define _GNU_SOURCE
@@ -19,143 +21,185 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
-#define WINDOW 1000
-#define MODES  4
+#define MODES    4
+#define PATTERNS 3
+#define WORKERS  5
 
 static const char *s_mode_names [MODES] = { "none", "always", "everysec", "no" };
+static const char *s_pattern_names [PATTERNS] = { "1 client", "5 clients", "5 clients pipelined" };
 
-//  Ops per second of `ops` adds, round trips or pipelined; -1 on failure.
-static double
-s_run (zown_client_t *client, long ops, bool pipelined)
+//  What every worker of a cell does.
+typedef struct {
+    const char *endpoint;
+    long ops;    //  Writes per worker
+    int window;  //  In flight per worker (1: round trips)
+} s_job_t;
+
+//  A worker's report.
+typedef struct {
+    long done;
+    int64_t end_ns;
+    char error [128];
+} s_result_t;
+
+//  One worker: its own client, never the parent's.
+static int
+s_worker (int index, void *args, const bench_worker_fds_t *fds)
 {
+    (void) index;
+    const s_job_t *job = (const s_job_t *) args;
+    s_result_t result = { 0, 0, "" };
+    zown_client_t *client = zown_client_new (job->endpoint);
     zown_request_t *request = zown_request_new ();
     zown_datum_t one = zown_datum_int (1);
-    zown_request_add (request, ZOWN_OP_VALUE_ADD, "counter", 1, &one);
-    zown_reply_t *reply;
-    int64_t started = bench_now_ns ();
-    long sent = 0, received = 0;
-    while (received < ops) {
-        if (!pipelined) {
-            if (zown_client_call (client, request, &reply))
+    bool ok = client && request && zown_client_set_window (client, 1000) == 0
+        && zown_client_ping (client) == 0
+        && zown_request_add (request, ZOWN_OP_VALUE_ADD, "counter", 1, &one) == 0;
+    bench_worker_gate (fds, ok);
+    if (!ok)
+        snprintf (result.error, sizeof (result.error), "set-up: %s", zown_strerror (zown_errno ()));
+    else if (job->window > 1)
+        result.done = bench_zown_pipe (client, request, job->ops, job->window, result.error,
+                                       sizeof (result.error));
+    else
+        for (; result.done < job->ops; result.done++)
+            if (zown_client_call (client, request, NULL)) {
+                snprintf (result.error, sizeof (result.error), "write %ld: %s", result.done,
+                          zown_strerror (zown_errno ()));
                 break;
-            received++;
-        } else if (sent < ops && zown_client_pending (client) < WINDOW) {
-            if (zown_client_send (client, request, NULL))
-                break;
-            sent++;
-        } else {
-            if (zown_client_recv (client, &reply) || zown_reply_status (reply) != ZOWN_OK)
-                break;
-            received++;
-        }
-    }
-    double seconds = (double) (bench_now_ns () - started) / 1e9;
+            }
+    result.end_ns = bench_now_ns ();
     zown_request_destroy (&request);
-    if (received < ops) {
-        fprintf (stderr, "durable_bench: write %ld failed: %s\n", received,
-                 zown_strerror (zown_errno ()));
-        return -1;
-    }
-    return (double) ops / seconds;
+    zown_client_destroy (&client);
+    return bench_write_all (fds->result, &result, sizeof (result)) || result.done < job->ops;
 }
 
+//  Writes per second of one cell; -1 on failure.
 static double
-s_cell (const char *dir, int mode, long ops, bool pipelined, int round)
+s_cell (const char *dir, int mode, int pattern, long ops, long pipelined_ops, int window)
 {
     char journal [600];
-    snprintf (journal, sizeof (journal), "%s/bench-%d-%d-%d.log", dir, mode, pipelined, round);
+    snprintf (journal, sizeof (journal), "%s/bench-%d-%d.log", dir, mode, pattern);
     zown_owner_options_t options = { .data = mode ? journal : NULL,
                                      .fsync = (zown_fsync_t) (mode ? mode - 1 : 0) };
     char name [64];
     snprintf (name, sizeof (name), "durable-bench-%d", (int) getpid ());
     zown_owner_t *owner = zown_owner_new_with (name, &options);
-    zown_client_t *client = owner ? zown_client_new (zown_owner_ipc (owner)) : NULL;
+    if (!owner) {
+        fprintf (stderr, "durable_bench: owner: %s\n", zown_strerror (zown_errno ()));
+        return -1;
+    }
+    s_job_t job = { zown_owner_ipc (owner), pattern == 2 ? pipelined_ops : ops,
+                    pattern == 2 ? window : 1 };
+    int count = pattern ? WORKERS : 1;
+    bench_fork_t workers;
+    int64_t started = bench_fork_start (&workers, count, s_worker, &job);
     double rate = -1;
-    if (client && zown_client_set_window (client, WINDOW) == 0 && zown_client_ping (client) == 0)
-        rate = s_run (client, ops, pipelined);
-    zown_client_destroy (&client);
+    if (started >= 0) {
+        int64_t ended = started;
+        long done = 0;
+        for (int index = 0; index < count; index++) {
+            s_result_t result;
+            if (bench_read_all (workers.results [index], &result, sizeof (result)))
+                continue;
+            if (result.error [0])
+                fprintf (stderr, "durable_bench: worker %d: %s\n", index, result.error);
+            done += result.done;
+            ended = result.end_ns > ended ? result.end_ns : ended;
+        }
+        if (bench_fork_reap (&workers) == 0 && workers.ready && done == count * job.ops)
+            rate = (double) done / ((double) (ended - started) / 1e9);
+    }
     zown_owner_destroy (&owner);
     char other [700];
-    snprintf (other, sizeof (other), "%s.snap", journal);
     unlink (journal);
+    snprintf (other, sizeof (other), "%s.snap", journal);
     unlink (other);
     snprintf (other, sizeof (other), "%s.lock", journal);
     unlink (other);
     return rate;
 }
 
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: durable_bench [--repeat R] [--ops N] [--pipelined N] [--window W] "
+             "[--dir DIR] [--quick]\n");
+}
+
 int
 main (int argc, char *argv [])
 {
-    int repeat = 5;
-    long ops = 2000, pipelined_ops = 200000;
+    long repeat = 5, ops = 2000, pipelined_ops = 40000, window = 100;
     const char *dir = NULL;
     for (int arg = 1; arg < argc; arg++) {
-        bool has_value = arg + 1 < argc;
-        if (!strcmp (argv [arg], "--repeat") && has_value)
-            repeat = atoi (argv [++arg]);
-        else if (!strcmp (argv [arg], "--ops") && has_value)
-            ops = atol (argv [++arg]);
-        else if (!strcmp (argv [arg], "--pipelined") && has_value)
-            pipelined_ops = atol (argv [++arg]);
-        else if (!strcmp (argv [arg], "--dir") && has_value)
+        if (!strcmp (argv [arg], "--repeat"))
+            repeat = bench_arg_long (argc, argv, &arg, "durable_bench", s_usage);
+        else if (!strcmp (argv [arg], "--ops"))
+            ops = bench_arg_long (argc, argv, &arg, "durable_bench", s_usage);
+        else if (!strcmp (argv [arg], "--pipelined"))
+            pipelined_ops = bench_arg_long (argc, argv, &arg, "durable_bench", s_usage);
+        else if (!strcmp (argv [arg], "--window"))
+            window = bench_arg_long (argc, argv, &arg, "durable_bench", s_usage);
+        else if (!strcmp (argv [arg], "--dir") && arg + 1 < argc)
             dir = argv [++arg];
         else if (!strcmp (argv [arg], "--quick")) {
             repeat = 1;
             ops = 100;
             pipelined_ops = 2000;
         } else {
-            fprintf (stderr,
-                     "usage: durable_bench [--repeat R] [--ops N] [--pipelined N] "
-                     "[--dir DIR] [--quick]\n");
+            s_usage (stderr);
             return 2;
         }
     }
+    if (repeat > 100 || window > 500)
+        return 2;
     char made [] = "/tmp/zown-durable-bench-XXXXXX";
     if (!dir && !(dir = mkdtemp (made))) {
         perror ("durable_bench: mkdtemp");
         return 1;
     }
-    if (repeat < 1 || repeat > 100 || ops < 1 || pipelined_ops < 1)
-        return 2;
-    double *rates = calloc ((size_t) (MODES * 2 * repeat), sizeof (double));
-    //  Rounds interleave the modes, so that a noisy moment hits them all.
+    char rundir [512];
+    if (bench_rundir (rundir, sizeof (rundir), "durable")) {
+        perror ("durable_bench: run directory");
+        return 1;
+    }
+    double *rates = calloc ((size_t) (MODES * PATTERNS * repeat), sizeof (double));
+    //  Rounds interleave the cells, so that a noisy moment hits them all.
     for (int round = 0; round < repeat; round++)
-        for (int mode = 0; mode < MODES; mode++)
-            for (int pipelined = 0; pipelined < 2; pipelined++) {
-                double rate = s_cell (dir, mode, pipelined ? pipelined_ops : ops, pipelined, round);
+        for (int pattern = 0; pattern < PATTERNS; pattern++)
+            for (int mode = 0; mode < MODES; mode++) {
+                double rate = s_cell (dir, mode, pattern, ops, pipelined_ops, (int) window);
                 if (rate < 0)
                     return 1;
-                rates [(mode * 2 + pipelined) * repeat + round] = rate;
-                printf ("{\"bench\":\"durable\",\"fsync\":\"%s\",\"pattern\":\"%s\",\"ops\":%ld,"
+                rates [(mode * PATTERNS + pattern) * repeat + round] = rate;
+                printf ("{\"bench\":\"durable\",\"fsync\":\"%s\",\"pattern\":\"%s\","
                         "\"ops_per_s\":%.1f}\n",
-                        s_mode_names [mode], pipelined ? "pipelined" : "round_trip",
-                        pipelined ? pipelined_ops : ops, rate);
+                        s_mode_names [mode], s_pattern_names [pattern], rate);
             }
-    struct rusage usage;
-    getrusage (RUSAGE_SELF, &usage);
-    printf ("\n| fsync | round trip ops/s | ratio to none | pipelined ops/s (window %d) | ratio "
-            "to none |\n|---|---|---|---|---|\n",
-            WINDOW);
-    double base [2] = { 0, 0 };
-    for (int mode = 0; mode < MODES; mode++) {
-        double median [2];
-        for (int pipelined = 0; pipelined < 2; pipelined++) {
-            median [pipelined] = bench_median (rates + (mode * 2 + pipelined) * repeat, repeat);
+    printf ("\n| pattern | fsync | writes/s | us per write | ratio to none |\n"
+            "|---|---|--:|--:|--:|\n");
+    for (int pattern = 0; pattern < PATTERNS; pattern++) {
+        double base = 0;
+        for (int mode = 0; mode < MODES; mode++) {
+            double median =
+                bench_median (rates + (mode * PATTERNS + pattern) * repeat, (int) repeat);
             if (mode == 0)
-                base [pipelined] = median [pipelined];
+                base = median;
+            printf ("| %s | %s | %.0f | %.2f | %.3f |\n", s_pattern_names [pattern],
+                    s_mode_names [mode], median, 1e6 / median, median / base);
         }
-        printf ("| %s | %.0f | %.3f | %.0f | %.3f |\n", s_mode_names [mode], median [0],
-                median [0] / base [0], median [1], median [1] / base [1]);
     }
-    printf ("\nmedians of %d runs; %ld round trips, %ld pipelined writes per run; journal in "
-            "%s; peak RSS %ld KiB\n",
-            repeat, ops, pipelined_ops, dir, usage.ru_maxrss);
+    printf ("\nmedians of %ld interleaved runs; per worker %ld round trips or %ld pipelined "
+            "writes (window %ld); journal in %s\n",
+            repeat, ops, pipelined_ops, window, dir);
     free (rates);
     if (dir == made)
         rmdir (made);
+    bench_remove_tree (rundir);
     return 0;
 }
