@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,9 +78,22 @@ s_worker (int index, void *args, const bench_worker_fds_t *fds)
     return bench_write_all (fds->result, &result, sizeof (result)) || result.done < job->ops;
 }
 
-//  Writes per second of one cell; -1 on failure.
+//  CPU time of this process (the owner thread, its libzmq I/O thread and
+//  the journal's syncer: the workers are other processes), in us.
 static double
-s_cell (const char *dir, int mode, int pattern, long ops, long pipelined_ops, int window)
+s_cpu_us (void)
+{
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
+    return (double) (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1e6
+        + (double) (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec);
+}
+
+//  Writes per second of one cell, and the owner's CPU per write in
+//  *cpu_p; -1 on failure.
+static double
+s_cell (const char *dir, int mode, int pattern, long ops, long pipelined_ops, int window,
+        double *cpu_p)
 {
     char journal [600];
     snprintf (journal, sizeof (journal), "%s/bench-%d-%d.log", dir, mode, pattern);
@@ -97,6 +111,7 @@ s_cell (const char *dir, int mode, int pattern, long ops, long pipelined_ops, in
     int count = pattern ? WORKERS : 1;
     bench_fork_t workers;
     int64_t started = bench_fork_start (&workers, count, s_worker, &job);
+    double cpu = s_cpu_us ();
     double rate = -1;
     if (started >= 0) {
         int64_t ended = started;
@@ -110,6 +125,7 @@ s_cell (const char *dir, int mode, int pattern, long ops, long pipelined_ops, in
             done += result.done;
             ended = result.end_ns > ended ? result.end_ns : ended;
         }
+        *cpu_p = (s_cpu_us () - cpu) / (double) (done ? done : 1);
         if (bench_fork_reap (&workers) == 0 && workers.ready && done == count * job.ops)
             rate = (double) done / ((double) (ended - started) / 1e9);
     }
@@ -121,6 +137,20 @@ s_cell (const char *dir, int mode, int pattern, long ops, long pipelined_ops, in
     snprintf (other, sizeof (other), "%s.lock", journal);
     unlink (other);
     return rate;
+}
+
+//  The median of a cell's values, and the median of its ratios to the
+//  base cell's values of the same rounds.
+static void
+s_summary (const double *cell, const double *base, int repeat, double *median_p, double *ratio_p)
+{
+    double sorted [100], ratios [100];  //  bench_median sorts; repeat <= 100
+    for (int round = 0; round < repeat; round++) {
+        sorted [round] = cell [round];
+        ratios [round] = cell [round] / base [round];
+    }
+    *median_p = bench_median (sorted, repeat);
+    *ratio_p = bench_median (ratios, repeat);
 }
 
 static void
@@ -169,43 +199,40 @@ main (int argc, char *argv [])
         return 1;
     }
     double *rates = calloc ((size_t) (MODES * PATTERNS * repeat), sizeof (double));
+    double *cpus = calloc ((size_t) (MODES * PATTERNS * repeat), sizeof (double));
     //  Rounds interleave the cells, so that a noisy moment hits them all.
     for (int round = 0; round < repeat; round++)
         for (int pattern = 0; pattern < PATTERNS; pattern++)
             for (int mode = 0; mode < MODES; mode++) {
-                double rate = s_cell (dir, mode, pattern, ops, pipelined_ops, (int) window);
+                size_t at = (size_t) ((mode * PATTERNS + pattern) * repeat + round);
+                double rate =
+                    s_cell (dir, mode, pattern, ops, pipelined_ops, (int) window, &cpus [at]);
                 if (rate < 0)
                     return 1;
-                rates [(mode * PATTERNS + pattern) * repeat + round] = rate;
+                rates [at] = rate;
                 printf ("{\"bench\":\"durable\",\"fsync\":\"%s\",\"pattern\":\"%s\","
-                        "\"ops_per_s\":%.1f}\n",
-                        s_mode_names [mode], s_pattern_names [pattern], rate);
+                        "\"ops_per_s\":%.1f,\"owner_cpu_us\":%.3f}\n",
+                        s_mode_names [mode], s_pattern_names [pattern], rate, cpus [at]);
             }
     //  Ratios are taken inside each round, where the cells ran back to back,
     //  then their median: the machine's load changes less within a round.
-    printf ("\n| pattern | fsync | writes/s | us per write | ratio to none (median of rounds) |\n"
-            "|---|---|--:|--:|--:|\n");
-    double *ratios = calloc ((size_t) repeat, sizeof (double));
-    double *sorted = calloc ((size_t) repeat, sizeof (double));
+    printf ("\n| pattern | fsync | writes/s | ratio to none | owner CPU us per write | ratio to "
+            "none |\n|---|---|--:|--:|--:|--:|\n");
     for (int pattern = 0; pattern < PATTERNS; pattern++)
         for (int mode = 0; mode < MODES; mode++) {
-            const double *base = rates + pattern * repeat;
-            const double *cell = rates + (mode * PATTERNS + pattern) * repeat;
-            for (int round = 0; round < repeat; round++) {
-                ratios [round] = cell [round] / base [round];
-                sorted [round] = cell [round];  //  bench_median sorts
-            }
-            double ratio = bench_median (ratios, (int) repeat);
-            double median = bench_median (sorted, (int) repeat);
-            printf ("| %s | %s | %.0f | %.2f | %.3f |\n", s_pattern_names [pattern],
-                    s_mode_names [mode], median, 1e6 / median, ratio);
+            size_t base = (size_t) (pattern * repeat);
+            size_t cell = (size_t) ((mode * PATTERNS + pattern) * repeat);
+            double rate, rate_ratio, cpu, cpu_ratio;
+            s_summary (rates + cell, rates + base, (int) repeat, &rate, &rate_ratio);
+            s_summary (cpus + cell, cpus + base, (int) repeat, &cpu, &cpu_ratio);
+            printf ("| %s | %s | %.0f | %.3f | %.2f | %.3f |\n", s_pattern_names [pattern],
+                    s_mode_names [mode], rate, rate_ratio, cpu, cpu_ratio);
         }
-    free (ratios);
-    free (sorted);
     printf ("\nmedians of %ld interleaved runs; per worker %ld round trips or %ld pipelined "
             "writes (window %ld); journal in %s\n",
             repeat, ops, pipelined_ops, window, dir);
     free (rates);
+    free (cpus);
     if (dir == made)
         rmdir (made);
     bench_remove_tree (rundir);
