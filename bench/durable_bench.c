@@ -228,9 +228,11 @@ main (int argc, char *argv [])
             printf ("| %s | %s | %.0f | %.3f | %.2f | %.3f |\n", s_pattern_names [pattern],
                     s_mode_names [mode], rate, rate_ratio, cpu, cpu_ratio);
         }
+    struct rusage usage;
+    getrusage (RUSAGE_SELF, &usage);
     printf ("\nmedians of %ld interleaved runs; per worker %ld round trips or %ld pipelined "
-            "writes (window %ld); journal in %s\n",
-            repeat, ops, pipelined_ops, window, dir);
+            "writes (window %ld); journal in %s; peak RSS of the owner's process %ld KiB\n",
+            repeat, ops, pipelined_ops, window, dir, usage.ru_maxrss);
     free (rates);
     free (cpus);
     if (dir == made)
