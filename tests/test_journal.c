@@ -942,6 +942,13 @@ test_background_snapshot (void **state)
     assert_int_equal (recovery.snapshot_seq, at);
     assert_int_equal (recovery.log_records, 4);
     assert_int_equal (recovery.bad_bytes, 0);
+    //  A snapshot taken above every record: appends must go above it.
+    uint64_t above = recovery.last_seq + 10;
+    assert_int_equal (zown_journal_compact_start (journal, above, s_dump, &dump), 0);
+    assert_int_equal (zown_journal_compact_finish (journal), 0);
+    assert_int_equal (zown_journal_append (journal, above - 5, 1, "x", 1), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    assert_int_equal (zown_journal_append (journal, above + 1, 1, "x", 1), 0);
     zown_journal_destroy (&journal);
     s_seen_reset (&seen, true);
     s_free_entries (logged, 4);

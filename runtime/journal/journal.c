@@ -1,12 +1,13 @@
 /*  =========================================================================
     journal - the owner's durability journal (docs/DURABILITY.md)
 
-    The log is a file header and then records, each written with one
-    pwrite(2) at the end of the last whole record, so a crash leaves at most
-    one torn record at the tail. Opening maps the files read-only, checks
+    The log is a file header and then records, written a burst at a time
+    with one pwrite(2) at the end of the last whole record, so a crash
+    leaves a torn record only at the tail. Opening maps the files read-only, checks
     every record while it applies it, and only once everything is applied
     changes anything on disk (writes a new log's header, or sets aside a
     bad tail). Every record carries a CRC-32C, so damage anywhere is found.
+    A snapshot is written by a forked child while the log goes on.
     =========================================================================
 */
 #include "zown_internal.h"
@@ -60,6 +61,7 @@ struct _zown_journal_t {
     pid_t compact_pid;       //  The child writing a snapshot in the background; 0 if none
     int compact_fd;          //  Its pipe: one octet when the snapshot is whole, then EOF
     uint64_t compact_from;   //  Log size when it forked: records after that stay
+    uint64_t compact_seq;    //  Seq its snapshot is taken at
     bool sealing;            //  In that child: commit stops before the rename
     //  The EVERYSEC syncer thread, which reads fd and shares the last four
     //  fields, under mutex.
@@ -1080,6 +1082,7 @@ zown_journal_compact_start (zown_journal_t *self, uint64_t seq, zown_journal_dum
     self->compact_pid = pid;
     self->compact_fd = fds [0];
     self->compact_from = self->size;
+    self->compact_seq = seq;
     return 0;
 }
 
@@ -1172,6 +1175,9 @@ zown_journal_compact_finish (zown_journal_t *self)
         errno = error;
         return zown_fail (ZOWN_SYSTEM);
     }
+    //  The new snapshot hides records up to its seq: appends go above it.
+    if (self->last_seq < self->compact_seq)
+        self->last_seq = self->compact_seq;
     //  Until the rename is durable, the old snapshot may be the one found
     //  after a crash, and it needs the whole log: keep the log.
     if (s_sync_dir (self) || s_cut_log (self, self->compact_from))

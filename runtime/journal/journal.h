@@ -8,7 +8,7 @@
     than it, through a callback, and sets aside a torn or corrupt tail
     instead of applying it. Used by one thread; with ZOWN_FSYNC_EVERYSEC the
     journal runs one background thread of its own that only calls
-    fdatasync.
+    fdatasync, and a background snapshot is written by a child process.
     =========================================================================
 */
 #ifndef ZOWN_JOURNAL_H_INCLUDED
