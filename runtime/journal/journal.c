@@ -1191,7 +1191,7 @@ zown_journal_compact_poll (zown_journal_t *self)
     if (!self || self->compact_pid <= 0)
         return 0;
     struct pollfd item = { self->compact_fd, POLLIN, 0 };
-    if (poll (&item, 1, 0) == 0)
-        return 1;
+    if (poll (&item, 1, 0) <= 0)
+        return 1;  //  Not done, or interrupted: asked again later
     return zown_journal_compact_finish (self);
 }
