@@ -27,7 +27,10 @@ zown_changes_record (zown_registry_t *self, const char *name, uint8_t kind, uint
         return;
     }
     self->change_count++;
+    size_t start = self->changes.size;
     zown_encode_change_datums (&self->changes, name, kind, version, op, count, values);
+    zown_buf_put_mem (&self->change_index, &start, sizeof (start));
+    self->changes.failed |= self->change_index.failed;
 }
 
 void
@@ -62,30 +65,32 @@ zown_object_changed_as (zown_object_t *object, uint8_t op, size_t count, const z
 //  Number the request's changes (a MARK takes the last number without
 //  using one up), flag all but the last MORE (a subscriber never applies
 //  half of a commit), and find the durable ones for the journal. The
-//  records stay as they were encoded: the journal and the feed get these
-//  very bytes. Returns the durable ones and their size in *size_p: the
+//  records stay as they were encoded, found through change_index without
+//  being decoded: the journal and the feed get these very bytes. Returns the durable ones and their size in *size_p: the
 //  records in place when they lead the commit (usually all of it), else a
 //  copy gathered in self->durable (NULL if out of memory).
 static const uint8_t *
 s_number (zown_registry_t *self, size_t *size_p)
 {
     zown_buf_t *buf = &self->changes;
+    size_t records = self->change_index.size / sizeof (size_t);
     self->durable.size = 0;
-    zown_reader_t reader;
-    zown_reader_init (&reader, buf->data, buf->size);
-    zown_change_t change;
     size_t prefix = 0;  //  End of the leading durable records
     bool gathering = false;
-    while (reader.pos < reader.end) {
-        size_t offset = (size_t) (reader.pos - buf->data);
-        if (zown_decode_change (&reader, &change))
-            break;
-        size_t end = (size_t) (reader.pos - buf->data);
-        bool mark = change.kind == ZOWN_CHANGE_MARK;
+    for (size_t index = 0; index < records; index++) {
+        size_t offset, end = buf->size;
+        memcpy (&offset, self->change_index.data + index * sizeof (size_t), sizeof (size_t));
+        if (index + 1 < records)
+            memcpy (&end, self->change_index.data + (index + 1) * sizeof (size_t), sizeof (size_t));
+        //  A record is its name's size, the name, then kind, seq (8), version
+        //  (8) and op (runtime/wire/codec.c): read in place, not decoded.
+        uint8_t *kind = buf->data + offset + 1 + buf->data [offset];
+        uint8_t op = kind [17];
+        bool mark = *kind == ZOWN_CHANGE_MARK;
         zown_encode_change_seq (buf, offset, mark ? self->seq : ++self->seq);
-        if (reader.pos < reader.end)
-            buf->data [offset + 1 + change.name_size] |= ZOWN_CHANGE_MORE;
-        const zown_type_def_t *type = zown_commands [change.op].type;
+        if (end < buf->size)
+            *kind |= ZOWN_CHANGE_MORE;
+        const zown_type_def_t *type = zown_commands [op].type;
         bool durable = self->persist && !mark && type && !type->ephemeral;
         if (durable && !gathering && prefix == offset)
             prefix = end;
@@ -102,6 +107,16 @@ s_number (zown_registry_t *self, size_t *size_p)
     }
     *size_p = self->durable.size;
     return self->durable.failed ? NULL : self->durable.data;
+}
+
+//  Forget the request's records.
+static void
+s_forget (zown_registry_t *self)
+{
+    self->changes.size = 0;
+    self->changes.failed = false;
+    self->change_index.size = 0;
+    self->change_index.failed = false;
 }
 
 //  Give each change of the committed request its sequence number, hand the
@@ -123,8 +138,7 @@ zown_changes_commit (zown_registry_t *self)
     self->change_count = 0;
     if (buf->failed) {
         //  Out of memory recording them: the journal cannot have them.
-        buf->failed = false;
-        buf->size = 0;
+        s_forget (self);
         return self->persist ? -1 : 0;
     }
     uint64_t seq = self->seq;
@@ -133,7 +147,7 @@ zown_changes_commit (zown_registry_t *self)
     if (self->persist && size
         && (!durable || self->persist (self->persist_arg, self->seq, durable, size))) {
         self->durable.failed = false;
-        buf->size = 0;
+        s_forget (self);
         self->seq = seq;
         self->not_durable = true;
         return -1;
@@ -141,7 +155,7 @@ zown_changes_commit (zown_registry_t *self)
     self->queued = self->persist && size;
     if (self->feed_active && self->publish)
         self->publish (self->publish_arg, buf->data, buf->size);
-    buf->size = 0;
+    s_forget (self);
     return 0;
 }
 
@@ -157,8 +171,7 @@ zown_changes_commit_final (zown_registry_t *self)
 void
 zown_changes_discard (zown_registry_t *self)
 {
-    self->changes.size = 0;
-    self->changes.failed = false;
+    s_forget (self);
     self->change_count = 0;
 }
 

@@ -86,10 +86,11 @@ struct _zown_registry_t {
     size_t snapshot_capacity;
     bool closing;  //  Destroying: parked requests get no reply
     //  Changes (changes.c): the feed and the journal
-    zown_buf_t changes;   //  Records of the request being applied, journal form, seq unset
-    size_t change_count;  //  Changes of the request being applied
-    uint64_t seq;         //  Sequence number of the last committed change
-    bool feed_active;     //  Someone subscribes to the feed
+    zown_buf_t changes;       //  Records of the request being applied, journal form, seq unset
+    zown_buf_t change_index;  //  Where each of them starts (size_t offsets in changes)
+    size_t change_count;      //  Changes of the request being applied
+    uint64_t seq;             //  Sequence number of the last committed change
+    bool feed_active;         //  Someone subscribes to the feed
     zown_publish_fn *publish;
     void *publish_arg;
     zown_persist_fn *persist;

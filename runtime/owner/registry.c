@@ -98,6 +98,7 @@ zown_registry_new (void)
     zown_buf_init (&self->durable);
     zown_buf_init (&self->undo_copies);
     zown_buf_init (&self->op_out);
+    zown_buf_init (&self->change_index);
     zown_limits_t defaults = { 0 };
     zown_limits_resolve (&defaults);
     zown_registry_set_limits (self, &defaults);
@@ -128,6 +129,7 @@ zown_registry_destroy (zown_registry_t **self_p)
         zown_buf_free (&self->durable);
         zown_buf_free (&self->undo_copies);
         zown_buf_free (&self->op_out);
+        zown_buf_free (&self->change_index);
         for (size_t index = 0; index < ZOWN_FEED_ENDPOINTS; index++)
             free (self->feed [index]);
         free (self->undo);
