@@ -8,9 +8,12 @@
 #include "testutil.h"
 #include "journal/journal.h"
 #include <fcntl.h>
+#include <libgen.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
 
 static zown_spawner_t *s_spawner;
@@ -22,6 +25,29 @@ s_path (const char *file)
     static char path [512];
     snprintf (path, sizeof (path), "%s/%s", getenv ("ZOWN_RUNDIR"), file);
     return path;
+}
+
+//  Awaits the snapshot of `journal`: a child writes it while the owner
+//  serves, and the owner renames it into place once it is whole. The
+//  deadline only stops a test whose snapshot never comes.
+static void
+s_await_snapshot (const char *journal)
+{
+    char snapshot [600], directory [600];
+    snprintf (snapshot, sizeof (snapshot), "%s.snap", journal);
+    snprintf (directory, sizeof (directory), "%s", journal);
+    int fd = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
+    assert_true (fd >= 0);
+    assert_true (inotify_add_watch (fd, dirname (directory), IN_MOVED_TO) >= 0);
+    struct stat info;
+    while (stat (snapshot, &info) != 0) {
+        struct pollfd item = { fd, POLLIN, 0 };
+        assert_int_equal (poll (&item, 1, 60000), 1);
+        char events [4096];
+        while (read (fd, events, sizeof (events)) > 0)
+            ;
+    }
+    close (fd);
 }
 
 static zown_owner_t *
@@ -239,6 +265,7 @@ test_snapshot_while_clients_write (void **state)
     pthread_t writers [S_WRITERS];
     for (int index = 0; index < S_WRITERS; index++)
         assert_int_equal (pthread_create (&writers [index], NULL, s_writer, owner), 0);
+    s_await_snapshot (journal);
     for (int index = 0; index < S_WRITERS; index++) {
         void *failed;
         assert_int_equal (pthread_join (writers [index], &failed), 0);
@@ -908,6 +935,9 @@ s_lease_then_kill (const char *journal, const uint64_t *compact_bytes)
         assert_int_equal (zown_client_call (client, batch, NULL), 0);
         zown_request_destroy (&batch);
     }
+    //  The snapshot, taken while a and c are leased, is in place.
+    if (*compact_bytes)
+        s_await_snapshot (journal);
     zown_client_t *other = testutil_client (endpoint);
     zown_queue_t *theirs = zown_queue_new (other, "jobs");
     s_expect_lease (theirs, "d", 1);
