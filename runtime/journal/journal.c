@@ -17,6 +17,7 @@
 #include <libgen.h>
 #include <stdarg.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/mman.h>
 #include <poll.h>
 #include <signal.h>
@@ -1047,8 +1048,12 @@ s_close_except (int keep)
 //  ZeroMQ object and no lock of the parent's threads is ever touched.
 static void __attribute__ ((noreturn))
 s_compact_child (zown_journal_t *self, uint64_t seq, zown_journal_dump_fn *dump, void *arg,
-                 int done_fd)
+                 int done_fd, pid_t parent)
 {
+    //  It dies with the thread that forked it: left writing after its
+    //  owner was killed, it could write into the next owner's snapshot.
+    if (prctl (PR_SET_PDEATHSIG, SIGKILL) || getppid () != parent)
+        _exit (1);
     s_close_except (done_fd);
     self->fd = self->lock_fd = -1;
     self->sealing = true;
@@ -1071,9 +1076,10 @@ zown_journal_compact_start (zown_journal_t *self, uint64_t seq, zown_journal_dum
     int fds [2];
     if (pipe2 (fds, O_CLOEXEC))
         return zown_fail (ZOWN_SYSTEM);
+    pid_t parent = getpid ();
     pid_t pid = fork ();
     if (pid == 0)
-        s_compact_child (self, seq, dump, arg, fds [1]);
+        s_compact_child (self, seq, dump, arg, fds [1], parent);
     close (fds [1]);
     if (pid == -1) {
         s_close_quietly (fds [0]);
