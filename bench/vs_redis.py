@@ -85,6 +85,10 @@ CELLS = [
          [f"-c 1 -P 100 {INCR}"], "mgr_value_add", size="pipe"),
     cell("add_pipe_5", "pipelined single adds, 100 in flight", 5, "pipe_add",
          [f"-c 5 -P 100 {INCR}"], "mgr_value_add", size="pipe"),
+    cell("add_buf_5", "buffered single adds (a plain loop)", 5, "buf_add",
+         [f"-c 5 -P 100 {INCR}"], "mgr_value_add", size="pipe"),
+    cell("set_buf_5", "buffered single dict sets (a plain loop)", 5, "buf_set",
+         [f"-c 5 -P 100 {HSET}"], "mgr_dict_set", size="pipe"),
     cell("add_batch_1", "100-op batches of adds, 1 in flight", 5, "batch_add",
          [f"-c 5 -P 100 {INCR}"], "mgr_value_add", size="batch", window=1),
     cell("add_batch_4", "100-op batches of adds, 4 in flight", 5, "batch_add",
@@ -96,7 +100,7 @@ CELLS = [
 ]
 #   Persistence: the same loads against servers with a journal / AOF, each
 #   compared with its cell above (the ratio of ratios of the second table).
-JOURNAL_BASES = ("add_rt_1", "add_rt_5", "add_pipe_5")
+JOURNAL_BASES = ("add_rt_1", "add_rt_5", "add_pipe_5", "add_buf_5")
 for _mode in ("always", "everysec"):
     for _base in [c for c in CELLS if c["key"] in JOURNAL_BASES]:
         _size = "rt_always" if _mode == "always" and _base["size"] == "rt" else _base["size"]
