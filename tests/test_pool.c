@@ -4,6 +4,7 @@
     =========================================================================
 */
 #include "testutil.h"
+#include "workers/progress.h"
 #include <dirent.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -1075,6 +1076,113 @@ test_chaos_runs_each_task_once (void **state)
 }
 
 static void
+test_progress_line_text (void **state)
+{
+    (void) state;
+    char line [200];
+    zown_progress_counts_t counts = {
+        .done = 500, .total = 2000, .failed = 2, .total_final = true
+    };
+    zown_progress_format (line, sizeof (line), "pool", "tasks", &counts, 10000);
+    assert_string_equal (line, "pool: 500 of 2000 tasks done, 50 tasks/s, 2 failed, 0:30 left");
+    //  Still pushing: no time left to tell.
+    counts.total_final = false;
+    zown_progress_format (line, sizeof (line), "wc", "items", &counts, 10000);
+    assert_string_equal (line, "wc: 500 of 2000 items done, 50 items/s, 2 failed");
+    counts = (zown_progress_counts_t){ .done = 7446, .total = 7446, .total_final = true };
+    zown_progress_format (line, sizeof (line), "pool", "tasks", &counts, 3723000);
+    assert_string_equal (line, "pool: 7446 of 7446 tasks done, 2 tasks/s, 0 failed, took 1:02:03");
+    //  Nothing done yet: no pace to tell the time left by.
+    counts = (zown_progress_counts_t){ .total = 10, .total_final = true };
+    zown_progress_format (line, sizeof (line), "pool", "tasks", &counts, 0);
+    assert_string_equal (line, "pool: 0 of 10 tasks done, 0 tasks/s, 0 failed");
+    assert_int_equal (zown_progress_format (line, 8, "pool", "tasks", &counts, 0), 7);
+    assert_string_equal (line, "pool: 0");
+}
+
+//  Runs a map of 10 inputs, one failing, with stderr sent to a file, and
+//  returns what was written there (the caller frees it).
+static char *
+s_map_stderr (zown_progress_mode_t mode, bool unordered)
+{
+    zown_pool_config_t config = s_config (ZOWN_POOL_THREADS, 2);
+    zown_pool_t *pool = s_pool (&config);
+    assert_int_equal (zown_pool_set_progress (pool, mode), 0);
+    enum { COUNT = 10 };
+    int64_t values [COUNT], seen [COUNT] = { 0 };
+    zown_bytes_t inputs [COUNT];
+    zown_future_t *futures [COUNT];
+    for (int index = 0; index < COUNT; index++) {
+        values [index] = index == 3 ? S_FAIL : index;
+        inputs [index] = (zown_bytes_t){ &values [index], sizeof (int64_t) };
+    }
+    FILE *file = tmpfile ();
+    assert_non_null (file);
+    fflush (stderr);
+    int saved = dup (STDERR_FILENO);
+    assert_true (saved >= 0);
+    assert_int_equal (dup2 (fileno (file), STDERR_FILENO), STDERR_FILENO);
+    int rc = unordered ? zown_pool_map_unordered (pool, inputs, COUNT, s_collect, seen)
+                       : zown_pool_map (pool, inputs, COUNT, futures);
+    int status = zown_errno ();
+    assert_int_equal (dup2 (saved, STDERR_FILENO), STDERR_FILENO);
+    close (saved);
+    assert_int_equal (rc, -1);
+    assert_int_equal (status, ZOWN_TASK_FAILED);
+    for (int index = 0; index < COUNT && !unordered; index++)
+        zown_future_destroy (&futures [index]);
+    zown_pool_destroy (&pool);
+    long size = ftell (file);
+    char *text = calloc (1, (size_t) size + 1);
+    rewind (file);
+    assert_int_equal (fread (text, 1, (size_t) size, file), (size_t) size);
+    fclose (file);
+    return text;
+}
+
+static void
+s_expect_last_line (const char *text)
+{
+    //  Lines redrawn in place, then the last one, ended by a newline.
+    const char *last = strrchr (text, '\r');
+    assert_non_null (last);
+    assert_ptr_equal (strchr (text, '\n'), text + strlen (text) - 1);
+    assert_memory_equal (last, "\rpool: 10 of 10 tasks done, ", 28);
+    assert_non_null (strstr (last, " tasks/s, 1 failed, took "));
+}
+
+static void
+test_progress_forced_on (void **state)
+{
+    (void) state;
+    char *text = s_map_stderr (ZOWN_PROGRESS_ON, false);
+    s_expect_last_line (text);
+    free (text);
+    text = s_map_stderr (ZOWN_PROGRESS_ON, true);
+    s_expect_last_line (text);
+    free (text);
+}
+
+static void
+test_progress_off_unless_a_terminal (void **state)
+{
+    (void) state;
+    //  stderr is a file here: the default draws nothing.
+    char *text = s_map_stderr (ZOWN_PROGRESS_AUTO, false);
+    assert_string_equal (text, "");
+    free (text);
+    text = s_map_stderr (ZOWN_PROGRESS_OFF, true);
+    assert_string_equal (text, "");
+    free (text);
+    zown_pool_config_t config = s_config (ZOWN_POOL_THREADS, 1);
+    zown_pool_t *pool = s_pool (&config);
+    assert_int_equal (zown_pool_set_progress (pool, (zown_progress_mode_t) 7), -1);
+    assert_int_equal (zown_errno (), ZOWN_INVALID);
+    assert_int_equal (zown_pool_set_progress (NULL, ZOWN_PROGRESS_OFF), -1);
+    zown_pool_destroy (&pool);
+}
+
+static void
 test_bad_config (void **state)
 {
     (void) state;
@@ -1131,6 +1239,9 @@ main (void)
         cmocka_unit_test (test_join_then_destroy),
         cmocka_unit_test (test_chaos_runs_each_task_once),
         cmocka_unit_test (test_bad_config),
+        cmocka_unit_test (test_progress_line_text),
+        cmocka_unit_test (test_progress_forced_on),
+        cmocka_unit_test (test_progress_off_unless_a_terminal),
     };
     int failed = cmocka_run_group_tests (tests, NULL, NULL);
     zown_spawner_destroy (&s_spawner);

@@ -30,6 +30,7 @@
     =========================================================================
 */
 #include "zown_internal.h"
+#include "workers/progress.h"
 #include <inttypes.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -320,7 +321,7 @@ typedef struct {
     int64_t started;          //  Start time, ms
     int64_t next_tick;        //  Next counter update or progress line
     int64_t deadline;         //  While stopping: next escalation
-    bool line_shown;          //  A progress line is on the terminal
+    zown_progress_t line;     //  On stderr, when self->progress
     bool terminate;           //  "T" received
 } s_sink_t;
 
@@ -371,14 +372,15 @@ s_sink_fail (s_sink_t *sink, int status, const char *format, ...)
         s_sink_signal (sink, SIGKILL);
 }
 
-static void
-s_sink_progress_line (s_sink_t *sink, int64_t now, const char *end)
+//  The total is what was pushed so far, final once finish set a target.
+static zown_progress_counts_t
+s_sink_counts (s_sink_t *sink)
 {
-    double seconds = (double) (now - sink->started) / 1000.0;
-    fprintf (stderr, "\r%s: %" PRIu64 " of %" PRIu64 " items done, %.0f items/s%s",
-             sink->self->name, sink->done, (uint64_t) atomic_load (&sink->self->pushed),
-             seconds > 0 ? (double) sink->done / seconds : 0.0, end);
-    sink->line_shown = true;
+    return (zown_progress_counts_t){ .done = sink->done,
+                                     .total = atomic_load (&sink->self->pushed),
+                                     .failed = sink->failed + sink->sink_failed,
+                                     .total_final =
+                                         atomic_load (&sink->self->target) != UINT64_MAX };
 }
 
 //  One request sets both counters, when they changed.
@@ -411,10 +413,18 @@ static void
 s_sink_tick (s_sink_t *sink, int64_t now)
 {
     s_sink_update_counters (sink);
-    //  A line for long runs only; short ones stay quiet.
-    if (sink->self->progress && now - sink->started >= 1000)
-        s_sink_progress_line (sink, now, "");
+    if (sink->self->progress) {
+        zown_progress_counts_t counts = s_sink_counts (sink);
+        zown_progress_tick (&sink->line, now, &counts);
+    }
     sink->next_tick = now + ZOWN_PIPELINE_PROGRESS_MS;
+}
+
+static void
+s_sink_line_end (s_sink_t *sink)
+{
+    zown_progress_counts_t counts = s_sink_counts (sink);
+    zown_progress_end (&sink->line, zown_now_ms (), &counts);
 }
 
 static void
@@ -425,8 +435,7 @@ s_sink_end (s_sink_t *sink)
         s_sink_fail (sink, ZOWN_TASK_FAILED,
                      "%" PRIu64 " of %" PRIu64 " items failed, %" PRIu64 " sink calls failed",
                      sink->failed, sink->done, sink->sink_failed);
-    if (sink->line_shown)
-        s_sink_progress_line (sink, zown_now_ms (), "\n");
+    s_sink_line_end (sink);
     s_set_state (self, S_ENDED);
 }
 
@@ -547,6 +556,7 @@ s_sink_thread (void *args)
     s_sink_t sink = { .self = (zown_pipeline_t *) args, .started = zown_now_ms () };
     zown_pipeline_t *self = sink.self;
     sink.next_tick = sink.started + ZOWN_PIPELINE_PROGRESS_MS;
+    zown_progress_start (&sink.line, self->name, "items", false, sink.started);
     zmq_msg_init (&sink.message);
     if (self->owner) {
         sink.client = zown_client_new (self->owner);
@@ -578,8 +588,8 @@ s_sink_thread (void *args)
             s_sink_commands (&sink);
         s_sink_timers (&sink);
     }
-    if (sink.line_shown && atomic_load (&self->state) != S_ENDED)
-        fputc ('\n', stderr);
+    //  Told to terminate before the end: the line as it stands.
+    s_sink_line_end (&sink);
     zmq_msg_close (&sink.message);
     zown_request_destroy (&sink.request);
     zown_client_destroy (&sink.client);

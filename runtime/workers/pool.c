@@ -9,12 +9,15 @@
 #include "zown_internal.h"
 #include "workers/pool.h"
 #include "workers/pool_actor.h"
+#include "workers/progress.h"
 #include <inttypes.h>
 #include <stdatomic.h>
 #include <sys/eventfd.h>
 
 //  Longest wait of the facade for a command to the pool thread.
 #define S_COMMAND_TIMEOUT 30000
+//  Messages a map with a progress line receives between looks at the clock.
+#define S_LINE_EVERY 64
 
 struct _zown_future_t {
     zown_pool_t *pool;  //  NULL once the pool is gone
@@ -28,6 +31,7 @@ struct _zown_future_t {
     size_t index;    //  Input index, in a map
     bool orphan;     //  Destroyed by the application while pending
     bool unordered;  //  Handed to the map_unordered callback, then freed
+    bool mapped;     //  Input of the map in progress: counted on its line
 };
 
 struct _zown_pool_t {
@@ -50,6 +54,11 @@ struct _zown_pool_t {
     void *callback_arg;
     size_t unordered_left;  //  Its tasks not yet completed
     int unordered_status;   //  Its first failure
+    zown_progress_mode_t progress;
+    zown_progress_counts_t map;  //  Of the map in progress
+    bool map_line;               //  It draws a progress line
+    zown_progress_t line;
+    uint64_t line_received;  //  Messages received while it is drawn
 };
 
 static int
@@ -162,6 +171,10 @@ s_future_complete (zown_pool_t *self, zown_future_t *future, int status, pid_t w
         s_future_free (future);
         return;
     }
+    if (future->mapped) {
+        self->map.done++;
+        self->map.failed += status != ZOWN_OK;
+    }
     future->worker = worker;
     future->wait_status = wait_status;
     if (status == ZOWN_OK) {
@@ -188,7 +201,7 @@ s_future_complete (zown_pool_t *self, zown_future_t *future, int status, pid_t w
 //  Handle one message from the pool thread, waiting up to timeout_ms.
 //  Returns 0, or -1 if none came.
 static int
-s_receive (zown_pool_t *self, int timeout_ms)
+s_receive_one (zown_pool_t *self, int timeout_ms)
 {
     zmq_msg_t header, data;
     zmq_msg_init (&header);
@@ -233,6 +246,24 @@ s_receive (zown_pool_t *self, int timeout_ms)
     zmq_msg_close (&header);
     zmq_msg_close (&data);
     return 0;
+}
+
+//  As s_receive_one; during a map with a progress line, returns when the
+//  line is due, and draws it. While completions stream in, one is usually
+//  waiting: the clock is read only every S_LINE_EVERY of them, and when
+//  this has to wait.
+static int
+s_receive (zown_pool_t *self, int timeout_ms)
+{
+    if (!self->map_line)
+        return s_receive_one (self, timeout_ms);
+    int rc = s_receive_one (self, 0);
+    bool waited = rc != 0 && timeout_ms != 0;
+    if (waited)
+        rc = s_receive_one (self, zown_progress_timeout (&self->line, zown_now_ms (), timeout_ms));
+    if (waited || ++self->line_received % S_LINE_EVERY == 0)
+        zown_progress_tick (&self->line, zown_now_ms (), &self->map);
+    return rc;
 }
 
 static zown_future_t *
@@ -307,12 +338,36 @@ static zown_future_t *
 s_map_submit (zown_pool_t *self, const zown_bytes_t *input, size_t index)
 {
     zown_future_t *future = s_submit (self, input->data, input->size, true);
-    if (!future && atomic_load (&self->cancelled)) {
+    if (future)
+        future->mapped = true;
+    else if (atomic_load (&self->cancelled)) {
         future = s_future_cancelled (self, index);
         if (!future)
             zown_fail (ZOWN_NO_MEMORY);
+        self->map.done += future != NULL;
+        self->map.failed += future != NULL;
     }
     return future;
+}
+
+//  A map of count inputs starts: its counts, and its line when stderr is
+//  a terminal or the line is forced on.
+static void
+s_map_begin (zown_pool_t *self, size_t count)
+{
+    self->map = (zown_progress_counts_t){ .total = count, .total_final = true };
+    bool always = self->progress == ZOWN_PROGRESS_ON;
+    self->map_line = always || (self->progress == ZOWN_PROGRESS_AUTO && isatty (STDERR_FILENO));
+    if (self->map_line)
+        zown_progress_start (&self->line, "pool", "tasks", always, zown_now_ms ());
+}
+
+static void
+s_map_end (zown_pool_t *self)
+{
+    if (self->map_line)
+        zown_progress_end (&self->line, zown_now_ms (), &self->map);
+    self->map_line = false;
 }
 
 static int
@@ -337,6 +392,7 @@ zown_pool_map (zown_pool_t *self, const zown_bytes_t *inputs, size_t count, zown
     if (s_map_check (self, inputs, count))
         return -1;
     int first_failure = ZOWN_OK;
+    s_map_begin (self, count);
     for (size_t index = 0; index < count; index++) {
         futures [index] = s_map_submit (self, &inputs [index], index);
         if (!futures [index]) {
@@ -344,12 +400,14 @@ zown_pool_map (zown_pool_t *self, const zown_bytes_t *inputs, size_t count, zown
             int status = zown_errno ();
             for (size_t undo = 0; undo < index; undo++)
                 zown_future_destroy (&futures [undo]);
+            s_map_end (self);
             return zown_fail (status);
         }
     }
     for (size_t index = 0; index < count; index++)
         if (zown_future_wait (futures [index], ZOWN_FOREVER) && first_failure == ZOWN_OK)
             first_failure = zown_errno ();
+    s_map_end (self);
     return first_failure == ZOWN_OK ? zown_ok () : zown_fail (first_failure);
 }
 
@@ -365,6 +423,7 @@ zown_pool_map_unordered (zown_pool_t *self, const zown_bytes_t *inputs, size_t c
     self->callback_arg = arg;
     self->unordered_status = ZOWN_OK;
     int status = ZOWN_OK;
+    s_map_begin (self, count);
     for (size_t index = 0; index < count && status == ZOWN_OK; index++) {
         zown_future_t *future = s_map_submit (self, &inputs [index], index);
         if (future && future->status == ZOWN_CANCELLED) {
@@ -381,11 +440,22 @@ zown_pool_map_unordered (zown_pool_t *self, const zown_bytes_t *inputs, size_t c
     }
     while (self->unordered_left)
         s_receive (self, -1);
+    s_map_end (self);
     self->callback = NULL;
     self->callback_arg = NULL;
     if (status == ZOWN_OK)
         status = self->unordered_status;
     return status == ZOWN_OK ? zown_ok () : zown_fail (status);
+}
+
+int
+zown_pool_set_progress (zown_pool_t *self, zown_progress_mode_t mode)
+{
+    if (!self
+        || (mode != ZOWN_PROGRESS_AUTO && mode != ZOWN_PROGRESS_OFF && mode != ZOWN_PROGRESS_ON))
+        return zown_fail (ZOWN_INVALID);
+    self->progress = mode;
+    return zown_ok ();
 }
 
 void
