@@ -471,11 +471,14 @@ s_append (zown_call_t *call, zown_datum_t item, uint64_t id, int64_t deliveries)
     return ZOWN_OK;
 }
 
+//  A replayed put never waits: the owner may have held more than maxsize,
+//  as a joinable queue's leases come back as queued items after a restart
+//  and a dead letter goes to NAME.dead whatever its bound.
 int
 zown_cmd_queue_put (zown_call_t *call)
 {
     s_queue_t *queue = s_queue (call);
-    if (s_full (queue))
+    if (s_full (queue) && !zown_call_replaying (call))
         return zown_call_park (call, call->argv [1].u.i);
     return s_append (call, call->argv [0], s_next_id (call->object), 0);
 }

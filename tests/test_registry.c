@@ -429,6 +429,99 @@ s_count_record (void *arg, const void *record, size_t size)
     return 0;
 }
 
+//  Journal: the records of each commit, one after another.
+static int
+s_journal_add (void *arg, uint64_t seq, const void *records, size_t size)
+{
+    (void) seq;
+    zown_buf_put_mem ((zown_buf_t *) arg, records, size);
+    return 0;
+}
+
+static int
+s_snapshot_add (void *arg, const void *record, size_t size)
+{
+    zown_buf_put_mem ((zown_buf_t *) arg, record, size);
+    return 0;
+}
+
+//  Items queued in `name` (a joinable queue's leases are not).
+static int64_t
+s_queue_size (fixture_t *self, const char *name)
+{
+    assert_int_equal (s_one (self, ZOWN_OP_QUEUE_SIZE, name, 0), ZOWN_OK);
+    return zown_reply_value (&self->reply, 0, 0).u.i;
+}
+
+//  Replays `records` on a fresh registry, which then replaces the
+//  fixture's.
+static void
+s_restart (fixture_t *self, const zown_buf_t *records)
+{
+    assert_false (records->failed);
+    zown_registry_destroy (&self->registry);
+    self->registry = zown_registry_new ();
+    assert_non_null (self->registry);
+    assert_int_equal (zown_registry_replay (self->registry, records->data, records->size), 0);
+}
+
+//  A bounded queue may hold more than its maxsize: a joinable queue's
+//  leases do not count against it, and come back as queued items after a
+//  restart; a dead letter goes to NAME.dead whatever its bound. The
+//  journal and a snapshot of such a queue load, and the puts they replay
+//  do not wait for room.
+static void
+test_bounded_queue_past_maxsize_replays (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    s_sent_t sent = { 0 };
+    zown_buf_t journal, snapshot;
+    zown_buf_init (&journal);
+    zown_buf_init (&snapshot);
+    zown_registry_set_sender (self->registry, s_sender, &sent);
+    zown_registry_set_persist (self->registry, s_journal_add, &journal);
+    //  A put waits for room, then takes the place of an item leased.
+    assert_int_equal (
+        s_one (self, ZOWN_OP_QUEUE_INIT, "j", 2, zown_datum_int (1), zown_datum_int (1)), ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "A", ZOWN_OP_QUEUE_PUT, "j", 2, ZOWN_STR ("b"), zown_datum_int (0)), ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "A", ZOWN_OP_QUEUE_PUT, "j", 2, ZOWN_STR ("c"), zown_datum_int (-1)),
+        ZOWN_PARK);
+    assert_int_equal (s_from (self, "B", ZOWN_OP_QUEUE_GET, "j", 1, zown_datum_int (0)), ZOWN_OK);
+    assert_int_equal (sent.count, 1);
+    assert_int_equal (sent.status, ZOWN_OK);
+    assert_int_equal (s_queue_size (self, "j"), 1);
+    //  Two dead letters in a NAME.dead of maxsize 1.
+    assert_int_equal (s_one (self, ZOWN_OP_QUEUE_INIT, "k.dead", 1, zown_datum_int (1)), ZOWN_OK);
+    assert_int_equal (s_one (self, ZOWN_OP_QUEUE_INIT, "k", 3, zown_datum_int (0),
+                             zown_datum_int (1), zown_datum_int (1)),
+                      ZOWN_OK);
+    assert_int_equal (
+        s_one (self, ZOWN_OP_QUEUE_PUT, "k", 2, zown_datum_int (1), zown_datum_int (0)), ZOWN_OK);
+    assert_int_equal (
+        s_one (self, ZOWN_OP_QUEUE_PUT, "k", 2, zown_datum_int (2), zown_datum_int (0)), ZOWN_OK);
+    assert_int_equal (
+        s_from (self, "C", ZOWN_OP_QUEUE_GET_MANY, "k", 2, zown_datum_int (2), zown_datum_int (0)),
+        ZOWN_OK);
+    s_dies (self, "C");
+    assert_int_equal (s_queue_size (self, "k.dead"), 2);
+    //  What the journal replays, and its snapshot, hold the same.
+    s_restart (self, &journal);
+    assert_int_equal (s_queue_size (self, "j"), 2);
+    assert_int_equal (s_queue_size (self, "k"), 0);
+    assert_int_equal (s_queue_size (self, "k.dead"), 2);
+    assert_int_equal (zown_registry_dump (self->registry, s_snapshot_add, &snapshot), 0);
+    s_restart (self, &snapshot);
+    assert_int_equal (s_queue_size (self, "j"), 2);
+    assert_int_equal (s_queue_size (self, "k.dead"), 2);
+    //  A client's put still waits for room.
+    assert_int_equal (s_one (self, ZOWN_OP_QUEUE_PUT, "j", 2, ZOWN_STR ("d"), zown_datum_int (0)),
+                      ZOWN_TIMEOUT);
+    zown_buf_free (&journal);
+    zown_buf_free (&snapshot);
+}
+
 //  A blocking op on a missing object creates it so that it can park; once
 //  its last waiter leaves without anything having changed the object (by
 //  its deadline, its client's death), the object goes, exactly as when
@@ -686,6 +779,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_rolls_back, setup, teardown),
         cmocka_unit_test_setup_teardown (test_batch_conflict_reports_which_op, setup, teardown),
         cmocka_unit_test_setup_teardown (test_negative_timeouts, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_bounded_queue_past_maxsize_replays, setup, teardown),
         cmocka_unit_test_setup_teardown (test_waiting_leaves_no_object, setup, teardown),
         cmocka_unit_test_setup_teardown (test_claimed_objects_stay, setup, teardown),
         cmocka_unit_test_setup_teardown (test_condition_over_rlock, setup, teardown),

@@ -74,3 +74,9 @@ zown_call_room (zown_call_t *call, size_t have, size_t adding)
         return ZOWN_OK;
     return zown_limits_refuse (call, ZOWN_LIMIT, ZOWN_REFUSAL_ITEMS, &self->stats.refused_items);
 }
+
+bool
+zown_call_replaying (const zown_call_t *call)
+{
+    return call->registry->replaying;
+}

@@ -214,6 +214,10 @@ int zown_call_save_copy (zown_call_t *call, zown_restore_fn *restore, const void
 //  Before a container with `have` items gets `adding` more: ZOWN_OK, or fail
 //  with ZOWN_LIMIT when that passes max_items. Journal replay always fits.
 int zown_call_room (zown_call_t *call, size_t have, size_t adding);
+//  Whether the call applies a journal or a snapshot: what the owner
+//  accepted then must apply now, past any bound (a queue's maxsize) that a
+//  client's request would wait for.
+bool zown_call_replaying (const zown_call_t *call);
 
 //  A blocking op that cannot complete now: park the request until a change
 //  of its object wakes it or timeout_ms passes (-1: no deadline). Returns
