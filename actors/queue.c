@@ -436,17 +436,24 @@ zown_cmd_queue_init (zown_call_t *call)
     return ZOWN_OK;
 }
 
-//  The id of a joinable queue's next item: its version after the put
-//  (above every id, as versions only grow), or, if a journal with
-//  versions out of order left higher ids, above those.
-static uint64_t
-s_next_id (zown_object_t *object)
+//  The id of a joinable queue's next item (0 for a plain queue): its
+//  version after the put (above every id, as versions only grow), or, if a
+//  journal with versions out of order left higher ids, above those. -1 if
+//  that id would not fit the int64 that replies and snapshots carry ids
+//  in: only a journal with versions near 2^64 gets there.
+static int
+s_next_id (zown_object_t *object, uint64_t *id)
 {
     s_queue_t *queue = (s_queue_t *) object->impl;
+    *id = 0;
     if (!queue->joinable)
         return 0;
     uint64_t last = queue->size ? s_at (queue, queue->size - 1)->id : 0;
-    return (object->version > last ? object->version : last) + 1;
+    uint64_t above = object->version > last ? object->version : last;
+    if (above >= INT64_MAX)
+        return -1;
+    *id = above + 1;
+    return 0;
 }
 
 //  Append an item (a copy of `item`) with that id and delivery count.
@@ -480,7 +487,10 @@ zown_cmd_queue_put (zown_call_t *call)
     s_queue_t *queue = s_queue (call);
     if (s_full (queue) && !zown_call_replaying (call))
         return zown_call_park (call, call->argv [1].u.i);
-    return s_append (call, call->argv [0], s_next_id (call->object), 0);
+    uint64_t id;
+    if (s_next_id (call->object, &id))
+        return zown_call_error (call, ZOWN_OVERFLOW, "no item id left");
+    return s_append (call, call->argv [0], id, 0);
 }
 
 //  Takes the oldest item of a plain queue into the reply; the journal keeps
@@ -763,13 +773,14 @@ s_dead_letter (zown_object_t *object, s_entry_t entry)
     snprintf (name, sizeof (name), "%s%s", object->name, S_DEAD_SUFFIX);
     zown_object_t *dead = zown_registry_ensure (object->registry, name, &zown_queue_type);
     s_queue_t *target = dead ? (s_queue_t *) dead->impl : NULL;
-    if (!target || s_reserve (target))
+    uint64_t id;
+    if (!target || s_next_id (dead, &id) || s_reserve (target))
         return -1;
     ((s_queue_t *) object->impl)->unfinished--;
     object->version++;
-    zown_datum_t id = zown_datum_int ((int64_t) entry.id);
-    zown_object_changed_as (object, ZOWN_OP_QUEUE_ACK, 1, &id);
-    s_push_back (target, (s_entry_t){ entry.item, s_next_id (dead), 0 });
+    zown_datum_t acked = zown_datum_int ((int64_t) entry.id);
+    zown_object_changed_as (object, ZOWN_OP_QUEUE_ACK, 1, &acked);
+    s_push_back (target, (s_entry_t){ entry.item, id, 0 });
     target->unfinished++;
     dead->version++;
     zown_datum_t put [2] = { entry.item, zown_datum_int (0) };

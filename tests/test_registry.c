@@ -522,6 +522,54 @@ test_bounded_queue_past_maxsize_replays (void **state)
     zown_buf_free (&snapshot);
 }
 
+//  Appends a joinable queue "j" made with that version, and a put of one
+//  item, to a journal.
+static void
+s_joinable_put (zown_buf_t *journal, uint64_t version)
+{
+    zown_datum_t init [2] = { zown_datum_int (0), zown_datum_int (1) };
+    zown_datum_t put [2] = { ZOWN_STR ("a"), zown_datum_int (0) };
+    size_t start = journal->size;
+    zown_encode_change_datums (journal, "j", ZOWN_CHANGE_OP, version, ZOWN_OP_QUEUE_INIT, 2, init);
+    zown_encode_change_seq (journal, start, 1);
+    start = journal->size;
+    zown_encode_change_datums (journal, "j", ZOWN_CHANGE_OP, version + 1, ZOWN_OP_QUEUE_PUT, 2,
+                               put);
+    zown_encode_change_seq (journal, start, 2);
+    assert_false (journal->failed);
+}
+
+//  A joinable queue's item id is above its version, and replies and
+//  snapshots carry it as an int64: a journal whose versions leave no such
+//  id is refused, rather than loaded into a state its snapshot cannot
+//  rebuild.
+static void
+test_joinable_ids_fit_int64 (void **state)
+{
+    fixture_t *self = (fixture_t *) *state;
+    zown_buf_t journal, snapshot;
+    zown_buf_init (&journal);
+    zown_buf_init (&snapshot);
+    //  The last id there is.
+    s_joinable_put (&journal, INT64_MAX - 1);
+    s_restart (self, &journal);
+    assert_int_equal (zown_registry_dump (self->registry, s_snapshot_add, &snapshot), 0);
+    s_restart (self, &snapshot);
+    assert_int_equal (s_queue_size (self, "j"), 1);
+    assert_int_equal (s_from (self, "A", ZOWN_OP_QUEUE_GET, "j", 1, zown_datum_int (0)), ZOWN_OK);
+    assert_int_equal (zown_reply_value (&self->reply, 0, 1).u.i, INT64_MAX);
+    assert_int_equal (s_one (self, ZOWN_OP_QUEUE_PUT, "j", 2, ZOWN_STR ("b"), zown_datum_int (0)),
+                      ZOWN_OVERFLOW);
+    //  None left.
+    journal.size = 0;
+    s_joinable_put (&journal, UINT64_MAX - 4);
+    zown_registry_t *fresh = zown_registry_new ();
+    assert_int_equal (zown_registry_replay (fresh, journal.data, journal.size), -1);
+    zown_registry_destroy (&fresh);
+    zown_buf_free (&journal);
+    zown_buf_free (&snapshot);
+}
+
 //  A blocking op on a missing object creates it so that it can park; once
 //  its last waiter leaves without anything having changed the object (by
 //  its deadline, its client's death), the object goes, exactly as when
@@ -780,6 +828,7 @@ main (void)
         cmocka_unit_test_setup_teardown (test_batch_conflict_reports_which_op, setup, teardown),
         cmocka_unit_test_setup_teardown (test_negative_timeouts, setup, teardown),
         cmocka_unit_test_setup_teardown (test_bounded_queue_past_maxsize_replays, setup, teardown),
+        cmocka_unit_test_setup_teardown (test_joinable_ids_fit_int64, setup, teardown),
         cmocka_unit_test_setup_teardown (test_waiting_leaves_no_object, setup, teardown),
         cmocka_unit_test_setup_teardown (test_claimed_objects_stay, setup, teardown),
         cmocka_unit_test_setup_teardown (test_condition_over_rlock, setup, teardown),
