@@ -4,7 +4,10 @@
 */
 #include "testutil.h"
 #include "zown_internal.h"
+#include <dirent.h>
 #include <ftw.h>
+#include <sched.h>
+#include <sys/syscall.h>
 #include <signal.h>
 
 static char s_rundir [256];
@@ -344,12 +347,49 @@ testutil_await_ready (void)
     assert_int_equal (read (s_ready [0], &byte, 1), 1);
 }
 
+//  Whether every other thread of this process waits in a system call
+//  (poll, epoll, a futex, read): none is inside malloc then, holding a lock
+//  that a forked child would inherit locked.
+static bool
+s_threads_wait (void)
+{
+    DIR *dir = opendir ("/proc/self/task");
+    if (!dir)
+        return true;
+    long self = (long) syscall (SYS_gettid);
+    bool waiting = true;
+    struct dirent *entry;
+    while (waiting && (entry = readdir (dir))) {
+        if (entry->d_name [0] == '.' || atol (entry->d_name) == self)
+            continue;
+        char path [64];
+        snprintf (path, sizeof (path), "/proc/self/task/%s/syscall", entry->d_name);
+        FILE *file = fopen (path, "r");
+        long number = -1;  //  "running": in user space
+        if (file && fscanf (file, "%ld", &number) != 1)
+            number = -1;
+        if (file)
+            fclose (file);
+        waiting = number == SYS_poll || number == SYS_ppoll || number == SYS_epoll_wait
+            || number == SYS_epoll_pwait || number == SYS_futex || number == SYS_read;
+    }
+    closedir (dir);
+    return waiting;
+}
+
 //  Fork a child that runs fn (arg), after the start gate opens if gated.
+//  The sanitizers' allocators have no fork handlers: a child forked while
+//  another thread is inside malloc can hang in its own first allocations
+//  (or its new threads'). So the fork waits, up to 10 s, until the owner's
+//  and libzmq's threads are back in their polls.
 static pid_t
 s_fork (int (*fn) (void *arg), void *arg, bool gated)
 {
     fflush (stdout);
     fflush (stderr);
+    int64_t deadline = testutil_now_ms () + 10000;
+    while (!s_threads_wait () && testutil_now_ms () < deadline)
+        sched_yield ();
     pid_t pid = fork ();
     assert_true (pid >= 0);
     if (pid == 0)

@@ -124,9 +124,10 @@ void testutil_await_ready (void);
 //  (test_fork, the fork case of test_replica), whose point is a child of a
 //  process that uses zown. Such a child may inherit a lock that another
 //  thread held at the fork (AddressSanitizer's allocator has no atfork
-//  guard and can hang the child's first malloc), so it must do as little
-//  as it can before it uses zown, and every child is forked before any
-//  runs (testutil_fork_start). Any other child comes from the fork server.
+//  guard and can hang the child's first malloc), so these forks wait until
+//  every other thread waits in a poll, the child must do as little as it
+//  can before it uses zown, and every child is forked before any runs
+//  (testutil_fork_start). Any other child comes from the fork server.
 
 //  Fork a child running fn (arg) and exiting with its return value.
 pid_t testutil_fork (int (*fn) (void *arg), void *arg);
