@@ -360,10 +360,11 @@ s_threads_wait (void)
     bool waiting = true;
     struct dirent *entry;
     while (waiting && (entry = readdir (dir))) {
-        if (entry->d_name [0] == '.' || atol (entry->d_name) == self)
+        long thread = atol (entry->d_name);
+        if (thread <= 0 || thread == self)
             continue;
         char path [64];
-        snprintf (path, sizeof (path), "/proc/self/task/%s/syscall", entry->d_name);
+        snprintf (path, sizeof (path), "/proc/self/task/%ld/syscall", thread);
         FILE *file = fopen (path, "r");
         long number = -1;  //  "running": in user space
         if (file && fscanf (file, "%ld", &number) != 1)
