@@ -61,17 +61,42 @@ s_client_process (void *args, const void *payload, size_t size)
     return 0;
 }
 
+//  The owner's accepts_refused once it is above `above` (10 s at most).
+static int64_t
+s_await_refusal (zown_client_t *client, int64_t above)
+{
+    int64_t deadline = testutil_now_ms () + 10000;
+    int64_t refusals;
+    while ((refusals = testutil_stat (client, "accepts_refused")) <= above)
+        assert_true (testutil_now_ms () < deadline);
+    return refusals;
+}
+
 //  Clients of target come one at a time, each in (its pid in "in") or
 //  refused (it ends, UNREACHABLE) before the next: once the owner has
 //  paused, every new client is refused, and the owner never dies. Three
 //  refused clients after the pause prove it; more would only take 2 s
-//  each. clients[] gets the pids of those let in.
+//  each. clients[] gets the pids of those let in. A tcp client cannot be
+//  kept out, only shut out: libzmq reports an accepted connection to the
+//  owner asynchronously, so a request can come first and be served, but
+//  the connection is then shut down (accepts_refused).
 static void
 s_fill (zown_client_t *client, const char *target, pid_t *clients)
 {
+    bool tcp = strncmp (target, "tcp://", 6) == 0;
     zown_dict_t *in = zown_dict_new (client, "in");
     int refused = 0, paused_at = -1;
+    int64_t refusals = 0;
     for (int index = 0; index < S_CLIENTS && (paused_at < 0 || index <= paused_at + 3); index++) {
+        if (tcp && paused_at >= 0) {
+            //  Whether it ends or stays, its connection is shut down.
+            refusals = testutil_stat (client, "accepts_refused");
+            clients [index] =
+                zown_spawner_spawn (s_spawner, s_client_process, NULL, target, strlen (target) + 1);
+            assert_true (clients [index] > 0);
+            s_await_refusal (client, refusals);
+            continue;
+        }
         clients [index] =
             zown_spawner_spawn (s_spawner, s_client_process, NULL, target, strlen (target) + 1);
         assert_true (clients [index] > 0);
@@ -98,23 +123,32 @@ s_fill (zown_client_t *client, const char *target, pid_t *clients)
             assert_true (ended);
     }
     assert_true (paused_at >= 0 && paused_at < S_CLIENTS - 3);
-    assert_true (refused >= 3);
+    assert_true (tcp || refused >= 3);
     assert_int_equal (zown_client_ping (client), 0);  //  Served all along
     assert_true (testutil_stat (client, "connections") <= S_LIMIT / 2);
     zown_dict_destroy (&in);
 }
 
+//  Kills every client still running, and reaps it and any that ended
+//  unreaped (a tcp client shut out may end), in any order.
 static void
 s_kill (pid_t *clients)
 {
-    pid_t pid;
-    int status;
+    int reap = 0;
     for (int index = 0; index < S_CLIENTS; index++)
         if (clients [index]) {
-            assert_int_equal (zown_spawner_kill (s_spawner, clients [index], SIGKILL), 0);
-            assert_int_equal (zown_spawner_wait (s_spawner, 10000, &pid, &status), 0);
-            assert_int_equal (pid, clients [index]);
+            zown_spawner_kill (s_spawner, clients [index], SIGKILL);
+            reap++;
         }
+    while (reap--) {
+        pid_t pid;
+        int status;
+        assert_int_equal (zown_spawner_wait (s_spawner, 10000, &pid, &status), 0);
+        bool ours = false;
+        for (int index = 0; index < S_CLIENTS; index++)
+            ours = ours || clients [index] == pid;
+        assert_true (ours);
+    }
 }
 
 static void
